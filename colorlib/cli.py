@@ -1,0 +1,225 @@
+"""The command line of colorization.py and color_regression.py: flags, checks, then train or validate."""
+import argparse
+import sys
+from pathlib import Path
+
+import torch
+
+from colorlib.checkpoints import load_weights, save_weights
+from colorlib.colours import DEFAULT_COLOURS, classes_to_rgb, load_colours
+from colorlib.data import CATEGORIES, DEFAULT_DATA, download_cifar10, load_category, parse_category, to_float, to_grey
+from colorlib.errors import UsageError
+from colorlib.models import MODELS, build_model, layer_outputs
+from colorlib.plots import save_activation_tiles, save_sample_grid, save_training_curve
+from colorlib.train import assignment_test_order, decode, evaluate, evaluate_legacy, make_dataset, train
+
+FILE_NAMES = {'RegressionCNN': 'regression_cnn', 'CNN': 'cnn', 'UNet': 'unet', 'DUNet': 'dunet'}
+NUM_SAMPLES = 10
+
+
+class OneLineParser(argparse.ArgumentParser):
+    """argparse, but a bad flag is one line on stderr (no usage block), exit status 2."""
+
+    def error(self, message):
+        self.exit(2, f'{self.prog}: error: {message}\n')
+
+
+def int_at_least(low):
+    def parse(text):
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f'{text!r} is not an integer') from None
+        if value < low:
+            raise argparse.ArgumentTypeError(f'{value} is out of range (at least {low})')
+        return value
+    return parse
+
+
+def odd_kernel(text):
+    value = int_at_least(1)(text)
+    if value % 2 == 0:
+        raise argparse.ArgumentTypeError(f'{value} is even; the kernel size must be odd (1, 3, 5, ...)')
+    return value
+
+
+def positive_float(text):
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f'{text!r} is not a number') from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f'{value} must be positive')
+    return value
+
+
+def add_data_flags(parser):
+    parser.add_argument('--data', default=str(DEFAULT_DATA),
+                        help='an .npz, cifar-10-python.tar.gz or cifar-10-batches-py/ (default: the bundled horses)')
+    parser.add_argument('--download', action='store_true', help='fetch the official CIFAR-10 archive into data/')
+    parser.add_argument('--category', default='horse', help=f'class to colour, by name or 0-9: {", ".join(CATEGORIES)}')
+
+
+def add_model_flags(parser, models, default_model):
+    parser.add_argument('--model', choices=models, default=default_model)
+    parser.add_argument('--checkpoint', help='weights to validate with --valid, or where training saves them')
+    parser.add_argument('-k', '--kernel', type=odd_kernel, default=3, help='convolution kernel size (odd)')
+    parser.add_argument('-f', '--num-filters', '--num_filters', dest='num_filters', type=int_at_least(1), default=32)
+    parser.add_argument('-c', '--colours', default=str(DEFAULT_COLOURS), help='k-means colour file (.npy)')
+    parser.add_argument('--dilation', type=int_at_least(0), default=1,
+                        help='DUNet: empty pixels between the middle filter taps (0: undilated)')
+
+
+def build_parser(regression=False):
+    prog = 'color_regression.py' if regression else 'colorization.py'
+    what = 'RGB regression' if regression else 'colour-class'
+    parser = OneLineParser(prog=prog, description=f'Train or validate a {what} colourization CNN on CIFAR-10.')
+    models = ['RegressionCNN'] if regression else ['CNN', 'UNet', 'DUNet']
+    add_model_flags(parser, models, models[-1] if regression else 'UNet')
+    parser.add_argument('--valid', action='store_true', help='evaluate --checkpoint on the test images, no training')
+    parser.add_argument('--legacy-eval', action='store_true',
+                        help="with --valid: the assignment's figures (BatchNorm in training mode, its test order)")
+    parser.add_argument('-l', '--learn-rate', '--learn_rate', dest='learn_rate', type=positive_float, default=0.001)
+    parser.add_argument('-b', '--batch-size', '--batch_size', dest='batch_size', type=int_at_least(1), default=100)
+    parser.add_argument('-e', '--epochs', type=int_at_least(1), default=25)
+    parser.add_argument('-s', '--seed', type=int, default=0)
+    parser.add_argument('--device', choices=['auto', 'cpu', 'cuda'], default='auto')
+    parser.add_argument('--gpu', action='store_const', const='cuda', dest='device', help='same as --device cuda')
+    parser.add_argument('--plot', action='store_true', help='write a sample grid after every epoch')
+    parser.add_argument('--experiment-name', '--experiment_name', dest='experiment_name',
+                        help='folder under outputs/ (default: model_k<kernel>_f<filters>)')
+    add_data_flags(parser)
+    return parser
+
+
+def pick_device(name):
+    if name == 'auto':
+        return torch.device('cuda' if torch.cuda.is_available() else 'cpu')
+    if name == 'cuda' and not torch.cuda.is_available():
+        raise UsageError('--device cuda/--gpu: no CUDA device is available here; use --device cpu')
+    return torch.device(name)
+
+
+def load_images(args):
+    """Train and test images of the chosen category, downloading the official archive first if asked."""
+    data = download_cifar10(Path('data')) if args.download else args.data
+    category = parse_category(args.category)
+    return load_category(data, category)
+
+
+def describe(args, centres):
+    colours = '' if centres is None else f', {len(centres)} colours'
+    return f'{args.model}(k={args.kernel}, f={args.num_filters}{colours})'
+
+
+def sample_rows(model, grey, target, centres):
+    with torch.no_grad():
+        model.eval()
+        outputs = model(grey)
+    truth = target if centres is None else classes_to_rgb(target, centres)
+    label = 'truth' if centres is None else f'truth ({len(centres)} colours)'
+    return [('grey input', grey), (label, truth), ('output', decode(outputs, centres))]
+
+
+def validate(args, model, centres, test_set, num_train, regression):
+    grey, target = test_set
+    if args.legacy_eval:
+        order = assignment_test_order(num_train, len(grey), args.seed).to(grey.device)
+        grey, target = grey[order], target[order]
+        loss, acc = evaluate_legacy(model, grey, target, args.batch_size)
+    else:
+        loss, acc = evaluate(model, grey, target)
+    print(f'Evaluating Model {args.model}: {args.checkpoint}')
+    print(f'Val Loss: {loss:.4f}' + ('' if acc is None else f', Val Acc: {acc:.1f}%'))
+    name = 'regression' if regression else args.model
+    rows = sample_rows(model, grey[:NUM_SAMPLES], target[:NUM_SAMPLES], centres)
+    path = save_sample_grid(rows, Path('outputs') / f'eval_{name}.png')
+    print(f'Sample output available at: {path}')
+
+
+def run(args, regression):
+    if args.valid and not args.checkpoint:
+        raise UsageError('--valid needs --checkpoint PATH (the weights to evaluate)')
+    if args.legacy_eval and not args.valid:
+        raise UsageError('--legacy-eval only applies with --valid')
+    device = pick_device(args.device)
+    centres = None if regression else load_colours(args.colours)
+    torch.manual_seed(args.seed)
+    model = build_model(args.model, args.kernel, args.num_filters, 3 if regression else len(centres),
+                        dilation=args.dilation)
+    if args.valid:
+        load_weights(model, args.checkpoint, describe(args, centres))
+    train_x, test_x = load_images(args)
+    test_set = tuple(t.to(device) for t in make_dataset(test_x, centres, regression))
+    model.to(device)
+    if args.valid:
+        return validate(args, model, centres, test_set, len(train_x), regression)
+
+    experiment = args.experiment_name or f'{FILE_NAMES[args.model]}_k{args.kernel}_f{args.num_filters}'
+    out_dir = Path('outputs') / experiment
+    train_set = tuple(t.to(device) for t in make_dataset(train_x, centres, regression))
+    samples = test_set[0][:NUM_SAMPLES], test_set[1][:NUM_SAMPLES]
+
+    def plot_epoch(epoch):
+        if args.plot:
+            save_sample_grid(sample_rows(model, *samples, centres), out_dir / f'samples_epoch{epoch:03d}.png')
+
+    history = train(model, train_set, test_set, args.epochs, args.batch_size, args.learn_rate, args.seed,
+                    out_dir, on_epoch=plot_epoch)
+    print(f'Training curve: {save_training_curve(history, out_dir / "training_curve.png")}')
+    print(f'Samples: {save_sample_grid(sample_rows(model, *samples, centres), out_dir / "samples.png")}')
+    checkpoint = Path(args.checkpoint or out_dir / 'weights.pkl')
+    save_weights(model, checkpoint)
+    print(f'Weights saved to {checkpoint}')
+
+
+def build_activations_parser():
+    parser = OneLineParser(prog='activations.py',
+                           description='Save every layer\'s activations of a trained model for one test image.')
+    parser.add_argument('index', type=int_at_least(0), help='test image number (0-based)')
+    add_model_flags(parser, list(MODELS), 'UNet')
+    add_data_flags(parser)
+    return parser
+
+
+def run_activations(args):
+    """outputs/<model>/act<N>/: input.png, one tile sheet per block, and the decoded output."""
+    if not args.checkpoint:
+        raise UsageError('--checkpoint PATH is needed: activations of untrained weights say nothing')
+    regression = args.model == 'RegressionCNN'
+    centres = None if regression else load_colours(args.colours)
+    model = build_model(args.model, args.kernel, args.num_filters, 3 if regression else len(centres),
+                        dilation=args.dilation)
+    load_weights(model, args.checkpoint, describe(args, centres))
+    _, test_x = load_images(args)
+    if args.index >= len(test_x):
+        raise UsageError(f'index: {args.index} is out of range; there are {len(test_x)} test images (0-{len(test_x) - 1})')
+    rgb = to_float(test_x[args.index:args.index + 1])
+    grey = to_grey(rgb)
+    out_dir = Path('outputs') / args.model / f'act{args.index}'
+    model.eval()
+    outputs = layer_outputs(model, grey)
+    for i, (name, activation) in enumerate(outputs.items(), 1):
+        title = f'{args.model} {name}: {activation.shape[1]} channels'
+        save_activation_tiles(activation[0], out_dir / f'{i}_{name}.png', title)
+    save_sample_grid([('grey input', grey)], out_dir / 'input.png')
+    save_sample_grid([('output', decode(outputs['finalconv'], centres)), ('truth', rgb)], out_dir / 'output.png')
+    print(f'Activations of test image {args.index} written to {out_dir}/')
+
+
+def run_cli(parser, runner, argv=None):
+    """Parse, run, and turn a UsageError into one line on stderr and exit status 2."""
+    args = parser.parse_args(argv)
+    try:
+        runner(args)
+    except UsageError as err:
+        print(f'{parser.prog}: error: {err}', file=sys.stderr)
+        sys.exit(2)
+
+
+def main_activations(argv=None):
+    run_cli(build_activations_parser(), run_activations, argv)
+
+
+def main(argv=None, regression=False):
+    run_cli(build_parser(regression), lambda args: run(args, regression), argv)

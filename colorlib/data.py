@@ -1,0 +1,240 @@
+"""
+CIFAR-10 loading for the colourization experiments.
+
+Reads the official cifar-10-python.tar.gz (straight from the tar), its extracted
+cifar-10-batches-py/ folder, or an .npz with train_x/train_y/test_x/test_y, and
+returns uint8 NHWC RGB images in the official order. Every bad input becomes a
+one-line DataError naming the CLI flag, so the CLI can print it and exit 2.
+"""
+
+import hashlib
+import http.client
+import os
+import pickle
+import posixpath
+import sys
+import tarfile
+import tempfile
+import urllib.error
+import urllib.request
+import zipfile
+import zlib
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from colorlib.errors import UsageError
+
+CATEGORIES = ('airplane', 'automobile', 'bird', 'cat', 'deer', 'dog', 'frog', 'horse', 'ship', 'truck')
+DEFAULT_DATA = Path(__file__).resolve().parent.parent / 'data' / 'cifar10_horse.npz'
+CIFAR10_URL = 'https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz'
+CIFAR10_MD5 = 'c58f30108f718f92721af3b95e74349a'
+TARBALL = 'cifar-10-python.tar.gz'
+BATCHES_DIR = 'cifar-10-batches-py'
+TRAIN_BATCHES = tuple(f'data_batch_{i}' for i in range(1, 6))
+TEST_BATCH = 'test_batch'
+NPZ_KEYS = ('train_x', 'train_y', 'test_x', 'test_y')
+FULL_DATA_HINT = f'pass --data with the full CIFAR-10 (npz, {TARBALL} or {BATCHES_DIR}/) or --download'
+
+# what a corrupt npz/tar/pickle can throw at us; all become DataError
+_READ_ERRORS = (OSError, EOFError, ValueError, KeyError, IndexError, TypeError, AttributeError,
+                zlib.error, tarfile.TarError, zipfile.BadZipFile, pickle.UnpicklingError)
+
+
+class DataError(UsageError):
+    """A bad --data/--category/--download input; str() is one line meant for the user."""
+
+
+def _oneline(e):
+    if isinstance(e, urllib.error.URLError) and not isinstance(e, urllib.error.HTTPError):
+        e = e.reason  # the real cause (refused, DNS, timeout) sits in .reason
+    return ' '.join(str(e).split()) or type(e).__name__
+
+
+def parse_category(value):
+    """CIFAR-10 class index from a name (any case) or a number 0-9, as typed on the CLI."""
+    if isinstance(value, (int, np.integer)) and not isinstance(value, bool) and 0 <= value < len(CATEGORIES):
+        return int(value)
+    s = str(value).strip().lower()
+    if s in CATEGORIES:
+        return CATEGORIES.index(s)
+    if s.isdigit() and int(s) < len(CATEGORIES):
+        return int(s)
+    raise DataError(f"--category: unknown category {str(value)!r} "
+                    f"(choose a name from {', '.join(CATEGORIES)} or a number 0-9)")
+
+# -----------------------------------------------------------------------------
+# readers for the three on-disk layouts
+
+class _Unpickler(pickle.Unpickler):
+    """The batches are pickles; allow only what a numpy array needs, so a hostile file cannot run code."""
+    ALLOWED = {('numpy.core.multiarray', '_reconstruct'), ('numpy.core.multiarray', 'scalar'),
+               ('numpy', 'ndarray'), ('numpy', 'dtype'), ('_codecs', 'encode')}
+
+    def find_class(self, module, name):
+        key = (module.replace('numpy._core', 'numpy.core'), name)
+        if key not in self.ALLOWED:
+            raise pickle.UnpicklingError(f'forbidden global {module}.{name}')
+        if module.startswith('numpy.core') and hasattr(np, '_core'):  # numpy 2 moved it; avoid the shim's warning
+            module = 'numpy._core' + module[len('numpy.core'):]
+        return super().find_class(module, name)
+
+
+def _read_batch(f):
+    """One pickled batch -> (N,32,32,3) uint8 images, (N,) int64 labels."""
+    d = _Unpickler(f, encoding='bytes').load()
+    x = np.asarray(d[b'data'], dtype=np.uint8)
+    y = np.asarray(d[b'labels'], dtype=np.int64)
+    if x.ndim != 2 or x.shape[1] != 3 * 32 * 32 or y.shape != (len(x),):
+        raise ValueError(f'bad batch shapes data {x.shape}, labels {y.shape}')
+    return x.reshape(-1, 3, 32, 32).transpose(0, 2, 3, 1), y  # rows are channel-major: R plane, G plane, B plane
+
+
+def _join(batches):
+    xs, ys = zip(*batches)
+    return np.ascontiguousarray(np.concatenate(xs)), np.concatenate(ys)
+
+
+def _load_batches(opener, what):
+    """Train = data_batch_1..5 in order, test = test_batch; opener(name) gives a binary file or None."""
+    out = []
+    for names in (TRAIN_BATCHES, (TEST_BATCH,)):
+        batches = []
+        for name in names:
+            f = opener(name)
+            if f is None:
+                raise DataError(f'--data: {what} lacks {BATCHES_DIR}/{name}')
+            with f:
+                batches.append(_read_batch(f))
+        out.extend(_join(batches))
+    return tuple(out)
+
+
+def _load_tar(path):
+    with tarfile.open(path, 'r:*') as tf:
+        members = {posixpath.basename(m.name): m for m in tf.getmembers() if m.isfile()}
+        return _load_batches(lambda n: tf.extractfile(members[n]) if n in members else None, path)
+
+
+def _load_folder(folder):
+    return _load_batches(lambda n: open(folder / n, 'rb') if (folder / n).is_file() else None, folder)
+
+
+def _load_npz(path):
+    with np.load(path, allow_pickle=False) as z:
+        missing = [k for k in NPZ_KEYS if k not in z.files]
+        if missing:
+            raise DataError(f"--data: {path} lacks key(s) {', '.join(missing)} "
+                            f"(an .npz needs {', '.join(NPZ_KEYS)})")
+        return tuple(z[k] for k in NPZ_KEYS)
+
+
+def _check(arrays, path):
+    """Shapes/dtypes the rest of the code relies on; reject anything else up front."""
+    train_x, train_y, test_x, test_y = arrays
+    for split, x, y in (('train', train_x, train_y), ('test', test_x, test_y)):
+        if x.dtype != np.uint8 or x.ndim != 4 or x.shape[3] != 3:
+            raise DataError(f'--data: {path}: {split}_x is {x.dtype} {x.shape}, expected uint8 (N,H,W,3) RGB images')
+        if y.ndim != 1 or len(y) != len(x) or not np.issubdtype(y.dtype, np.integer):
+            raise DataError(f'--data: {path}: {split}_y is {y.dtype} {y.shape}, expected {len(x)} integer labels')
+    return train_x, train_y.astype(np.int64), test_x, test_y.astype(np.int64)
+
+
+def load_cifar10(path):
+    """(train_x, train_y, test_x, test_y): uint8 NHWC RGB and int64 labels, official order, from any layout."""
+    path = Path(path)
+    if not path.exists():
+        raise DataError(f'--data: no such file or folder: {path}')
+    try:
+        if path.is_dir():
+            if (path / TRAIN_BATCHES[0]).is_file():
+                arrays = _load_folder(path)
+            elif (path / BATCHES_DIR).is_dir():
+                arrays = _load_folder(path / BATCHES_DIR)
+            elif (path / TARBALL).is_file():  # e.g. the folder --download wrote into
+                arrays = _load_tar(path / TARBALL)
+            else:
+                raise DataError(f'--data: folder {path} holds neither {BATCHES_DIR}/ nor {TARBALL} nor the batch files')
+        elif zipfile.is_zipfile(path):
+            arrays = _load_npz(path)
+        elif tarfile.is_tarfile(path):
+            arrays = _load_tar(path)
+        else:
+            raise DataError(f'--data: {path} is neither an .npz nor a {TARBALL}')
+    except _READ_ERRORS as e:
+        raise DataError(f'--data: cannot read {path}: {_oneline(e)}') from None
+    return _check(arrays, path)
+
+
+def load_category(path, category):
+    """(train_x, test_x): the uint8 NHWC images of one class (index from parse_category), official order."""
+    train_x, train_y, test_x, test_y = load_cifar10(path)
+    train, test = train_x[train_y == category], test_x[test_y == category]
+    if len(train) == 0 or len(test) == 0:
+        try:
+            bundled = Path(path).resolve() == DEFAULT_DATA
+        except OSError:
+            bundled = False
+        where = 'the bundled horse data' if bundled else str(path)
+        split = '' if len(train) == len(test) else 'training ' if len(train) == 0 else 'test '
+        raise DataError(f"--category: {where} has no {CATEGORIES[category]!r} {split}images; {FULL_DATA_HINT}")
+    return train, test
+
+# -----------------------------------------------------------------------------
+# download
+
+def _md5(path):
+    h = hashlib.md5()
+    with open(path, 'rb') as f:
+        for chunk in iter(lambda: f.read(1 << 20), b''):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def download_cifar10(dest_dir, url=CIFAR10_URL, md5=CIFAR10_MD5, progress=None):
+    """Fetch the official tarball into dest_dir; a temp file is renamed only once its md5 matches."""
+    from tqdm import tqdm
+    dest_dir = Path(dest_dir)
+    final = dest_dir / TARBALL
+    try:
+        if final.is_file() and _md5(final) == md5:
+            return final
+        dest_dir.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f'.{TARBALL}.', suffix='.part', dir=dest_dir)
+    except OSError as e:
+        raise DataError(f'--download: cannot write to {dest_dir}: {_oneline(e)}') from None
+    tmp = Path(tmp)
+    if progress is None:
+        progress = sys.stderr.isatty()
+    try:
+        h = hashlib.md5()
+        with os.fdopen(fd, 'wb') as f, urllib.request.urlopen(url, timeout=30) as r:
+            total = int(r.headers.get('Content-Length') or 0) or None
+            with tqdm(total=total, unit='B', unit_scale=True, unit_divisor=1024, desc=TARBALL, disable=not progress) as bar:
+                for chunk in iter(lambda: r.read(1 << 20), b''):
+                    f.write(chunk)
+                    h.update(chunk)
+                    bar.update(len(chunk))
+        if h.hexdigest() != md5:
+            raise DataError(f'--download: {url} has md5 {h.hexdigest()}, expected {md5}; not saved')
+        os.replace(tmp, final)
+    except (OSError, ValueError, http.client.HTTPException) as e:  # URLError and timeouts are OSErrors
+        if isinstance(e, urllib.error.HTTPError):
+            e.close()  # it holds the open response
+        raise DataError(f'--download: cannot fetch {url}: {_oneline(e)}') from None
+    finally:
+        tmp.unlink(missing_ok=True)
+    return final
+
+# -----------------------------------------------------------------------------
+# tensors
+
+def to_float(images):
+    """uint8 NHWC -> float NCHW in [0, 1), divided by 256 as the assignment does."""
+    return torch.from_numpy(np.ascontiguousarray(images)).permute(0, 3, 1, 2).float() / 256
+
+
+def to_grey(rgb):
+    """(N,3,H,W) -> (N,1,H,W): the plain channel mean the assignment uses as the network's input."""
+    return rgb.mean(dim=1, keepdim=True)

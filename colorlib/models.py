@@ -1,0 +1,110 @@
+"""The handout's four networks. Module names match the assignment's checkpoints key for key.
+
+Each block is a Sequential whose indices give the checkpoint keys: downconv = conv, max-pool, BatchNorm, ReLU;
+rfconv = conv, BatchNorm, ReLU; upconv = conv, upsample, BatchNorm, ReLU; finalconv = a bare convolution.
+"""
+import torch
+import torch.nn as nn
+
+from colorlib.layers import MyConv2d, MyDilatedConv2d
+
+
+def down(in_channels, out_channels, kernel):
+    return nn.Sequential(MyConv2d(in_channels, out_channels, kernel), nn.MaxPool2d(2),
+                         nn.BatchNorm2d(out_channels), nn.ReLU())
+
+
+def middle(conv):
+    return nn.Sequential(conv, nn.BatchNorm2d(conv.weight.shape[0]), nn.ReLU())
+
+
+def up(in_channels, out_channels, kernel):
+    return nn.Sequential(MyConv2d(in_channels, out_channels, kernel), nn.Upsample(scale_factor=2),
+                         nn.BatchNorm2d(out_channels), nn.ReLU())
+
+
+class CNN(nn.Module):
+    """Classification CNN: grey in, a score per colour class per pixel out. 32 -> 16 -> 8 -> 16 -> 32."""
+
+    def __init__(self, kernel, num_filters, num_colours, num_in_channels=1):
+        super().__init__()
+        nf = num_filters
+        self.downconv1 = down(num_in_channels, nf, kernel)
+        self.downconv2 = down(nf, 2 * nf, kernel)
+        self.rfconv = middle(MyConv2d(2 * nf, 2 * nf, kernel))
+        self.upconv1 = up(2 * nf, nf, kernel)
+        self.upconv2 = up(nf, num_colours, kernel)
+        self.finalconv = MyConv2d(num_colours, num_colours, kernel)
+
+    def forward(self, x):
+        x = self.downconv2(self.downconv1(x))
+        x = self.upconv2(self.upconv1(self.rfconv(x)))
+        return self.finalconv(x)
+
+
+class RegressionCNN(CNN):
+    """The same network predicting the 3 RGB values of each pixel directly (trained with MSE)."""
+
+    def __init__(self, kernel, num_filters, num_colours=3, num_in_channels=1):
+        super().__init__(kernel, num_filters, num_colours, num_in_channels)
+
+
+class UNet(nn.Module):
+    """The CNN with skip connections: each up block also sees the down block of its size, and the final
+    convolution sees the input image."""
+
+    def __init__(self, kernel, num_filters, num_colours, num_in_channels=1):
+        super().__init__()
+        nf = num_filters
+        self.downconv1 = down(num_in_channels, nf, kernel)
+        self.downconv2 = down(nf, 2 * nf, kernel)
+        self.rfconv = middle(self.middle_conv(2 * nf, kernel))
+        self.upconv1 = up(2 * nf + 2 * nf, nf, kernel)
+        self.upconv2 = up(nf + nf, num_colours, kernel)
+        self.finalconv = MyConv2d(num_colours + num_in_channels, num_colours, kernel)
+
+    def middle_conv(self, channels, kernel):
+        return MyConv2d(channels, channels, kernel)
+
+    def forward(self, x):
+        down1 = self.downconv1(x)
+        down2 = self.downconv2(down1)
+        mid = self.rfconv(down2)
+        up1 = self.upconv1(torch.cat([mid, down2], dim=1))
+        up2 = self.upconv2(torch.cat([up1, down1], dim=1))
+        return self.finalconv(torch.cat([up2, x], dim=1))
+
+
+class DUNet(UNet):
+    """The UNet with a dilated middle convolution: a wider receptive field for the same parameters."""
+
+    def __init__(self, kernel, num_filters, num_colours, num_in_channels=1, dilation=1):
+        self.dilation = dilation
+        super().__init__(kernel, num_filters, num_colours, num_in_channels)
+
+    def middle_conv(self, channels, kernel):
+        return MyDilatedConv2d(channels, channels, kernel, dilation=self.dilation)
+
+
+MODELS = {'RegressionCNN': RegressionCNN, 'CNN': CNN, 'UNet': UNet, 'DUNet': DUNet}
+
+
+def build_model(name, kernel, num_filters, num_colours, num_in_channels=1, dilation=1):
+    """Build a model by its handout name; only DUNet takes the dilation."""
+    if name == 'DUNet':
+        return DUNet(kernel, num_filters, num_colours, num_in_channels, dilation)
+    return MODELS[name](kernel, num_filters, num_colours, num_in_channels)
+
+
+def layer_outputs(model, x):
+    """Run `model` on x and return {block name: its output}, in order, for looking at activations."""
+    outputs = {}
+    hooks = [block.register_forward_hook(lambda _, __, out, name=name: outputs.__setitem__(name, out))
+             for name, block in model.named_children()]
+    try:
+        with torch.no_grad():
+            model(x)
+    finally:
+        for hook in hooks:
+            hook.remove()
+    return outputs

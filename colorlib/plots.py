@@ -1,0 +1,79 @@
+"""Pictures: sample grids, training curves and activation tiles, drawn with matplotlib's Agg backend."""
+import math
+from pathlib import Path
+
+import matplotlib
+matplotlib.use('Agg')
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+
+def to_numpy_images(images):
+    """(N, C, H, W) tensor in [0, 1] -> (N, H, W, 3) array; a single channel is shown as grey."""
+    images = images.detach().float().cpu().clamp(0, 1).numpy()
+    if images.shape[1] == 1:
+        images = np.repeat(images, 3, axis=1)
+    return images.transpose(0, 2, 3, 1)
+
+
+def save_sample_grid(rows, path, pad=2):
+    """One labelled row per (label, images) pair, the images side by side, about an inch each."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    count = len(rows[0][1])
+    fig, axes = plt.subplots(len(rows), 1, figsize=(1.2 * count, 1.45 * len(rows)), squeeze=False)
+    for ax, (label, images) in zip(axes[:, 0], rows):
+        images = to_numpy_images(images)
+        h, w = images.shape[1:3]
+        strip = np.ones((h, count * (w + pad) - pad, 3))
+        for i, image in enumerate(images):
+            strip[:, i * (w + pad):i * (w + pad) + w] = image
+        ax.imshow(strip, interpolation='nearest')
+        ax.set_title(label, loc='left', fontsize=11)
+        ax.set_xticks([])
+        ax.set_yticks([])
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+    return path
+
+
+def save_training_curve(history, path):
+    """Train and validation loss, and validation accuracy where the task has one, per epoch."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    epochs = [h['epoch'] for h in history]
+    has_acc = any(h.get('val_acc') is not None for h in history)
+    fig, axes = plt.subplots(1, 2 if has_acc else 1, figsize=(10 if has_acc else 5, 4), squeeze=False)
+    ax = axes[0, 0]
+    ax.plot(epochs, [h['train_loss'] for h in history], 'o-', label='train')
+    ax.plot(epochs, [h['val_loss'] for h in history], 'o-', label='validation')
+    ax.set(xlabel='epoch', ylabel='loss', title='Loss')
+    ax.legend()
+    if has_acc:
+        ax = axes[0, 1]
+        ax.plot(epochs, [h['val_acc'] for h in history], 'o-', color='tab:green')
+        ax.set(xlabel='epoch', ylabel='accuracy (%)', title='Validation accuracy')
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+    return path
+
+
+def save_activation_tiles(activation, path, title):
+    """One tile per channel of a (C, H, W) activation, each scaled to its own range."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    activation = activation.detach().float().cpu().numpy()
+    channels = activation.shape[0]
+    cols = math.ceil(math.sqrt(channels))
+    rows = math.ceil(channels / cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(1.1 * cols, 1.1 * rows + 0.5), squeeze=False)
+    for i, ax in enumerate(axes.flat):
+        ax.axis('off')
+        if i < channels:
+            ax.imshow(activation[i], cmap='viridis', interpolation='nearest')
+    fig.suptitle(title)
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+    return path

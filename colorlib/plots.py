@@ -17,11 +17,14 @@ def to_numpy_images(images):
 
 
 def save_sample_grid(rows, path, pad=2):
-    """One labelled row per (label, images) pair, the images side by side, about an inch each."""
+    """One labelled row per (label, images) pair, the images side by side, about an inch each.
+
+    The extra width and height leave room for the margins and titles, so even a single image is over 100 px wide.
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     count = len(rows[0][1])
-    fig, axes = plt.subplots(len(rows), 1, figsize=(1.2 * count, 1.45 * len(rows)), squeeze=False)
+    fig, axes = plt.subplots(len(rows), 1, figsize=(1.2 * count + 0.4, 1.6 * len(rows)), squeeze=False)
     for ax, (label, images) in zip(axes[:, 0], rows):
         images = to_numpy_images(images)
         h, w = images.shape[1:3]

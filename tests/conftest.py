@@ -1,0 +1,54 @@
+"""Shared test helpers: the ../shared fixtures (present in CI only) and the bundled horse images.
+
+Import the marker in a test file with `from conftest import needs_shared`.
+"""
+from pathlib import Path
+
+import pytest
+import torch
+
+from colorlib.data import DEFAULT_DATA, load_category
+
+SHARED = Path(__file__).resolve().parents[1].parent / 'shared'
+ASSIGNMENT_WEIGHTS = SHARED / 'reference' / 'assignment_weights'
+ASSIGNMENT_COLOURS = SHARED / 'reference' / 'assignment_colours'
+SKIP_SHARED = '../shared not present (CI-only fixture)'
+
+needs_shared = pytest.mark.skipif(not SHARED.is_dir(), reason=SKIP_SHARED)
+
+# model name -> the assignment's file stem, e.g. assignment_weights_path('UNet', 32) -> .../unet_k3_f32.pkl
+WEIGHT_STEMS = {'RegressionCNN': 'regression_cnn', 'CNN': 'cnn', 'UNet': 'unet', 'DUNet': 'dunet'}
+
+
+def assignment_weights_path(model, num_filters, kernel=3):
+    return ASSIGNMENT_WEIGHTS / f'{WEIGHT_STEMS[model]}_k{kernel}_f{num_filters}.pkl'
+
+
+def assignment_colours_path(k):
+    return ASSIGNMENT_COLOURS / f'color_kmeans{k}_cat7.npy'
+
+
+@pytest.fixture
+def shared_dir():
+    if not SHARED.is_dir():
+        pytest.skip(SKIP_SHARED)
+    return SHARED
+
+
+@pytest.fixture
+def assignment_weights(shared_dir):
+    """assignment_weights('UNet', 32) -> the assignment's state_dict (CPU tensors) for that model and size."""
+    def load(model, num_filters, kernel=3):
+        path = assignment_weights_path(model, num_filters, kernel)
+        if not path.is_file():
+            pytest.skip(f'{path} not present')
+        return torch.load(path, map_location='cpu', weights_only=True)
+    return load
+
+
+@pytest.fixture(scope='session')
+def horses():
+    """(train_x, test_x): the bundled CIFAR-10 horses as uint8 NHWC arrays."""
+    if not DEFAULT_DATA.is_file():
+        pytest.skip(f'bundled {DEFAULT_DATA} not present')
+    return load_category(DEFAULT_DATA, 7)

@@ -46,21 +46,42 @@ def read_weights(path):
     return state
 
 
-def load_weights(model, path, description):
-    """Load `path` into `model` (strict), naming the first mismatch so the user can pick the right flags."""
+def summarize(state):
+    """What a state_dict holds, read off its shapes: (model, kernel, filters, outputs), or None if unknown.
+
+    UNet and DUNet have the same shapes, and so do a CNN and a RegressionCNN with 3 colours.
+    """
+    try:
+        first, up1, outputs = state['downconv1.0.weight'], state['upconv1.0.weight'], state['finalconv.bias']
+    except KeyError:
+        return None
+    filters, kernel, outputs = first.shape[0], first.shape[-1], outputs.numel()
+    if up1.shape[1] == 4 * filters:
+        model = 'UNet/DUNet'
+    else:
+        model = 'RegressionCNN' if outputs == 3 else 'CNN'
+    return model, kernel, filters, outputs
+
+
+def describe(summary):
+    model, kernel, filters, outputs = summary
+    what = 'RGB' if model == 'RegressionCNN' else f'{outputs} colours'
+    return f'{model} (k={kernel}, f={filters}, {what})'
+
+
+def load_weights(model, path):
+    """Load `path` into `model` (strict); on a mismatch, say which flags disagree with the checkpoint."""
     state = read_weights(path)
-    expected = {k: v for k, v in model.state_dict().items() if not k.endswith('num_batches_tracked')}
-    missing = sorted(set(expected) - set(state))
-    unexpected = sorted(k for k in set(state) - set(expected) if not k.endswith('num_batches_tracked'))
-    if missing or unexpected:
-        what = f'lacks {missing[0]}' if missing else f'has an unexpected {unexpected[0]}'
-        raise UsageError(f'--checkpoint: {path} is not a {description} checkpoint (it {what}); check --model')
-    if 'finalconv.bias' in state and state['finalconv.bias'].shape != expected['finalconv.bias'].shape:
-        raise UsageError(f'-c/--colours: {path} predicts {state["finalconv.bias"].numel()} outputs but '
-                         f'{description} has {expected["finalconv.bias"].numel()}; pass the colours file it was trained with')
-    for key, value in expected.items():
-        if state[key].shape != value.shape:
-            raise UsageError(f'--checkpoint: {path} does not fit {description}: {key} has shape '
-                             f'{tuple(state[key].shape)}, expected {tuple(value.shape)}; check -k, -f and -c')
-    model.load_state_dict(state, strict=True)
+    found, wanted = summarize(state), summarize(model.state_dict())
+    if found is None:
+        raise UsageError(f'--checkpoint: {path} is not a colorlib or assignment checkpoint (no downconv1/upconv1/finalconv)')
+    if found != wanted:
+        flags = [flag for flag, a, b in zip(('--model', '-k', '-f', '-c/--colours'), found, wanted) if a != b]
+        raise UsageError(f'--checkpoint: {path} holds a {describe(found)} checkpoint but the flags ask for '
+                         f'{describe(wanted)}: check {", ".join(flags)}')
+    try:
+        model.load_state_dict(state, strict=True)
+    except RuntimeError as err:
+        raise UsageError(f'--checkpoint: {path} does not fit {describe(wanted)}: '
+                         f'{str(err).splitlines()[-1].strip()[:200]}') from None
     return model

@@ -1,5 +1,6 @@
 """The command line of colorization.py and color_regression.py: flags, checks, then train or validate."""
 import argparse
+import math
 import sys
 from pathlib import Path
 
@@ -48,8 +49,16 @@ def positive_float(text):
         value = float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f'{text!r} is not a number') from None
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f'{value} must be positive')
+    if not (value > 0 and math.isfinite(value)):
+        raise argparse.ArgumentTypeError(f'{value} must be a positive, finite number')
+    return value
+
+
+def seed(text):
+    """numpy's global generator (the --legacy-eval test order) takes seeds 0 to 2**32 - 1 only."""
+    value = int_at_least(0)(text)
+    if value >= 2 ** 32:
+        raise argparse.ArgumentTypeError(f'{value} is out of range (at most {2 ** 32 - 1})')
     return value
 
 
@@ -82,7 +91,7 @@ def build_parser(regression=False):
     parser.add_argument('-l', '--learn-rate', '--learn_rate', dest='learn_rate', type=positive_float, default=0.001)
     parser.add_argument('-b', '--batch-size', '--batch_size', dest='batch_size', type=int_at_least(1), default=100)
     parser.add_argument('-e', '--epochs', type=int_at_least(1), default=25)
-    parser.add_argument('-s', '--seed', type=int, default=0)
+    parser.add_argument('-s', '--seed', type=seed, default=0)
     parser.add_argument('--device', choices=['auto', 'cpu', 'cuda'], default='auto')
     parser.add_argument('--gpu', action='store_const', const='cuda', dest='device', help='same as --device cuda')
     parser.add_argument('--plot', action='store_true', help='write a sample grid after every epoch')
@@ -105,11 +114,6 @@ def load_images(args):
     data = download_cifar10(Path('data')) if args.download else args.data
     category = parse_category(args.category)
     return load_category(data, category)
-
-
-def describe(args, centres):
-    colours = '' if centres is None else f', {len(centres)} colours'
-    return f'{args.model}(k={args.kernel}, f={args.num_filters}{colours})'
 
 
 def sample_rows(model, grey, target, centres):
@@ -148,7 +152,7 @@ def run(args, regression):
     model = build_model(args.model, args.kernel, args.num_filters, 3 if regression else len(centres),
                         dilation=args.dilation)
     if args.valid:
-        load_weights(model, args.checkpoint, describe(args, centres))
+        load_weights(model, args.checkpoint)
     train_x, test_x = load_images(args)
     test_set = tuple(t.to(device) for t in make_dataset(test_x, centres, regression))
     model.to(device)
@@ -157,6 +161,9 @@ def run(args, regression):
 
     experiment = args.experiment_name or f'{FILE_NAMES[args.model]}_k{args.kernel}_f{args.num_filters}'
     out_dir = Path('outputs') / experiment
+    checkpoint = Path(args.checkpoint or out_dir / 'weights.pkl')
+    if checkpoint.is_dir():  # found now, not by a crash after the whole run
+        raise UsageError(f'--checkpoint: {checkpoint} is a folder; give the path of the weights file to write')
     train_set = tuple(t.to(device) for t in make_dataset(train_x, centres, regression))
     samples = test_set[0][:NUM_SAMPLES], test_set[1][:NUM_SAMPLES]
 
@@ -168,7 +175,6 @@ def run(args, regression):
                     out_dir, on_epoch=plot_epoch)
     print(f'Training curve: {save_training_curve(history, out_dir / "training_curve.png")}')
     print(f'Samples: {save_sample_grid(sample_rows(model, *samples, centres), out_dir / "samples.png")}')
-    checkpoint = Path(args.checkpoint or out_dir / 'weights.pkl')
     save_weights(model, checkpoint)
     print(f'Weights saved to {checkpoint}')
 
@@ -190,7 +196,7 @@ def run_activations(args):
     centres = None if regression else load_colours(args.colours)
     model = build_model(args.model, args.kernel, args.num_filters, 3 if regression else len(centres),
                         dilation=args.dilation)
-    load_weights(model, args.checkpoint, describe(args, centres))
+    load_weights(model, args.checkpoint)
     _, test_x = load_images(args)
     if args.index >= len(test_x):
         raise UsageError(f'index: {args.index} is out of range; there are {len(test_x)} test images (0-{len(test_x) - 1})')

@@ -20,9 +20,19 @@ def load_colours(path):
     path = Path(path)
     if not path.is_file():
         raise UsageError(f'-c/--colours: no such file: {path}')
+    from colorlib.data import NumpyUnpickler
     try:
-        centres = np.load(path, allow_pickle=True, encoding='latin1')[0]
-        centres = np.asarray(centres, dtype=np.float64)
+        # What np.load(allow_pickle=True, encoding='latin1') does, minus its risk: the file is an object array,
+        # i.e. a pickle, and -c takes any path, so unpickle with the numpy-only unpickler (no code can run).
+        with open(path, 'rb') as f:
+            version = np.lib.format.read_magic(f)
+            read_header = np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
+            if read_header(f)[2].hasobject:
+                data = NumpyUnpickler(f, encoding='latin1').load()
+            else:
+                f.seek(0)
+                data = np.lib.format.read_array(f, allow_pickle=False)
+        centres = np.asarray(data[0], dtype=np.float64)
     except Exception as err:  # numpy raises many types for a file that is not a colour file
         raise UsageError(f'-c/--colours: {path} is not a colour file ({type(err).__name__})') from None
     if centres.ndim != 2 or centres.shape[1] != 3:
@@ -33,7 +43,8 @@ def load_colours(path):
 def save_colours(path, centres, distortion):
     data = np.empty(2, dtype=object)
     data[0], data[1] = np.asarray(centres, dtype=np.float64), float(distortion)
-    np.save(path, data, allow_pickle=True)
+    with open(path, 'wb') as f:  # np.save(path) would add '.npy' to any other name
+        np.save(f, data, allow_pickle=True)
 
 
 def fit_colours(images, k, seed=0):

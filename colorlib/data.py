@@ -67,7 +67,7 @@ def parse_category(value):
 # -----------------------------------------------------------------------------
 # readers for the three on-disk layouts
 
-class _Unpickler(pickle.Unpickler):
+class NumpyUnpickler(pickle.Unpickler):
     """The batches are pickles; allow only what a numpy array needs, so a hostile file cannot run code."""
     ALLOWED = {('numpy.core.multiarray', '_reconstruct'), ('numpy.core.multiarray', 'scalar'),
                ('numpy', 'ndarray'), ('numpy', 'dtype'), ('_codecs', 'encode')}
@@ -83,7 +83,7 @@ class _Unpickler(pickle.Unpickler):
 
 def _read_batch(f):
     """One pickled batch -> (N,32,32,3) uint8 images, (N,) int64 labels."""
-    d = _Unpickler(f, encoding='bytes').load()
+    d = NumpyUnpickler(f, encoding='bytes').load()
     x = np.asarray(d[b'data'], dtype=np.uint8)
     y = np.asarray(d[b'labels'], dtype=np.int64)
     if x.ndim != 2 or x.shape[1] != 3 * 32 * 32 or y.shape != (len(x),):

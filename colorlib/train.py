@@ -1,6 +1,7 @@
 """Training and evaluation on whole-data-set tensors: a few MB, so no DataLoader, just index slices."""
 import copy
 import json
+import math
 import sys
 import time
 from pathlib import Path
@@ -10,6 +11,7 @@ import torch
 import torch.nn.functional as F
 from tqdm import tqdm
 
+from colorlib.augment import augment
 from colorlib.colours import classes_to_rgb, rgb_to_classes
 from colorlib.data import to_float, to_grey
 
@@ -80,7 +82,7 @@ def assignment_test_order(num_train, num_test, seed):
     return torch.from_numpy(order)
 
 
-def train_epoch(model, optimizer, grey, target, batch_size, generator):
+def train_epoch(model, optimizer, scheduler, grey, target, batch_size, generator, augmentations=()):
     """One pass over a fresh shuffle; the loss stays on the device until the epoch ends (no per-step sync)."""
     model.train()
     order = torch.randperm(len(grey), generator=generator).to(grey.device)
@@ -88,17 +90,22 @@ def train_epoch(model, optimizer, grey, target, batch_size, generator):
     starts = range(0, len(grey), batch_size)
     for start in tqdm(starts, desc='train', leave=False, disable=not sys.stderr.isatty()):
         index = order[start:start + batch_size]
-        loss = compute_loss(model(grey[index]), target[index])
+        x, y = augment(grey[index], target[index], augmentations, generator)
+        loss = compute_loss(model(x), y)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()
+        scheduler.step()
         total += loss.detach() * len(index)
     return total.item() / len(grey)
 
 
-def train(model, train_set, val_set, epochs, batch_size, learn_rate, seed, out_dir, on_epoch=None):
+def train(model, train_set, val_set, epochs, batch_size, learn_rate, seed, out_dir, on_epoch=None,
+          augmentations=(), lr_schedule='constant', weight_decay=0.0):
     """Adam on the training set for `epochs`, evaluating after each; prints and logs one line per epoch.
 
+    lr_schedule 'cosine' anneals the learning rate to zero over the run, step by step; weight_decay is
+    decoupled (AdamW), which is plain Adam when it is 0, the assignment's setting.
     The figures go to stdout and, as JSON lines, to out_dir/metrics.jsonl (started afresh for each run).
     """
     out_dir = Path(out_dir)
@@ -106,11 +113,14 @@ def train(model, train_set, val_set, epochs, batch_size, learn_rate, seed, out_d
     metrics_path = out_dir / 'metrics.jsonl'
     metrics_path.write_text('')
     generator = torch.Generator().manual_seed(seed)
-    optimizer = torch.optim.Adam(model.parameters(), lr=learn_rate)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=learn_rate, weight_decay=weight_decay)
+    steps = epochs * math.ceil(len(train_set[0]) / batch_size)
+    scheduler = (torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, steps) if lr_schedule == 'cosine'
+                 else torch.optim.lr_scheduler.ConstantLR(optimizer, factor=1.0))
     history = []
     start_time = time.perf_counter()
     for epoch in range(1, epochs + 1):
-        train_loss = train_epoch(model, optimizer, *train_set, batch_size, generator)
+        train_loss = train_epoch(model, optimizer, scheduler, *train_set, batch_size, generator, augmentations)
         val_loss, val_acc = evaluate(model, *val_set)
         row = {'epoch': epoch, 'train_loss': train_loss, 'val_loss': val_loss, 'val_acc': val_acc,
                'seconds': round(time.perf_counter() - start_time, 3)}

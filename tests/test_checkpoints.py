@@ -1,0 +1,259 @@
+"""save_weights / read_weights / load_weights: the assignment's layout, atomic writes, one-line usage errors."""
+import os
+import pickle
+
+import pytest
+import torch
+
+import colorlib.checkpoints
+from colorlib.checkpoints import load_weights, read_weights, save_weights
+from colorlib.errors import UsageError
+from colorlib.models import build_model
+from conftest import needs_shared
+
+
+def trained_like(name, nf=8, colours=24, seed=0):
+    """A model whose BatchNorm statistics have moved, as after training (num_batches_tracked > 0)."""
+    torch.manual_seed(seed)
+    model = build_model(name, 3, nf, colours)
+    model.train()
+    with torch.no_grad():
+        model(torch.rand(4, 1, 32, 32))
+    return model.eval()
+
+
+def one_line_error(excinfo, *parts):
+    msg = str(excinfo.value)
+    assert msg and '\n' not in msg
+    for part in parts:
+        assert part in msg, (part, msg)
+    return msg
+
+
+def test_save_writes_a_plain_dict_of_tensors(tmp_path):
+    model = trained_like('UNet')
+    path = tmp_path / 'sub' / 'dir' / 'weights.pkl'  # parent folders are made
+    save_weights(model, path)
+    state = torch.load(path, map_location='cpu', weights_only=True)
+    assert type(state) is dict
+    assert all(torch.is_tensor(v) for v in state.values())
+    assert not [k for k in state if 'num_batches_tracked' in k]
+    assert list(state) == [k for k in model.state_dict() if not k.endswith('num_batches_tracked')]
+
+
+@needs_shared
+@pytest.mark.parametrize('name', ['RegressionCNN', 'CNN', 'UNet', 'DUNet'])
+def test_saved_keys_match_the_assignments(tmp_path, name, assignment_weights):
+    reference = assignment_weights(name, 16)
+    model = build_model(name, 3, 16, 3 if name == 'RegressionCNN' else 24)
+    save_weights(model, tmp_path / 'w.pkl')
+    state = read_weights(tmp_path / 'w.pkl')
+    assert list(state) == list(reference)
+    assert {k: v.shape for k, v in state.items()} == {k: v.shape for k, v in reference.items()}
+
+
+@pytest.mark.parametrize('name', ['RegressionCNN', 'CNN', 'UNet', 'DUNet'])
+def test_round_trip(tmp_path, name):
+    colours = 3 if name == 'RegressionCNN' else 24
+    model = trained_like(name, colours=colours)
+    save_weights(model, tmp_path / 'w.pkl')
+    fresh = build_model(name, 3, 8, colours)
+    fresh.load_state_dict(read_weights(tmp_path / 'w.pkl'), strict=True)
+    fresh.eval()
+    x = torch.rand(2, 1, 32, 32)
+    with torch.no_grad():
+        assert not torch.equal(build_model(name, 3, 8, colours).eval()(x), model(x))
+        assert torch.equal(fresh(x), model(x))
+    # and through load_weights, which the CLI uses
+    again = load_weights(build_model(name, 3, 8, colours), tmp_path / 'w.pkl').eval()
+    with torch.no_grad():
+        assert torch.equal(again(x), model(x))
+
+
+def test_save_overwrites(tmp_path):
+    path = tmp_path / 'w.pkl'
+    save_weights(trained_like('CNN', seed=0), path)
+    second = trained_like('CNN', seed=1)
+    save_weights(second, path)
+    assert torch.equal(read_weights(path)['finalconv.weight'], second.finalconv.weight)
+    assert [p.name for p in tmp_path.iterdir()] == ['w.pkl']
+
+
+def test_interrupted_save_leaves_the_old_file(tmp_path, monkeypatch):
+    path = tmp_path / 'w.pkl'
+    save_weights(trained_like('CNN', seed=0), path)
+    before = path.read_bytes()
+
+    def broken_save(obj, f, *args, **kwargs):
+        f.write(b'PK\x03\x04 half a checkpoint')
+        raise OSError('No space left on device')
+
+    monkeypatch.setattr(colorlib.checkpoints.torch, 'save', broken_save)
+    with pytest.raises(OSError, match='No space left'):
+        save_weights(trained_like('CNN', seed=1), path)
+    assert path.read_bytes() == before
+    assert [p.name for p in tmp_path.iterdir()] == ['w.pkl']  # no temp file left behind
+
+
+def test_interrupted_first_save_leaves_nothing(tmp_path, monkeypatch):
+    def broken_save(obj, f, *args, **kwargs):
+        f.write(b'abc')
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(colorlib.checkpoints.torch, 'save', broken_save)
+    with pytest.raises(KeyboardInterrupt):
+        save_weights(trained_like('CNN'), tmp_path / 'w.pkl')
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_missing_file(tmp_path):
+    with pytest.raises(UsageError) as e:
+        read_weights(tmp_path / 'nope.pkl')
+    one_line_error(e, '--checkpoint', 'no such file', 'nope.pkl')
+    with pytest.raises(UsageError) as e:
+        load_weights(build_model('CNN', 3, 8, 24), tmp_path / 'nope.pkl')
+    one_line_error(e, '--checkpoint')
+
+
+def test_a_folder_is_not_a_checkpoint(tmp_path):
+    with pytest.raises(UsageError) as e:
+        read_weights(tmp_path)
+    one_line_error(e, '--checkpoint')
+
+
+@pytest.mark.parametrize('seed', range(6))
+def test_random_bytes(tmp_path, seed):
+    path = tmp_path / 'junk.pkl'
+    gen = torch.Generator().manual_seed(seed)
+    path.write_bytes(bytes(torch.randint(0, 256, (64 + 300 * seed,), generator=gen, dtype=torch.uint8).tolist()))
+    with pytest.raises(UsageError) as e:
+        read_weights(path)
+    one_line_error(e, '--checkpoint', str(path))
+
+
+# garbage reaches many corners of torch's weights-only unpickler, each with its own exception type
+@pytest.mark.parametrize('content', [
+    b'',  # EOFError
+    b'\x80',  # IndexError: index out of range
+    b'\x80\x02s',  # IndexError: pop from empty list
+    b'\x80\x04s',  # the same, after a pickle-protocol UserWarning
+    b'\x80\x02h\x07',  # KeyError: memo 7
+    b'\x80\x02X\x02\x00\x00\x00\xff\xfe',  # UnicodeDecodeError
+    b'\x80\x02}q\x00(X\x01\x00\x00\x00a',  # EOFError mid-dict
+    b'not a pickle at all',
+])
+def test_garbage_files(tmp_path, content, recwarn):
+    path = tmp_path / 'bad.pkl'
+    path.write_bytes(content)
+    with pytest.raises(UsageError) as e:
+        read_weights(path)
+    one_line_error(e, '--checkpoint', 'cannot read')
+    assert not recwarn.list  # no multi-line torch warning on top of the one-line error
+
+
+def test_truncated_checkpoint(tmp_path):
+    path = tmp_path / 'w.pkl'
+    save_weights(trained_like('CNN'), path)
+    path.write_bytes(path.read_bytes()[:1000])
+    with pytest.raises(UsageError) as e:
+        load_weights(build_model('CNN', 3, 8, 24), path)
+    one_line_error(e, '--checkpoint', 'cannot read')
+
+
+@pytest.mark.parametrize('obj', [
+    [torch.zeros(3)],
+    {'a': 1, 'b': 2},
+    torch.zeros(3),
+    {'state_dict': {'finalconv.bias': torch.zeros(3)}},
+    {'finalconv.bias': torch.zeros(3), 'epoch': 5},
+], ids=['list', 'dict-of-ints', 'tensor', 'nested', 'mixed'])
+def test_not_a_state_dict(tmp_path, obj):
+    path = tmp_path / 'w.pkl'
+    torch.save(obj, path)
+    with pytest.raises(UsageError) as e:
+        read_weights(path)
+    one_line_error(e, '--checkpoint', 'not a plain state_dict')
+
+
+def test_other_model(tmp_path):
+    save_weights(trained_like('CNN'), tmp_path / 'cnn.pkl')
+    unet = build_model('UNet', 3, 8, 24)
+    before = {k: v.clone() for k, v in unet.state_dict().items()}
+    with pytest.raises(UsageError) as e:
+        load_weights(unet, tmp_path / 'cnn.pkl')
+    one_line_error(e, '--checkpoint', 'a CNN (k=3, f=8, 24 colours)', 'UNet/DUNet (k=3, f=8, 24 colours)', 'check --model')
+    assert all(torch.equal(before[k], v) for k, v in unet.state_dict().items())  # left untouched
+
+
+def test_other_key_set(tmp_path):
+    state = trained_like('CNN').state_dict()
+    state['extra.weight'] = torch.zeros(1)
+    torch.save(state, tmp_path / 'w.pkl')
+    with pytest.raises(UsageError) as e:
+        load_weights(build_model('CNN', 3, 8, 24), tmp_path / 'w.pkl')
+    one_line_error(e, '--checkpoint', 'extra.weight')
+    del state['extra.weight'], state['rfconv.0.bias']
+    torch.save(state, tmp_path / 'w.pkl')
+    with pytest.raises(UsageError) as e:
+        load_weights(build_model('CNN', 3, 8, 24), tmp_path / 'w.pkl')
+    one_line_error(e, '--checkpoint', 'rfconv.0.bias')
+
+
+def test_other_size(tmp_path):
+    save_weights(trained_like('UNet', nf=16), tmp_path / 'f16.pkl')
+    with pytest.raises(UsageError) as e:
+        load_weights(build_model('UNet', 3, 32, 24), tmp_path / 'f16.pkl')
+    one_line_error(e, '--checkpoint', 'f=16', 'f=32', 'check -f')
+
+
+def test_other_colour_count(tmp_path):
+    save_weights(trained_like('UNet', colours=24), tmp_path / 'c24.pkl')
+    with pytest.raises(UsageError) as e:
+        load_weights(build_model('UNet', 3, 8, 16), tmp_path / 'c24.pkl')
+    one_line_error(e, '--checkpoint', '24 colours', '16 colours', 'check -c/--colours')
+
+
+@needs_shared
+def test_assignment_checkpoint_mismatches(assignment_weights, shared_dir):
+    weights = shared_dir / 'reference' / 'assignment_weights'
+    assignment_weights('UNet', 32)  # skips if absent
+    load_weights(build_model('UNet', 3, 32, 24), weights / 'unet_k3_f32.pkl')  # CUDA-saved, loads on CPU
+    for model, path, flag in [(build_model('UNet', 3, 32, 24), 'cnn_k3_f32.pkl', '--model'),
+                              (build_model('UNet', 3, 32, 24), 'unet_k3_f16.pkl', '-f'),
+                              (build_model('UNet', 3, 32, 16), 'unet_k3_f32.pkl', '-c/--colours')]:
+        with pytest.raises(UsageError) as e:
+            load_weights(model, weights / path)
+        assert one_line_error(e, '--checkpoint', f'check {flag}').startswith('--checkpoint')
+
+
+class WritesAFile:
+    def __init__(self, path):
+        self.path = str(path)
+
+    def __reduce__(self):
+        return (open, (self.path, 'w'))
+
+
+class RunsAShellCommand:
+    def __init__(self, path):
+        self.command = f'touch {path}'
+
+    def __reduce__(self):
+        return (os.system, (self.command,))
+
+
+@pytest.mark.parametrize('payload', [WritesAFile, RunsAShellCommand])
+@pytest.mark.parametrize('writer', ['torch.save', 'pickle.dump'])
+def test_malicious_pickle_is_refused(tmp_path, payload, writer):
+    marker = tmp_path / 'pwned'
+    path = tmp_path / 'evil.pkl'
+    state = {'finalconv.bias': torch.zeros(24), 'finalconv.weight': payload(marker)}
+    if writer == 'torch.save':
+        torch.save(state, path)
+    else:
+        with open(path, 'wb') as f:
+            pickle.dump(state, f, protocol=2)
+    with pytest.raises(UsageError) as e:
+        load_weights(build_model('CNN', 3, 8, 24), path)
+    one_line_error(e, '--checkpoint', 'cannot read')
+    assert not marker.exists()

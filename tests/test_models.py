@@ -1,0 +1,170 @@
+"""The four networks: shapes, building blocks, skip connections and compatibility with the assignment's weights."""
+import pytest
+import torch
+import torch.nn as nn
+
+from colorlib.colours import load_colours, rgb_to_classes
+from colorlib.data import to_float, to_grey
+from colorlib.layers import MyConv2d, MyDilatedConv2d
+from colorlib.models import CNN, DUNet, MODELS, RegressionCNN, UNet, build_model, layer_outputs
+from conftest import assignment_colours_path, needs_shared
+
+NAMES = ['RegressionCNN', 'CNN', 'UNet', 'DUNet']
+BLOCKS = ['downconv1', 'downconv2', 'rfconv', 'upconv1', 'upconv2', 'finalconv']
+ALLOWED = (MyConv2d, MyDilatedConv2d, nn.MaxPool2d, nn.BatchNorm2d, nn.ReLU, nn.Upsample, nn.Sequential)
+
+
+def outputs_of(name):
+    return 3 if name == 'RegressionCNN' else 24
+
+
+def randomise(model, seed=0):
+    """Random weights and BatchNorm statistics, so equal outputs cannot come from a trivial state."""
+    gen = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        for key, value in model.state_dict().items():
+            if key.endswith('running_var'):
+                value.copy_(torch.rand(value.shape, generator=gen) + 0.5)
+            elif value.is_floating_point():
+                value.copy_(torch.randn(value.shape, generator=gen) * 0.3)
+    return model
+
+
+@pytest.mark.parametrize('name', NAMES)
+@pytest.mark.parametrize('height,width', [(32, 32), (64, 48)])
+@pytest.mark.parametrize('in_channels', [1, 3])
+def test_output_shape(name, height, width, in_channels):
+    model = build_model(name, 3, 8, outputs_of(name), num_in_channels=in_channels)
+    out = model(torch.rand(2, in_channels, height, width))
+    assert out.shape == (2, outputs_of(name), height, width)
+    assert torch.isfinite(out).all()
+
+
+@pytest.mark.parametrize('name', NAMES)
+def test_built_only_from_the_handout_blocks(name):
+    model = build_model(name, 3, 8, outputs_of(name))
+    children = list(model.modules())[1:]
+    assert children
+    for module in children:
+        assert isinstance(module, ALLOWED), type(module).__name__
+        assert not isinstance(module, nn.Conv2d)
+    assert [n for n, _ in model.named_children()] == BLOCKS
+    convs = [m for m in children if isinstance(m, MyConv2d)]
+    assert len(convs) == 6  # one per block
+
+
+@pytest.mark.parametrize('cls', [UNet, DUNet])
+@pytest.mark.parametrize('nf,colours,in_channels', [(16, 24, 1), (32, 16, 1), (8, 32, 3)])
+def test_unet_skip_channels(cls, nf, colours, in_channels):
+    model = cls(3, nf, colours, num_in_channels=in_channels)
+    assert model.downconv1[0].weight.shape[1] == in_channels
+    assert model.upconv1[0].weight.shape[:2] == (nf, 4 * nf)  # rfconv output + downconv2
+    assert model.upconv2[0].weight.shape[:2] == (colours, 2 * nf)  # upconv1 output + downconv1
+    assert model.finalconv.weight.shape[:2] == (colours, colours + in_channels)  # upconv2 output + input image
+
+
+def test_cnn_has_no_skips():
+    model = CNN(3, 16, 24)
+    assert model.upconv1[0].weight.shape[:2] == (16, 32)
+    assert model.upconv2[0].weight.shape[:2] == (24, 16)
+    assert model.finalconv.weight.shape[:2] == (24, 24)
+
+
+@pytest.mark.parametrize('cls', [UNet, DUNet])
+def test_unet_skip_wiring(cls):
+    """Each up block sees [previous block's output, the same-size down block's output]; finalconv sees
+    [upconv2's output, the input image], in that order, as in the assignment's checkpoints."""
+    model = randomise(cls(3, 4, 6)).eval()
+    inputs, outputs = {}, {}
+    for name, block in model.named_children():
+        block.register_forward_pre_hook(lambda _, args, name=name: inputs.__setitem__(name, args[0]))
+        block.register_forward_hook(lambda _, __, out, name=name: outputs.__setitem__(name, out))
+    x = torch.rand(2, 1, 32, 32)
+    with torch.no_grad():
+        model(x)
+    torch.testing.assert_close(inputs['rfconv'], outputs['downconv2'])
+    torch.testing.assert_close(inputs['upconv1'], torch.cat([outputs['rfconv'], outputs['downconv2']], 1))
+    torch.testing.assert_close(inputs['upconv2'], torch.cat([outputs['upconv1'], outputs['downconv1']], 1))
+    torch.testing.assert_close(inputs['finalconv'], torch.cat([outputs['upconv2'], x], 1))
+
+
+@pytest.mark.parametrize('dilation', [0, 1, 2])
+def test_dunet_middle_conv_is_dilated(dilation):
+    model = DUNet(3, 8, 24, dilation=dilation)
+    conv = model.rfconv[0]
+    assert isinstance(conv, MyDilatedConv2d) and conv.dilation == dilation
+    assert conv.weight.shape == (16, 16, 3, 3)
+    assert type(UNet(3, 8, 24).rfconv[0]) is MyConv2d
+    assert sum(isinstance(m, MyDilatedConv2d) for m in model.modules()) == 1
+
+
+@pytest.mark.parametrize('train', [False, True])
+def test_dunet_dilation_zero_equals_unet(train):
+    unet = randomise(UNet(3, 8, 24)).train(train)
+    dunet = DUNet(3, 8, 24, dilation=0).train(train)
+    dunet.load_state_dict(unet.state_dict(), strict=True)
+    x = torch.rand(3, 1, 32, 32)
+    with torch.no_grad():
+        torch.testing.assert_close(dunet(x), unet(x), rtol=0, atol=0)
+        # and the dilation really matters when it is not zero
+        dilated = DUNet(3, 8, 24, dilation=1).train(train)
+        dilated.load_state_dict(unet.state_dict(), strict=True)
+        assert not torch.allclose(dilated(x), unet(x))
+
+
+@pytest.mark.parametrize('name,cls', [('RegressionCNN', RegressionCNN), ('CNN', CNN), ('UNet', UNet), ('DUNet', DUNet)])
+def test_build_model_by_name(name, cls):
+    model = build_model(name, 5, 4, outputs_of(name), num_in_channels=3, dilation=2)
+    assert type(model) is cls and MODELS[name] is cls
+    assert model.downconv1[0].weight.shape == (4, 3, 5, 5)
+    assert model.finalconv.weight.shape[0] == outputs_of(name)
+    if name == 'DUNet':
+        assert model.rfconv[0].dilation == 2
+
+
+def test_regression_cnn_predicts_rgb_by_default():
+    assert RegressionCNN(3, 8).finalconv.weight.shape == (3, 3, 3, 3)
+
+
+@pytest.mark.parametrize('name', NAMES)
+def test_layer_outputs(name):
+    nf, colours = 8, outputs_of(name)
+    model = randomise(build_model(name, 3, nf, colours)).eval()
+    x = torch.rand(2, 1, 32, 32)
+    outputs = layer_outputs(model, x)
+    assert list(outputs) == BLOCKS
+    shapes = [tuple(v.shape) for v in outputs.values()]
+    assert shapes == [(2, nf, 16, 16), (2, 2 * nf, 8, 8), (2, 2 * nf, 8, 8),
+                      (2, nf, 16, 16), (2, colours, 32, 32), (2, colours, 32, 32)]
+    with torch.no_grad():
+        torch.testing.assert_close(outputs['finalconv'], model(x))
+    # the hooks are gone afterwards
+    assert all(not m._forward_hooks for m in model.modules())
+
+
+@needs_shared
+@pytest.mark.parametrize('nf', [16, 32])
+@pytest.mark.parametrize('name', NAMES)
+def test_assignment_checkpoints_load_strictly(name, nf, assignment_weights):
+    state = assignment_weights(name, nf)
+    model = build_model(name, 3, nf, outputs_of(name))
+    model.load_state_dict(state, strict=True)
+    for key, value in state.items():
+        assert torch.equal(model.state_dict()[key], value), key
+
+
+@needs_shared
+@pytest.mark.parametrize('name', ['CNN', 'UNet', 'DUNet'])
+def test_assignment_weights_colour_real_horses(name, assignment_weights, horses):
+    """The forward wiring (block order, which tensors are concatenated in which order) matches the assignment's:
+    its trained weights predict the right colour class for far more pixels than the most common class covers
+    (about 7%); swapping the UNet concatenation order drops it to about that."""
+    centres = load_colours(assignment_colours_path(24))
+    rgb = to_float(horses[1][:100])
+    target = rgb_to_classes(rgb, centres)
+    model = build_model(name, 3, 32, 24)
+    model.load_state_dict(assignment_weights(name, 32))
+    model.eval()
+    with torch.no_grad():
+        accuracy = (model(to_grey(rgb)).argmax(1) == target).float().mean().item()
+    assert accuracy > 0.35

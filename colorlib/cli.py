@@ -4,8 +4,10 @@ import math
 import sys
 from pathlib import Path
 
+import numpy as np
 import torch
 
+from colorlib.augment import AUGMENTATIONS
 from colorlib.checkpoints import load_weights, save_weights
 from colorlib.colours import DEFAULT_COLOURS, classes_to_rgb, load_colours
 from colorlib.data import CATEGORIES, DEFAULT_DATA, download_cifar10, load_category, parse_category, to_float, to_grey
@@ -44,14 +46,16 @@ def odd_kernel(text):
     return value
 
 
-def positive_float(text):
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f'{text!r} is not a number') from None
-    if not (value > 0 and math.isfinite(value)):
-        raise argparse.ArgumentTypeError(f'{value} must be a positive, finite number')
-    return value
+def finite_float(low, inclusive=False):
+    def parse(text):
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f'{text!r} is not a number') from None
+        if not (math.isfinite(value) and (value >= low if inclusive else value > low)):
+            raise argparse.ArgumentTypeError(f'{value} is out of range (a finite number {">=" if inclusive else ">"} {low})')
+        return value
+    return parse
 
 
 def seed(text):
@@ -60,6 +64,22 @@ def seed(text):
     if value >= 2 ** 32:
         raise argparse.ArgumentTypeError(f'{value} is out of range (at most {2 ** 32 - 1})')
     return value
+
+
+def augmentation_list(text):
+    kinds = [k for k in text.split(',') if k]
+    unknown = [k for k in kinds if k not in AUGMENTATIONS]
+    if unknown or not kinds:
+        raise argparse.ArgumentTypeError(f'unknown augmentation {",".join(unknown) or text!r} '
+                                         f'(choose from {", ".join(AUGMENTATIONS)}, comma-separated)')
+    return kinds
+
+
+def category_list(text):
+    try:
+        return [parse_category(name) for name in text.split(',') if name]
+    except UsageError as err:
+        raise argparse.ArgumentTypeError(str(err).removeprefix('--category: ')) from None
 
 
 def add_data_flags(parser):
@@ -88,13 +108,20 @@ def build_parser(regression=False):
     parser.add_argument('--valid', action='store_true', help='evaluate --checkpoint on the test images, no training')
     parser.add_argument('--legacy-eval', action='store_true',
                         help="with --valid: the assignment's figures (BatchNorm in training mode, its test order)")
-    parser.add_argument('-l', '--learn-rate', '--learn_rate', dest='learn_rate', type=positive_float, default=0.001)
+    parser.add_argument('-l', '--learn-rate', '--learn_rate', dest='learn_rate', type=finite_float(0), default=0.001)
     parser.add_argument('-b', '--batch-size', '--batch_size', dest='batch_size', type=int_at_least(1), default=100)
     parser.add_argument('-e', '--epochs', type=int_at_least(1), default=25)
     parser.add_argument('-s', '--seed', type=seed, default=0)
     parser.add_argument('--device', choices=['auto', 'cpu', 'cuda'], default='auto')
     parser.add_argument('--gpu', action='store_const', const='cuda', dest='device', help='same as --device cuda')
     parser.add_argument('--plot', action='store_true', help='write a sample grid after every epoch')
+    parser.add_argument('--lr-schedule', choices=['constant', 'cosine'], default='constant',
+                        help='constant (the assignment) or cosine annealing to zero over the run')
+    parser.add_argument('--weight-decay', type=finite_float(0, inclusive=True), default=0.0, help='decoupled (AdamW) weight decay')
+    parser.add_argument('--augment', type=augmentation_list, default=[],
+                        help=f'random {", ".join(AUGMENTATIONS)} of the training images, comma-separated')
+    parser.add_argument('--extra-categories', type=category_list, default=[],
+                        help='also train on these CIFAR-10 classes (e.g. deer,dog; needs the full --data)')
     parser.add_argument('--experiment-name', '--experiment_name', dest='experiment_name',
                         help='folder under outputs/ (default: model_k<kernel>_f<filters>)')
     add_data_flags(parser)
@@ -110,10 +137,12 @@ def pick_device(name):
 
 
 def load_images(args):
-    """Train and test images of the chosen category, downloading the official archive first if asked."""
+    """Train and test images of the chosen category (training also on any extra categories), downloading
+    the official archive first if asked."""
     data = download_cifar10(Path('data')) if args.download else args.data
-    category = parse_category(args.category)
-    return load_category(data, category)
+    train_x, test_x = load_category(data, parse_category(args.category))
+    extra = [load_category(data, category)[0] for category in getattr(args, 'extra_categories', [])]
+    return np.concatenate([train_x, *extra]), test_x
 
 
 def sample_rows(model, grey, target, centres):
@@ -172,7 +201,8 @@ def run(args, regression):
             save_sample_grid(sample_rows(model, *samples, centres), out_dir / f'samples_epoch{epoch:03d}.png')
 
     history = train(model, train_set, test_set, args.epochs, args.batch_size, args.learn_rate, args.seed,
-                    out_dir, on_epoch=plot_epoch)
+                    out_dir, on_epoch=plot_epoch, augmentations=args.augment, lr_schedule=args.lr_schedule,
+                    weight_decay=args.weight_decay)
     print(f'Training curve: {save_training_curve(history, out_dir / "training_curve.png")}')
     print(f'Samples: {save_sample_grid(sample_rows(model, *samples, centres), out_dir / "samples.png")}')
     save_weights(model, checkpoint)

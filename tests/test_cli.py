@@ -248,7 +248,7 @@ BAD_INPUT = [
     pytest.param(main, lambda: TRAIN + ['-k', '4'], ['-k/--kernel', '4', 'even'], id='kernel-even'),
     pytest.param(main, lambda: TRAIN + ['-k', '0'], ['-k/--kernel', '0', 'out of range'], id='kernel-0'),
     pytest.param(main, lambda: TRAIN + ['-l', 'inf'], ['-l/--learn-rate', 'inf'], id='learn-rate-inf'),
-    pytest.param(main, lambda: TRAIN + ['-l', '0'], ['-l/--learn-rate', 'positive'], id='learn-rate-0'),
+    pytest.param(main, lambda: TRAIN + ['-l', '0'], ['-l/--learn-rate', 'out of range'], id='learn-rate-0'),
     pytest.param(main, lambda: TRAIN + ['--checkpoint', 'a_folder'], ['--checkpoint', 'a_folder', 'folder'],
                  id='checkpoint-is-a-folder'),
     pytest.param(main, lambda: VALID + ['-c', COLOURS], ['--valid', '--checkpoint'], id='valid-without-checkpoint'),

@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # Remake every file in weights/ with the project's own CLI, on the bundled training horses, on the CPU.
 # Each run's metrics.jsonl and training curve are kept under docs/training/<name>/.
-# Recipe (found by the sweep in docs/experiments.md): Adam with cosine learning-rate annealing over 100 epochs,
-# random horizontal flips and shifts of up to 4 pixels; kernel 3, 32 filters, our 24-colour file.
+# Recipe: Adam with the learning rate annealed to zero on a cosine over the run, random horizontal flips and
+# shifts of up to 4 pixels; kernel 3, 32 filters, our 24-colour file; seed 0.
+#   bash scripts/train_weights.sh            # all four
+#   bash scripts/train_weights.sh cnn        # just one (unet, dunet, cnn, regression_cnn)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-recipe=(-e 100 -b 100 -s 0 --lr-schedule cosine --augment hflip,shift --device cpu)
+recipe=(-b 100 -s 0 --lr-schedule cosine --augment hflip,shift --device cpu)
 
 train() {  # name, script, flags...
   local name=$1 script=$2; shift 2
@@ -14,7 +16,12 @@ train() {  # name, script, flags...
   cp "outputs/weights_$name/metrics.jsonl" "outputs/weights_$name/training_curve.png" "docs/training/$name/"
 }
 
-train unet colorization.py --model UNet -l 3e-3
-train dunet colorization.py --model DUNet -l 3e-3
-train cnn colorization.py --model CNN -l 2e-3
-train regression_cnn color_regression.py -l 2e-3
+for name in unet dunet cnn regression_cnn; do
+  [ $# -eq 0 ] || [[ " $* " == *" $name "* ]] || continue
+  case $name in
+    unet) train unet colorization.py --model UNet -e 100 -l 3e-3 ;;
+    dunet) train dunet colorization.py --model DUNet -e 100 -l 3e-3 ;;
+    cnn) train cnn colorization.py --model CNN -e 60 -l 2e-3 ;;
+    regression_cnn) train regression_cnn color_regression.py -e 30 -l 2e-3 ;;
+  esac
+done

@@ -172,6 +172,40 @@ def test_training_without_plot_writes_no_epoch_grids(small_npz, tmp_path, monkey
                                                          'weights.pkl']
     assert len(epoch_lines(out)) == 1
 
+def test_extra_categories_and_augmentation_train_on_more_images(horses, tmp_path, monkeypatch, capsys):
+    """--extra-categories adds other classes' training images (read from --data); the test set stays horses."""
+    train_x, test_x = horses
+    fake_deer = 255 - train_x[:200]  # any images labelled deer (4) will do
+    path = tmp_path / 'mixed.npz'
+    np.savez(path, train_x=np.concatenate([train_x[:100], fake_deer]), train_y=np.array([7] * 100 + [4] * 200),
+             test_x=np.concatenate([test_x[:50], 255 - test_x[:10]]), test_y=np.array([7] * 50 + [4] * 10))
+    monkeypatch.chdir(tmp_path)
+    argv = ['--model', 'UNet', '-e', '1', '-b', '100', '-f', '4', '--data', str(path), '-c', COLOURS,
+            '--device', 'cpu', '--extra-categories', 'deer', '--augment', 'hflip,vflip,shift',
+            '--lr-schedule', 'cosine', '--weight-decay', '0.01', '--experiment-name', 'mixed']
+    seen = []  # what the trainer was given; the training itself is tested in test_train.py
+    monkeypatch.setattr('colorlib.cli.train', lambda model, train_set, val_set, *a, **k: seen.append((train_set, k)) or [])
+    monkeypatch.setattr('colorlib.cli.save_training_curve', lambda history, path: path)
+    code, _, err = call(main, argv, capsys)
+    assert code == 0, err
+    (grey, target), kwargs = seen[0]
+    assert len(grey) == 300  # 100 horses + 200 deer
+    assert kwargs['augmentations'] == ['hflip', 'vflip', 'shift']
+    assert kwargs['lr_schedule'] == 'cosine' and kwargs['weight_decay'] == 0.01
+
+
+@pytest.mark.parametrize('flag, value, words', [
+    ('--augment', 'rotate', ['--augment', 'rotate', 'hflip']),
+    ('--extra-categories', 'deer,zebra', ['--extra-categories', 'zebra']),
+    ('--weight-decay', '-1', ['--weight-decay', 'out of range']),
+    ('--lr-schedule', 'step', ['--lr-schedule', 'step']),
+])
+def test_bad_recipe_flags_are_one_line_errors(flag, value, words, capsys):
+    code, _, err = call(main, [flag, value], capsys)
+    assert code == 2 and err.count('\n') == 1 and 'Traceback' not in err
+    for word in words:
+        assert word in err, (word, err)
+
 # -----------------------------------------------------------------------------
 # (3) activations
 

@@ -1,0 +1,59 @@
+"""Flips and shifts move the grey input and its target together, and only as far as they should."""
+import pytest
+import torch
+
+from colorlib.augment import MAX_SHIFT, augment
+
+
+def batch(n=64, size=8):
+    grey = torch.rand(n, 1, size, size)
+    target = (grey[:, 0] * 1000).long()  # a target that is a function of the pixel: pairs must stay aligned
+    return grey, target
+
+
+@pytest.mark.parametrize('kinds', [['hflip'], ['vflip'], ['shift'], ['hflip', 'vflip', 'shift']])
+def test_input_and_target_move_together(kinds):
+    grey, target = batch()
+    out_grey, out_target = augment(grey, target, kinds, torch.Generator().manual_seed(0))
+    assert out_grey.shape == grey.shape and out_target.shape == target.shape
+    assert torch.equal((out_grey[:, 0] * 1000).long(), out_target)
+
+
+@pytest.mark.parametrize('kind, dim', [('hflip', -1), ('vflip', -2)])
+def test_flips_flip_about_half_the_images(kind, dim):
+    grey, target = batch(n=400)
+    out, _ = augment(grey, target, [kind], torch.Generator().manual_seed(1))
+    flipped = torch.tensor([torch.equal(o, g.flip(dim)) for o, g in zip(out, grey)])
+    kept = torch.tensor([torch.equal(o, g) for o, g in zip(out, grey)])
+    assert torch.all(flipped ^ kept)
+    assert 150 < flipped.sum() < 250
+
+
+def test_shift_is_a_translation_with_repeated_edges():
+    grey = torch.rand(200, 1, 4, 4)
+    out, _ = augment(grey, grey[:, 0].clone(), ['shift'], torch.Generator().manual_seed(2))
+    seen = set()
+    for o, g in zip(out, grey):
+        # find the offset that explains this output: out[i, j] = g[clamp(i + dy), clamp(j + dx)]
+        for dy in range(-MAX_SHIFT, MAX_SHIFT + 1):
+            for dx in range(-MAX_SHIFT, MAX_SHIFT + 1):
+                rows = (torch.arange(4) + dy).clamp(0, 3)
+                cols = (torch.arange(4) + dx).clamp(0, 3)
+                if torch.equal(o[0], g[0][rows][:, cols]):
+                    seen.add((dy, dx))
+                    break
+            else:
+                continue
+            break
+        else:
+            pytest.fail('an output is not a clamped translation of its input')
+    assert len(seen) > 10  # offsets vary from image to image
+
+
+def test_same_generator_seed_same_result_and_unknown_kind():
+    grey, target = batch()
+    a = augment(grey, target, ['hflip', 'shift'], torch.Generator().manual_seed(3))
+    b = augment(grey, target, ['hflip', 'shift'], torch.Generator().manual_seed(3))
+    assert torch.equal(a[0], b[0]) and torch.equal(a[1], b[1])
+    with pytest.raises(ValueError):
+        augment(grey, target, ['rotate'])

@@ -11,8 +11,10 @@ import pytest
 import torch
 
 from colorlib.cli import main, main_activations
+from colorlib.checkpoints import load_weights
 from colorlib.colours import DEFAULT_COLOURS
 from colorlib.models import build_model
+from colorlib.train import make_dataset
 from conftest import assignment_colours_path, assignment_weights_path, needs_shared
 
 REPO = Path(__file__).resolve().parents[1]
@@ -93,6 +95,32 @@ def test_regression_valid_reproduces_the_assignment_figure(tmp_path, monkeypatch
     assert out.splitlines() == [f'Evaluating Model RegressionCNN: {checkpoint}', 'Val Loss: 0.0063',
                                 'Sample output available at: outputs/eval_regression.png']
     assert_png(tmp_path / 'outputs' / 'eval_regression.png')
+
+# -----------------------------------------------------------------------------
+# (1b) the weights we ship beat the assignment's own checkpoints of the same model, each with its own colours
+
+ASSIGNMENT_FIGURES = {'CNN': (1.5811, 41.2), 'UNet': (1.3786, 48.2), 'DUNet': (1.5181, 42.6),
+                      'RegressionCNN': (0.00627, None)}
+VALID_LINE = re.compile(r'Val Loss: (\d+\.\d{4})(?:, Val Acc: (\d+\.\d)%)?')
+
+
+@pytest.mark.parametrize('model, stem', [('CNN', 'cnn'), ('UNet', 'unet'), ('DUNet', 'dunet'),
+                                         ('RegressionCNN', 'regression_cnn')])
+def test_shipped_weights_beat_the_assignment(model, stem, tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    entry = regression_main if model == 'RegressionCNN' else main
+    argv = ['--checkpoint', str(REPO / 'weights' / f'{stem}_k3_f32.pkl'), '--valid', '--data', DATA]
+    code, out, err = call(entry, argv + ([] if model == 'RegressionCNN' else ['--model', model]), capsys)
+    assert code == 0, err
+    loss, acc = VALID_LINE.search(out).groups()
+    best_loss, best_acc = ASSIGNMENT_FIGURES[model]
+    if model == 'RegressionCNN':  # four printed digits are too few here: recompute the MSE
+        grey, rgb = make_dataset(np.load(DATA)['test_x'], None, regression=True)
+        net = load_weights(build_model(model, 3, 32, 3), REPO / 'weights' / f'{stem}_k3_f32.pkl').eval()
+        with torch.no_grad():
+            assert torch.mean((net(grey) - rgb) ** 2).item() < best_loss
+    else:
+        assert float(loss) < best_loss and float(acc) > best_acc, out
 
 # -----------------------------------------------------------------------------
 # (2) training end to end

@@ -28,11 +28,11 @@ def augment(grey, target, kinds, generator=None):
     device = grey.device
     for kind in kinds:
         if kind in ('hflip', 'vflip'):
-            mask = (torch.rand(n, generator=generator) < 0.5).to(device)
+            mask = torch.rand(n, generator=generator, device=device) < 0.5
             dim = -1 if kind == 'hflip' else -2
             grey, target = flip(grey, mask, dim), flip(target, mask, dim)
         elif kind == 'shift':
-            offsets = torch.randint(-MAX_SHIFT, MAX_SHIFT + 1, (n, 2), generator=generator).to(device)
+            offsets = torch.randint(-MAX_SHIFT, MAX_SHIFT + 1, (n, 2), generator=generator, device=device)
             rows = (torch.arange(height, device=device) + offsets[:, :1]).clamp(0, height - 1)
             cols = (torch.arange(width, device=device) + offsets[:, 1:]).clamp(0, width - 1)
             grey, target = shift(grey, rows, cols), shift(target, rows, cols)

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
+import torch.nn.functional as F
 
 from colorlib.errors import UsageError
 
@@ -58,20 +59,19 @@ def fit_colours(images, k, seed=0):
     return centres, distortion
 
 
-def rgb_to_classes(rgb, centres, chunk=1 << 20):
+def rgb_to_classes(rgb, centres, chunk=256):
     """Nearest centre of every pixel of (N, 3, H, W) images, as (N, H, W) int64, in one vectorised pass.
 
-    |x - c|^2 = |x|^2 - 2 x.c + |c|^2, and |x|^2 does not change the argmin, so it is one matmul per chunk.
+    |x - c|^2 = |x|^2 - 2 x.c + |c|^2, and |x|^2 does not change the argmin, so the distances are a 1x1
+    convolution with weights -2c and bias |c|^2 (fast, and no copy to a pixel-major layout); chunks of
+    images bound the memory of the (chunk, k, H, W) distances.
     """
-    n, _, h, w = rgb.shape
-    pixels = rgb.permute(0, 2, 3, 1).reshape(-1, 3).double()
-    centres = centres.to(pixels)
-    bias = (centres * centres).sum(1)
-    out = torch.empty(pixels.shape[0], dtype=torch.long, device=rgb.device)
-    for start in range(0, pixels.shape[0], chunk):
-        part = pixels[start:start + chunk]
-        out[start:start + chunk] = torch.addmm(bias, part, centres.T, alpha=-2).argmin(1)
-    return out.view(n, h, w)
+    centres = centres.to(rgb)
+    weight, bias = (-2 * centres)[:, :, None, None], (centres * centres).sum(1)
+    out = torch.empty(rgb.shape[0], *rgb.shape[2:], dtype=torch.long, device=rgb.device)
+    for start in range(0, len(rgb), chunk):
+        out[start:start + chunk] = F.conv2d(rgb[start:start + chunk], weight, bias).argmin(1)
+    return out
 
 
 def classes_to_rgb(classes, centres):

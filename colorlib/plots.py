@@ -2,10 +2,16 @@
 import math
 from pathlib import Path
 
-import matplotlib
-matplotlib.use('Agg')
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
+import numpy as np
+
+
+def pyplot():
+    """matplotlib.pyplot on the Agg backend, imported on first use: it costs about half a second of start-up,
+    which runs that draw nothing should not pay."""
+    import matplotlib
+    matplotlib.use('Agg')
+    import matplotlib.pyplot as plt
+    return plt
 
 
 def to_numpy_images(images):
@@ -21,6 +27,7 @@ def save_sample_grid(rows, path, pad=2):
 
     The extra width and height leave room for the margins and titles, so even a single image is over 100 px wide.
     """
+    plt = pyplot()
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     count = len(rows[0][1])
@@ -43,6 +50,7 @@ def save_sample_grid(rows, path, pad=2):
 
 def save_training_curve(history, path):
     """Train and validation loss, and validation accuracy where the task has one, per epoch."""
+    plt = pyplot()
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     epochs = [h['epoch'] for h in history]
@@ -65,6 +73,7 @@ def save_training_curve(history, path):
 
 def save_activation_tiles(activation, path, title):
     """One tile per channel of a (C, H, W) activation, each scaled to its own range."""
+    plt = pyplot()
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     activation = activation.detach().float().cpu().numpy()

@@ -37,14 +37,20 @@ def decode(outputs, centres):
     return classes_to_rgb(outputs.argmax(1), centres)
 
 
-@torch.no_grad()
-def evaluate(model, grey, target, batch_size=500):
+def autocast(device, amp):
+    """bfloat16 mixed precision when `amp` (float32 weights, matmuls and convolutions in bfloat16)."""
+    return torch.autocast(device.type, dtype=torch.bfloat16, enabled=amp)
+
+
+@torch.inference_mode()
+def evaluate(model, grey, target, batch_size=500, amp=False):
     """Mean loss over all pixels and pixel accuracy in % (None for regression), with BatchNorm in eval mode."""
     model.eval()
     total_loss = torch.zeros((), device=grey.device)
     correct = torch.zeros((), device=grey.device, dtype=torch.long)
     for start in range(0, len(grey), batch_size):
-        outputs = model(grey[start:start + batch_size])
+        with autocast(grey.device, amp):
+            outputs = model(grey[start:start + batch_size])
         y = target[start:start + batch_size]
         total_loss += compute_loss(outputs, y) * len(y)
         if not y.is_floating_point():
@@ -82,16 +88,20 @@ def assignment_test_order(num_train, num_test, seed):
     return torch.from_numpy(order)
 
 
-def train_epoch(model, optimizer, scheduler, grey, target, batch_size, generator, augmentations=()):
-    """One pass over a fresh shuffle; the loss stays on the device until the epoch ends (no per-step sync)."""
+def train_epoch(model, optimizer, scheduler, grey, target, batch_size, generator, augmentations=(), amp=False):
+    """One pass over a fresh shuffle; the loss stays on the device until the epoch ends (no per-step sync).
+
+    The generator lives on the data's device, so shuffles and augmentations draw no numbers on the host.
+    """
     model.train()
-    order = torch.randperm(len(grey), generator=generator).to(grey.device)
+    order = torch.randperm(len(grey), generator=generator, device=generator.device).to(grey.device)
     total = torch.zeros((), device=grey.device)
     starts = range(0, len(grey), batch_size)
     for start in tqdm(starts, desc='train', leave=False, disable=not sys.stderr.isatty()):
         index = order[start:start + batch_size]
         x, y = augment(grey[index], target[index], augmentations, generator)
-        loss = compute_loss(model(x), y)
+        with autocast(grey.device, amp):
+            loss = compute_loss(model(x), y)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()
@@ -101,18 +111,18 @@ def train_epoch(model, optimizer, scheduler, grey, target, batch_size, generator
 
 
 def train(model, train_set, val_set, epochs, batch_size, learn_rate, seed, out_dir, on_epoch=None,
-          augmentations=(), lr_schedule='constant', weight_decay=0.0):
+          augmentations=(), lr_schedule='constant', weight_decay=0.0, amp=False):
     """Adam on the training set for `epochs`, evaluating after each; prints and logs one line per epoch.
 
     lr_schedule 'cosine' anneals the learning rate to zero over the run, step by step; weight_decay is
-    decoupled (AdamW), which is plain Adam when it is 0, the assignment's setting.
+    decoupled (AdamW), which is plain Adam when it is 0, the assignment's setting. amp: bfloat16 autocast.
     The figures go to stdout and, as JSON lines, to out_dir/metrics.jsonl (started afresh for each run).
     """
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     metrics_path = out_dir / 'metrics.jsonl'
     metrics_path.write_text('')
-    generator = torch.Generator().manual_seed(seed)
+    generator = torch.Generator(train_set[0].device).manual_seed(seed)
     optimizer = torch.optim.AdamW(model.parameters(), lr=learn_rate, weight_decay=weight_decay)
     steps = epochs * math.ceil(len(train_set[0]) / batch_size)
     scheduler = (torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, steps) if lr_schedule == 'cosine'
@@ -120,8 +130,8 @@ def train(model, train_set, val_set, epochs, batch_size, learn_rate, seed, out_d
     history = []
     start_time = time.perf_counter()
     for epoch in range(1, epochs + 1):
-        train_loss = train_epoch(model, optimizer, scheduler, *train_set, batch_size, generator, augmentations)
-        val_loss, val_acc = evaluate(model, *val_set)
+        train_loss = train_epoch(model, optimizer, scheduler, *train_set, batch_size, generator, augmentations, amp)
+        val_loss, val_acc = evaluate(model, *val_set, amp=amp)
         row = {'epoch': epoch, 'train_loss': train_loss, 'val_loss': val_loss, 'val_acc': val_acc,
                'seconds': round(time.perf_counter() - start_time, 3)}
         history.append(row)

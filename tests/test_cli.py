@@ -200,6 +200,42 @@ def test_training_without_plot_writes_no_epoch_grids(small_npz, tmp_path, monkey
                                                          'weights.pkl']
     assert len(epoch_lines(out)) == 1
 
+def test_amp_trains_and_validates_in_bfloat16_on_cpu(small_npz, tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    argv = ['--model', 'UNet', '-e', '1', '-b', '100', '-f', '4', '--data', small_npz, '-c', COLOURS,
+            '--device', 'cpu', '--amp', '--checkpoint', 'w.pkl']
+    code, out, err = call(main, argv, capsys)
+    assert code == 0, err
+    match = EPOCH_LINE.fullmatch(epoch_lines(out)[0])
+    assert match and np.isfinite(float(match.group(4)))
+    state = torch.load(tmp_path / 'w.pkl', weights_only=True)
+    assert state['finalconv.weight'].dtype == torch.float32  # autocast leaves the weights in float32
+    code, out, err = call(main, ['--model', 'UNet', '-f', '4', '--data', small_npz, '-c', COLOURS, '--device', 'cpu',
+                                 '--amp', '--valid', '--checkpoint', 'w.pkl'], capsys)
+    assert code == 0 and 'Val Loss: ' in out, err
+
+
+def test_compile_trains_the_compiled_model_and_saves_plain_names(small_npz, tmp_path, monkeypatch, capsys):
+    """torch.compile wraps the model under `_orig_mod`; the checkpoint must keep the assignment's names."""
+    compiled = []
+
+    def fake_compile(model):  # the same wrapper layout as torch.compile, without minutes of compiling on 2 cores
+        wrapper = torch.nn.Module()
+        wrapper._orig_mod = model
+        wrapper.forward = lambda x: model(x)
+        compiled.append(wrapper)
+        return wrapper
+
+    monkeypatch.setattr(torch, 'compile', fake_compile)
+    monkeypatch.chdir(tmp_path)
+    argv = ['--model', 'CNN', '-e', '1', '-f', '4', '--data', small_npz, '-c', COLOURS, '--device', 'cpu',
+            '--compile', '--checkpoint', 'w.pkl']
+    code, out, err = call(main, argv, capsys)
+    assert code == 0, err
+    assert len(compiled) == 1
+    load_weights(build_model('CNN', 3, 4, 24), tmp_path / 'w.pkl')  # strict: no `_orig_mod.` prefixes
+
+
 def test_extra_categories_and_augmentation_train_on_more_images(horses, tmp_path, monkeypatch, capsys):
     """--extra-categories adds other classes' training images (read from --data); the test set stays horses."""
     train_x, test_x = horses

@@ -14,18 +14,26 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import torch
 from torch.utils.flop_counter import FlopCounterMode
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from colorlib.colours import DEFAULT_COLOURS, load_colours  # noqa: E402
-from colorlib.data import DEFAULT_DATA, load_category  # noqa: E402
+from colorlib.cli import memory_format, to_device  # noqa: E402
+from colorlib.colours import DEFAULT_COLOURS, load_colours, rgb_to_classes  # noqa: E402
+from colorlib.data import DEFAULT_DATA, load_category, to_float  # noqa: E402
 from colorlib.models import build_model  # noqa: E402
 from colorlib.train import compute_loss, evaluate, make_dataset, train_epoch  # noqa: E402
 
 MODELS = ('RegressionCNN', 'CNN', 'UNet', 'DUNet')
+
+
+def timed(work):
+    start = time.perf_counter()
+    work()
+    return time.perf_counter() - start
 
 
 def sync(device):
@@ -53,18 +61,33 @@ def train_flops_per_image(model, grey, target, batch=10):
     return counter.get_total_flops() / batch
 
 
-def time_epochs(model, train_set, batch_size, epochs, device):
+def time_epochs(model, train_set, batch_size, epochs, device, amp=False):
     """Seconds per epoch of the real training loop, after one warm-up epoch."""
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
     scheduler = torch.optim.lr_scheduler.ConstantLR(optimizer, factor=1.0)
-    generator = torch.Generator().manual_seed(0)
-    train_epoch(model, optimizer, scheduler, *train_set, batch_size, generator)
+    generator = torch.Generator(device).manual_seed(0)
+    train_epoch(model, optimizer, scheduler, *train_set, batch_size, generator, amp=amp)
     sync(device)
     start = time.perf_counter()
     for _ in range(epochs):
-        train_epoch(model, optimizer, scheduler, *train_set, batch_size, generator)
+        train_epoch(model, optimizer, scheduler, *train_set, batch_size, generator, amp=amp)
     sync(device)
     return (time.perf_counter() - start) / epochs
+
+
+def profile_steps(model, train_set, batch_size, steps=5):
+    """Where a UNet training step spends its time: the top operators by self time, as markdown rows."""
+    from torch.profiler import profile
+    optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
+    scheduler = torch.optim.lr_scheduler.ConstantLR(optimizer, factor=1.0)
+    generator = torch.Generator(train_set[0].device).manual_seed(0)
+    subset = tuple(t[:batch_size * steps] for t in train_set)
+    train_epoch(model, optimizer, scheduler, *subset, batch_size, generator)  # warm-up
+    with profile() as prof:
+        train_epoch(model, optimizer, scheduler, *subset, batch_size, generator)
+    events = sorted(prof.key_averages(), key=lambda e: e.self_cpu_time_total, reverse=True)
+    total = sum(e.self_cpu_time_total for e in events)
+    return [f'| `{e.key}` | {100 * e.self_cpu_time_total / total:.1f}% |' for e in events[:10]]
 
 
 def time_eval(model, test_set, device, repeats=3):
@@ -77,11 +100,42 @@ def time_eval(model, test_set, device, repeats=3):
     return (time.perf_counter() - start) / repeats
 
 
+STARTUP = '''
+import time, sys
+sys.path.insert(0, {root!r})
+from colorlib.cli import build_parser, load_images, load_colours, make_dataset
+args = build_parser().parse_args([])
+centres = load_colours(args.colours)
+train_x, test_x = load_images(args)
+train_set, test_set = make_dataset(train_x, centres, False), make_dataset(test_x, centres, False)
+'''
+
+
+def time_startup():
+    """A fresh interpreter importing colorlib.cli, loading the bundled horses and making every colour class."""
+    start = time.perf_counter()
+    subprocess.run([sys.executable, '-c', STARTUP.format(root=str(ROOT))], check=True)
+    return time.perf_counter() - start
+
+
 def time_process(args):
     start = time.perf_counter()
     subprocess.run([sys.executable, str(ROOT / 'colorization.py'), *args], cwd='/tmp', check=True,
                    stdout=subprocess.DEVNULL)
     return time.perf_counter() - start
+
+
+def write_section(path, key, lines):
+    """Put the table between this device's markers in the page, keeping the page's prose around it."""
+    begin, end = f'<!-- bench:{key} -->', f'<!-- /bench:{key} -->'
+    path = Path(path)
+    page = path.read_text() if path.exists() else '# Performance\n'
+    block = '\n'.join([begin, *lines, end])
+    if begin in page and end in page:
+        page = page[:page.index(begin)] + block + page[page.index(end) + len(end):]
+    else:
+        page = page.rstrip('\n') + '\n\n' + block + '\n'
+    path.write_text(page)
 
 
 def main():
@@ -91,17 +145,17 @@ def main():
     parser.add_argument('--out', default=str(ROOT / 'docs' / 'performance.md'))
     args = parser.parse_args()
     device = torch.device(args.device)
+    load_before = os.getloadavg()[0]
 
     start = time.perf_counter()
     centres = load_colours(DEFAULT_COLOURS)
     train_x, test_x = load_category(DEFAULT_DATA, 7)
     load_seconds = time.perf_counter() - start
-    start = time.perf_counter()
-    train_sets = {r: make_dataset(train_x, centres, r) for r in (False, True)}
-    classes_seconds = time.perf_counter() - start
-    test_sets = {r: make_dataset(test_x, centres, r) for r in (False, True)}
-    train_sets = {r: tuple(t.to(device) for t in s) for r, s in train_sets.items()}
-    test_sets = {r: tuple(t.to(device) for t in s) for r, s in test_sets.items()}
+    all_rgb = to_float(np.concatenate([train_x, test_x]))
+    classes_seconds = min(timed(lambda: rgb_to_classes(all_rgb, centres)) for _ in range(3))
+    startup = min(time_startup() for _ in range(2))
+    train_sets = {r: to_device(make_dataset(train_x, centres, r), device) for r in (False, True)}
+    test_sets = {r: to_device(make_dataset(test_x, centres, r), device) for r in (False, True)}
 
     rate = matmul_rate(device)
     print(f'fp32 matmul: {rate:.1f} GFLOP/s on {device} ({torch.get_num_threads()} threads)', flush=True)
@@ -109,7 +163,8 @@ def main():
     for name in MODELS:
         regression = name == 'RegressionCNN'
         torch.manual_seed(0)
-        model = build_model(name, 3, 32, 3 if regression else len(centres)).to(device)
+        model = build_model(name, 3, 32, 3 if regression else len(centres))
+        model.to(device, memory_format=memory_format(device))
         flops = train_flops_per_image(model, *train_sets[regression])
         floor = flops * len(train_x) / (rate * 1e9)
         row = {'model': name, 'mflop': flops / 1e6, 'floor': floor}
@@ -119,19 +174,32 @@ def main():
         rows.append(row)
         print(f"{name}: {row['mflop']:.1f} MFLOP/image, epoch {row[100]:.2f} s (b100), {row[10]:.2f} s (b10), "
               f"floor {floor:.2f} s, eval {row['eval']:.3f} s", flush=True)
+
+    variants = []  # the UNet at batch 100 with the other layout, and with bfloat16 autocast
+    other = torch.contiguous_format if device.type == 'cuda' else torch.channels_last
+    for label, fmt, amp in [(f'{"NCHW" if device.type == "cuda" else "channels_last"}', other, False),
+                            ('--amp (bfloat16)', memory_format(device), True)]:
+        torch.manual_seed(0)
+        model = build_model('UNet', 3, 32, len(centres)).to(device, memory_format=fmt)
+        data = tuple(t.contiguous(memory_format=fmt) if t.dim() == 4 else t for t in train_sets[False])
+        variants.append((label, time_epochs(model, data, 100, args.epochs, device, amp=amp)))
+        print(f'UNet {label}: epoch {variants[-1][1]:.2f} s (b100)', flush=True)
+    torch.manual_seed(0)
+    unet = build_model('UNet', 3, 32, len(centres)).to(device, memory_format=memory_format(device))
+    profile_rows = profile_steps(unet, train_sets[False], 100)
     process = time_process(['--model', 'UNet', '-e', '1', '--device', device.type, '--experiment-name', 'bench'])
     print(f'colorization.py --model UNet -e 1: {process:.1f} s', flush=True)
 
     n = len(train_x)
     lines = [
-        '# Performance', '',
         f'Written by `python bench/train_speed.py --device {device.type}` on {datetime.date.today()}: '
         f'{platform.processor() or platform.machine()}, {os.cpu_count()} cores, '
         f'{torch.cuda.get_device_name() if device.type == "cuda" else "CPU"}, torch {torch.__version__}, '
-        f'{torch.get_num_threads()} threads.', '',
+        f'{torch.get_num_threads()} threads; load average {load_before:.1f} at the start, '
+        f'{os.getloadavg()[0]:.1f} at the end.', '',
         f'- fp32 matmul rate (the limit): **{rate:.1f} GFLOP/s**',
-        f'- data load {load_seconds:.2f} s; pixel -> colour class for {n + len(test_x)} images ({n} train): '
-        f'{classes_seconds:.2f} s (both tasks)',
+        f'- start-up (fresh interpreter: import, data load, colour classes of all {n + len(test_x)} images): '
+        f'**{startup:.2f} s**; of which data load {load_seconds:.2f} s, colour classes **{classes_seconds:.2f} s**',
         f'- whole `colorization.py --model UNet -e 1` process, start to finish: **{process:.1f} s**', '',
         f'Epochs are {n} images; the floor is FLOPs per epoch / matmul rate.', '',
         '| model | MFLOP/image (train step) | epoch b100 (s) | images/s b100 | GFLOP/s | epoch / floor | '
@@ -142,8 +210,11 @@ def main():
         lines.append(f"| {r['model']} | {r['mflop']:.1f} | {r[100]:.2f} | {n / r[100]:.0f} | "
                      f"{r['mflop'] * n / r[100] / 1e3:.1f} | {r[100] / r['floor']:.2f} | {r[10]:.2f} | "
                      f"{r[10] / r[100]:.2f} | {r['eval']:.3f} |")
-    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-    Path(args.out).write_text('\n'.join(lines) + '\n')
+    lines += ['', '| UNet variant, batch 100 | epoch (s) |', '|---|---|']
+    lines += [f'| {label} | {seconds:.2f} |' for label, seconds in variants]
+    lines += ['', 'Where a UNet training step (batch 100) spends its time (torch.profiler, self time):', '',
+              '| operator | share |', '|---|---|', *profile_rows]
+    write_section(args.out, device.type, lines)
     print(f'wrote {args.out}')
 
 

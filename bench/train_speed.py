@@ -21,7 +21,7 @@ from torch.utils.flop_counter import FlopCounterMode
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from colorlib.cli import memory_format, to_device  # noqa: E402
+from colorlib.cli import to_device  # noqa: E402
 from colorlib.colours import DEFAULT_COLOURS, load_colours, rgb_to_classes  # noqa: E402
 from colorlib.data import DEFAULT_DATA, load_category, to_float  # noqa: E402
 from colorlib.models import build_model  # noqa: E402
@@ -164,7 +164,7 @@ def main():
         regression = name == 'RegressionCNN'
         torch.manual_seed(0)
         model = build_model(name, 3, 32, 3 if regression else len(centres))
-        model.to(device, memory_format=memory_format(device))
+        model.to(device, memory_format=torch.channels_last)
         flops = train_flops_per_image(model, *train_sets[regression])
         floor = flops * len(train_x) / (rate * 1e9)
         row = {'model': name, 'mflop': flops / 1e6, 'floor': floor}
@@ -176,16 +176,15 @@ def main():
               f"floor {floor:.2f} s, eval {row['eval']:.3f} s", flush=True)
 
     variants = []  # the UNet at batch 100 with the other layout, and with bfloat16 autocast
-    other = torch.contiguous_format if device.type == 'cuda' else torch.channels_last
-    for label, fmt, amp in [(f'{"NCHW" if device.type == "cuda" else "channels_last"}', other, False),
-                            ('--amp (bfloat16)', memory_format(device), True)]:
+    for label, fmt, amp in [('NCHW (contiguous)', torch.contiguous_format, False),
+                            ('--amp (bfloat16)', torch.channels_last, True)]:
         torch.manual_seed(0)
         model = build_model('UNet', 3, 32, len(centres)).to(device, memory_format=fmt)
         data = tuple(t.contiguous(memory_format=fmt) if t.dim() == 4 else t for t in train_sets[False])
         variants.append((label, time_epochs(model, data, 100, args.epochs, device, amp=amp)))
         print(f'UNet {label}: epoch {variants[-1][1]:.2f} s (b100)', flush=True)
     torch.manual_seed(0)
-    unet = build_model('UNet', 3, 32, len(centres)).to(device, memory_format=memory_format(device))
+    unet = build_model('UNet', 3, 32, len(centres)).to(device, memory_format=torch.channels_last)
     profile_rows = profile_steps(unet, train_sets[False], 100)
     process = time_process(['--model', 'UNet', '-e', '1', '--device', device.type, '--experiment-name', 'bench'])
     print(f'colorization.py --model UNet -e 1: {process:.1f} s', flush=True)

@@ -131,11 +131,13 @@ def training_state(model, optimizer, scheduler, generator, epoch, history, setti
 
 
 def restore(state, model, optimizer, scheduler, generator, settings):
-    """Load a training_state into the live objects; a UsageError when the run's settings differ."""
-    for key, value in settings.items():
-        if state['settings'].get(key) != value and not (key == 'epochs' and settings['lr_schedule'] == 'constant'):
-            raise UsageError(f'--resume: the checkpoint was written with {key}={state["settings"].get(key)!r}, '
-                             f'this run has {key}={value!r}; resume with the same flags')
+    """Load a training_state into the live objects; a UsageError when the run's flags differ from the saved
+    run's (-e may grow under a constant learning rate, to train on)."""
+    for flag, value in settings.items():
+        saved = state['settings'].get(flag)
+        if saved != value and not (flag == '-e' and value > saved and settings['--lr-schedule'] == 'constant'):
+            raise UsageError(f'--resume: the saved run had {flag} {saved}, this one has {flag} {value}; '
+                             f'resume with the same flags')
     try:
         model.load_state_dict(state['model'])
         optimizer.load_state_dict(state['optimizer'])
@@ -173,9 +175,9 @@ def train(model, train_set, val_set, epochs, batch_size, learn_rate, seed, out_d
     steps = epochs * math.ceil(math.ceil(len(train_set[0]) / world) / batch_size)
     scheduler = (torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, steps) if lr_schedule == 'cosine'
                  else torch.optim.lr_scheduler.ConstantLR(optimizer, factor=1.0))
-    settings = {'epochs': epochs, 'batch_size': batch_size, 'learn_rate': learn_rate, 'seed': seed,
-                'lr_schedule': lr_schedule, 'weight_decay': weight_decay, 'augmentations': list(augmentations),
-                'train_images': len(train_set[0]), 'world_size': world}
+    settings = {'-e': epochs, '-b': batch_size, '-l': learn_rate, '-s': seed, '--lr-schedule': lr_schedule,
+                '--weight-decay': weight_decay, '--augment': ','.join(augmentations) or None,
+                'training images': len(train_set[0]), 'torchrun processes': world}
     history, done, position = [], 0, None
     if resume:
         state = read_resumable(resume_path)

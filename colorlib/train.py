@@ -142,7 +142,8 @@ def restore(state, model, optimizer, scheduler, generator, settings):
         model.load_state_dict(state['model'])
         optimizer.load_state_dict(state['optimizer'])
     except (RuntimeError, ValueError, KeyError) as err:
-        raise UsageError(f'--resume: the checkpoint does not fit this model: {str(err).splitlines()[0][:200]}') from None
+        reason = str(err).splitlines()[0][:200]
+        raise UsageError(f'--resume: the saved model does not fit (check --model, -k, -f, -c): {reason}') from None
     scheduler.load_state_dict(state['scheduler'])
     generator.set_state(state['rng']['train'])
     torch.set_rng_state(state['rng']['torch'])

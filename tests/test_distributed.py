@@ -1,6 +1,7 @@
 """Tests for colorlib.distributed: the epoch shards, and a real two-process torchrun run on the CPU (gloo)."""
 import json
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -9,6 +10,7 @@ import pytest
 import torch
 
 from colorlib import distributed
+from colorlib.checkpoints import read_resumable, read_weights
 from colorlib.colours import DEFAULT_COLOURS
 from colorlib.data import load_category
 from colorlib.train import make_dataset
@@ -41,38 +43,62 @@ def test_without_torchrun_there_is_no_process_group(monkeypatch):
     assert distributed.average(1.5, 10) == 1.5 and distributed.any_rank(True) is True
 
 
-def test_torchrun_two_cpu_processes_share_each_epoch_and_end_with_one_model(tiny_npz, tmp_path):
+def flags(tiny_npz):
+    return ['--model', 'UNet', '-f', '4', '-e', '4', '-b', '25', '--data', tiny_npz, '-c', str(DEFAULT_COLOURS),
+            '--device', 'cpu', '--augment', 'hflip', '--experiment-name', 'ddp']
+
+
+def torchrun(script, argv, cwd):
+    env = {**os.environ, 'PYTHONPATH': str(REPO), 'OMP_NUM_THREADS': '1'}
+    return subprocess.Popen(TORCHRUN + ['--standalone', '--nproc_per_node', '2', str(script)] + argv, cwd=cwd, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def test_torchrun_two_cpu_processes_stop_resume_share_each_epoch_and_end_with_one_model(tiny_npz, tmp_path):
+    """colorization.py under torchrun with 2 CPU processes, stopped by SIGTERM after its first epoch, then
+    resumed with each process also recording (test-side, tests/torchrun_cli.py) what it trained on and its
+    final weights."""
     work = tmp_path / 'work'
     work.mkdir()
-    argv = [str(tmp_path), '--model', 'UNet', '-f', '4', '-e', '1', '-b', '25', '--data', tiny_npz,
-            '-c', str(DEFAULT_COLOURS), '--device', 'cpu', '--experiment-name', 'ddp']
-    env = {**os.environ, 'PYTHONPATH': str(REPO), 'OMP_NUM_THREADS': '1'}
-    done = subprocess.run(TORCHRUN + ['--standalone', '--nproc_per_node', '2', str(REPO / 'tests' / 'torchrun_cli.py')]
-                          + argv, cwd=work, env=env, capture_output=True, text=True, timeout=300)
-    assert done.returncode == 0, done.stderr[-3000:]
+    # SIGTERM to torchrun reaches both processes; they agree on one step, rank 0 saves, both exit
+    run = torchrun(REPO / 'colorization.py', flags(tiny_npz), work)
+    first = run.stdout.readline()
+    assert first.startswith('Epoch [1/4]'), first + run.stderr.read()
+    run.send_signal(signal.SIGTERM)
+    out, err = run.communicate(timeout=120)
+    stops = [line for line in out.splitlines() if line.startswith('stopped by SIGTERM in epoch')]
+    assert len(stops) == 1, out + err[-3000:]
+    done = read_resumable(work / 'outputs' / 'ddp' / 'resume.pt')['epoch']
+    assert 1 <= done < 4 and not (work / 'outputs' / 'ddp' / 'weights.pkl').exists()
 
+    resumed = torchrun(REPO / 'tests' / 'torchrun_cli.py', [str(tmp_path)] + flags(tiny_npz) + ['--resume'], work)
+    out, err = resumed.communicate(timeout=300)
+    assert resumed.returncode == 0, err[-3000:]
     ranks = [torch.load(tmp_path / f'rank{r}.pt', weights_only=True) for r in (0, 1)]
     assert [r['world_size'] for r in ranks] == [2, 2]
-    # the training images each rank saw, identified by their bytes: halves of the 200, disjoint
+    # the training images each rank saw in each epoch, identified by their bytes: disjoint halves of the 200
     grey = make_dataset(load_category(tiny_npz, 7)[0], None, regression=True)[0]
     index_of = {image.numpy().tobytes(): i for i, image in enumerate(grey)}
-    seen = [[index_of[image.numpy().tobytes()] for image in r['seen'][0]] for r in ranks]
-    assert len(index_of) == 200 and [len(s) for s in seen] == [100, 100]
-    assert set(seen[0]).isdisjoint(seen[1]) and set(seen[0]) | set(seen[1]) == set(range(200))
+    assert len(index_of) == 200 and len(ranks[0]['seen']) == 4 - done
+    for epoch in range(4 - done):
+        seen = [[index_of[image.numpy().tobytes()] for image in r['seen'][epoch]] for r in ranks]
+        assert [len(s) for s in seen] == [100, 100]
+        assert set(seen[0]).isdisjoint(seen[1]) and set(seen[0]) | set(seen[1]) == set(range(200))
 
     # one model: identical weights and BatchNorm statistics on both ranks, and that is what was saved
     state0, state1 = ranks[0]['state'], ranks[1]['state']
     assert state0.keys() == state1.keys()
     for key in state0:
         assert torch.equal(state0[key], state1[key]), key
-    saved = torch.load(work / 'outputs' / 'ddp' / 'weights.pkl', weights_only=True)
+    saved = read_weights(work / 'outputs' / 'ddp' / 'weights.pkl')
     assert all(torch.equal(saved[k], state0[k]) for k in saved)
 
     # rank 0 alone printed and wrote: each line and each metrics row once, no stray files
-    lines = done.stdout.splitlines()
-    assert len([line for line in lines if line.startswith('Epoch [1/1]')]) == 1
+    lines = out.splitlines()
+    epochs = [line[:12] for line in lines if line.startswith('Epoch [')]
+    assert epochs == [f'Epoch [{e}/4],' for e in range(done + 1, 5)]
     assert len([line for line in lines if line.startswith('Weights saved to')]) == 1
     rows = [json.loads(line) for line in (work / 'outputs' / 'ddp' / 'metrics.jsonl').read_text().splitlines()]
-    assert [row['epoch'] for row in rows] == [1]
+    assert [row['epoch'] for row in rows] == [1, 2, 3, 4]
     assert sorted(p.name for p in (work / 'outputs').rglob('*')) == [
         'ddp', 'metrics.jsonl', 'resume.pt', 'samples.png', 'training_curve.png', 'weights.pkl']

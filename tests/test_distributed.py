@@ -11,6 +11,7 @@ import torch
 
 from colorlib import distributed
 from colorlib.checkpoints import read_resumable, read_weights
+from colorlib.cli import main
 from colorlib.colours import DEFAULT_COLOURS
 from colorlib.data import load_category
 from colorlib.train import make_dataset
@@ -41,6 +42,15 @@ def test_without_torchrun_there_is_no_process_group(monkeypatch):
     assert not distributed.active()
     assert (distributed.rank(), distributed.world_size()) == (0, 1)
     assert distributed.average(1.5, 10) == 1.5 and distributed.any_rank(True) is True
+
+
+def test_valid_under_torchrun_is_refused_before_any_process_group(monkeypatch, capsys):
+    monkeypatch.setenv('WORLD_SIZE', '2')
+    with pytest.raises(SystemExit) as exit_:
+        main(['--valid', '--checkpoint', 'weights.pkl'])
+    assert exit_.value.code == 2 and not distributed.active()
+    assert capsys.readouterr().err.strip() == ('colorization.py: error: --valid runs in one process: start it with '
+                                               'python, not torchrun')
 
 
 def flags(tiny_npz):

@@ -1,4 +1,5 @@
-"""Plain state_dict weights in the assignment's layout, written atomically and read with weights_only=True."""
+"""Plain state_dict weights in the assignment's layout, and resumable training states, both written atomically
+and read with weights_only=True."""
 import os
 import tempfile
 import warnings
@@ -14,33 +15,43 @@ def save_weights(model, path):
 
     BatchNorm's num_batches_tracked counters are left out, as in the assignment's own files.
     """
+    state = {k: v.detach().cpu() for k, v in model.state_dict().items() if not k.endswith('num_batches_tracked')}
+    _save_atomically(state, path)
+
+
+def _save_atomically(obj, path):
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    state = {k: v.detach().cpu() for k, v in model.state_dict().items() if not k.endswith('num_batches_tracked')}
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f'.{path.name}.', suffix='.tmp')
     try:
         with os.fdopen(fd, 'wb') as f:
-            torch.save(state, f)
+            torch.save(obj, f)
         os.replace(tmp, path)
     except BaseException:
         os.unlink(tmp)
         raise
 
 
-def read_weights(path):
-    """The state_dict in `path`, on the CPU; a UsageError for a missing, corrupt or foreign file."""
+def _load_safely(path, flag):
+    """torch.load(weights_only=True) of `path` onto the CPU; a UsageError naming `flag` for a missing or
+    corrupt file."""
     path = Path(path)
     if not path.is_file():
-        raise UsageError(f'--checkpoint: no such file: {path}')
+        raise UsageError(f'{flag}: no such file: {path}')
     try:
         # weights_only=True runs no code, so any exception just means garbage; random bytes give IndexError,
         # KeyError, UnicodeDecodeError... and a pickle-protocol UserWarning that would break the one-line error.
         with warnings.catch_warnings():
             warnings.simplefilter('ignore')
-            state = torch.load(path, map_location='cpu', weights_only=True)
+            return torch.load(path, map_location='cpu', weights_only=True)
     except Exception as err:
         reason = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
-        raise UsageError(f'--checkpoint: cannot read {path}: {reason[:200]}') from None
+        raise UsageError(f'{flag}: cannot read {path}: {reason[:200]}') from None
+
+
+def read_weights(path):
+    """The state_dict in `path`, on the CPU; a UsageError for a missing, corrupt or foreign file."""
+    state = _load_safely(path, '--checkpoint')
     if not isinstance(state, dict) or not all(torch.is_tensor(v) for v in state.values()):
         raise UsageError(f'--checkpoint: {path} is not a plain state_dict of tensors')
     return state
@@ -85,3 +96,17 @@ def load_weights(model, path):
         raise UsageError(f'--checkpoint: {path} does not fit {describe(wanted)}: '
                          f'{str(err).splitlines()[-1].strip()[:200]}') from None
     return model
+
+
+def save_resumable(state, path):
+    """A training state (tensors, numbers, strings and plain containers only, so that it reads back with
+    weights_only=True), written atomically like the weights."""
+    _save_atomically(state, path)
+
+
+def read_resumable(path):
+    """The training state save_resumable wrote; a UsageError naming --resume for a missing or foreign file."""
+    state = _load_safely(path, '--resume')
+    if not isinstance(state, dict) or 'model' not in state or 'optimizer' not in state:
+        raise UsageError(f'--resume: {path} is not a resumable training checkpoint')
+    return state

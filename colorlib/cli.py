@@ -1,20 +1,24 @@
 """The command line of colorization.py and color_regression.py: flags, checks, then train or validate."""
 import argparse
 import math
+import signal
 import sys
 from pathlib import Path
 
 import numpy as np
 import torch
 
+from colorlib import distributed
 from colorlib.augment import AUGMENTATIONS
 from colorlib.checkpoints import load_weights, save_weights
 from colorlib.colours import DEFAULT_COLOURS, classes_to_rgb, load_colours
 from colorlib.data import CATEGORIES, DEFAULT_DATA, download_cifar10, load_category, parse_category, to_float, to_grey
 from colorlib.errors import UsageError
 from colorlib.models import MODELS, build_model, layer_outputs
+from colorlib.preemption import catch_stop_signals
 from colorlib.plots import save_activation_tiles, save_sample_grid, save_training_curve
-from colorlib.train import assignment_test_order, decode, evaluate, evaluate_legacy, make_dataset, train
+from colorlib.train import (Interrupted, assignment_test_order, decode, evaluate, evaluate_legacy, make_dataset,
+                            train)
 
 FILE_NAMES = {'RegressionCNN': 'regression_cnn', 'CNN': 'cnn', 'UNet': 'unet', 'DUNet': 'dunet'}
 NUM_SAMPLES = 10
@@ -126,6 +130,12 @@ def build_parser(regression=False):
                         help='also train on these CIFAR-10 classes (e.g. deer,dog; needs the full --data)')
     parser.add_argument('--experiment-name', '--experiment_name', dest='experiment_name',
                         help='folder under outputs/ (default: model_k<kernel>_f<filters>)')
+    parser.add_argument('--resume', action='store_true',
+                        help='continue the run saved in outputs/<experiment>/resume.pt (same flags)')
+    parser.add_argument('--save-every', type=int_at_least(1), default=1,
+                        help='write outputs/<experiment>/resume.pt every N epochs (and after the last)')
+    parser.add_argument('--sync-bn', action='store_true',
+                        help='under torchrun on GPUs: BatchNorm statistics over the global batch (SyncBatchNorm)')
     add_data_flags(parser)
     return parser
 
@@ -187,11 +197,18 @@ def run(args, regression):
         raise UsageError('--valid needs --checkpoint PATH (the weights to evaluate)')
     if args.legacy_eval and not args.valid:
         raise UsageError('--legacy-eval only applies with --valid')
-    device = pick_device(args.device)
+    if args.valid and distributed.launched_by_torchrun():
+        raise UsageError('--valid runs in one process: start it with python, not torchrun')
+    device = distributed.setup(pick_device(args.device))
+    if args.sync_bn and distributed.active() and device.type != 'cuda':
+        raise UsageError("--sync-bn: PyTorch's SyncBatchNorm runs on GPUs only; on the CPU leave it out "
+                         "(each process then normalises with its own batch's statistics)")
     centres = None if regression else load_colours(args.colours)
     torch.manual_seed(args.seed)
     model = build_model(args.model, args.kernel, args.num_filters, 3 if regression else len(centres),
                         dilation=args.dilation)
+    if args.sync_bn and distributed.active():
+        model = torch.nn.SyncBatchNorm.convert_sync_batchnorm(model)
     if args.valid:
         load_weights(model, args.checkpoint)
     train_x, test_x = load_images(args)
@@ -212,11 +229,19 @@ def run(args, regression):
         if args.plot:
             save_sample_grid(sample_rows(model, *samples, centres), out_dir / f'samples_epoch{epoch:03d}.png')
 
-    # The compiled wrapper trains; `model` keeps the plain parameter names that the checkpoint is written with.
-    trainee = torch.compile(model) if args.compile else model
-    history = train(trainee, train_set, test_set, args.epochs, args.batch_size, args.learn_rate, args.seed,
-                    out_dir, on_epoch=plot_epoch, augmentations=args.augment, lr_schedule=args.lr_schedule,
-                    weight_decay=args.weight_decay, amp=args.amp)
+    with catch_stop_signals() as stop_signal:
+        try:
+            history = train(model, train_set, test_set, args.epochs, args.batch_size, args.learn_rate, args.seed,
+                            out_dir, on_epoch=plot_epoch, augmentations=args.augment, lr_schedule=args.lr_schedule,
+                            weight_decay=args.weight_decay, amp=args.amp, compile_model=args.compile,
+                            resume=args.resume, save_every=args.save_every,
+                            stop_signal=stop_signal)
+        except Interrupted as stop:
+            if distributed.rank() == 0:
+                print(stop, flush=True)
+            sys.exit(128 + (stop_signal() or signal.SIGTERM))  # what the shell reports for a death by that signal
+    if distributed.rank() != 0:
+        return
     print(f'Training curve: {save_training_curve(history, out_dir / "training_curve.png")}')
     print(f'Samples: {save_sample_grid(sample_rows(model, *samples, centres), out_dir / "samples.png")}')
     save_weights(model, checkpoint)

@@ -4,6 +4,7 @@ Import the marker in a test file with `from conftest import needs_shared`.
 """
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 
@@ -52,3 +53,12 @@ def horses():
     if not DEFAULT_DATA.is_file():
         pytest.skip(f'bundled {DEFAULT_DATA} not present')
     return load_category(DEFAULT_DATA, 7)
+
+
+@pytest.fixture(scope='session')
+def tiny_npz(horses, tmp_path_factory):
+    """200 training and 50 test horses as an .npz for --data: enough for runs of a second or two."""
+    train_x, test_x = horses
+    path = tmp_path_factory.mktemp('data') / 'tiny_horses.npz'
+    np.savez(path, train_x=train_x[:200], train_y=np.full(200, 7), test_x=test_x[:50], test_y=np.full(50, 7))
+    return str(path)

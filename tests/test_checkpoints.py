@@ -6,7 +6,7 @@ import pytest
 import torch
 
 import colorlib.checkpoints
-from colorlib.checkpoints import load_weights, read_weights, save_weights
+from colorlib.checkpoints import load_weights, read_resumable, read_weights, save_resumable, save_weights
 from colorlib.errors import UsageError
 from colorlib.models import build_model
 from conftest import needs_shared
@@ -257,3 +257,38 @@ def test_malicious_pickle_is_refused(tmp_path, payload, writer):
         load_weights(build_model('CNN', 3, 8, 24), path)
     one_line_error(e, '--checkpoint', 'cannot read')
     assert not marker.exists()
+
+# -----------------------------------------------------------------------------
+# resumable training states
+
+
+def test_resumable_state_round_trips_with_weights_only(tmp_path):
+    model = trained_like('CNN', nf=4)
+    optimizer = torch.optim.AdamW(model.parameters())
+    model(torch.rand(2, 1, 32, 32)).sum().backward()
+    optimizer.step()
+    state = {'model': model.state_dict(), 'optimizer': optimizer.state_dict(), 'epoch': 3, 'position': None,
+             'rng': {'train': torch.Generator().manual_seed(5).get_state(), 'torch': torch.get_rng_state()},
+             'history': [{'epoch': 1, 'val_acc': None, 'train_loss': 0.5}]}
+    path = tmp_path / 'resume.pt'
+    save_resumable(state, path)
+    back = read_resumable(path)
+    assert back['epoch'] == 3 and back['history'] == state['history'] and back['position'] is None
+    assert torch.equal(back['rng']['train'], state['rng']['train'])
+    assert all(torch.equal(back['model'][k], v) for k, v in state['model'].items())
+    assert back['optimizer']['param_groups'] == state['optimizer']['param_groups']
+    assert [p.name for p in tmp_path.iterdir()] == ['resume.pt']  # no temp file left
+
+
+def test_read_resumable_refuses_weights_and_garbage(tmp_path):
+    save_weights(trained_like('CNN', nf=4), tmp_path / 'weights.pkl')
+    (tmp_path / 'junk.pt').write_bytes(b'no checkpoint here' * 20)
+    with pytest.raises(UsageError) as excinfo:
+        read_resumable(tmp_path / 'weights.pkl')
+    one_line_error(excinfo, '--resume', 'weights.pkl', 'not a resumable training checkpoint')
+    with pytest.raises(UsageError) as excinfo:
+        read_resumable(tmp_path / 'junk.pt')
+    one_line_error(excinfo, '--resume', 'junk.pt', 'cannot read')
+    with pytest.raises(UsageError) as excinfo:
+        read_resumable(tmp_path / 'missing.pt')
+    one_line_error(excinfo, '--resume', 'no such file')

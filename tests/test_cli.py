@@ -196,8 +196,8 @@ def test_training_without_plot_writes_no_epoch_grids(small_npz, tmp_path, monkey
     code, out, err = call(main, argv, capsys)
     assert code == 0, err
     out_dir = tmp_path / 'outputs' / 'cnn_k3_f4'  # the default experiment name
-    assert sorted(p.name for p in out_dir.iterdir()) == ['metrics.jsonl', 'samples.png', 'training_curve.png',
-                                                         'weights.pkl']
+    assert sorted(p.name for p in out_dir.iterdir()) == ['metrics.jsonl', 'resume.pt', 'samples.png',
+                                                         'training_curve.png', 'weights.pkl']
     assert len(epoch_lines(out)) == 1
 
 def test_amp_trains_and_validates_in_bfloat16_on_cpu(small_npz, tmp_path, monkeypatch, capsys):

@@ -1,0 +1,114 @@
+"""Tests for colorlib.distributed: the epoch shards, and a real two-process torchrun run on the CPU (gloo)."""
+import json
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+
+from colorlib import distributed
+from colorlib.checkpoints import read_resumable, read_weights
+from colorlib.cli import main
+from colorlib.colours import DEFAULT_COLOURS
+from colorlib.data import load_category
+from colorlib.train import make_dataset
+
+REPO = Path(__file__).resolve().parents[1]
+TORCHRUN = [sys.executable, '-m', 'torch.distributed.run']
+
+
+@pytest.mark.parametrize('num_items, world_size', [(200, 2), (201, 2), (10, 3), (7, 1)])
+def test_shards_split_every_epoch_between_the_ranks(num_items, world_size):
+    for epoch in (1, 2):
+        shards = [distributed.shard(num_items, 5, epoch, rank, world_size) for rank in range(world_size)]
+        assert len({len(s) for s in shards}) == 1  # same number of steps on every rank
+        assert len(shards[0]) == -(-num_items // world_size)
+        everything = torch.cat(shards)
+        assert sorted(set(everything.tolist())) == list(range(num_items))
+        assert len(everything) - num_items < world_size  # padding repeats at most world_size - 1 items
+        if len(everything) == num_items:
+            assert len(set(everything.tolist())) == num_items  # disjoint
+        assert torch.equal(shards[0], distributed.shard(num_items, 5, epoch, 0, world_size))  # reproducible
+    assert not torch.equal(distributed.shard(200, 5, 1, 0, 2), distributed.shard(200, 5, 2, 0, 2))  # reshuffled
+    assert not torch.equal(distributed.shard(200, 5, 1, 0, 2), distributed.shard(200, 6, 1, 0, 2))
+
+
+def test_without_torchrun_there_is_no_process_group(monkeypatch):
+    monkeypatch.delenv('WORLD_SIZE', raising=False)
+    assert distributed.setup(torch.device('cpu')) == torch.device('cpu')
+    assert not distributed.active()
+    assert (distributed.rank(), distributed.world_size()) == (0, 1)
+    assert distributed.average(1.5, 10) == 1.5 and distributed.any_rank(True) is True
+
+
+def test_valid_under_torchrun_is_refused_before_any_process_group(monkeypatch, capsys):
+    monkeypatch.setenv('WORLD_SIZE', '2')
+    with pytest.raises(SystemExit) as exit_:
+        main(['--valid', '--checkpoint', 'weights.pkl'])
+    assert exit_.value.code == 2 and not distributed.active()
+    assert capsys.readouterr().err.strip() == ('colorization.py: error: --valid runs in one process: start it with '
+                                               'python, not torchrun')
+
+
+def flags(tiny_npz):
+    return ['--model', 'UNet', '-f', '4', '-e', '4', '-b', '25', '--data', tiny_npz, '-c', str(DEFAULT_COLOURS),
+            '--device', 'cpu', '--augment', 'hflip', '--experiment-name', 'ddp']
+
+
+def torchrun(script, argv, cwd):
+    env = {**os.environ, 'PYTHONPATH': str(REPO), 'OMP_NUM_THREADS': '1'}
+    return subprocess.Popen(TORCHRUN + ['--standalone', '--nproc_per_node', '2', str(script)] + argv, cwd=cwd, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def test_torchrun_two_cpu_processes_stop_resume_share_each_epoch_and_end_with_one_model(tiny_npz, tmp_path):
+    """colorization.py under torchrun with 2 CPU processes, stopped by SIGTERM after its first epoch, then
+    resumed with each process also recording (test-side, tests/torchrun_cli.py) what it trained on and its
+    final weights."""
+    work = tmp_path / 'work'
+    work.mkdir()
+    # SIGTERM to torchrun reaches both processes; they agree on one step, rank 0 saves, both exit
+    run = torchrun(REPO / 'colorization.py', flags(tiny_npz), work)
+    first = run.stdout.readline()
+    assert first.startswith('Epoch [1/4]'), first + run.stderr.read()
+    run.send_signal(signal.SIGTERM)
+    out, err = run.communicate(timeout=120)
+    stops = [line for line in out.splitlines() if line.startswith('stopped by SIGTERM in epoch')]
+    assert len(stops) == 1, out + err[-3000:]
+    done = read_resumable(work / 'outputs' / 'ddp' / 'resume.pt')['epoch']
+    assert 1 <= done < 4 and not (work / 'outputs' / 'ddp' / 'weights.pkl').exists()
+
+    resumed = torchrun(REPO / 'tests' / 'torchrun_cli.py', [str(tmp_path)] + flags(tiny_npz) + ['--resume'], work)
+    out, err = resumed.communicate(timeout=300)
+    assert resumed.returncode == 0, err[-3000:]
+    ranks = [torch.load(tmp_path / f'rank{r}.pt', weights_only=True) for r in (0, 1)]
+    assert [r['world_size'] for r in ranks] == [2, 2]
+    # the training images each rank saw in each epoch, identified by their bytes: disjoint halves of the 200
+    grey = make_dataset(load_category(tiny_npz, 7)[0], None, regression=True)[0]
+    index_of = {image.numpy().tobytes(): i for i, image in enumerate(grey)}
+    assert len(index_of) == 200 and len(ranks[0]['seen']) == 4 - done
+    for epoch in range(4 - done):
+        seen = [[index_of[image.numpy().tobytes()] for image in r['seen'][epoch]] for r in ranks]
+        assert [len(s) for s in seen] == [100, 100]
+        assert set(seen[0]).isdisjoint(seen[1]) and set(seen[0]) | set(seen[1]) == set(range(200))
+
+    # one model: identical weights and BatchNorm statistics on both ranks, and that is what was saved
+    state0, state1 = ranks[0]['state'], ranks[1]['state']
+    assert state0.keys() == state1.keys()
+    for key in state0:
+        assert torch.equal(state0[key], state1[key]), key
+    saved = read_weights(work / 'outputs' / 'ddp' / 'weights.pkl')
+    assert all(torch.equal(saved[k], state0[k]) for k in saved)
+
+    # rank 0 alone printed and wrote: each line and each metrics row once, no stray files
+    lines = out.splitlines()
+    epochs = [line[:12] for line in lines if line.startswith('Epoch [')]
+    assert epochs == [f'Epoch [{e}/4],' for e in range(done + 1, 5)]
+    assert len([line for line in lines if line.startswith('Weights saved to')]) == 1
+    rows = [json.loads(line) for line in (work / 'outputs' / 'ddp' / 'metrics.jsonl').read_text().splitlines()]
+    assert [row['epoch'] for row in rows] == [1, 2, 3, 4]
+    assert sorted(p.name for p in (work / 'outputs').rglob('*')) == [
+        'ddp', 'metrics.jsonl', 'resume.pt', 'samples.png', 'training_curve.png', 'weights.pkl']

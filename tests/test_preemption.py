@@ -1,0 +1,71 @@
+"""SIGTERM/SIGUSR1 (colorlib.preemption): caught as a flag, and a real run that gets one saves and exits cleanly,
+then resumes to the same weights as a run that never stopped."""
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from colorlib.checkpoints import read_resumable, read_weights
+from colorlib.cli import main
+from colorlib.colours import DEFAULT_COLOURS
+from colorlib.preemption import catch_stop_signals
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+@pytest.mark.parametrize('sig', [signal.SIGTERM, signal.SIGUSR1], ids=['SIGTERM', 'SIGUSR1'])
+def test_stop_signals_become_a_flag_and_the_old_handler_returns(sig):
+    before = signal.getsignal(sig)
+    with catch_stop_signals() as stop_signal:
+        assert stop_signal() is None
+        os.kill(os.getpid(), sig)  # would end pytest without the handler
+        assert stop_signal() == sig
+        os.kill(os.getpid(), signal.SIGTERM)
+        assert stop_signal() == sig  # the first one counts
+    assert signal.getsignal(sig) == before
+
+
+def flags(tiny_npz):
+    return ['--model', 'CNN', '-f', '2', '-b', '50', '-e', '6', '--data', tiny_npz, '-c', str(DEFAULT_COLOURS),
+            '--device', 'cpu', '--augment', 'shift']
+
+
+@pytest.fixture(scope='module')
+def uninterrupted(tiny_npz, tmp_path_factory):
+    """The weights of the same run never stopped."""
+    cwd = os.getcwd()
+    os.chdir(tmp_path_factory.mktemp('whole'))
+    try:
+        main(flags(tiny_npz))
+        return read_weights('outputs/cnn_k3_f2/weights.pkl')
+    finally:
+        os.chdir(cwd)
+
+
+@pytest.mark.parametrize('sig', [signal.SIGTERM, signal.SIGUSR1], ids=['SIGTERM', 'SIGUSR1'])
+def test_a_signalled_run_saves_exits_cleanly_and_resumes(sig, tiny_npz, uninterrupted, tmp_path, monkeypatch, capsys):
+    env = {**os.environ, 'PYTHONPATH': str(REPO), 'OMP_NUM_THREADS': '1'}
+    run = subprocess.Popen([sys.executable, '-u', str(REPO / 'colorization.py')] + flags(tiny_npz), cwd=tmp_path,
+                           env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    first = run.stdout.readline()
+    assert first.startswith('Epoch [1/6]'), first + run.stderr.read()
+    run.send_signal(sig)
+    out, err = run.communicate(timeout=120)
+    assert run.returncode == 128 + sig, err
+    assert 'Traceback' not in err
+    message = out.strip().splitlines()[-1]
+    assert message.startswith(f'stopped by {sig.name} in epoch ') and message.endswith('with --resume to continue')
+    out_dir = tmp_path / 'outputs' / 'cnn_k3_f2'
+    state = read_resumable(out_dir / 'resume.pt')
+    assert state['epoch'] < 6 and not (out_dir / 'weights.pkl').exists()
+    assert not [p for p in out_dir.iterdir() if p.name.endswith('.tmp')]
+
+    monkeypatch.chdir(tmp_path)
+    main(flags(tiny_npz) + ['--resume'])
+    assert 'Epoch [6/6]' in capsys.readouterr().out
+    resumed = read_weights(out_dir / 'weights.pkl')
+    assert resumed.keys() == uninterrupted.keys()
+    assert all((resumed[k] == uninterrupted[k]).all() for k in resumed)

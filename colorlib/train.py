@@ -46,8 +46,11 @@ def autocast(device, amp):
 
 
 @torch.inference_mode()
-def evaluate(model, grey, target, batch_size=500, amp=False):
-    """Mean loss over all pixels and pixel accuracy in % (None for regression), with BatchNorm in eval mode."""
+def evaluate(model, grey, target, batch_size=100, amp=False):
+    """Mean loss over all pixels and pixel accuracy in % (None for regression), with BatchNorm in eval mode.
+
+    Batches of 100 keep each layer's activations in the CPU's caches: faster than 500 or 1000 at once.
+    """
     model.eval()
     total_loss = torch.zeros((), device=grey.device)
     correct = torch.zeros((), device=grey.device, dtype=torch.long)

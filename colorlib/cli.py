@@ -208,7 +208,7 @@ def validate(args, model, centres, test_set, truth, num_train):
     if args.task == 'superres':
         for mode in ('bilinear', 'bicubic'):
             print(f'{mode.capitalize()} {quality(upsample(downsize(truth), mode), truth)}')
-    name = args.model if centres is not None else 'regression' if args.model == 'RegressionCNN' else f'{args.model}_mse'
+    name = 'regression' if args.model == 'RegressionCNN' else args.model + ('_mse' if centres is None else '')
     name = f'superres_{name}' if args.task == 'superres' else name
     rows = sample_rows(model, inputs[:NUM_SAMPLES], target[:NUM_SAMPLES], centres, args.task)
     path = save_sample_grid(rows, Path('outputs') / f'eval_{name}.png')
@@ -287,7 +287,9 @@ def save_activations(args, test_x):
     model.eval()
     outputs = layer_outputs(model, inputs)
     for i, (name, activation) in enumerate(outputs.items(), 1):
-        title = f'{args.model} {name}: {activation.shape[1]} channels'
+        active = 100 * (activation > 0).float().mean().item()  # after ReLU: how sparse the block is
+        title = f'{args.model}{" super-resolution" if args.task == "superres" else ""} {name}: ' \
+                f'{activation.shape[1]} channels, {active:.0f}% of values > 0'
         save_activation_tiles(activation[0], out_dir / f'{i}_{name}.png', title)
     save_sample_grid([('grey input' if args.task == 'colour' else 'downsized input', inputs)], out_dir / 'input.png')
     save_sample_grid([('output', decode(outputs['finalconv'], centres)), ('truth', rgb)], out_dir / 'output.png')

@@ -10,12 +10,12 @@ import torch
 from colorlib.augment import AUGMENTATIONS
 from colorlib.checkpoints import load_weights, save_weights
 from colorlib.colours import DEFAULT_COLOURS, classes_to_rgb, load_colours
-from colorlib.data import CATEGORIES, DEFAULT_DATA, download_cifar10, load_category, parse_category, to_float, to_grey
+from colorlib.data import CATEGORIES, DEFAULT_DATA, download_cifar10, load_category, parse_category, to_float
 from colorlib.errors import UsageError
 from colorlib.metrics import psnr, ssim
 from colorlib.models import MODELS, build_model, layer_outputs
 from colorlib.plots import save_activation_tiles, save_sample_grid, save_training_curve
-from colorlib.superres import downsize, superres_input, upsample
+from colorlib.superres import downsize, upsample
 from colorlib.train import TASKS, assignment_test_order, decode, evaluate, evaluate_legacy, make_dataset, predict, train
 
 FILE_NAMES = {'RegressionCNN': 'regression_cnn', 'CNN': 'cnn', 'UNet': 'unet', 'DUNet': 'dunet'}

@@ -28,7 +28,7 @@ for name in unet dunet cnn regression_cnn superres_cnn superres_unet superres_un
     regression_cnn) train regression_cnn color_regression.py -e 30 -l 2e-3 ;;
     superres_cnn) train superres_cnn colorization.py --task superres --model CNN -e 8 -l 2e-3 --augment hflip ;;
     superres_unet) train superres_unet colorization.py --task superres --model UNet -e 12 -l 3e-3 --augment hflip ;;
-    superres_unet_mse) train superres_unet_mse colorization.py --task superres --loss mse --model UNet -e 12 -l 3e-3 \
-      --augment hflip ;;
+    superres_unet_mse) train superres_unet_mse colorization.py --task superres --loss mse --model UNet -e 20 -b 25 \
+      -l 2e-3 --augment hflip ;;
   esac
 done

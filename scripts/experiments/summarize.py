@@ -11,6 +11,7 @@ from pathlib import Path
 import matplotlib
 matplotlib.use('Agg')
 import matplotlib.pyplot as plt  # noqa: E402
+from matplotlib.ticker import MaxNLocator  # noqa: E402
 
 DOCS = Path('docs/experiments')
 
@@ -47,6 +48,7 @@ def plot(runs, path, title):
             rows = runs[name][1]
             ax.plot([r['epoch'] for r in rows], [r['val_loss'] for r in rows], 'o-', ms=3, label=name)
         ax.set(xlabel='epoch', ylabel=f'validation loss ({kind})', title=title)
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.legend()
     fig.tight_layout()
     fig.savefig(path, dpi=100)

@@ -58,26 +58,26 @@ def read_weights(path):
 
 
 def summarize(state):
-    """What a state_dict holds, read off its shapes: (model, kernel, filters, outputs), or None if unknown.
-
-    UNet and DUNet have the same shapes, and so do a CNN and a RegressionCNN with 3 colours.
+    """What a state_dict holds, read off its shapes: (model, kernel, filters, outputs, input channels), or None
+    if unknown. UNet and DUNet have the same shapes, and so do a CNN and a RegressionCNN with 3 colours.
     """
     try:
         first, up1, outputs = state['downconv1.0.weight'], state['upconv1.0.weight'], state['finalconv.bias']
     except KeyError:
         return None
-    filters, kernel, outputs = first.shape[0], first.shape[-1], outputs.numel()
+    filters, in_channels, kernel, outputs = first.shape[0], first.shape[1], first.shape[-1], outputs.numel()
     if up1.shape[1] == 4 * filters:
         model = 'UNet/DUNet'
     else:
         model = 'RegressionCNN' if outputs == 3 else 'CNN'
-    return model, kernel, filters, outputs
+    return model, kernel, filters, outputs, in_channels
 
 
 def describe(summary):
-    model, kernel, filters, outputs = summary
-    what = 'RGB' if model == 'RegressionCNN' else f'{outputs} colours'
-    return f'{model} (k={kernel}, f={filters}, {what})'
+    model, kernel, filters, outputs, in_channels = summary
+    what = 'RGB' if outputs == 3 else f'{outputs} colours'
+    task = ' for super-resolution' if in_channels == 3 else ''
+    return f'{model} (k={kernel}, f={filters}, {what}){task}'
 
 
 def load_weights(model, path):
@@ -87,7 +87,7 @@ def load_weights(model, path):
     if found is None:
         raise UsageError(f'--checkpoint: {path} is not a colorlib or assignment checkpoint (no downconv1/upconv1/finalconv)')
     if found != wanted:
-        flags = [flag for flag, a, b in zip(('--model', '-k', '-f', '-c/--colours'), found, wanted) if a != b]
+        flags = [flag for flag, a, b in zip(('--model', '-k', '-f', '-c/--colours/--loss', '--task'), found, wanted) if a != b]
         raise UsageError(f'--checkpoint: {path} holds a {describe(found)} checkpoint but the flags ask for '
                          f'{describe(wanted)}: check {", ".join(flags)}')
     try:

@@ -12,16 +12,28 @@ from colorlib import distributed
 from colorlib.augment import AUGMENTATIONS
 from colorlib.checkpoints import load_weights, save_weights
 from colorlib.colours import DEFAULT_COLOURS, classes_to_rgb, load_colours
-from colorlib.data import CATEGORIES, DEFAULT_DATA, download_cifar10, load_category, parse_category, to_float, to_grey
+from colorlib.data import CATEGORIES, DEFAULT_DATA, download_cifar10, load_category, parse_category, to_float
 from colorlib.errors import UsageError
+from colorlib.metrics import psnr, ssim
 from colorlib.models import MODELS, build_model, layer_outputs
 from colorlib.preemption import catch_stop_signals
 from colorlib.plots import save_activation_tiles, save_sample_grid, save_training_curve
-from colorlib.train import (Interrupted, assignment_test_order, decode, evaluate, evaluate_legacy, make_dataset,
-                            train)
+from colorlib.superres import downsize, upsample
+from colorlib.train import (TASKS, Interrupted, assignment_test_order, decode, evaluate, evaluate_legacy,
+                            make_dataset, predict, train)
 
 FILE_NAMES = {'RegressionCNN': 'regression_cnn', 'CNN': 'cnn', 'UNet': 'unet', 'DUNet': 'dunet'}
 NUM_SAMPLES = 10
+# (model, task, loss) of every checkpoint we ship in weights/, in the order activations.py --all draws them
+SHIPPED = [('CNN', 'colour', 'ce'), ('UNet', 'colour', 'ce'), ('DUNet', 'colour', 'ce'),
+           ('RegressionCNN', 'colour', 'mse'), ('CNN', 'superres', 'ce'), ('UNet', 'superres', 'ce'),
+           ('UNet', 'superres', 'mse')]
+
+
+def run_name(model, task, loss):
+    """'unet', 'superres_unet', 'superres_unet_mse', ...: the stem of weight files and experiment folders."""
+    mse = '_mse' if loss == 'mse' and model != 'RegressionCNN' else ''
+    return f'{"superres_" if task == "superres" else ""}{FILE_NAMES[model]}{mse}'
 
 
 class OneLineParser(argparse.ArgumentParser):
@@ -93,6 +105,24 @@ def add_data_flags(parser):
     parser.add_argument('--category', default='horse', help=f'class to colour, by name or 0-9: {", ".join(CATEGORIES)}')
 
 
+def add_task_flags(parser, loss=True):
+    parser.add_argument('--task', choices=TASKS, default='colour',
+                        help='colour: grey in, colours out; superres: 4x-downsized colour image in, full resolution out')
+    if loss:
+        parser.add_argument('--loss', choices=['ce', 'mse'],
+                            help='ce: cross-entropy over the colour classes (default); mse: predict RGB directly')
+
+
+def resolve_loss(args):
+    """The RegressionCNN always predicts RGB (mse); the other models default to colour classes (ce)."""
+    loss = getattr(args, 'loss', None)
+    if args.model == 'RegressionCNN':
+        if loss == 'ce':
+            raise UsageError('--loss ce: the RegressionCNN predicts RGB; use --loss mse or a CNN, UNet or DUNet')
+        return 'mse'
+    return loss or 'ce'
+
+
 def add_model_flags(parser, models, default_model):
     parser.add_argument('--model', choices=models, default=default_model)
     parser.add_argument('--checkpoint', help='weights to validate with --valid, or where training saves them')
@@ -109,6 +139,7 @@ def build_parser(regression=False):
     parser = OneLineParser(prog=prog, description=f'Train or validate a {what} colourization CNN on CIFAR-10.')
     models = ['RegressionCNN'] if regression else ['CNN', 'UNet', 'DUNet']
     add_model_flags(parser, models, models[-1] if regression else 'UNet')
+    add_task_flags(parser, loss=not regression)
     parser.add_argument('--valid', action='store_true', help='evaluate --checkpoint on the test images, no training')
     parser.add_argument('--legacy-eval', action='store_true',
                         help="with --valid: the assignment's figures (BatchNorm in training mode, its test order)")
@@ -167,32 +198,55 @@ def load_images(args):
     return np.concatenate([train_x, *extra]), test_x
 
 
-def sample_rows(model, grey, target, centres):
-    with torch.no_grad():
-        model.eval()
-        outputs = model(grey)
+def sample_rows(model, inputs, target, centres, task):
+    """The picture rows: input, truth, network output, and for super-resolution bilinear upsampling."""
     truth = target if centres is None else classes_to_rgb(target, centres)
     label = 'truth' if centres is None else f'truth ({len(centres)} colours)'
-    return [('grey input', grey), (label, truth), ('output', decode(outputs, centres))]
+    rows = [('grey input' if task == 'colour' else 'downsized input', inputs), (label, truth),
+            ('output', predict(model, inputs, centres))]
+    if task == 'superres':  # the nearest-upsampled input pools back to the 8x8 image exactly
+        rows.append(('bilinear', upsample(downsize(inputs), 'bilinear')))
+    return rows
 
 
-def validate(args, model, centres, test_set, num_train, regression):
-    grey, target = test_set
+def quality(pictures, truth):
+    """The PSNR/SSIM line of --valid."""
+    return f'PSNR: {psnr(pictures, truth):.2f} dB, SSIM: {ssim(pictures, truth):.4f}'
+
+
+def validate(args, model, centres, test_set, truth, num_train):
+    """The loss line (the assignment's figures), then PSNR and SSIM of the decoded pictures against the
+    full-colour, full-resolution truth (BatchNorm in eval mode), and for super-resolution the same figures
+    for bilinear and bicubic upsampling of the 8x8 input."""
+    inputs, target = test_set
     if args.legacy_eval:
-        order = assignment_test_order(num_train, len(grey), args.seed).to(grey.device)
-        grey, target = grey[order], target[order]
-        loss, acc = evaluate_legacy(model, grey, target, args.batch_size)
+        order = assignment_test_order(num_train, len(inputs), args.seed).to(inputs.device)
+        loss, acc = evaluate_legacy(model, inputs[order], target[order], args.batch_size)
     else:
-        loss, acc = evaluate(model, grey, target, amp=args.amp)
+        loss, acc = evaluate(model, inputs, target, amp=args.amp)
     print(f'Evaluating Model {args.model}: {args.checkpoint}')
     print(f'Val Loss: {loss:.4f}' + ('' if acc is None else f', Val Acc: {acc:.1f}%'))
-    name = 'regression' if regression else args.model
-    rows = sample_rows(model, grey[:NUM_SAMPLES], target[:NUM_SAMPLES], centres)
+    print(quality(predict(model, inputs, centres), truth))
+    if args.task == 'superres':
+        for mode in ('bilinear', 'bicubic'):
+            print(f'{mode.capitalize()} {quality(upsample(downsize(truth), mode), truth)}')
+    name = 'regression' if args.model == 'RegressionCNN' else args.model + ('_mse' if centres is None else '')
+    name = f'superres_{name}' if args.task == 'superres' else name
+    rows = sample_rows(model, inputs[:NUM_SAMPLES], target[:NUM_SAMPLES], centres, args.task)
     path = save_sample_grid(rows, Path('outputs') / f'eval_{name}.png')
     print(f'Sample output available at: {path}')
 
 
-def run(args, regression):
+def build(args):
+    """The colours (None when predicting RGB) and the model the flags ask for."""
+    loss = resolve_loss(args)
+    centres = None if loss == 'mse' else load_colours(args.colours)
+    model = build_model(args.model, args.kernel, args.num_filters, 3 if centres is None else len(centres),
+                        num_in_channels=3 if args.task == 'superres' else 1, dilation=args.dilation)
+    return centres, model
+
+
+def run(args):
     if args.valid and not args.checkpoint:
         raise UsageError('--valid needs --checkpoint PATH (the weights to evaluate)')
     if args.legacy_eval and not args.valid:
@@ -203,31 +257,30 @@ def run(args, regression):
     if args.sync_bn and distributed.active() and device.type != 'cuda':
         raise UsageError("--sync-bn: PyTorch's SyncBatchNorm runs on GPUs only; on the CPU leave it out "
                          "(each process then normalises with its own batch's statistics)")
-    centres = None if regression else load_colours(args.colours)
     torch.manual_seed(args.seed)
-    model = build_model(args.model, args.kernel, args.num_filters, 3 if regression else len(centres),
-                        dilation=args.dilation)
+    centres, model = build(args)
     if args.sync_bn and distributed.active():
         model = torch.nn.SyncBatchNorm.convert_sync_batchnorm(model)
     if args.valid:
         load_weights(model, args.checkpoint)
     train_x, test_x = load_images(args)
-    test_set = to_device(make_dataset(test_x, centres, regression), device)
+    test_set = to_device(make_dataset(test_x, centres, centres is None, args.task), device)
     model.to(device, memory_format=torch.channels_last)
     if args.valid:
-        return validate(args, model, centres, test_set, len(train_x), regression)
+        return validate(args, model, centres, test_set, to_float(test_x).to(device), len(train_x))
 
-    experiment = args.experiment_name or f'{FILE_NAMES[args.model]}_k{args.kernel}_f{args.num_filters}'
+    stem = run_name(args.model, args.task, resolve_loss(args))
+    experiment = args.experiment_name or f'{stem}_k{args.kernel}_f{args.num_filters}'
     out_dir = Path('outputs') / experiment
     checkpoint = Path(args.checkpoint or out_dir / 'weights.pkl')
     if checkpoint.is_dir():  # found now, not by a crash after the whole run
         raise UsageError(f'--checkpoint: {checkpoint} is a folder; give the path of the weights file to write')
-    train_set = to_device(make_dataset(train_x, centres, regression), device)
+    train_set = to_device(make_dataset(train_x, centres, centres is None, args.task), device)
     samples = test_set[0][:NUM_SAMPLES], test_set[1][:NUM_SAMPLES]
 
     def plot_epoch(epoch):
         if args.plot:
-            save_sample_grid(sample_rows(model, *samples, centres), out_dir / f'samples_epoch{epoch:03d}.png')
+            save_sample_grid(sample_rows(model, *samples, centres, args.task), out_dir / f'samples_epoch{epoch:03d}.png')
 
     with catch_stop_signals() as stop_signal:
         try:
@@ -243,7 +296,7 @@ def run(args, regression):
     if distributed.rank() != 0:
         return
     print(f'Training curve: {save_training_curve(history, out_dir / "training_curve.png")}')
-    print(f'Samples: {save_sample_grid(sample_rows(model, *samples, centres), out_dir / "samples.png")}')
+    print(f'Samples: {save_sample_grid(sample_rows(model, *samples, centres, args.task), out_dir / "samples.png")}')
     save_weights(model, checkpoint)
     print(f'Weights saved to {checkpoint}')
 
@@ -253,33 +306,56 @@ def build_activations_parser():
                            description='Save every layer\'s activations of a trained model for one test image.')
     parser.add_argument('index', type=int_at_least(0), help='test image number (0-based)')
     add_model_flags(parser, list(MODELS), 'UNet')
+    add_task_flags(parser)
+    parser.add_argument('--all', action='store_true',
+                        help='every model and task we ship, from --weights-dir (no --checkpoint): '
+                             + ', '.join(run_name(*shipped) for shipped in SHIPPED))
+    parser.add_argument('--weights-dir', default='weights', help='with --all: where the <name>_k<k>_f<f>.pkl files are')
     add_data_flags(parser)
     return parser
 
 
-def run_activations(args):
-    """outputs/<model>/act<N>/: input.png, one tile sheet per block, and the decoded output."""
-    if not args.checkpoint:
-        raise UsageError('--checkpoint PATH is needed: activations of untrained weights say nothing')
-    regression = args.model == 'RegressionCNN'
-    centres = None if regression else load_colours(args.colours)
-    model = build_model(args.model, args.kernel, args.num_filters, 3 if regression else len(centres),
-                        dilation=args.dilation)
+def save_activations(args, test_x):
+    """outputs/<model>[_superres][_mse]/act<N>/: input.png, one tile sheet per block, and the decoded output."""
+    centres, model = build(args)
     load_weights(model, args.checkpoint)
+    rgb = to_float(test_x[args.index:args.index + 1])
+    inputs = make_dataset(test_x[args.index:args.index + 1], centres, centres is None, args.task)[0]
+    mse = '_mse' if centres is None and args.model != 'RegressionCNN' else ''
+    out_dir = Path('outputs') / f'{args.model}{"_superres" if args.task == "superres" else ""}{mse}' / f'act{args.index}'
+    model.eval()
+    outputs = layer_outputs(model, inputs)
+    for i, (name, activation) in enumerate(outputs.items(), 1):
+        active = 100 * (activation > 0).float().mean().item()  # after ReLU: how sparse the block is
+        title = f'{args.model}{" super-resolution" if args.task == "superres" else ""} {name}: ' \
+                f'{activation.shape[1]} channels, {active:.0f}% of values > 0'
+        save_activation_tiles(activation[0], out_dir / f'{i}_{name}.png', title)
+    save_sample_grid([('grey input' if args.task == 'colour' else 'downsized input', inputs)], out_dir / 'input.png')
+    save_sample_grid([('output', decode(outputs['finalconv'], centres)), ('truth', rgb)], out_dir / 'output.png')
+    print(f'Activations of test image {args.index} written to {out_dir}/')
+
+
+def run_activations(args):
+    if args.all and args.checkpoint:
+        raise UsageError('--all takes the shipped weights from --weights-dir; leave out --checkpoint')
+    if not args.all and not args.checkpoint:
+        raise UsageError('--checkpoint PATH is needed: activations of untrained weights say nothing')
     _, test_x = load_images(args)
     if args.index >= len(test_x):
         raise UsageError(f'index: {args.index} is out of range; there are {len(test_x)} test images (0-{len(test_x) - 1})')
-    rgb = to_float(test_x[args.index:args.index + 1])
-    grey = to_grey(rgb)
-    out_dir = Path('outputs') / args.model / f'act{args.index}'
-    model.eval()
-    outputs = layer_outputs(model, grey)
-    for i, (name, activation) in enumerate(outputs.items(), 1):
-        title = f'{args.model} {name}: {activation.shape[1]} channels'
-        save_activation_tiles(activation[0], out_dir / f'{i}_{name}.png', title)
-    save_sample_grid([('grey input', grey)], out_dir / 'input.png')
-    save_sample_grid([('output', decode(outputs['finalconv'], centres)), ('truth', rgb)], out_dir / 'output.png')
-    print(f'Activations of test image {args.index} written to {out_dir}/')
+    if not args.all:
+        return save_activations(args, test_x)
+    found = 0
+    for model, task, loss in SHIPPED:
+        checkpoint = Path(args.weights_dir) / f'{run_name(model, task, loss)}_k{args.kernel}_f{args.num_filters}.pkl'
+        if not checkpoint.is_file():
+            print(f'Skipped {model} ({task}, {loss}): no {checkpoint}')
+            continue
+        found += 1
+        save_activations(argparse.Namespace(**{**vars(args), 'model': model, 'task': task, 'loss': loss,
+                                               'checkpoint': str(checkpoint)}), test_x)
+    if not found:
+        raise UsageError(f'--weights-dir: no weights for --all in {args.weights_dir} (e.g. unet_k{args.kernel}_f{args.num_filters}.pkl)')
 
 
 def run_cli(parser, runner, argv=None):
@@ -297,4 +373,4 @@ def main_activations(argv=None):
 
 
 def main(argv=None, regression=False):
-    run_cli(build_parser(regression), lambda args: run(args, regression), argv)
+    run_cli(build_parser(regression), run, argv)

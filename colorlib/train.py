@@ -17,13 +17,22 @@ from colorlib.checkpoints import read_resumable, save_resumable
 from colorlib.colours import classes_to_rgb, rgb_to_classes
 from colorlib.data import to_float, to_grey
 from colorlib.errors import UsageError
+from colorlib.superres import superres_input
 
 
-def make_dataset(images, centres, regression):
-    """(grey input, target) for uint8 NHWC images: RGB in [0, 1) for regression, else colour classes."""
+TASKS = ('colour', 'superres')
+
+
+def make_dataset(images, centres, regression, task='colour'):
+    """(input, target) for uint8 NHWC images: RGB in [0, 1) for regression, else colour classes.
+
+    The input is the grey image for colourization, the 4x-downsized colour image (nearest-upsampled back
+    to full size, 3 channels) for super-resolution.
+    """
     rgb = to_float(images)
     target = rgb if regression else rgb_to_classes(rgb, centres)
-    return to_grey(rgb), target
+    inputs = superres_input(rgb) if task == 'superres' else to_grey(rgb)
+    return inputs, target
 
 
 def compute_loss(outputs, target):
@@ -38,6 +47,19 @@ def decode(outputs, centres):
     if centres is None:
         return outputs.clamp(0, 1)
     return classes_to_rgb(outputs.argmax(1), centres)
+
+
+def autocast(device, amp):
+    """bfloat16 mixed precision when `amp` (float32 weights, matmuls and convolutions in bfloat16)."""
+    return torch.autocast(device.type, dtype=torch.bfloat16, enabled=amp)
+
+
+@torch.inference_mode()
+def predict(model, inputs, centres, batch_size=100):
+    """Decoded RGB pictures (N, 3, H, W) of the model for all inputs, with BatchNorm in eval mode."""
+    model.eval()
+    return torch.cat([decode(model(inputs[start:start + batch_size]), centres)
+                      for start in range(0, len(inputs), batch_size)])
 
 
 def autocast(device, amp):

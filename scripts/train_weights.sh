@@ -4,8 +4,12 @@
 # Recipe: Adam with the learning rate annealed to zero on a cosine over the run, seed 0, kernel 3, 32 filters,
 # our 24-colour file; the classifiers also see random horizontal flips and shifts of up to 4 pixels (they
 # overfit without them), the regression CNN does not (it underfits, and smaller batches help it more).
-#   bash scripts/train_weights.sh            # all of them
-#   bash scripts/train_weights.sh cnn        # just one (unet, dunet, cnn, regression_cnn)
+# Super-resolution (--task superres): flips only (a shift would move the 4x4 blocks of the downsized input off
+# their grid, which test images never do), and fewer epochs to fit a shared CPU.
+# Figures can differ in the last digit with another thread count or torch build.
+#   bash scripts/train_weights.sh            # all seven
+#   bash scripts/train_weights.sh cnn        # just one (unet, dunet, cnn, regression_cnn,
+#                                            #   superres_cnn, superres_unet, superres_unet_mse)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 common=(-s 0 --lr-schedule cosine --device cpu)
@@ -18,12 +22,17 @@ train() {  # name, script, flags...
   cp "outputs/weights_$name/metrics.jsonl" "outputs/weights_$name/training_curve.png" "docs/training/$name/"
 }
 
-for name in unet dunet cnn regression_cnn; do
+for name in unet dunet cnn regression_cnn superres_cnn superres_unet superres_unet_mse; do
   [ $# -eq 0 ] || [[ " $* " == *" $name "* ]] || continue
   case $name in
     unet) train unet colorization.py --model UNet -e 100 -l 3e-3 "${classifier[@]}" ;;
     dunet) train dunet colorization.py --model DUNet -e 100 -l 3e-3 "${classifier[@]}" ;;
     cnn) train cnn colorization.py --model CNN -e 100 -l 2e-3 "${classifier[@]}" ;;
     regression_cnn) train regression_cnn color_regression.py -e 40 -l 2e-3 -b 20 ;;
+    superres_cnn) train superres_cnn colorization.py --task superres --model CNN -e 8 -l 2e-3 -b 100 --augment hflip ;;
+    superres_unet) train superres_unet colorization.py --task superres --model UNet -e 12 -l 3e-3 -b 100 \
+      --augment hflip ;;
+    superres_unet_mse) train superres_unet_mse colorization.py --task superres --loss mse --model UNet -e 20 -b 25 \
+      -l 2e-3 --augment hflip ;;
   esac
 done

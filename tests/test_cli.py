@@ -12,9 +12,10 @@ import torch
 
 from colorlib.cli import main, main_activations
 from colorlib.checkpoints import load_weights
-from colorlib.colours import DEFAULT_COLOURS
+from colorlib.colours import DEFAULT_COLOURS, load_colours
+from colorlib.metrics import psnr, ssim
 from colorlib.models import build_model
-from colorlib.train import make_dataset
+from colorlib.train import make_dataset, predict
 from conftest import assignment_colours_path, assignment_weights_path, needs_shared
 
 REPO = Path(__file__).resolve().parents[1]
@@ -24,6 +25,7 @@ C24 = str(assignment_colours_path(24))
 C16 = str(assignment_colours_path(16))
 PNG_MAGIC = b'\x89PNG\r\n\x1a\n'
 BLOCKS = ['downconv1', 'downconv2', 'rfconv', 'upconv1', 'upconv2', 'finalconv']
+QUALITY_LINE = re.compile(r'PSNR: (\d+\.\d{2}) dB, SSIM: (-?[01]\.\d{4})')
 EPOCH_LINE = re.compile(r'Epoch \[(\d+)/(\d+)\], Loss: (\d+\.\d{4}), Val Loss: (\d+\.\d{4})(?:, Val Acc: (\d+\.\d)%)?, '
                         r'Time\(s\): \d+\.\d{2}')
 
@@ -80,9 +82,10 @@ def test_valid_reproduces_the_assignment_figures(model, stem_model, extra, figur
     argv = ['--valid', '--model', model, '--checkpoint', checkpoint, '-c', C24, '--data', DATA] + extra
     code, out, err = call(main, argv + (['--legacy-eval'] if legacy else []), capsys)
     assert code == 0, err
-    assert out.splitlines() == [f'Evaluating Model {model}: {checkpoint}',
-                                legacy_figures if legacy else figures,
-                                f'Sample output available at: outputs/eval_{model}.png']
+    lines = out.splitlines()
+    assert lines[:2] == [f'Evaluating Model {model}: {checkpoint}', legacy_figures if legacy else figures]
+    assert QUALITY_LINE.fullmatch(lines[2]) and len(lines) == 4, out
+    assert lines[3] == f'Sample output available at: outputs/eval_{model}.png'
     assert_png(tmp_path / 'outputs' / f'eval_{model}.png')
 
 
@@ -92,8 +95,10 @@ def test_regression_valid_reproduces_the_assignment_figure(tmp_path, monkeypatch
     checkpoint = weights('RegressionCNN', 32)
     code, out, err = call(regression_main, ['--valid', '--checkpoint', checkpoint, '--data', DATA], capsys)
     assert code == 0, err
-    assert out.splitlines() == [f'Evaluating Model RegressionCNN: {checkpoint}', 'Val Loss: 0.0063',
-                                'Sample output available at: outputs/eval_regression.png']
+    lines = out.splitlines()
+    assert lines[:2] == [f'Evaluating Model RegressionCNN: {checkpoint}', 'Val Loss: 0.0063']
+    assert QUALITY_LINE.fullmatch(lines[2]) and len(lines) == 4, out
+    assert lines[3] == 'Sample output available at: outputs/eval_regression.png'
     assert_png(tmp_path / 'outputs' / 'eval_regression.png')
 
 # -----------------------------------------------------------------------------
@@ -271,6 +276,104 @@ def test_bad_recipe_flags_are_one_line_errors(flag, value, words, capsys):
         assert word in err, (word, err)
 
 # -----------------------------------------------------------------------------
+# (2b) super-resolution, --loss mse, and the PSNR/SSIM line of --valid
+
+
+def train_tiny(small_npz, argv, capsys):
+    """Train a tiny model for one epoch on the small horses; returns the checkpoint path."""
+    code, _, err = call(main, argv + ['-e', '1', '-b', '100', '-f', '4', '--data', small_npz, '-c', COLOURS,
+                                      '--device', 'cpu', '--checkpoint', 'tiny.pkl'], capsys)
+    assert code == 0, err
+    return 'tiny.pkl'
+
+
+def quality_figures(line):
+    match = QUALITY_LINE.fullmatch(line)
+    assert match, line
+    return float(match.group(1)), float(match.group(2))
+
+
+@pytest.mark.parametrize('model, loss', [('UNet', 'ce'), ('CNN', 'mse')])
+def test_superres_trains_then_valid_prints_psnr_beside_bilinear_and_bicubic(model, loss, small_npz, tmp_path,
+                                                                            monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    flags = ['--model', model, '--task', 'superres', '--loss', loss]
+    checkpoint = train_tiny(small_npz, flags, capsys)
+    mse = '_mse' if loss == 'mse' else ''
+    assert (tmp_path / 'outputs' / f'superres_{model.lower()}{mse}_k3_f4' / 'metrics.jsonl').is_file()
+    state = torch.load(checkpoint, weights_only=True)
+    assert state['downconv1.0.weight'].shape[1] == 3  # 3 input channels
+    assert state['finalconv.bias'].shape == ((3,) if loss == 'mse' else (24,))
+
+    code, out, err = call(main, ['--valid', '--checkpoint', checkpoint, '-f', '4', '--data', small_npz, '-c', COLOURS]
+                          + flags, capsys)
+    assert code == 0, err
+    lines = out.splitlines()
+    assert len(lines) == 6 and lines[0] == f'Evaluating Model {model}: {checkpoint}', out
+    assert VALID_LINE.fullmatch(lines[1]) and (loss == 'mse') == ('Val Acc' not in lines[1]), lines[1]
+    net_psnr, net_ssim = quality_figures(lines[2])
+    assert lines[3].startswith('Bilinear ') and lines[4].startswith('Bicubic ')
+    # the baselines, recomputed here on the same 100 test images
+    truth = torch.from_numpy(np.load(small_npz)['test_x'].transpose(0, 3, 1, 2).astype(np.float32) / 256)
+    small = torch.nn.functional.avg_pool2d(truth, 4)
+    for line, mode in zip(lines[3:5], ('bilinear', 'bicubic')):
+        up = torch.nn.functional.interpolate(small, scale_factor=4, mode=mode).clamp(0, 1)
+        assert quality_figures(line.split(' ', 1)[1]) == (round(psnr(up, truth), 2), round(ssim(up, truth), 4))
+    assert 0 < net_psnr < 60 and -1 <= net_ssim <= 1
+    name = f'superres_{model}{mse}'
+    assert lines[5] == f'Sample output available at: {Path("outputs") / f"eval_{name}.png"}'
+    assert_png(tmp_path / 'outputs' / f'eval_{name}.png')
+
+
+@pytest.mark.parametrize('entry, flags', [(main, ['--model', 'DUNet']), (main, ['--model', 'UNet', '--loss', 'mse']),
+                                          (regression_main, [])])
+def test_colour_valid_prints_the_psnr_of_the_decoded_pictures(entry, flags, small_npz, tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    common = ['-f', '4', '--data', small_npz, '-c', COLOURS, '--device', 'cpu', '--checkpoint', 'tiny.pkl']
+    code, _, err = call(entry, flags + common + ['-e', '1'], capsys)
+    assert code == 0, err
+    code, out, err = call(entry, flags + common + ['--valid'], capsys)
+    assert code == 0, err
+    lines = out.splitlines()
+    assert len(lines) == 4 and VALID_LINE.fullmatch(lines[1]), out
+    # the same figures from the library: the decoded pictures against the full-colour truth
+    test_x = np.load(small_npz)['test_x']
+    mse = '--loss' in flags or entry is regression_main
+    centres = None if mse else load_colours(COLOURS)
+    model = flags[1] if flags else 'RegressionCNN'
+    net = load_weights(build_model(model, 3, 4, 3 if mse else 24), 'tiny.pkl')
+    grey, _ = make_dataset(test_x, centres, mse)
+    pictures, truth = predict(net, grey, centres), make_dataset(test_x, None, True)[1]
+    assert quality_figures(lines[2]) == (round(psnr(pictures, truth), 2), round(ssim(pictures, truth), 4))
+
+
+def test_activations_for_superres_and_for_all_shipped_models(small_npz, tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / 'w').mkdir()
+    for flags, name in ((['--model', 'UNet', '--task', 'superres'], 'superres_unet'),
+                        (['--model', 'UNet', '--task', 'superres', '--loss', 'mse'], 'superres_unet_mse'),
+                        (['--model', 'CNN'], 'cnn')):
+        train_tiny(small_npz, flags, capsys)
+        Path('tiny.pkl').rename(tmp_path / 'w' / f'{name}_k3_f4.pkl')
+    expected = {'input.png', 'output.png'} | {f'{i}_{name}.png' for i, name in enumerate(BLOCKS, 1)}
+
+    code, out, err = call(main_activations, ['2', '--model', 'UNet', '--task', 'superres', '-f', '4', '--checkpoint',
+                                             'w/superres_unet_k3_f4.pkl', '-c', COLOURS, '--data', small_npz], capsys)
+    assert code == 0, err
+    assert {p.name for p in (tmp_path / 'outputs' / 'UNet_superres' / 'act2').iterdir()} == expected
+
+    code, out, err = call(main_activations, ['3', '--all', '--weights-dir', 'w', '-f', '4', '-c', COLOURS,
+                                             '--data', small_npz], capsys)
+    assert code == 0, err
+    written = sorted(p.parent.name for p in (tmp_path / 'outputs').glob('*/act3'))
+    assert written == ['CNN', 'UNet_superres', 'UNet_superres_mse']
+    for folder in written:
+        assert {p.name for p in (tmp_path / 'outputs' / folder / 'act3').iterdir()} == expected
+        assert_png(tmp_path / 'outputs' / folder / 'act3' / '1_downconv1.png')
+    skipped = [line for line in out.splitlines() if line.startswith('Skipped')]
+    assert len(skipped) == 4 and any('dunet_k3_f4.pkl' in line for line in skipped), out
+
+# -----------------------------------------------------------------------------
 # (3) activations
 
 
@@ -364,6 +467,18 @@ BAD_INPUT = [
                  ['--checkpoint'], id='activations-without-checkpoint'),
     pytest.param(main_activations, lambda: ['-3', '--checkpoint', 'keep.pkl'], ['index', '-3'],
                  id='activations-negative-index'),
+    pytest.param(main, lambda: TRAIN + ['--task', 'zoom'], ['--task', 'zoom'], id='task-zoom'),
+    pytest.param(main, lambda: TRAIN + ['--loss', 'l1'], ['--loss', 'l1'], id='loss-l1'),
+    pytest.param(main, lambda: VALID + ['--checkpoint', weights('UNet', 32), '-c', C24, '--task', 'superres'],
+                 ['--checkpoint', 'super-resolution', 'check --task'], id='colour-checkpoint-for-superres',
+                 marks=needs_shared),
+    pytest.param(main_activations, lambda: ['0', '--model', 'RegressionCNN', '--loss', 'ce', '--checkpoint',
+                                            'keep.pkl', '--data', DATA], ['--loss ce', 'RegressionCNN'],
+                 id='activations-regression-with-ce'),
+    pytest.param(main_activations, lambda: ['0', '--all', '--checkpoint', 'keep.pkl', '--data', DATA],
+                 ['--all', '--checkpoint'], id='activations-all-with-checkpoint'),
+    pytest.param(main_activations, lambda: ['0', '--all', '--weights-dir', 'a_folder', '--data', DATA],
+                 ['--weights-dir', 'a_folder'], id='activations-all-without-weights'),
 ]
 
 

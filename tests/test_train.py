@@ -9,8 +9,10 @@ import torch.nn.functional as F
 
 from colorlib.colours import DEFAULT_COLOURS, load_colours
 from colorlib.models import build_model
+from colorlib.metrics import psnr
+from colorlib.superres import downsize
 from colorlib.train import (assignment_test_order, compute_loss, decode, evaluate, evaluate_legacy, make_dataset,
-                            train)
+                            predict, train)
 
 EPOCH_KEYS = {'epoch', 'train_loss', 'val_loss', 'val_acc', 'seconds'}
 
@@ -82,6 +84,57 @@ def test_make_dataset_regression_target_is_rgb(horses):
     assert torch.equal(target, expected)
     assert torch.allclose(grey, expected.mean(1, keepdim=True))
     assert float(target.max()) < 1 and float(target.min()) >= 0
+
+
+
+@pytest.mark.parametrize('regression', [False, True], ids=['classes', 'rgb'])
+def test_make_dataset_superres_input_is_the_downsized_colour_image(horses, centres, regression):
+    images = horses[1][:6]
+    inputs, target = make_dataset(images, None if regression else centres, regression, task='superres')
+    colour_inputs, colour_target = make_dataset(images, None if regression else centres, regression)
+    assert torch.equal(target, colour_target)  # the task changes the input only
+    assert inputs.shape == (6, 3, 32, 32) and inputs.dtype == torch.float32
+    rgb = torch.from_numpy(images.transpose(0, 3, 1, 2).astype(np.float32) / 256)
+    expected_small = rgb.reshape(6, 3, 8, 4, 8, 4).mean((3, 5))  # 4x4 block means
+    assert torch.allclose(inputs[:, :, ::4, ::4], expected_small, atol=1e-6)
+    assert torch.equal(inputs, inputs[:, :, ::4, ::4].repeat_interleave(4, 2).repeat_interleave(4, 3))
+
+
+MODEL_TASKS = [(name, task, loss) for name in ('RegressionCNN', 'CNN', 'UNet', 'DUNet')
+               for task in ('colour', 'superres') for loss in ('ce', 'mse')
+               if not (name == 'RegressionCNN' and loss == 'ce')]
+
+
+@pytest.mark.parametrize('name, task, loss', MODEL_TASKS)
+def test_every_model_and_task_runs_on_larger_images(name, task, loss, centres):
+    """Trained at 32x32, any model runs unchanged on images whose sides are multiples of 4 (here 64x48)."""
+    images = np.random.default_rng(0).integers(0, 256, (2, 64, 48, 3), dtype=np.uint8)
+    colours = None if loss == 'mse' else centres
+    inputs, target = make_dataset(images, colours, colours is None, task)
+    torch.manual_seed(0)
+    model = build_model(name, 3, 4, 3 if colours is None else len(colours), num_in_channels=inputs.shape[1])
+    pictures = predict(model, inputs, colours)
+    assert pictures.shape == (2, 3, 64, 48) and 0 <= pictures.min() and pictures.max() <= 1
+    loss_value, _ = evaluate(model, inputs, target)
+    assert np.isfinite(loss_value)
+
+
+def test_predict_decodes_in_eval_mode_in_batches(small_sets, centres):
+    grey = small_sets[1][0]
+    model = warmed_model(centres, grey)
+    before = state_copy(model)
+    pictures = predict(model, grey, centres, batch_size=7)
+    assert not model.training
+    assert_same_state(before, state_copy(model))
+    with torch.no_grad():
+        assert torch.equal(pictures, decode(model(grey), centres))
+
+
+def test_psnr_of_the_superres_input_is_the_nearest_baseline(horses):
+    """The network's superres input already scores as nearest-neighbour upsampling: the bar to clear."""
+    inputs, rgb = make_dataset(horses[1][:20], None, True, task='superres')
+    assert torch.allclose(downsize(inputs), downsize(rgb), atol=1e-6)
+    assert 15 < psnr(inputs, rgb) < 25
 
 # -----------------------------------------------------------------------------
 # compute_loss and decode

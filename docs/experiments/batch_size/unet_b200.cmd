@@ -1,0 +1,1 @@
+python colorization.py --model UNet -e 5 -b 200 -l 0.001 -s 0 --lr-schedule cosine --experiment-name exp_batch_size_unet_b200

@@ -1,0 +1,1 @@
+python color_regression.py -e 5 -b 100 -l 0.001 -s 0 --lr-schedule cosine --experiment-name exp_epochs_regression_e5

@@ -1,0 +1,1 @@
+python colorization.py --model UNet -e 5 -b 100 -l 0.001 -s 0 --lr-schedule cosine --experiment-name exp_epochs_unet_e5

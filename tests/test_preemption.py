@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import torch
 
 from colorlib.checkpoints import read_resumable, read_weights
 from colorlib.cli import main
@@ -34,7 +35,17 @@ def flags(tiny_npz):
 
 
 @pytest.fixture(scope='module')
-def uninterrupted(tiny_npz, tmp_path_factory):
+def one_thread():
+    """The signalled subprocess runs with one thread; the in-process runs must too, since the CPU's
+    convolutions sum in another order with another thread count and bit-for-bit equality is the point."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+@pytest.fixture(scope='module')
+def uninterrupted(tiny_npz, tmp_path_factory, one_thread):
     """The weights of the same run never stopped."""
     cwd = os.getcwd()
     os.chdir(tmp_path_factory.mktemp('whole'))

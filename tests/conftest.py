@@ -55,10 +55,15 @@ def horses():
     return load_category(DEFAULT_DATA, 7)
 
 
+def write_horses_npz(path, horses, num_train, num_test):
+    """The first training and test horses in the .npz layout --data reads; returns the path as a string."""
+    train_x, test_x = horses
+    np.savez(path, train_x=train_x[:num_train], train_y=np.full(num_train, 7), test_x=test_x[:num_test],
+             test_y=np.full(num_test, 7))
+    return str(path)
+
+
 @pytest.fixture(scope='session')
 def tiny_npz(horses, tmp_path_factory):
     """200 training and 50 test horses as an .npz for --data: enough for runs of a second or two."""
-    train_x, test_x = horses
-    path = tmp_path_factory.mktemp('data') / 'tiny_horses.npz'
-    np.savez(path, train_x=train_x[:200], train_y=np.full(200, 7), test_x=test_x[:50], test_y=np.full(50, 7))
-    return str(path)
+    return write_horses_npz(tmp_path_factory.mktemp('data') / 'tiny_horses.npz', horses, 200, 50)

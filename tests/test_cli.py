@@ -16,7 +16,7 @@ from colorlib.colours import DEFAULT_COLOURS, load_colours
 from colorlib.metrics import psnr, ssim
 from colorlib.models import build_model
 from colorlib.train import make_dataset, predict
-from conftest import assignment_colours_path, assignment_weights_path, needs_shared
+from conftest import assignment_colours_path, assignment_weights_path, needs_shared, write_horses_npz
 
 REPO = Path(__file__).resolve().parents[1]
 DATA = str(REPO / 'data' / 'cifar10_horse.npz')
@@ -167,10 +167,7 @@ def test_colorization_script_trains_one_epoch_then_validates_its_weights(tmp_pat
 @pytest.fixture(scope='module')
 def small_npz(horses, tmp_path_factory):
     """300 training and 100 test horses in the .npz layout --data reads."""
-    train_x, test_x = horses
-    path = tmp_path_factory.mktemp('data') / 'small_horses.npz'
-    np.savez(path, train_x=train_x[:300], train_y=np.full(300, 7), test_x=test_x[:100], test_y=np.full(100, 7))
-    return str(path)
+    return write_horses_npz(tmp_path_factory.mktemp('data') / 'small_horses.npz', horses, 300, 100)
 
 
 def test_color_regression_trains_and_plots_every_epoch(small_npz, tmp_path, monkeypatch, capsys):

@@ -12,9 +12,10 @@ from colorlib.checkpoints import load_weights, save_weights
 from colorlib.colours import DEFAULT_COLOURS, classes_to_rgb, load_colours
 from colorlib.data import CATEGORIES, DEFAULT_DATA, download_cifar10, load_category, parse_category, to_float, to_grey
 from colorlib.errors import UsageError
+from colorlib.lab import DEFAULT_BINS, DEFAULT_TEMPERATURE, decode_lab, lab_to_rgb, load_bins, make_lab_dataset, make_loss
 from colorlib.models import MODELS, build_model, layer_outputs
 from colorlib.plots import save_activation_tiles, save_sample_grid, save_training_curve
-from colorlib.train import assignment_test_order, decode, evaluate, evaluate_legacy, make_dataset, train
+from colorlib.train import assignment_test_order, compute_loss, decode, evaluate, evaluate_legacy, make_dataset, train
 
 FILE_NAMES = {'RegressionCNN': 'regression_cnn', 'CNN': 'cnn', 'UNet': 'unet', 'DUNet': 'dunet'}
 NUM_SAMPLES = 10
@@ -99,6 +100,21 @@ def add_model_flags(parser, models, default_model):
                         help='DUNet: empty pixels between the middle filter taps (0: undilated)')
 
 
+def unit_interval(text):
+    value = finite_float(0, inclusive=True)(text)
+    if value > 1:
+        raise argparse.ArgumentTypeError(f'{value} is out of range (0 to 1)')
+    return value
+
+
+def add_lab_flags(parser):
+    parser.add_argument('--colour-space', '--color-space', dest='colour_space', choices=['rgb', 'lab'], default='rgb',
+                        help='rgb: grey in, k-means colours (-c) out; lab: L in, ab bins (--bins) out (Zhang et al.)')
+    parser.add_argument('--bins', default=str(DEFAULT_BINS), help='Lab: ab bins file (remake: python -m colorlib.lab)')
+    parser.add_argument('--temperature', type=finite_float(0, inclusive=True), default=DEFAULT_TEMPERATURE,
+                        help='Lab: decode with the annealed mean at this temperature (0: the mode)')
+
+
 def build_parser(regression=False):
     prog = 'color_regression.py' if regression else 'colorization.py'
     what = 'RGB regression' if regression else 'colour-class'
@@ -124,6 +140,12 @@ def build_parser(regression=False):
                         help='also train on these CIFAR-10 classes (e.g. deer,dog; needs the full --data)')
     parser.add_argument('--experiment-name', '--experiment_name', dest='experiment_name',
                         help='folder under outputs/ (default: model_k<kernel>_f<filters>)')
+    if not regression:
+        add_lab_flags(parser)
+        parser.add_argument('--rebalance', type=unit_interval, metavar='LAMBDA',
+                            help="Lab: weight rare colours up, Zhang's lambda in [0, 1] (1: not at all; he uses 0.5)")
+        parser.add_argument('--soft-encode', action='store_true',
+                            help='Lab: spread the target over the 5 nearest bins (Gaussian, sigma 5)')
     add_data_flags(parser)
     return parser
 
@@ -145,27 +167,33 @@ def load_images(args):
     return np.concatenate([train_x, *extra]), test_x
 
 
-def sample_rows(model, grey, target, centres):
+def sample_rows(model, grey, target, centres, temperature=None):
+    """Input, truth and output rows; with a temperature the classes are ab bins, decoded with L by both methods."""
     with torch.no_grad():
         model.eval()
         outputs = model(grey)
+    if temperature is not None:
+        truth = lab_to_rgb(grey, centres.to(grey.device)[target].permute(0, 3, 1, 2))
+        return [('L input', grey), (f'truth ({len(centres)} ab bins)', truth),
+                (f'annealed mean, T={temperature:g}', decode_lab(outputs, grey, centres, temperature)),
+                ('mode', decode_lab(outputs, grey, centres, 0))]
     truth = target if centres is None else classes_to_rgb(target, centres)
     label = 'truth' if centres is None else f'truth ({len(centres)} colours)'
     return [('grey input', grey), (label, truth), ('output', decode(outputs, centres))]
 
 
-def validate(args, model, centres, test_set, num_train, regression):
+def validate(args, model, centres, test_set, num_train, regression, loss_fn=compute_loss, temperature=None):
     grey, target = test_set
     if args.legacy_eval:
         order = assignment_test_order(num_train, len(grey), args.seed).to(grey.device)
         grey, target = grey[order], target[order]
         loss, acc = evaluate_legacy(model, grey, target, args.batch_size)
     else:
-        loss, acc = evaluate(model, grey, target)
+        loss, acc = evaluate(model, grey, target, loss_fn=loss_fn)
     print(f'Evaluating Model {args.model}: {args.checkpoint}')
     print(f'Val Loss: {loss:.4f}' + ('' if acc is None else f', Val Acc: {acc:.1f}%'))
     name = 'regression' if regression else args.model
-    rows = sample_rows(model, grey[:NUM_SAMPLES], target[:NUM_SAMPLES], centres)
+    rows = sample_rows(model, grey[:NUM_SAMPLES], target[:NUM_SAMPLES], centres, temperature)
     path = save_sample_grid(rows, Path('outputs') / f'eval_{name}.png')
     print(f'Sample output available at: {path}')
 
@@ -175,36 +203,47 @@ def run(args, regression):
         raise UsageError('--valid needs --checkpoint PATH (the weights to evaluate)')
     if args.legacy_eval and not args.valid:
         raise UsageError('--legacy-eval only applies with --valid')
+    lab = getattr(args, 'colour_space', 'rgb') == 'lab'
+    if args.legacy_eval and lab:
+        raise UsageError('--legacy-eval reproduces the assignment, which has no --colour-space lab')
     device = pick_device(args.device)
-    centres = None if regression else load_colours(args.colours)
+    if lab:
+        centres, prior = load_bins(args.bins)
+        loss_fn, temperature = make_loss(centres, prior, args.rebalance, args.soft_encode), args.temperature
+        dataset = lambda images: make_lab_dataset(images, centres)  # noqa: E731
+    else:
+        centres = None if regression else load_colours(args.colours)
+        loss_fn, temperature = compute_loss, None
+        dataset = lambda images: make_dataset(images, centres, regression)  # noqa: E731
     torch.manual_seed(args.seed)
     model = build_model(args.model, args.kernel, args.num_filters, 3 if regression else len(centres),
                         dilation=args.dilation)
     if args.valid:
         load_weights(model, args.checkpoint)
     train_x, test_x = load_images(args)
-    test_set = tuple(t.to(device) for t in make_dataset(test_x, centres, regression))
+    test_set = tuple(t.to(device) for t in dataset(test_x))
     model.to(device)
     if args.valid:
-        return validate(args, model, centres, test_set, len(train_x), regression)
+        return validate(args, model, centres, test_set, len(train_x), regression, loss_fn, temperature)
 
-    experiment = args.experiment_name or f'{FILE_NAMES[args.model]}_k{args.kernel}_f{args.num_filters}'
+    space = '_lab' if lab else ''
+    experiment = args.experiment_name or f'{FILE_NAMES[args.model]}{space}_k{args.kernel}_f{args.num_filters}'
     out_dir = Path('outputs') / experiment
     checkpoint = Path(args.checkpoint or out_dir / 'weights.pkl')
     if checkpoint.is_dir():  # found now, not by a crash after the whole run
         raise UsageError(f'--checkpoint: {checkpoint} is a folder; give the path of the weights file to write')
-    train_set = tuple(t.to(device) for t in make_dataset(train_x, centres, regression))
+    train_set = tuple(t.to(device) for t in dataset(train_x))
     samples = test_set[0][:NUM_SAMPLES], test_set[1][:NUM_SAMPLES]
 
     def plot_epoch(epoch):
         if args.plot:
-            save_sample_grid(sample_rows(model, *samples, centres), out_dir / f'samples_epoch{epoch:03d}.png')
+            save_sample_grid(sample_rows(model, *samples, centres, temperature), out_dir / f'samples_epoch{epoch:03d}.png')
 
     history = train(model, train_set, test_set, args.epochs, args.batch_size, args.learn_rate, args.seed,
                     out_dir, on_epoch=plot_epoch, augmentations=args.augment, lr_schedule=args.lr_schedule,
-                    weight_decay=args.weight_decay)
+                    weight_decay=args.weight_decay, loss_fn=loss_fn)
     print(f'Training curve: {save_training_curve(history, out_dir / "training_curve.png")}')
-    print(f'Samples: {save_sample_grid(sample_rows(model, *samples, centres), out_dir / "samples.png")}')
+    print(f'Samples: {save_sample_grid(sample_rows(model, *samples, centres, temperature), out_dir / "samples.png")}')
     save_weights(model, checkpoint)
     print(f'Weights saved to {checkpoint}')
 

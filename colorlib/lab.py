@@ -1,7 +1,7 @@
 """Zhang-style colour classes in CIE Lab: the network sees lightness L and scores quantised (a, b) bins.
 
 Colorful Image Colorization (Zhang, Isola and Efros, ECCV 2016): ab is cut into a grid of 10x10 cells and the
-cells the training images use are the classes; a rare colour can be boosted (`rebalance_weights`), the target
+cells the training images use (at least 0.01% of their pixels) are the classes; a rare colour can be boosted (`rebalance_weights`), the target
 can be spread over the nearest bins (`soft_targets`), and the scores are decoded with the annealed mean.
 A bins file is a numpy object array [bin centres (K, 2) in ab, prior (K,)], like the k-means colour files.
 Remake ours with:  python -m colorlib.lab
@@ -22,6 +22,7 @@ GRID = 10
 DEFAULT_BINS = COLOURS_DIR / 'lab_bins10_cat7.npy'
 DEFAULT_TEMPERATURE = 0.38
 SOFT_NEIGHBOURS, SOFT_SIGMA = 5, 5.0
+MIN_SHARE = 1e-4
 
 
 def rgb_to_lab(rgb):
@@ -34,18 +35,27 @@ def lab_to_rgb(lightness, ab):
     return kornia.color.lab_to_rgb(torch.cat([100 * lightness, ab], 1), clip=True)
 
 
-def fit_bins(images, grid=GRID):
-    """The grid cells of ab that pixels of uint8 NHWC images fall in, and how often: (centres (K, 2), prior (K,))."""
+def fit_bins(images, grid=GRID, min_share=MIN_SHARE):
+    """The cells of the ab grid that pixels of uint8 NHWC images fall in, as (centres (K, 2), prior (K,)).
+
+    A cell holding under `min_share` of the pixels is dropped (its few pixels, often stray noise, belong to the
+    nearest kept bin instead): each bin is an output channel of the last two layers, whose cost grows with K^2.
+    The prior is each kept bin's share of the pixels nearest to it.
+    """
+    def ab_of(start):
+        return rgb_to_lab(to_float(images[start:start + 1000]))[:, 1:]
     counts = {}
     for start in range(0, len(images), 1000):
-        ab = rgb_to_lab(to_float(images[start:start + 1000]))[:, 1:].permute(0, 2, 3, 1).reshape(-1, 2)
+        ab = ab_of(start).permute(0, 2, 3, 1).reshape(-1, 2)
         cells, n = torch.unique(torch.round(ab.double() / grid).long(), dim=0, return_counts=True)
         for cell, count in zip(map(tuple, cells.tolist()), n.tolist()):
             counts[cell] = counts.get(cell, 0) + count
-    cells = sorted(counts)
-    centres = np.array(cells, dtype=np.float64) * grid
-    prior = np.array([counts[c] for c in cells], dtype=np.float64)
-    return centres, prior / prior.sum()
+    total = sum(counts.values())
+    cells = sorted(cell for cell, count in counts.items() if count >= min_share * total)
+    centres = torch.tensor(cells, dtype=torch.float64) * grid
+    prior = sum(torch.bincount(rgb_to_classes(ab_of(start), centres).flatten(), minlength=len(cells)).double()
+                for start in range(0, len(images), 1000))
+    return centres.numpy(), (prior / prior.sum()).numpy()
 
 
 def save_bins(path, centres, prior):
@@ -135,7 +145,7 @@ def main():
     centres, prior = fit_bins(train_x)
     path = Path(args.out_dir) / f'lab_bins{GRID}_cat{category}.npy'
     save_bins(path, centres, prior)
-    print(f'{path}: {len(centres)} ab bins')
+    print(f'{path}: {len(centres)} ab bins (of grid {GRID}, each with at least {MIN_SHARE:.2%} of the pixels)')
 
 
 if __name__ == '__main__':

@@ -28,8 +28,10 @@ def test_shipped_bins_cover_the_training_horses(horses):
     assert prior.argmax() == grey  # greyish pixels are the most common, as Zhang found
     lightness, classes = make_lab_dataset(horses[0][:50], centres)
     ab = rgb_to_lab(torch.from_numpy(horses[0][:50]).permute(0, 3, 1, 2).float() / 256)[:, 1:]
-    # every training pixel lies within its grid cell of its bin: |ab - centre| <= GRID / 2 on both axes
-    assert (ab - centres[classes].permute(0, 3, 1, 2)).abs().max() <= GRID / 2 + 1e-3
+    # nearly every training pixel lies in its bin's grid cell (|ab - centre| <= GRID / 2 on both axes); the rest
+    # come from the rare cells that were dropped
+    inside = ((ab - centres[classes].permute(0, 3, 1, 2)).abs().amax(1) <= GRID / 2 + 1e-3).float().mean()
+    assert inside > 0.99
     assert lightness.shape == (50, 1, 32, 32) and 0 <= lightness.min() and lightness.max() <= 1
 
 
@@ -39,6 +41,11 @@ def test_fit_bins_counts_the_cells_used(tmp_path):
     centres, prior = fit_bins(images)
     assert len(centres) == 2
     np.testing.assert_allclose(sorted(prior), [0.25, 0.75])
+    images[1, 0, 0] = (30, 200, 30)  # one green pixel in 32: dropped at a share of 5%, counted with the black ones
+    centres, prior = fit_bins(images, min_share=0.05)
+    assert len(centres) == 2
+    np.testing.assert_allclose(sorted(prior), [0.25, 0.75])
+    assert len(fit_bins(images, min_share=0.01)[0]) == 3
     save_bins(tmp_path / 'bins.npy', centres, prior)
     loaded, loaded_prior = load_bins(tmp_path / 'bins.npy')
     np.testing.assert_allclose(loaded.numpy(), centres)

@@ -141,12 +141,13 @@ def write_png(array, path):
         raise
 
 
-def colorize_file(path, out_dir, predict, device, tile, margin, compare, net_size=None):
+def colorize_file(path, out_dir, predict, device, tile, margin, compare, net_size=None, stem=None):
     """Read, colourize and write one file: <stem>_colorized.png, and <stem>_compare.png with --compare."""
+    stem = stem or path.stem
     rgb, alpha = read_image(path)
     image = torch.from_numpy(rgb).permute(2, 0, 1).to(device)
     result, grey = (to_uint8(x) for x in colorize_array(image, predict, tile, margin, net_size))
-    written = out_dir / f'{path.stem}_colorized.png'
+    written = out_dir / f'{stem}_colorized.png'
     write_png(result if alpha is None else np.dstack([result, alpha]), written)
     if compare:
         original = (rgb * 255).round().astype(np.uint8)
@@ -154,8 +155,23 @@ def colorize_file(path, out_dir, predict, device, tile, margin, compare, net_siz
                                                                                            original[:, :, 2])
         gap = np.full((result.shape[0], max(4, result.shape[1] // 50), 3), 255, np.uint8)
         parts = [grey, gap, result] + ([] if is_grey else [gap, original])
-        write_png(np.concatenate(parts, axis=1), out_dir / f'{path.stem}_compare.png')
+        write_png(np.concatenate(parts, axis=1), out_dir / f'{stem}_compare.png')
     return written
+
+
+def output_stems(files):
+    """<stem> for each file, or <name> (a.jpg beside a.png), or <name>-<n>, so that no two outputs share a name."""
+    stems, used = [], set()
+    for path in files:
+        stem, n = path.stem, 1
+        if stem in used:
+            stem = path.name
+        while stem in used:
+            n += 1
+            stem = f'{path.name}-{n}'
+        used.add(stem)
+        stems.append(stem)
+    return stems
 
 
 def find_images(paths):
@@ -198,9 +214,10 @@ def run(args):
     if not files:
         raise UsageError(f'PATH: no image files in {", ".join(args.paths)}')
     failed = 0
-    for path in tqdm(files, desc='colorize', unit='image', disable=not sys.stderr.isatty()):
+    for path, stem in tqdm(list(zip(files, output_stems(files))), desc='colorize', unit='image',
+                           disable=not sys.stderr.isatty()):
         try:
-            colorize_file(path, out_dir, predict, device, args.tile, margin, args.compare, args.net_size)
+            colorize_file(path, out_dir, predict, device, args.tile, margin, args.compare, args.net_size, stem)
         except Exception as err:  # one bad file (unreadable, not an image, truncated, full disk) must not stop the rest
             reason = ' '.join(str(err).split()) or type(err).__name__
             tqdm.write(f'colorize.py: skipped {path}: {reason[:200]}', file=sys.stderr)

@@ -6,7 +6,8 @@ import torch
 from PIL import Image
 
 from colorlib.checkpoints import save_weights
-from colorlib.colorize import chroma_predictor, colorize_array, default_margin, main, predict_tiled, read_image
+from colorlib.colorize import (chroma_predictor, colorize_array, default_margin, main, output_stems, predict_tiled,
+                               read_image)
 from colorlib.colours import DEFAULT_COLOURS, load_colours
 from colorlib.lab import DEFAULT_BINS, load_bins, rgb_to_lab
 from colorlib.models import build_model
@@ -124,6 +125,24 @@ def test_every_file_good_exits_0_and_bad_flags_exit_2(checkpoint, tmp_path, caps
     empty.mkdir()
     code, _, err = run([str(empty), '--checkpoint', checkpoint, '-f', '4'], capsys)
     assert code == 2 and 'no image files' in err
+
+def test_big_image_in_many_tiles_matches_one_tile_through_the_cli(checkpoint, tmp_path, capsys):
+    Image.fromarray(smooth_rgb(200, 260, seed=3)).save(tmp_path / 'big.png')
+    for tile in (64, 1024):  # 4 x 5 tiles, then one
+        code, _, _ = run([str(tmp_path / 'big.png'), '--checkpoint', checkpoint, '-f', '4', '--tile', str(tile),
+                          '-o', str(tmp_path / f'tile{tile}')], capsys)
+        assert code == 0
+    tiled = np.asarray(Image.open(tmp_path / 'tile64' / 'big_colorized.png')).astype(int)
+    whole = np.asarray(Image.open(tmp_path / 'tile1024' / 'big_colorized.png')).astype(int)
+    assert tiled.shape == (200, 260, 3)
+    assert (np.abs(tiled - whole).max(2) <= 1).mean() > 0.999  # 8-bit rounding; near-tie colour classes may flip
+
+
+def test_outputs_of_same_named_inputs_do_not_clash(tmp_path):
+    files = [tmp_path / 'a.png', tmp_path / 'a.jpg', tmp_path / 'x' / 'a.png', tmp_path / 'b.png']
+    assert output_stems(files) == ['a', 'a.jpg', 'a.png', 'b']
+    assert output_stems([tmp_path / 'a.png', tmp_path / 'x' / 'a.png', tmp_path / 'y' / 'a.png']) == [
+        'a', 'a.png', 'a.png-2']
 
 # -----------------------------------------------------------------------------
 # tiles, receptive field, lightness

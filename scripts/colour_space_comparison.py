@@ -1,7 +1,8 @@
 """The figures and picture grid of docs/colour-spaces.md: a UNet over 24 RGB colours against one over Lab ab bins,
 both decoded in every way, on the test horses.
 
-    python scripts/colour_space_comparison.py --rgb outputs/cs5_rgb24.pkl --lab outputs/cs5_lab.pkl
+    python scripts/colour_space_comparison.py --rgb outputs/cs5_rgb24.pkl \
+        --lab "Lab, soft, rebalanced=outputs/cs5_lab.pkl" "Lab, plain=outputs/cs5_lab_plain.pkl"
 """
 import argparse
 import sys
@@ -31,7 +32,8 @@ def scores(model, x, batch_size=100):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('--rgb', required=True, help='UNet checkpoint over the 24 k-means colours')
-    parser.add_argument('--lab', required=True, help='UNet checkpoint over the Lab ab bins')
+    parser.add_argument('--lab', required=True, nargs='+', metavar='NAME=PATH',
+                        help='UNet checkpoints over the Lab ab bins, each with its name in the table')
     parser.add_argument('-f', '--num-filters', type=int, default=32)
     parser.add_argument('--temperature', type=float, default=0.38)
     parser.add_argument('--out', default=str(ROOT / 'docs' / 'colour-spaces.png'))
@@ -50,30 +52,31 @@ def main():
     rgb_acc = evaluate(rgb_model, grey, classes)[1]
     rgb_out = decode(scores(rgb_model, grey), colours)
 
-    bins, _ = load_bins(DEFAULT_BINS)
-    lab_model = load_weights(build_model('UNet', 3, args.num_filters, len(bins)), args.lab)
-    lab_in, bin_classes = make_lab_dataset(test_x, bins)
-    lab_acc = evaluate(lab_model, lab_in, bin_classes)[1]
-    lab_scores = scores(lab_model, lab_in)
-
     rows = [
         ('grey (true L, no colour)', None, lab_to_rgb(lightness, torch.zeros_like(truth[:, :2]))),
         ('RGB-24, class colours', rgb_acc, rgb_out),
         ('RGB-24, its ab on the true L', None, lab_to_rgb(lightness, rgb_to_lab(rgb_out)[:, 1:])),
-        ('Lab, mode', lab_acc, decode_lab(lab_scores, lab_in, bins, 0)),
-        (f'Lab, annealed mean T={args.temperature:g}', None, decode_lab(lab_scores, lab_in, bins, args.temperature)),
-        ('Lab, mean (T=1)', None, decode_lab(lab_scores, lab_in, bins, 1.0)),
     ]
+    bins, _ = load_bins(DEFAULT_BINS)
+    lab_in, bin_classes = make_lab_dataset(test_x, bins)
+    for name, path in (item.rsplit('=', 1) for item in args.lab):
+        lab_model = load_weights(build_model('UNet', 3, args.num_filters, len(bins)), path)
+        lab_acc = evaluate(lab_model, lab_in, bin_classes)[1]
+        lab_scores = scores(lab_model, lab_in)
+        rows += [(f'{name}, mode', lab_acc, decode_lab(lab_scores, lab_in, bins, 0)),
+                 (f'{name}, annealed mean T={args.temperature:g}', None,
+                  decode_lab(lab_scores, lab_in, bins, args.temperature)),
+                 (f'{name}, mean (T=1)', None, decode_lab(lab_scores, lab_in, bins, 1.0))]
     print(f'{len(truth)} test horses; truth colourfulness {colourfulness(truth):.1f}\n')
     print('| decoding | pixel accuracy | PSNR (dB) | SSIM | colourfulness |')
     print('|---|---|---|---|---|')
     for label, acc, images in rows:
-        acc = '' if acc is None else f'{acc:.1f}% of {len(colours) if label.startswith("RGB") else len(bins)}'
+        acc = '' if acc is None else f'{acc:.1f}% of {len(colours) if label.startswith("RGB") else len(bins)} classes'
         print(f'| {label} | {acc} | {psnr(images, truth):.2f} | {ssim(images, truth):.3f} | '
               f'{colourfulness(images):.1f} |')
 
     show = slice(args.first, args.first + args.count)
-    grid = [('truth', truth[show])] + [(label, images[show]) for label, _, images in rows]
+    grid = [('truth', truth[show])] + [(label, images[show]) for label, _, images in rows if 'T=1)' not in label]
     print(f'\n{save_sample_grid(grid, args.out)}')
 
 

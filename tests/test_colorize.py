@@ -202,3 +202,16 @@ def test_net_size_runs_the_network_small_but_keeps_full_resolution():
     assert seen == [(32, 48)]
     assert result.shape == (3, 60, 90)
     assert (rgb_to_lab(result[None])[0, 1:] - 20).abs().median() < 0.5  # out-of-gamut pixels are clipped
+
+
+def test_lab_checkpoint_through_the_cli(tmp_path, capsys):
+    centres, _ = load_bins(DEFAULT_BINS)
+    save_weights(tiny_model(colours=len(centres)), tmp_path / 'lab.pkl')
+    Image.fromarray(smooth_rgb(30, 40)).save(tmp_path / 'a.png')
+    argv = [str(tmp_path / 'a.png'), '--checkpoint', str(tmp_path / 'lab.pkl'), '-f', '4', '-o', str(tmp_path / 'o')]
+    for temperature in ('0', '0.38'):
+        code, _, err = run(argv + ['--colour-space', 'lab', '--temperature', temperature], capsys)
+        assert code == 0 and err == ''
+        assert Image.open(tmp_path / 'o' / 'a_colorized.png').size == (40, 30)
+    code, _, err = run(argv, capsys)  # without --colour-space lab the 24-colour model does not fit
+    assert code == 2 and '--colour-space' in err

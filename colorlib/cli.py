@@ -12,7 +12,8 @@ from colorlib.checkpoints import load_weights, save_weights
 from colorlib.colours import DEFAULT_COLOURS, classes_to_rgb, load_colours
 from colorlib.data import CATEGORIES, DEFAULT_DATA, download_cifar10, load_category, parse_category, to_float, to_grey
 from colorlib.errors import UsageError
-from colorlib.lab import DEFAULT_BINS, DEFAULT_TEMPERATURE, decode_lab, lab_to_rgb, load_bins, make_lab_dataset, make_loss
+from colorlib.lab import (DEFAULT_BINS, DEFAULT_TEMPERATURE, decode_lab, lab_to_rgb, load_bins, make_lab_dataset,
+                          make_loss)
 from colorlib.models import MODELS, build_model, layer_outputs
 from colorlib.plots import save_activation_tiles, save_sample_grid, save_training_curve
 from colorlib.train import assignment_test_order, compute_loss, decode, evaluate, evaluate_legacy, make_dataset, train
@@ -237,7 +238,8 @@ def run(args, regression):
 
     def plot_epoch(epoch):
         if args.plot:
-            save_sample_grid(sample_rows(model, *samples, centres, temperature), out_dir / f'samples_epoch{epoch:03d}.png')
+            rows = sample_rows(model, *samples, centres, temperature)
+            save_sample_grid(rows, out_dir / f'samples_epoch{epoch:03d}.png')
 
     history = train(model, train_set, test_set, args.epochs, args.batch_size, args.learn_rate, args.seed,
                     out_dir, on_epoch=plot_epoch, augmentations=args.augment, lr_schedule=args.lr_schedule,

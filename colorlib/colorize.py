@@ -1,8 +1,9 @@
 """colorize.py: colour your own image files, any size, with a trained model.
 
 The models are fully convolutional, so they run on the whole image; large images go through in tiles whose margins
-cover the receptive field, so the seams cannot show and the network's memory stays bounded. Only the colour (Lab's a and b) is
-taken from the network: the lightness L is the original's, at full resolution, so the result is as sharp as the input.
+cover the receptive field, so the seams cannot show and the network's memory stays bounded. Only the colour (Lab's
+a and b) is taken from the network: the lightness L is the original's, at full resolution, so the result is as sharp
+as the input.
 """
 import os
 import sys
@@ -37,7 +38,8 @@ def build_parser():
     parser.add_argument('--compare', action='store_true', help='also write grey | result | original side by side')
     parser.add_argument('--tile', type=int_at_least(STRIDE), default=512,
                         help='largest piece (pixels a side, rounded up to a multiple of 4) the network sees at once')
-    parser.add_argument('--margin', type=int_at_least(0), help='context around each tile (default: from the kernel size)')
+    parser.add_argument('--margin', type=int_at_least(0),
+                        help='context around each tile (default: over the receptive field of the model)')
     parser.add_argument('--net-size', type=int_at_least(1), metavar='N',
                         help='the network sees the image scaled to N pixels on its shorter side (default: full size); '
                              'the colour is scaled back up, the lightness stays full size')
@@ -205,7 +207,9 @@ def run(args):
     device = pick_device(args.device)
     model, centres, lab = load_model(args)
     predict = chroma_predictor(model.to(device), None if centres is None else centres.to(device), args.temperature, lab)
-    margin = default_margin(args.kernel, args.dilation if args.model == 'DUNet' else 0) if args.margin is None else args.margin
+    margin = args.margin
+    if margin is None:
+        margin = default_margin(args.kernel, args.dilation if args.model == 'DUNet' else 0)
     out_dir = Path(args.out_dir)
     if out_dir.exists() and not out_dir.is_dir():
         raise UsageError(f'-o/--out-dir: {out_dir} is a file, not a folder')

@@ -1,10 +1,10 @@
 """Zhang-style colour classes in CIE Lab: the network sees lightness L and scores quantised (a, b) bins.
 
 Colorful Image Colorization (Zhang, Isola and Efros, ECCV 2016): ab is cut into a grid of 10x10 cells and the
-cells the training images use (at least 0.01% of their pixels) are the classes; a rare colour can be boosted (`rebalance_weights`), the target
-can be spread over the nearest bins (`soft_targets`), and the scores are decoded with the annealed mean.
-A bins file is a numpy object array [bin centres (K, 2) in ab, prior (K,)], like the k-means colour files.
-Remake ours with:  python -m colorlib.lab
+cells the training images use (at least 0.01% of their pixels) are the classes; a rare colour can be boosted
+(`rebalance_weights`), the target can be spread over the nearest bins (`soft_targets`), and the scores are
+decoded with the annealed mean. A bins file is a numpy object array [bin centres (K, 2) in ab, prior (K,)], like
+the k-means colour files. Remake ours with:  python -m colorlib.lab
 """
 import argparse
 from pathlib import Path

@@ -1,4 +1,4 @@
-"""Tests for colorlib.lab: the ab bins, their file, rebalancing, soft targets, decoding, and Lab training via the CLI."""
+"""Tests for colorlib.lab: the ab bins, their file, rebalancing, soft targets, decoding, Lab training via the CLI."""
 import numpy as np
 import pytest
 import torch

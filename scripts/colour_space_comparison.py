@@ -36,7 +36,7 @@ def main():
                         help='UNet checkpoints over the Lab ab bins, each with its name in the table')
     parser.add_argument('-f', '--num-filters', type=int, default=32)
     parser.add_argument('--temperature', type=float, default=0.38)
-    parser.add_argument('--out', default=str(ROOT / 'docs' / 'colour-spaces.png'))
+    parser.add_argument('--out', default=str(ROOT / 'docs' / 'colour-spaces' / 'grid.png'))
     parser.add_argument('--first', type=int, default=0)
     parser.add_argument('--count', type=int, default=8)
     args = parser.parse_args()

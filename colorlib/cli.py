@@ -91,9 +91,10 @@ def add_data_flags(parser):
     parser.add_argument('--category', default='horse', help=f'class to colour, by name or 0-9: {", ".join(CATEGORIES)}')
 
 
-def add_model_flags(parser, models, default_model):
+def add_model_flags(parser, models, default_model,
+                    checkpoint_help='weights to validate with --valid, or where training saves them'):
     parser.add_argument('--model', choices=models, default=default_model)
-    parser.add_argument('--checkpoint', help='weights to validate with --valid, or where training saves them')
+    parser.add_argument('--checkpoint', help=checkpoint_help)
     parser.add_argument('-k', '--kernel', type=odd_kernel, default=3, help='convolution kernel size (odd)')
     parser.add_argument('-f', '--num-filters', '--num_filters', dest='num_filters', type=int_at_least(1), default=32)
     parser.add_argument('-c', '--colours', default=str(DEFAULT_COLOURS), help='k-means colour file (.npy)')

@@ -32,7 +32,7 @@ FAILED = 1  # exit status when some file could not be read or written (2 stays f
 def build_parser():
     parser = OneLineParser(prog='colorize.py', description='Colourize image files of any size with a trained model.')
     parser.add_argument('paths', nargs='+', metavar='PATH', help='image files, or folders of them')
-    add_model_flags(parser, list(MODELS), 'UNet')
+    add_model_flags(parser, list(MODELS), 'UNet', checkpoint_help='weights of a trained model (its flags must match)')
     add_lab_flags(parser)
     parser.add_argument('-o', '--out-dir', default='outputs/colorized', help='where the PNGs go')
     parser.add_argument('--compare', action='store_true', help='also write grey | result | original side by side')

@@ -1,13 +1,18 @@
 """Tests for colorlib.lab: the ab bins, their file, rebalancing, soft targets, decoding, Lab training via the CLI."""
+from pathlib import Path
+
 import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
 
+from colorlib.checkpoints import load_weights
 from colorlib.cli import main
 from colorlib.errors import UsageError
 from colorlib.lab import (DEFAULT_BINS, GRID, decode_ab, decode_lab, fit_bins, lab_to_rgb, load_bins, make_lab_dataset,
                           make_loss, rebalance_weights, rgb_to_lab, save_bins, soft_targets)
+from colorlib.metrics import colourfulness
+from colorlib.models import build_model
 
 
 @pytest.fixture(scope='module')
@@ -127,3 +132,20 @@ def test_lab_training_then_valid_via_the_cli(small_npz, tmp_path, monkeypatch, c
     with pytest.raises(SystemExit) as exit_:  # an RGB-24 checkpoint does not fit 178 bins
         main(['--model', 'UNet', '-f', '4', '--data', small_npz, '--valid', '--checkpoint', 'lab.pkl'])
     assert exit_.value.code == 2
+
+
+def test_shipped_lab_weights_colour_like_the_truth(horses):
+    """The shipped Lab UNet (soft-encoded, rebalanced) decodes test horses about as colourful as the originals,
+    which a plain or untrained model does not (docs/colour-spaces.md)."""
+    centres, _ = load_bins(DEFAULT_BINS)
+    path = Path(__file__).resolve().parents[1] / 'weights' / 'unet_lab_k3_f32.pkl'
+    model = load_weights(build_model('UNet', 3, 32, len(centres)), path).eval()
+    lightness, _ = make_lab_dataset(horses[1][:50], centres)
+    with torch.no_grad():
+        decoded = decode_lab(model(lightness), lightness, centres)
+    truth = torch.from_numpy(horses[1][:50]).permute(0, 3, 1, 2).float() / 256
+    assert 0.7 * colourfulness(truth) < colourfulness(decoded) < 1.5 * colourfulness(truth)
+    torch.manual_seed(0)
+    untrained = build_model('UNet', 3, 32, len(centres)).eval()
+    with torch.no_grad():
+        assert colourfulness(decode_lab(untrained(lightness), lightness, centres)) < 0.7 * colourfulness(truth)

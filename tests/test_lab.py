@@ -17,7 +17,7 @@ from colorlib.models import build_model
 
 @pytest.fixture(scope='module')
 def small_npz(horses, tmp_path_factory):
-    """20 training and 10 test horses in the .npz layout --data reads (178 output channels make training slow)."""
+    """20 training and 10 test horses in the .npz layout --data reads (89 output channels make training slow)."""
     train_x, test_x = horses
     path = tmp_path_factory.mktemp('data') / 'small_horses.npz'
     np.savez(path, train_x=train_x[:20], train_y=np.full(20, 7), test_x=test_x[:10], test_y=np.full(10, 7))

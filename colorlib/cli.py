@@ -2,6 +2,7 @@
 import argparse
 import math
 import sys
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -212,11 +213,11 @@ def run(args, regression):
     if lab:
         centres, prior = load_bins(args.bins)
         loss_fn, temperature = make_loss(centres, prior, args.rebalance, args.soft_encode), args.temperature
-        dataset = lambda images: make_lab_dataset(images, centres)  # noqa: E731
+        dataset = partial(make_lab_dataset, centres=centres)
     else:
         centres = None if regression else load_colours(args.colours)
         loss_fn, temperature = compute_loss, None
-        dataset = lambda images: make_dataset(images, centres, regression)  # noqa: E731
+        dataset = partial(make_dataset, centres=centres, regression=regression)
     torch.manual_seed(args.seed)
     model = build_model(args.model, args.kernel, args.num_filters, 3 if regression else len(centres),
                         dilation=args.dilation)

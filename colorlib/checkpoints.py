@@ -87,7 +87,8 @@ def load_weights(model, path):
     if found is None:
         raise UsageError(f'--checkpoint: {path} is not a colorlib or assignment checkpoint (no downconv1/upconv1/finalconv)')
     if found != wanted:
-        flags = [flag for flag, a, b in zip(('--model', '-k', '-f', '-c/--colours/--loss', '--task'), found, wanted) if a != b]
+        names = ('--model', '-k', '-f', '-c/--colours/--loss or --colour-space/--bins', '--task')
+        flags = [flag for flag, a, b in zip(names, found, wanted) if a != b]
         raise UsageError(f'--checkpoint: {path} holds a {describe(found)} checkpoint but the flags ask for '
                          f'{describe(wanted)}: check {", ".join(flags)}')
     try:

@@ -14,26 +14,30 @@ from colorlib.checkpoints import load_weights, save_weights
 from colorlib.colours import DEFAULT_COLOURS, classes_to_rgb, load_colours
 from colorlib.data import CATEGORIES, DEFAULT_DATA, download_cifar10, load_category, parse_category, to_float
 from colorlib.errors import UsageError
+from colorlib.lab import DEFAULT_BINS, DEFAULT_TEMPERATURE, lab_to_rgb, load_bins, make_lab_dataset, make_loss
 from colorlib.metrics import psnr, ssim
 from colorlib.models import MODELS, build_model, layer_outputs
 from colorlib.preemption import catch_stop_signals
 from colorlib.plots import save_activation_tiles, save_sample_grid, save_training_curve
 from colorlib.superres import downsize, upsample
-from colorlib.train import (TASKS, Interrupted, assignment_test_order, decode, evaluate, evaluate_legacy,
+from colorlib.train import (TASKS, Interrupted, assignment_test_order, compute_loss, evaluate, evaluate_legacy,
                             make_dataset, predict, train)
 
 FILE_NAMES = {'RegressionCNN': 'regression_cnn', 'CNN': 'cnn', 'UNet': 'unet', 'DUNet': 'dunet'}
 NUM_SAMPLES = 10
-# (model, task, loss) of every checkpoint we ship in weights/, in the order activations.py --all draws them
-SHIPPED = [('CNN', 'colour', 'ce'), ('UNet', 'colour', 'ce'), ('DUNet', 'colour', 'ce'),
-           ('RegressionCNN', 'colour', 'mse'), ('CNN', 'superres', 'ce'), ('UNet', 'superres', 'ce'),
-           ('UNet', 'superres', 'mse')]
+# (model, task, loss, colour space) of every checkpoint we ship in weights/, in the order activations.py --all
+# draws them
+SHIPPED = [('CNN', 'colour', 'ce', 'rgb'), ('UNet', 'colour', 'ce', 'rgb'), ('DUNet', 'colour', 'ce', 'rgb'),
+           ('RegressionCNN', 'colour', 'mse', 'rgb'), ('UNet', 'colour', 'ce', 'lab'), ('CNN', 'superres', 'ce', 'rgb'),
+           ('UNet', 'superres', 'ce', 'rgb'), ('UNet', 'superres', 'mse', 'rgb')]
 
 
-def run_name(model, task, loss):
-    """'unet', 'superres_unet', 'superres_unet_mse', ...: the stem of weight files and experiment folders."""
+def run_name(model, task, loss, colour_space='rgb'):
+    """'unet', 'unet_lab', 'superres_unet', 'superres_unet_mse', ...: the stem of weight files and experiment
+    folders."""
     mse = '_mse' if loss == 'mse' and model != 'RegressionCNN' else ''
-    return f'{"superres_" if task == "superres" else ""}{FILE_NAMES[model]}{mse}'
+    lab = '_lab' if colour_space == 'lab' else ''
+    return f'{"superres_" if task == "superres" else ""}{FILE_NAMES[model]}{mse}{lab}'
 
 
 class OneLineParser(argparse.ArgumentParser):
@@ -123,14 +127,30 @@ def resolve_loss(args):
     return loss or 'ce'
 
 
-def add_model_flags(parser, models, default_model):
+def add_model_flags(parser, models, default_model,
+                    checkpoint_help='weights to validate with --valid, or where training saves them'):
     parser.add_argument('--model', choices=models, default=default_model)
-    parser.add_argument('--checkpoint', help='weights to validate with --valid, or where training saves them')
+    parser.add_argument('--checkpoint', help=checkpoint_help)
     parser.add_argument('-k', '--kernel', type=odd_kernel, default=3, help='convolution kernel size (odd)')
     parser.add_argument('-f', '--num-filters', '--num_filters', dest='num_filters', type=int_at_least(1), default=32)
     parser.add_argument('-c', '--colours', default=str(DEFAULT_COLOURS), help='k-means colour file (.npy)')
     parser.add_argument('--dilation', type=int_at_least(0), default=1,
                         help='DUNet: empty pixels between the middle filter taps (0: undilated)')
+
+
+def unit_interval(text):
+    value = finite_float(0, inclusive=True)(text)
+    if value > 1:
+        raise argparse.ArgumentTypeError(f'{value} is out of range (0 to 1)')
+    return value
+
+
+def add_lab_flags(parser):
+    parser.add_argument('--colour-space', '--color-space', dest='colour_space', choices=['rgb', 'lab'], default='rgb',
+                        help='rgb: grey in, k-means colours (-c) out; lab: L in, ab bins (--bins) out (Zhang et al.)')
+    parser.add_argument('--bins', default=str(DEFAULT_BINS), help='Lab: ab bins file (remake: python -m colorlib.lab)')
+    parser.add_argument('--temperature', type=finite_float(0, inclusive=True), default=DEFAULT_TEMPERATURE,
+                        help='Lab: decode with the annealed mean at this temperature (0: the mode)')
 
 
 def build_parser(regression=False):
@@ -167,6 +187,12 @@ def build_parser(regression=False):
                         help='write outputs/<experiment>/resume.pt every N epochs (and after the last)')
     parser.add_argument('--sync-bn', action='store_true',
                         help='under torchrun on GPUs: BatchNorm statistics over the global batch (SyncBatchNorm)')
+    if not regression:
+        add_lab_flags(parser)
+        parser.add_argument('--rebalance', type=unit_interval, metavar='LAMBDA',
+                            help="Lab: weight rare colours up, Zhang's lambda in [0, 1] (1: not at all; he uses 0.5)")
+        parser.add_argument('--soft-encode', action='store_true',
+                            help='Lab: spread the target over the 5 nearest bins (Gaussian, sigma 5)')
     add_data_flags(parser)
     return parser
 
@@ -200,8 +226,14 @@ def load_images(args):
     return np.concatenate([train_x, *extra]), test_x
 
 
-def sample_rows(model, inputs, target, centres, task):
-    """The picture rows: input, truth, network output, and for super-resolution bilinear upsampling."""
+def sample_rows(model, inputs, target, centres, task, temperature=None):
+    """The picture rows: input, truth, network output, and for super-resolution bilinear upsampling; for Lab
+    (a temperature) the output decoded both ways, the annealed mean and the mode, on the input's L."""
+    if temperature is not None:
+        truth = lab_to_rgb(inputs, centres.to(inputs.device)[target].permute(0, 3, 1, 2))
+        return [('L input', inputs), (f'truth ({len(centres)} ab bins)', truth),
+                (f'annealed mean, T={temperature:g}', predict(model, inputs, centres, temperature=temperature)),
+                ('mode', predict(model, inputs, centres, temperature=0))]
     truth = target if centres is None else classes_to_rgb(target, centres)
     label = 'truth' if centres is None else f'truth ({len(centres)} colours)'
     rows = [('grey input' if task == 'colour' else 'downsized input', inputs), (label, truth),
@@ -216,7 +248,7 @@ def quality(pictures, truth):
     return f'PSNR: {psnr(pictures, truth):.2f} dB, SSIM: {ssim(pictures, truth):.4f}'
 
 
-def validate(args, model, centres, test_set, truth, num_train):
+def validate(args, model, centres, loss_fn, test_set, truth, num_train):
     """The loss line (the assignment's figures), then PSNR and SSIM of the decoded pictures against the
     full-colour, full-resolution truth (BatchNorm in eval mode), and for super-resolution the same figures
     for bilinear and bicubic upsampling of the 8x8 input."""
@@ -225,27 +257,51 @@ def validate(args, model, centres, test_set, truth, num_train):
         order = assignment_test_order(num_train, len(inputs), args.seed).to(inputs.device)
         loss, acc = evaluate_legacy(model, inputs[order], target[order], args.batch_size)
     else:
-        loss, acc = evaluate(model, inputs, target, amp=args.amp)
+        loss, acc = evaluate(model, inputs, target, amp=args.amp, loss_fn=loss_fn)
     print(f'Evaluating Model {args.model}: {args.checkpoint}')
     print(f'Val Loss: {loss:.4f}' + ('' if acc is None else f', Val Acc: {acc:.1f}%'))
-    print(quality(predict(model, inputs, centres), truth))
+    print(quality(predict(model, inputs, centres, temperature=temperature(args)), truth))
     if args.task == 'superres':
         for mode in ('bilinear', 'bicubic'):
             print(f'{mode.capitalize()} {quality(upsample(downsize(truth), mode), truth)}')
     name = 'regression' if args.model == 'RegressionCNN' else args.model + ('_mse' if centres is None else '')
-    name = f'superres_{name}' if args.task == 'superres' else name
-    rows = sample_rows(model, inputs[:NUM_SAMPLES], target[:NUM_SAMPLES], centres, args.task)
+    name = f'superres_{name}' if args.task == 'superres' else f'{name}_lab' if is_lab(args) else name
+    rows = sample_rows(model, inputs[:NUM_SAMPLES], target[:NUM_SAMPLES], centres, args.task, temperature(args))
     path = save_sample_grid(rows, Path('outputs') / f'eval_{name}.png')
     print(f'Sample output available at: {path}')
 
 
+def is_lab(args):
+    return getattr(args, 'colour_space', 'rgb') == 'lab'
+
+
+def temperature(args):
+    """How Lab bins decode to pictures; None for the RGB colours."""
+    return args.temperature if is_lab(args) else None
+
+
 def build(args):
-    """The colours (None when predicting RGB) and the model the flags ask for."""
+    """The class centres (k-means colours, Lab's ab bins, or None when predicting RGB), the loss and the model
+    the flags ask for."""
     loss = resolve_loss(args)
-    centres = None if loss == 'mse' else load_colours(args.colours)
+    if is_lab(args):
+        if args.task == 'superres' or loss == 'mse':
+            raise UsageError('--colour-space lab: Lab bins are for colourization with classes; '
+                             'leave out --task superres and --loss mse')
+        centres, prior = load_bins(args.bins)
+        loss_fn = make_loss(centres, prior, getattr(args, 'rebalance', None), getattr(args, 'soft_encode', False))
+    else:
+        centres, loss_fn = None if loss == 'mse' else load_colours(args.colours), compute_loss
     model = build_model(args.model, args.kernel, args.num_filters, 3 if centres is None else len(centres),
                         num_in_channels=3 if args.task == 'superres' else 1, dilation=args.dilation)
-    return centres, model
+    return centres, model, loss_fn
+
+
+def dataset(args, images, centres):
+    """(input, target) tensors of uint8 images for the flags' task and colour space."""
+    if is_lab(args):
+        return make_lab_dataset(images, centres)
+    return make_dataset(images, centres, centres is None, args.task)
 
 
 def run(args):
@@ -259,30 +315,33 @@ def run(args):
     if args.sync_bn and distributed.active() and device.type != 'cuda':
         raise UsageError("--sync-bn: PyTorch's SyncBatchNorm runs on GPUs only; on the CPU leave it out "
                          "(each process then normalises with its own batch's statistics)")
+    if args.legacy_eval and is_lab(args):
+        raise UsageError('--legacy-eval reproduces the assignment, which has no --colour-space lab')
     torch.manual_seed(args.seed)
-    centres, model = build(args)
+    centres, model, loss_fn = build(args)
     if args.sync_bn and distributed.active():
         model = torch.nn.SyncBatchNorm.convert_sync_batchnorm(model)
     if args.valid:
         load_weights(model, args.checkpoint)
     train_x, test_x = load_images(args)
-    test_set = to_device(make_dataset(test_x, centres, centres is None, args.task), device)
+    test_set = to_device(dataset(args, test_x, centres), device)
     model.to(device, memory_format=memory_format(device))
     if args.valid:
-        return validate(args, model, centres, test_set, to_float(test_x).to(device), len(train_x))
+        return validate(args, model, centres, loss_fn, test_set, to_float(test_x).to(device), len(train_x))
 
-    stem = run_name(args.model, args.task, resolve_loss(args))
+    stem = run_name(args.model, args.task, resolve_loss(args), getattr(args, 'colour_space', 'rgb'))
     experiment = args.experiment_name or f'{stem}_k{args.kernel}_f{args.num_filters}'
     out_dir = Path('outputs') / experiment
     checkpoint = Path(args.checkpoint or out_dir / 'weights.pkl')
     if checkpoint.is_dir():  # found now, not by a crash after the whole run
         raise UsageError(f'--checkpoint: {checkpoint} is a folder; give the path of the weights file to write')
-    train_set = to_device(make_dataset(train_x, centres, centres is None, args.task), device)
+    train_set = to_device(dataset(args, train_x, centres), device)
     samples = test_set[0][:NUM_SAMPLES], test_set[1][:NUM_SAMPLES]
 
     def plot_epoch(epoch):
         if args.plot:
-            save_sample_grid(sample_rows(model, *samples, centres, args.task), out_dir / f'samples_epoch{epoch:03d}.png')
+            save_sample_grid(sample_rows(model, *samples, centres, args.task, temperature(args)),
+                             out_dir / f'samples_epoch{epoch:03d}.png')
 
     with catch_stop_signals() as stop_signal:
         try:
@@ -290,7 +349,7 @@ def run(args):
                             out_dir, on_epoch=plot_epoch, augmentations=args.augment, lr_schedule=args.lr_schedule,
                             weight_decay=args.weight_decay, amp=args.amp, compile_model=args.compile,
                             resume=args.resume, save_every=args.save_every,
-                            stop_signal=stop_signal)
+                            stop_signal=stop_signal, loss_fn=loss_fn)
         except Interrupted as stop:
             if distributed.rank() == 0:
                 print(stop, flush=True)
@@ -298,7 +357,8 @@ def run(args):
     if distributed.rank() != 0:
         return
     print(f'Training curve: {save_training_curve(history, out_dir / "training_curve.png")}')
-    print(f'Samples: {save_sample_grid(sample_rows(model, *samples, centres, args.task), out_dir / "samples.png")}')
+    rows = sample_rows(model, *samples, centres, args.task, temperature(args))
+    print(f'Samples: {save_sample_grid(rows, out_dir / "samples.png")}')
     save_weights(model, checkpoint)
     print(f'Weights saved to {checkpoint}')
 
@@ -309,6 +369,7 @@ def build_activations_parser():
     parser.add_argument('index', type=int_at_least(0), help='test image number (0-based)')
     add_model_flags(parser, list(MODELS), 'UNet')
     add_task_flags(parser)
+    add_lab_flags(parser)
     parser.add_argument('--all', action='store_true',
                         help='every model and task we ship, from --weights-dir (no --checkpoint): '
                              + ', '.join(run_name(*shipped) for shipped in SHIPPED))
@@ -318,13 +379,14 @@ def build_activations_parser():
 
 
 def save_activations(args, test_x):
-    """outputs/<model>[_superres][_mse]/act<N>/: input.png, one tile sheet per block, and the decoded output."""
-    centres, model = build(args)
+    """outputs/<model>[_superres][_mse][_lab]/act<N>/: input.png, one tile sheet per block, and the decoded output."""
+    centres, model, _ = build(args)
     load_weights(model, args.checkpoint)
     rgb = to_float(test_x[args.index:args.index + 1])
-    inputs = make_dataset(test_x[args.index:args.index + 1], centres, centres is None, args.task)[0]
+    inputs = dataset(args, test_x[args.index:args.index + 1], centres)[0]
     mse = '_mse' if centres is None and args.model != 'RegressionCNN' else ''
-    out_dir = Path('outputs') / f'{args.model}{"_superres" if args.task == "superres" else ""}{mse}' / f'act{args.index}'
+    lab = '_lab' if is_lab(args) else ''
+    out_dir = Path('outputs') / f'{args.model}{"_superres" if args.task == "superres" else ""}{mse}{lab}' / f'act{args.index}'
     model.eval()
     outputs = layer_outputs(model, inputs)
     for i, (name, activation) in enumerate(outputs.items(), 1):
@@ -332,8 +394,10 @@ def save_activations(args, test_x):
         title = f'{args.model}{" super-resolution" if args.task == "superres" else ""} {name}: ' \
                 f'{activation.shape[1]} channels, {active:.0f}% of values > 0'
         save_activation_tiles(activation[0], out_dir / f'{i}_{name}.png', title)
-    save_sample_grid([('grey input' if args.task == 'colour' else 'downsized input', inputs)], out_dir / 'input.png')
-    save_sample_grid([('output', decode(outputs['finalconv'], centres)), ('truth', rgb)], out_dir / 'output.png')
+    label = 'downsized input' if args.task == 'superres' else 'L input' if lab else 'grey input'
+    save_sample_grid([(label, inputs)], out_dir / 'input.png')
+    output = predict(model, inputs, centres, temperature=temperature(args))
+    save_sample_grid([('output', output), ('truth', rgb)], out_dir / 'output.png')
     print(f'Activations of test image {args.index} written to {out_dir}/')
 
 
@@ -348,14 +412,14 @@ def run_activations(args):
     if not args.all:
         return save_activations(args, test_x)
     found = 0
-    for model, task, loss in SHIPPED:
-        checkpoint = Path(args.weights_dir) / f'{run_name(model, task, loss)}_k{args.kernel}_f{args.num_filters}.pkl'
+    for model, task, loss, space in SHIPPED:
+        checkpoint = Path(args.weights_dir) / f'{run_name(model, task, loss, space)}_k{args.kernel}_f{args.num_filters}.pkl'
         if not checkpoint.is_file():
-            print(f'Skipped {model} ({task}, {loss}): no {checkpoint}')
+            print(f'Skipped {model} ({task}, {loss}, {space}): no {checkpoint}')
             continue
         found += 1
         save_activations(argparse.Namespace(**{**vars(args), 'model': model, 'task': task, 'loss': loss,
-                                               'checkpoint': str(checkpoint)}), test_x)
+                                               'colour_space': space, 'checkpoint': str(checkpoint)}), test_x)
     if not found:
         raise UsageError(f'--weights-dir: no weights for --all in {args.weights_dir} (e.g. unet_k{args.kernel}_f{args.num_filters}.pkl)')
 

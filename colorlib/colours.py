@@ -16,24 +16,31 @@ COLOURS_DIR = Path(__file__).resolve().parent.parent / 'colours'
 DEFAULT_COLOURS = COLOURS_DIR / 'colour_kmeans24_cat7.npy'
 
 
+def read_pair(path):
+    """The two parts of an object-array file as the assignment's colour files are written (Python 2 ones too).
+
+    What np.load(allow_pickle=True, encoding='latin1') does, minus its risk: the file is an object array, i.e. a
+    pickle, and the flags take any path, so it is unpickled with the numpy-only unpickler (no code can run).
+    """
+    from colorlib.data import NumpyUnpickler
+    with open(path, 'rb') as f:
+        version = np.lib.format.read_magic(f)
+        read_header = np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
+        if read_header(f)[2].hasobject:
+            data = NumpyUnpickler(f, encoding='latin1').load()
+        else:
+            f.seek(0)
+            data = np.lib.format.read_array(f, allow_pickle=False)
+    return data[0], data[1]
+
+
 def load_colours(path):
     """Centres as a (k, 3) float tensor; reads the assignment's Python 2 files unchanged."""
     path = Path(path)
     if not path.is_file():
         raise UsageError(f'-c/--colours: no such file: {path}')
-    from colorlib.data import NumpyUnpickler
     try:
-        # What np.load(allow_pickle=True, encoding='latin1') does, minus its risk: the file is an object array,
-        # i.e. a pickle, and -c takes any path, so unpickle with the numpy-only unpickler (no code can run).
-        with open(path, 'rb') as f:
-            version = np.lib.format.read_magic(f)
-            read_header = np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
-            if read_header(f)[2].hasobject:
-                data = NumpyUnpickler(f, encoding='latin1').load()
-            else:
-                f.seek(0)
-                data = np.lib.format.read_array(f, allow_pickle=False)
-        centres = np.asarray(data[0], dtype=np.float64)
+        centres = np.asarray(read_pair(path)[0], dtype=np.float64)
     except Exception as err:  # numpy raises many types for a file that is not a colour file
         raise UsageError(f'-c/--colours: {path} is not a colour file ({type(err).__name__})') from None
     if centres.ndim != 2 or centres.shape[1] != 3:
@@ -60,7 +67,8 @@ def fit_colours(images, k, seed=0):
 
 
 def rgb_to_classes(rgb, centres, chunk=256):
-    """Nearest centre of every pixel of (N, 3, H, W) images, as (N, H, W) int64, in one vectorised pass.
+    """Nearest centre of every pixel of (N, C, H, W) images, as (N, H, W) int64, in one vectorised pass
+    (C = 3 for RGB colours, 2 for Lab's ab bins).
 
     |x - c|^2 = |x|^2 - 2 x.c + |c|^2, and |x|^2 does not change the argmin, so the distances are a 1x1
     convolution with weights -2c and bias |c|^2 (fast, and no copy to a pixel-major layout); chunks of

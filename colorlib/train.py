@@ -17,6 +17,7 @@ from colorlib.checkpoints import read_resumable, save_resumable
 from colorlib.colours import classes_to_rgb, rgb_to_classes
 from colorlib.data import to_float, to_grey
 from colorlib.errors import UsageError
+from colorlib.lab import decode_lab
 from colorlib.superres import superres_input
 
 
@@ -55,20 +56,22 @@ def autocast(device, amp):
 
 
 @torch.inference_mode()
-def predict(model, inputs, centres, batch_size=100):
-    """Decoded RGB pictures (N, 3, H, W) of the model for all inputs, with BatchNorm in eval mode."""
+def predict(model, inputs, centres, batch_size=100, temperature=None):
+    """Decoded RGB pictures (N, 3, H, W) of the model for all inputs, with BatchNorm in eval mode.
+
+    With a temperature the classes are Lab's ab bins: their annealed mean (0: the mode) on the input's own L.
+    """
     model.eval()
-    return torch.cat([decode(model(inputs[start:start + batch_size]), centres)
-                      for start in range(0, len(inputs), batch_size)])
-
-
-def autocast(device, amp):
-    """bfloat16 mixed precision when `amp` (float32 weights, matmuls and convolutions in bfloat16)."""
-    return torch.autocast(device.type, dtype=torch.bfloat16, enabled=amp)
+    pictures = []
+    for start in range(0, len(inputs), batch_size):
+        x = inputs[start:start + batch_size]
+        outputs = model(x)
+        pictures.append(decode(outputs, centres) if temperature is None else decode_lab(outputs, x, centres, temperature))
+    return torch.cat(pictures)
 
 
 @torch.inference_mode()
-def evaluate(model, grey, target, batch_size=100, amp=False):
+def evaluate(model, grey, target, batch_size=100, amp=False, loss_fn=compute_loss):
     """Mean loss over all pixels and pixel accuracy in % (None for regression), with BatchNorm in eval mode.
 
     Batches of 100 keep each layer's activations in the CPU's caches: faster than 500 or 1000 at once.
@@ -80,7 +83,7 @@ def evaluate(model, grey, target, batch_size=100, amp=False):
         with autocast(grey.device, amp):
             outputs = model(grey[start:start + batch_size])
         y = target[start:start + batch_size]
-        total_loss += compute_loss(outputs, y) * len(y)
+        total_loss += loss_fn(outputs, y) * len(y)
         if not y.is_floating_point():
             correct += (outputs.argmax(1) == y).sum()
     loss = total_loss.item() / len(grey)
@@ -125,7 +128,7 @@ class Interrupted(Exception):
 
 
 def train_epoch(model, optimizer, scheduler, grey, target, batch_size, generator, augmentations=(), amp=False,
-                position=None, should_stop=None):
+                position=None, should_stop=None, loss_fn=compute_loss):
     """One pass over a fresh shuffle; the loss stays on the device until the epoch ends (no per-step sync).
 
     The generator lives on the data's device, so shuffles and augmentations draw no numbers on the host.
@@ -144,7 +147,7 @@ def train_epoch(model, optimizer, scheduler, grey, target, batch_size, generator
         index = order[starts[step]:starts[step] + batch_size]
         x, y = augment(grey[index], target[index], augmentations, generator)
         with autocast(grey.device, amp):
-            loss = compute_loss(model(x), y)
+            loss = loss_fn(model(x), y)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()
@@ -187,12 +190,13 @@ def restore(state, model, optimizer, scheduler, generator, settings):
 
 def train(model, train_set, val_set, epochs, batch_size, learn_rate, seed, out_dir, on_epoch=None,
           augmentations=(), lr_schedule='constant', weight_decay=0.0, amp=False, compile_model=False, resume=False,
-          save_every=1, stop_signal=None):
+          save_every=1, stop_signal=None, loss_fn=compute_loss):
     """Adam on the training set for `epochs`, evaluating after each; prints and logs one line per epoch.
 
     lr_schedule 'cosine' anneals the learning rate to zero over the run, step by step; weight_decay is
     decoupled (AdamW), which is plain Adam when it is 0, the assignment's setting. amp: bfloat16 autocast;
-    compile_model: torch.compile the network that trains.
+    compile_model: torch.compile the network that trains. loss_fn(outputs, target) replaces compute_loss where the
+    classes have their own (Lab's rebalanced, soft-encoded cross-entropy).
     The figures go to stdout and, as JSON lines, to out_dir/metrics.jsonl (started afresh for each run).
     Every `save_every` epochs, and at the last, out_dir/resume.pt holds the whole training state; resume=True
     continues from it. stop_signal() (see colorlib.preemption) is checked at every step: once it names a signal,
@@ -234,7 +238,7 @@ def train(model, train_set, val_set, epochs, batch_size, learn_rate, seed, out_d
             grey, target = grey[index], target[index]
         try:
             train_loss = train_epoch(net, optimizer, scheduler, grey, target, batch_size, generator, augmentations,
-                                     amp, position, should_stop)
+                                     amp, position, should_stop, loss_fn)
         except Interrupted as stop:
             if main:
                 save_resumable(training_state(model, optimizer, scheduler, generator, epoch - 1, history,
@@ -245,7 +249,7 @@ def train(model, train_set, val_set, epochs, batch_size, learn_rate, seed, out_d
                               f'run the same command with --resume to continue') from None
         position = None
         distributed.sync_buffers(model)
-        val_loss, val_acc = evaluate(model, val_grey, val_target, amp=amp)
+        val_loss, val_acc = evaluate(model, val_grey, val_target, amp=amp, loss_fn=loss_fn)
         row = {'epoch': epoch, 'train_loss': distributed.average(train_loss),
                'val_loss': distributed.average(val_loss, len(val_grey)),
                'val_acc': distributed.average(val_acc, len(val_grey)),

@@ -349,7 +349,7 @@ def test_activations_for_superres_and_for_all_shipped_models(small_npz, tmp_path
     (tmp_path / 'w').mkdir()
     for flags, name in ((['--model', 'UNet', '--task', 'superres'], 'superres_unet'),
                         (['--model', 'UNet', '--task', 'superres', '--loss', 'mse'], 'superres_unet_mse'),
-                        (['--model', 'CNN'], 'cnn')):
+                        (['--model', 'CNN'], 'cnn'), (['--model', 'UNet', '--colour-space', 'lab'], 'unet_lab')):
         train_tiny(small_npz, flags, capsys)
         Path('tiny.pkl').rename(tmp_path / 'w' / f'{name}_k3_f4.pkl')
     expected = {'input.png', 'output.png'} | {f'{i}_{name}.png' for i, name in enumerate(BLOCKS, 1)}
@@ -363,7 +363,7 @@ def test_activations_for_superres_and_for_all_shipped_models(small_npz, tmp_path
                                              '--data', small_npz], capsys)
     assert code == 0, err
     written = sorted(p.parent.name for p in (tmp_path / 'outputs').glob('*/act3'))
-    assert written == ['CNN', 'UNet_superres', 'UNet_superres_mse']
+    assert written == ['CNN', 'UNet_lab', 'UNet_superres', 'UNet_superres_mse']
     for folder in written:
         assert {p.name for p in (tmp_path / 'outputs' / folder / 'act3').iterdir()} == expected
         assert_png(tmp_path / 'outputs' / folder / 'act3' / '1_downconv1.png')

@@ -3,7 +3,6 @@
 import functools
 import hashlib
 import http.server
-import io
 import pickle
 import socket
 import tarfile

@@ -1,0 +1,152 @@
+"""Zhang-style colour classes in CIE Lab: the network sees lightness L and scores quantised (a, b) bins.
+
+Colorful Image Colorization (Zhang, Isola and Efros, ECCV 2016): ab is cut into a grid of 10x10 cells and the
+cells the training images use (at least 0.01% of their pixels) are the classes; a rare colour can be boosted
+(`rebalance_weights`), the target can be spread over the nearest bins (`soft_targets`), and the scores are
+decoded with the annealed mean. A bins file is a numpy object array [bin centres (K, 2) in ab, prior (K,)], like
+the k-means colour files. Remake ours with:  python -m colorlib.lab
+"""
+import argparse
+from pathlib import Path
+
+import kornia
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from colorlib.colours import COLOURS_DIR, read_pair, rgb_to_classes
+from colorlib.data import to_float
+from colorlib.errors import UsageError
+
+GRID = 10
+DEFAULT_BINS = COLOURS_DIR / 'lab_bins10_cat7.npy'
+DEFAULT_TEMPERATURE = 0.38
+SOFT_NEIGHBOURS, SOFT_SIGMA = 5, 5.0
+MIN_SHARE = 1e-4
+
+
+def rgb_to_lab(rgb):
+    """(N, 3, H, W) sRGB in [0, 1] -> (L in [0, 100], a, b), by kornia."""
+    return kornia.color.rgb_to_lab(rgb.clamp(0, 1))
+
+
+def lab_to_rgb(lightness, ab):
+    """L in [0, 1] (N, 1, H, W) (i.e. L/100, the network's input) and ab (N, 2, H, W) -> sRGB clipped to [0, 1]."""
+    return kornia.color.lab_to_rgb(torch.cat([100 * lightness, ab], 1), clip=True)
+
+
+def fit_bins(images, grid=GRID, min_share=MIN_SHARE):
+    """The cells of the ab grid that pixels of uint8 NHWC images fall in, as (centres (K, 2), prior (K,)).
+
+    A cell holding under `min_share` of the pixels is dropped (its few pixels, often stray noise, belong to the
+    nearest kept bin instead): each bin is an output channel of the last two layers, whose cost grows with K^2.
+    The prior is each kept bin's share of the pixels nearest to it.
+    """
+    def ab_of(start):
+        return rgb_to_lab(to_float(images[start:start + 1000]))[:, 1:]
+    counts = {}
+    for start in range(0, len(images), 1000):
+        ab = ab_of(start).permute(0, 2, 3, 1).reshape(-1, 2)
+        cells, n = torch.unique(torch.round(ab.double() / grid).long(), dim=0, return_counts=True)
+        for cell, count in zip(map(tuple, cells.tolist()), n.tolist()):
+            counts[cell] = counts.get(cell, 0) + count
+    total = sum(counts.values())
+    cells = sorted(cell for cell, count in counts.items() if count >= min_share * total)
+    centres = torch.tensor(cells, dtype=torch.float64) * grid
+    prior = sum(torch.bincount(rgb_to_classes(ab_of(start), centres).flatten(), minlength=len(cells)).double()
+                for start in range(0, len(images), 1000))
+    return centres.numpy(), (prior / prior.sum()).numpy()
+
+
+def save_bins(path, centres, prior):
+    data = np.empty(2, dtype=object)
+    data[0], data[1] = np.asarray(centres, dtype=np.float64), np.asarray(prior, dtype=np.float64)
+    with open(path, 'wb') as f:
+        np.save(f, data, allow_pickle=True)
+
+
+def load_bins(path):
+    """(centres (K, 2), prior (K,)) float tensors from a bins file; a UsageError naming --bins otherwise."""
+    path = Path(path)
+    if not path.is_file():
+        raise UsageError(f'--bins: no such file: {path}')
+    try:
+        centres, prior = (np.asarray(part, dtype=np.float64) for part in read_pair(path))
+    except Exception as err:  # as load_colours: numpy raises many types for a foreign file
+        raise UsageError(f'--bins: {path} is not an ab bins file ({type(err).__name__})') from None
+    if centres.ndim != 2 or centres.shape[1] != 2 or prior.shape != (len(centres),):
+        raise UsageError(f'--bins: {path} holds shapes {centres.shape} and {prior.shape}, expected (K, 2) and (K,)')
+    return torch.from_numpy(centres).float(), torch.from_numpy(prior).float()
+
+
+def make_lab_dataset(images, centres):
+    """(L/100 (N, 1, H, W), nearest ab bin (N, H, W)) for uint8 NHWC images."""
+    lab = rgb_to_lab(to_float(images))
+    return lab[:, :1] / 100, rgb_to_classes(lab[:, 1:], centres)
+
+
+def rebalance_weights(prior, lam):
+    """Zhang's class weights: proportional to 1 / ((1 - lam) * prior + lam / K), scaled so the expected weight
+    under the prior is 1. lam = 1 weighs every pixel alike; lam = 0 makes every bin equally important in total;
+    Zhang uses 0.5. None means no rebalancing (all ones)."""
+    if lam is None:
+        return torch.ones_like(prior)
+    weights = 1 / ((1 - lam) * prior + lam / len(prior))
+    return weights / (prior * weights).sum()
+
+
+def soft_targets(centres, neighbours=SOFT_NEIGHBOURS, sigma=SOFT_SIGMA):
+    """(K, K) table: row k spreads bin k over its `neighbours` nearest bins with a Gaussian of width sigma."""
+    distance = torch.cdist(centres.double(), centres.double())
+    near, index = distance.topk(min(neighbours, len(centres)), largest=False)
+    table = torch.zeros_like(distance).scatter_(1, index, torch.exp(-near ** 2 / (2 * sigma ** 2)))
+    return (table / table.sum(1, keepdim=True)).float()
+
+
+def make_loss(centres, prior, rebalance=None, soft=False):
+    """Cross-entropy over the bins, each pixel weighted by its true bin's rebalancing weight, against the one-hot
+    target or (soft) its Gaussian spread over the nearest bins."""
+    weights = rebalance_weights(prior, rebalance)
+    table = soft_targets(centres) if soft else None
+
+    def loss(outputs, target):
+        if table is None:
+            per_pixel = F.cross_entropy(outputs, target, reduction='none')
+        else:
+            per_pixel = F.cross_entropy(outputs, table.to(outputs.device)[target].permute(0, 3, 1, 2), reduction='none')
+        return (weights.to(outputs.device)[target] * per_pixel).mean()
+    return loss
+
+
+def decode_ab(outputs, centres, temperature=DEFAULT_TEMPERATURE):
+    """Bin scores (N, K, H, W) -> ab (N, 2, H, W): the annealed mean, i.e. the mean of the bins under the softmax
+    sharpened by 1/temperature (1: the plain mean, dull; towards 0: the mode, vivid but patchy); 0 gives the mode."""
+    centres = centres.to(outputs.device)
+    if temperature == 0:
+        return centres[outputs.argmax(1)].permute(0, 3, 1, 2)
+    probs = torch.softmax(outputs / temperature, dim=1)
+    return torch.einsum('nkhw,kc->nchw', probs, centres)
+
+
+def decode_lab(outputs, lightness, centres, temperature=DEFAULT_TEMPERATURE):
+    """Bin scores and the input L/100 -> sRGB (N, 3, H, W) in [0, 1]."""
+    return lab_to_rgb(lightness, decode_ab(outputs, centres, temperature))
+
+
+def main():
+    from colorlib.data import DEFAULT_DATA, load_category, parse_category
+    parser = argparse.ArgumentParser(description='Find the ab bins (grid 10) used by the training images.')
+    parser.add_argument('--data', default=str(DEFAULT_DATA))
+    parser.add_argument('--category', default='horse')
+    parser.add_argument('-o', '--out-dir', default=str(COLOURS_DIR))
+    args = parser.parse_args()
+    category = parse_category(args.category)
+    train_x, _ = load_category(args.data, category)
+    centres, prior = fit_bins(train_x)
+    path = Path(args.out_dir) / f'lab_bins{GRID}_cat{category}.npy'
+    save_bins(path, centres, prior)
+    print(f'{path}: {len(centres)} ab bins (of grid {GRID}, each with at least {MIN_SHARE:.2%} of the pixels)')
+
+
+if __name__ == '__main__':
+    main()

@@ -286,8 +286,8 @@ def build(args):
     loss = resolve_loss(args)
     if is_lab(args):
         if args.task == 'superres' or loss == 'mse':
-            raise UsageError('--colour-space lab: Lab bins are for colourization with classes; '
-                             'leave out --task superres and --loss mse')
+            raise UsageError('--colour-space lab: the ab bins are classes for colourization; use a CNN, UNet or DUNet '
+                             'without --task superres or --loss mse')
         centres, prior = load_bins(args.bins)
         loss_fn = make_loss(centres, prior, getattr(args, 'rebalance', None), getattr(args, 'soft_encode', False))
     else:

@@ -17,12 +17,12 @@ from PIL import Image, ImageOps
 from tqdm import tqdm
 
 from colorlib.checkpoints import load_weights
-from colorlib.cli import OneLineParser, add_lab_flags, add_model_flags, int_at_least, pick_device, run_cli
-from colorlib.colours import load_colours
+from colorlib.cli import (OneLineParser, add_lab_flags, add_model_flags, build, int_at_least, is_lab, pick_device,
+                          run_cli)
 from colorlib.data import to_grey
 from colorlib.errors import UsageError
-from colorlib.lab import decode_ab, lab_to_rgb, load_bins, rgb_to_lab
-from colorlib.models import MODELS, build_model
+from colorlib.lab import decode_ab, lab_to_rgb, rgb_to_lab
+from colorlib.models import MODELS
 from colorlib.train import decode
 
 STRIDE = 4  # two 2x2 poolings: tiles start, and images are padded, on multiples of 4 so the pooling grid never moves
@@ -44,6 +44,7 @@ def build_parser():
                         help='the network sees the image scaled to N pixels on its shorter side (default: full size); '
                              'the colour is scaled back up, the lightness stays full size')
     parser.add_argument('--device', choices=['auto', 'cpu', 'cuda'], default='auto')
+    parser.set_defaults(task='colour')  # the models colour grey images; super-resolution weights do not apply
     return parser
 
 
@@ -189,16 +190,10 @@ def find_images(paths):
 
 
 def load_model(args):
-    """The model and its ab predictor from the flags, as colorization.py builds them."""
-    lab = args.colour_space == 'lab'
-    regression = args.model == 'RegressionCNN'
-    if lab and regression:
-        raise UsageError('--colour-space lab needs a classification model (CNN, UNet or DUNet)')
-    centres = load_bins(args.bins)[0] if lab else None if regression else load_colours(args.colours)
-    model = build_model(args.model, args.kernel, args.num_filters, 3 if regression else len(centres),
-                        dilation=args.dilation)
+    """The model from the flags, built as colorization.py builds it, its class centres and whether they are Lab's."""
+    centres, model, _ = build(args)
     load_weights(model, args.checkpoint)
-    return model.eval(), centres, lab
+    return model.eval(), centres, is_lab(args)
 
 
 def run(args):

@@ -215,3 +215,5 @@ def test_lab_checkpoint_through_the_cli(tmp_path, capsys):
         assert Image.open(tmp_path / 'o' / 'a_colorized.png').size == (40, 30)
     code, _, err = run(argv, capsys)  # without --colour-space lab the 24-colour model does not fit
     assert code == 2 and '--colour-space' in err
+    code, _, err = run(argv + ['--colour-space', 'lab', '--model', 'RegressionCNN'], capsys)
+    assert code == 2 and 'use a CNN, UNet or DUNet' in err and len(err.splitlines()) == 1

@@ -16,14 +16,16 @@ from pathlib import Path
 
 import numpy as np
 import torch
+import torch.nn.functional as F
 from torch.utils.flop_counter import FlopCounterMode
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from colorlib.cli import to_device  # noqa: E402
+from colorlib.cli import LAYOUT, to_device  # noqa: E402
 from colorlib.colours import DEFAULT_COLOURS, load_colours, rgb_to_classes  # noqa: E402
 from colorlib.data import DEFAULT_DATA, load_category, to_float  # noqa: E402
+from colorlib.layers import conv2d  # noqa: E402
 from colorlib.models import build_model  # noqa: E402
 from colorlib.train import compute_loss, evaluate, make_dataset, train_epoch  # noqa: E402
 
@@ -52,6 +54,47 @@ def matmul_rate(device, n=2048, seconds=2.0):
         count += 1
     sync(device)
     return 2 * n ** 3 * count / (time.perf_counter() - start) / 1e9
+
+
+def copy_rate(device, mib=64, repeats=10):
+    """GB/s moved (read + write) by copying a large tensor: the limit of the memory-bound layers."""
+    a = torch.empty(mib << 18, device=device)
+    b = torch.empty_like(a)
+    b.copy_(a)
+    sync(device)
+    start = time.perf_counter()
+    for _ in range(repeats):
+        b.copy_(a)
+    sync(device)
+    return 2 * a.numel() * 4 * repeats / (time.perf_counter() - start) / 1e9
+
+
+# The UNet's convolutions (k3, f32, 24 colours) as (block, in channels, out channels, image side)
+UNET_CONVS = [('downconv1', 1, 32, 32), ('downconv2', 32, 64, 16), ('rfconv', 64, 64, 8),
+              ('upconv1', 128, 32, 8), ('upconv2', 64, 24, 16), ('finalconv', 25, 24, 32)]
+
+
+def conv_rows(device, batch=100, repeats=10):
+    """Each UNet convolution alone, forward and backward at batch 100: how fast the shapes run here, with
+    F.conv2d and (for the grey input) with colorlib's own path."""
+    rows = []
+    for name, c_in, c_out, side in UNET_CONVS:
+        x = torch.randn(batch, c_in, side, side, device=device, requires_grad=c_in > 1)
+        w = torch.randn(c_out, c_in, 3, 3, device=device, requires_grad=True)
+        b = torch.randn(c_out, device=device, requires_grad=True)
+        wanted = [x, w, b] if x.requires_grad else [w, b]
+        passes = 3 if x.requires_grad else 2  # forward, weight gradient and (not for the image) input gradient
+        flops = 2 * c_in * c_out * 9 * side * side * batch * passes
+        paths = [('F.conv2d', lambda: F.conv2d(x, w, b, padding=1))]
+        if c_in == 1 and device.type == 'cpu':
+            paths.append(('colorlib.layers.conv2d', lambda: conv2d(x, w, b, 1)))
+        for label, forward in paths:
+            upstream = torch.randn_like(forward())
+            seconds = min(timed(lambda: (torch.autograd.grad(forward(), wanted, upstream), sync(device)))
+                          for _ in range(repeats))
+            rows.append(f'| {name} | {c_in} -> {c_out}, {side}x{side} | {label} | {1e3 * seconds:.1f} | '
+                        f'{flops / seconds / 1e9:.0f} |')
+    return rows
 
 
 def train_flops_per_image(model, grey, target, batch=10):
@@ -111,10 +154,11 @@ train_set, test_set = make_dataset(train_x, centres, False), make_dataset(test_x
 '''
 
 
-def time_startup():
-    """A fresh interpreter importing colorlib.cli, loading the bundled horses and making every colour class."""
+def time_startup(code=None):
+    """A fresh interpreter importing colorlib.cli, loading the bundled horses and making every colour class
+    (or running `code`)."""
     start = time.perf_counter()
-    subprocess.run([sys.executable, '-c', STARTUP.format(root=str(ROOT))], check=True)
+    subprocess.run([sys.executable, '-c', code or STARTUP.format(root=str(ROOT))], check=True)
     return time.perf_counter() - start
 
 
@@ -153,18 +197,21 @@ def main():
     load_seconds = time.perf_counter() - start
     all_rgb = to_float(np.concatenate([train_x, test_x]))
     classes_seconds = min(timed(lambda: rgb_to_classes(all_rgb, centres)) for _ in range(3))
-    startup = min(time_startup() for _ in range(2))
+    startup = min(time_startup() for _ in range(3))
+    import_torch = min(time_startup('import torch') for _ in range(3))
     train_sets = {r: to_device(make_dataset(train_x, centres, r), device) for r in (False, True)}
     test_sets = {r: to_device(make_dataset(test_x, centres, r), device) for r in (False, True)}
 
-    rate = matmul_rate(device)
-    print(f'fp32 matmul: {rate:.1f} GFLOP/s on {device} ({torch.get_num_threads()} threads)', flush=True)
+    rate, bandwidth = matmul_rate(device), copy_rate(device)
+    print(f'fp32 matmul: {rate:.1f} GFLOP/s, copy {bandwidth:.1f} GB/s on {device} ({torch.get_num_threads()} threads)',
+          flush=True)
+    layout = LAYOUT
     rows = []
     for name in MODELS:
         regression = name == 'RegressionCNN'
         torch.manual_seed(0)
         model = build_model(name, 3, 32, 3 if regression else len(centres))
-        model.to(device, memory_format=torch.channels_last)
+        model.to(device, memory_format=layout)
         flops = train_flops_per_image(model, *train_sets[regression])
         floor = flops * len(train_x) / (rate * 1e9)
         row = {'model': name, 'mflop': flops / 1e6, 'floor': floor}
@@ -175,17 +222,19 @@ def main():
         print(f"{name}: {row['mflop']:.1f} MFLOP/image, epoch {row[100]:.2f} s (b100), {row[10]:.2f} s (b10), "
               f"floor {floor:.2f} s, eval {row['eval']:.3f} s", flush=True)
 
+    other = torch.contiguous_format if layout == torch.channels_last else torch.channels_last
     variants = []  # the UNet at batch 100 with the other layout, and with bfloat16 autocast
-    for label, fmt, amp in [('NCHW (contiguous)', torch.contiguous_format, False),
-                            ('--amp (bfloat16)', torch.channels_last, True)]:
+    for label, fmt, amp in [('channels_last' if other == torch.channels_last else 'NCHW (contiguous)', other, False),
+                            ('--amp (bfloat16)', layout, True)]:
         torch.manual_seed(0)
         model = build_model('UNet', 3, 32, len(centres)).to(device, memory_format=fmt)
         data = tuple(t.contiguous(memory_format=fmt) if t.dim() == 4 else t for t in train_sets[False])
         variants.append((label, time_epochs(model, data, 100, args.epochs, device, amp=amp)))
         print(f'UNet {label}: epoch {variants[-1][1]:.2f} s (b100)', flush=True)
     torch.manual_seed(0)
-    unet = build_model('UNet', 3, 32, len(centres)).to(device, memory_format=torch.channels_last)
+    unet = build_model('UNet', 3, 32, len(centres)).to(device, memory_format=layout)
     profile_rows = profile_steps(unet, train_sets[False], 100)
+    convs = conv_rows(device)
     process = time_process(['--model', 'UNet', '-e', '1', '--device', device.type, '--experiment-name', 'bench'])
     print(f'colorization.py --model UNet -e 1: {process:.1f} s', flush=True)
 
@@ -196,11 +245,13 @@ def main():
         f'{torch.cuda.get_device_name() if device.type == "cuda" else "CPU"}, torch {torch.__version__}, '
         f'{torch.get_num_threads()} threads; load average {load_before:.1f} at the start, '
         f'{os.getloadavg()[0]:.1f} at the end.', '',
-        f'- fp32 matmul rate (the limit): **{rate:.1f} GFLOP/s**',
+        f'- fp32 matmul rate (the limit): **{rate:.1f} GFLOP/s**; memory copy: {bandwidth:.1f} GB/s',
         f'- start-up (fresh interpreter: import, data load, colour classes of all {n + len(test_x)} images): '
-        f'**{startup:.2f} s**; of which data load {load_seconds:.2f} s, colour classes **{classes_seconds:.2f} s**',
+        f'**{startup:.2f} s**; of which data load {load_seconds:.2f} s, colour classes **{classes_seconds:.2f} s**; '
+        f'a fresh interpreter that only runs `import torch`: {import_torch:.2f} s',
         f'- whole `colorization.py --model UNet -e 1` process, start to finish: **{process:.1f} s**', '',
-        f'Epochs are {n} images; the floor is FLOPs per epoch / matmul rate.', '',
+        f'Epochs are {n} images, in the {"channels_last" if layout == torch.channels_last else "NCHW"} layout; '
+        f'the floor is FLOPs per epoch / matmul rate.', '',
         '| model | MFLOP/image (train step) | epoch b100 (s) | images/s b100 | GFLOP/s | epoch / floor | '
         'epoch b10 (s) | b10 / b100 | eval 1000 (s) |',
         '|---|---|---|---|---|---|---|---|---|',
@@ -213,6 +264,9 @@ def main():
     lines += [f'| {label} | {seconds:.2f} |' for label, seconds in variants]
     lines += ['', 'Where a UNet training step (batch 100) spends its time (torch.profiler, self time):', '',
               '| operator | share |', '|---|---|', *profile_rows]
+    lines += ['', 'Each UNet convolution alone, forward and backward (input gradient too, except for the image) at '
+              'batch 100, best of 10:', '', '| block | shape | computed by | ms | GFLOP/s |', '|---|---|---|---|---|',
+              *convs]
     write_section(args.out, device.type, lines)
     print(f'wrote {args.out}')
 

@@ -9,7 +9,6 @@ the k-means colour files. Remake ours with:  python -m colorlib.lab
 import argparse
 from pathlib import Path
 
-import kornia
 import numpy as np
 import torch
 import torch.nn.functional as F
@@ -27,11 +26,13 @@ MIN_SHARE = 1e-4
 
 def rgb_to_lab(rgb):
     """(N, 3, H, W) sRGB in [0, 1] -> (L in [0, 100], a, b), by kornia."""
+    import kornia  # here, not at the top: its import costs half a second that RGB runs need not pay
     return kornia.color.rgb_to_lab(rgb.clamp(0, 1))
 
 
 def lab_to_rgb(lightness, ab):
     """L in [0, 1] (N, 1, H, W) (i.e. L/100, the network's input) and ab (N, 2, H, W) -> sRGB clipped to [0, 1]."""
+    import kornia
     return kornia.color.lab_to_rgb(torch.cat([100 * lightness, ab], 1), clip=True)
 
 

@@ -2,7 +2,6 @@
 
 pred and truth are (N, 3, H, W) float tensors in [0, 1]; each function returns the mean over the batch.
 """
-import kornia
 import torch
 
 SSIM_WINDOW = 11  # the usual Gaussian window of Wang et al. (2004), sigma 1.5
@@ -11,12 +10,14 @@ SSIM_WINDOW = 11  # the usual Gaussian window of Wang et al. (2004), sigma 1.5
 def psnr(pred, truth):
     """Peak signal-to-noise ratio in dB, computed per image and averaged (a per-batch MSE would weight
     the easy images less); infinite for a perfect copy."""
+    import kornia  # imported on first use: half a second of start-up that training need not pay
     per_image = [kornia.metrics.psnr(p, t, max_val=1.0) for p, t in zip(pred.float(), truth.float())]
     return torch.stack(per_image).mean().item()
 
 
 def ssim(pred, truth):
     """Structural similarity, 1 for a perfect copy: kornia's SSIM map averaged over pixels, channels and images."""
+    import kornia
     return kornia.metrics.ssim(pred.float(), truth.float(), SSIM_WINDOW, max_val=1.0).mean().item()
 
 

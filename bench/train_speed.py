@@ -25,7 +25,6 @@ sys.path.insert(0, str(ROOT))
 from colorlib.cli import LAYOUT, to_device  # noqa: E402
 from colorlib.colours import DEFAULT_COLOURS, load_colours, rgb_to_classes  # noqa: E402
 from colorlib.data import DEFAULT_DATA, load_category, to_float  # noqa: E402
-from colorlib.layers import conv2d  # noqa: E402
 from colorlib.models import build_model  # noqa: E402
 from colorlib.train import compute_loss, evaluate, make_dataset, train_epoch  # noqa: E402
 
@@ -75,25 +74,19 @@ UNET_CONVS = [('downconv1', 1, 32, 32), ('downconv2', 32, 64, 16), ('rfconv', 64
 
 
 def conv_rows(device, batch=100, repeats=10):
-    """Each UNet convolution alone, forward and backward at batch 100: how fast the shapes run here, with
-    F.conv2d and (for the grey input) with colorlib's own path."""
+    """Each UNet convolution alone (channels_last), forward and backward at batch 100: how fast its shape runs."""
     rows = []
     for name, c_in, c_out, side in UNET_CONVS:
-        x = torch.randn(batch, c_in, side, side, device=device, requires_grad=c_in > 1)
-        w = torch.randn(c_out, c_in, 3, 3, device=device, requires_grad=True)
+        x = torch.randn(batch, c_in, side, side, device=device).contiguous(memory_format=LAYOUT).requires_grad_(c_in > 1)
+        w = torch.randn(c_out, c_in, 3, 3, device=device).contiguous(memory_format=LAYOUT).requires_grad_()
         b = torch.randn(c_out, device=device, requires_grad=True)
         wanted = [x, w, b] if x.requires_grad else [w, b]
         passes = 3 if x.requires_grad else 2  # forward, weight gradient and (not for the image) input gradient
         flops = 2 * c_in * c_out * 9 * side * side * batch * passes
-        paths = [('F.conv2d', lambda: F.conv2d(x, w, b, padding=1))]
-        if c_in == 1 and device.type == 'cpu':
-            paths.append(('colorlib.layers.conv2d', lambda: conv2d(x, w, b, 1)))
-        for label, forward in paths:
-            upstream = torch.randn_like(forward())
-            seconds = min(timed(lambda: (torch.autograd.grad(forward(), wanted, upstream), sync(device)))
-                          for _ in range(repeats))
-            rows.append(f'| {name} | {c_in} -> {c_out}, {side}x{side} | {label} | {1e3 * seconds:.1f} | '
-                        f'{flops / seconds / 1e9:.0f} |')
+        upstream = torch.randn_like(F.conv2d(x, w, b, padding=1))
+        seconds = min(timed(lambda: (torch.autograd.grad(F.conv2d(x, w, b, padding=1), wanted, upstream), sync(device)))
+                      for _ in range(repeats))
+        rows.append(f'| {name} | {c_in} -> {c_out}, {side}x{side} | {1e3 * seconds:.1f} | {flops / seconds / 1e9:.0f} |')
     return rows
 
 
@@ -105,17 +98,15 @@ def train_flops_per_image(model, grey, target, batch=10):
 
 
 def time_epochs(model, train_set, batch_size, epochs, device, amp=False):
-    """Seconds per epoch of the real training loop, after one warm-up epoch."""
+    """Seconds of the fastest of `epochs` epochs of the real training loop, after a warm-up one (the best, since
+    on a shared or virtual machine the slow runs measure the neighbours)."""
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
     scheduler = torch.optim.lr_scheduler.ConstantLR(optimizer, factor=1.0)
     generator = torch.Generator(device).manual_seed(0)
     train_epoch(model, optimizer, scheduler, *train_set, batch_size, generator, amp=amp)
     sync(device)
-    start = time.perf_counter()
-    for _ in range(epochs):
-        train_epoch(model, optimizer, scheduler, *train_set, batch_size, generator, amp=amp)
-    sync(device)
-    return (time.perf_counter() - start) / epochs
+    return min(timed(lambda: (train_epoch(model, optimizer, scheduler, *train_set, batch_size, generator, amp=amp),
+                              sync(device))) for _ in range(epochs))
 
 
 def profile_steps(model, train_set, batch_size, steps=5):
@@ -133,14 +124,10 @@ def profile_steps(model, train_set, batch_size, steps=5):
     return [f'| `{e.key}` | {100 * e.self_cpu_time_total / total:.1f}% |' for e in events[:10]]
 
 
-def time_eval(model, test_set, device, repeats=3):
+def time_eval(model, test_set, device, repeats=5):
+    """The fastest of `repeats` evaluations of the test set, after a warm-up one."""
     evaluate(model, *test_set)
-    sync(device)
-    start = time.perf_counter()
-    for _ in range(repeats):
-        evaluate(model, *test_set)
-    sync(device)
-    return (time.perf_counter() - start) / repeats
+    return min(timed(lambda: (evaluate(model, *test_set), sync(device))) for _ in range(repeats))
 
 
 STARTUP = '''
@@ -185,7 +172,7 @@ def write_section(path, key, lines):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('--device', default='cuda' if torch.cuda.is_available() else 'cpu')
-    parser.add_argument('--epochs', type=int, default=2, help='timed epochs per setting, after a warm-up one')
+    parser.add_argument('--epochs', type=int, default=2, help='timed epochs per setting, after a warm-up one; the fastest counts')
     parser.add_argument('--out', default=str(ROOT / 'docs' / 'performance.md'))
     args = parser.parse_args()
     device = torch.device(args.device)
@@ -228,8 +215,11 @@ def main():
                             ('--amp (bfloat16)', layout, True)]:
         torch.manual_seed(0)
         model = build_model('UNet', 3, 32, len(centres)).to(device, memory_format=fmt)
-        data = tuple(t.contiguous(memory_format=fmt) if t.dim() == 4 else t for t in train_sets[False])
-        variants.append((label, time_epochs(model, data, 100, args.epochs, device, amp=amp)))
+        data, test = (tuple(t.contiguous(memory_format=fmt) if t.dim() == 4 else t for t in dataset)
+                      for dataset in (train_sets[False], test_sets[False]))
+        epochs = 1 if amp and device.type == 'cpu' else args.epochs  # bfloat16 on this CPU takes minutes an epoch
+        variants.append((label, time_epochs(model, data, 100, epochs, device, amp=amp),
+                         None if amp else time_eval(model, test, device)))
         print(f'UNet {label}: epoch {variants[-1][1]:.2f} s (b100)', flush=True)
     torch.manual_seed(0)
     unet = build_model('UNet', 3, 32, len(centres)).to(device, memory_format=layout)
@@ -260,12 +250,13 @@ def main():
         lines.append(f"| {r['model']} | {r['mflop']:.1f} | {r[100]:.2f} | {n / r[100]:.0f} | "
                      f"{r['mflop'] * n / r[100] / 1e3:.1f} | {r[100] / r['floor']:.2f} | {r[10]:.2f} | "
                      f"{r[10] / r[100]:.2f} | {r['eval']:.3f} |")
-    lines += ['', '| UNet variant, batch 100 | epoch (s) |', '|---|---|']
-    lines += [f'| {label} | {seconds:.2f} |' for label, seconds in variants]
+    lines += ['', '| UNet variant, batch 100 | epoch (s) | eval 1000 (s) |', '|---|---|---|']
+    lines += [f'| {label} | {epoch:.2f} | {"" if seconds is None else f"{seconds:.3f}"} |'
+              for label, epoch, seconds in variants]
     lines += ['', 'Where a UNet training step (batch 100) spends its time (torch.profiler, self time):', '',
               '| operator | share |', '|---|---|', *profile_rows]
     lines += ['', 'Each UNet convolution alone, forward and backward (input gradient too, except for the image) at '
-              'batch 100, best of 10:', '', '| block | shape | computed by | ms | GFLOP/s |', '|---|---|---|---|---|',
+              'batch 100, best of 10:', '', '| block | shape | ms | GFLOP/s |', '|---|---|---|---|',
               *convs]
     write_section(args.out, device.type, lines)
     print(f'wrote {args.out}')

@@ -205,8 +205,8 @@ def pick_device(name):
     return torch.device(name)
 
 
-# channels_last on every device: cuDNN's convolutions want it, and on our CPU it made a UNet training step 10% and
-# an evaluation 35% faster (max-pooling NCHW is slow there) once the grey input's convolution was written for it
+# channels_last on every device: cuDNN's convolutions want it, and on our CPU it evaluates faster than NCHW (whose
+# max-pooling is slow there) and trains as fast (bench/train_speed.py, docs/performance.md)
 LAYOUT = torch.channels_last
 
 

@@ -22,7 +22,7 @@ from torch.utils.flop_counter import FlopCounterMode
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from colorlib.cli import LAYOUT, to_device  # noqa: E402
+from colorlib.cli import memory_format, to_device  # noqa: E402
 from colorlib.colours import DEFAULT_COLOURS, load_colours, rgb_to_classes  # noqa: E402
 from colorlib.data import DEFAULT_DATA, load_category, to_float  # noqa: E402
 from colorlib.models import build_model  # noqa: E402
@@ -73,12 +73,12 @@ UNET_CONVS = [('downconv1', 1, 32, 32), ('downconv2', 32, 64, 16), ('rfconv', 64
               ('upconv1', 128, 32, 8), ('upconv2', 64, 24, 16), ('finalconv', 25, 24, 32)]
 
 
-def conv_rows(device, batch=100, repeats=10):
-    """Each UNet convolution alone (channels_last), forward and backward at batch 100: how fast its shape runs."""
+def conv_rows(device, layout, batch=100, repeats=10):
+    """Each UNet convolution alone, forward and backward at batch 100: how fast its shape runs."""
     rows = []
     for name, c_in, c_out, side in UNET_CONVS:
-        x = torch.randn(batch, c_in, side, side, device=device).contiguous(memory_format=LAYOUT).requires_grad_(c_in > 1)
-        w = torch.randn(c_out, c_in, 3, 3, device=device).contiguous(memory_format=LAYOUT).requires_grad_()
+        x = torch.randn(batch, c_in, side, side, device=device).contiguous(memory_format=layout).requires_grad_(c_in > 1)
+        w = torch.randn(c_out, c_in, 3, 3, device=device).contiguous(memory_format=layout).requires_grad_()
         b = torch.randn(c_out, device=device, requires_grad=True)
         wanted = [x, w, b] if x.requires_grad else [w, b]
         passes = 3 if x.requires_grad else 2  # forward, weight gradient and (not for the image) input gradient
@@ -192,7 +192,7 @@ def main():
     rate, bandwidth = matmul_rate(device), copy_rate(device)
     print(f'fp32 matmul: {rate:.1f} GFLOP/s, copy {bandwidth:.1f} GB/s on {device} ({torch.get_num_threads()} threads)',
           flush=True)
-    layout = LAYOUT
+    layout = memory_format(device)
     rows = []
     for name in MODELS:
         regression = name == 'RegressionCNN'
@@ -224,7 +224,7 @@ def main():
     torch.manual_seed(0)
     unet = build_model('UNet', 3, 32, len(centres)).to(device, memory_format=layout)
     profile_rows = profile_steps(unet, train_sets[False], 100)
-    convs = conv_rows(device)
+    convs = conv_rows(device, layout)
     process = time_process(['--model', 'UNet', '-e', '1', '--device', device.type, '--experiment-name', 'bench'])
     print(f'colorization.py --model UNet -e 1: {process:.1f} s', flush=True)
 

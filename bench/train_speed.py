@@ -97,15 +97,17 @@ def train_flops_per_image(model, grey, target, batch=10):
     return counter.get_total_flops() / batch
 
 
-def time_epochs(model, train_set, batch_size, epochs, device, amp=False):
+def time_epochs(model, train_set, batch_size, epochs, device, amp=False, compiled=False):
     """Seconds of the fastest of `epochs` epochs of the real training loop, after a warm-up one (the best, since
-    on a shared or virtual machine the slow runs measure the neighbours)."""
+    on a shared or virtual machine the slow runs measure the neighbours). compiled: torch.compile the model; the
+    compilation happens in the warm-up epoch."""
+    net = torch.compile(model) if compiled else model
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
     scheduler = torch.optim.lr_scheduler.ConstantLR(optimizer, factor=1.0)
     generator = torch.Generator(device).manual_seed(0)
-    train_epoch(model, optimizer, scheduler, *train_set, batch_size, generator, amp=amp)
+    train_epoch(net, optimizer, scheduler, *train_set, batch_size, generator, amp=amp)
     sync(device)
-    return min(timed(lambda: (train_epoch(model, optimizer, scheduler, *train_set, batch_size, generator, amp=amp),
+    return min(timed(lambda: (train_epoch(net, optimizer, scheduler, *train_set, batch_size, generator, amp=amp),
                               sync(device))) for _ in range(epochs))
 
 
@@ -210,16 +212,17 @@ def main():
               f"floor {floor:.2f} s, eval {row['eval']:.3f} s", flush=True)
 
     other = torch.contiguous_format if layout == torch.channels_last else torch.channels_last
-    variants = []  # the UNet at batch 100 with the other layout, and with bfloat16 autocast
-    for label, fmt, amp in [('channels_last' if other == torch.channels_last else 'NCHW (contiguous)', other, False),
-                            ('--amp (bfloat16)', layout, True)]:
+    variants = []  # the UNet at batch 100 with the other layout, bfloat16 autocast, and torch.compile
+    for label, fmt, amp, compiled in [
+            ('channels_last' if other == torch.channels_last else 'NCHW (contiguous)', other, False, False),
+            ('--amp (bfloat16)', layout, True, False), ('--compile', layout, False, True)]:
         torch.manual_seed(0)
         model = build_model('UNet', 3, 32, len(centres)).to(device, memory_format=fmt)
         data, test = (tuple(t.contiguous(memory_format=fmt) if t.dim() == 4 else t for t in dataset)
                       for dataset in (train_sets[False], test_sets[False]))
         epochs = 1 if amp and device.type == 'cpu' else args.epochs  # bfloat16 on this CPU takes minutes an epoch
-        variants.append((label, time_epochs(model, data, 100, epochs, device, amp=amp),
-                         None if amp else time_eval(model, test, device)))
+        variants.append((label, time_epochs(model, data, 100, epochs, device, amp=amp, compiled=compiled),
+                         None if amp or compiled else time_eval(model, test, device)))
         print(f'UNet {label}: epoch {variants[-1][1]:.2f} s (b100)', flush=True)
     torch.manual_seed(0)
     unet = build_model('UNet', 3, 32, len(centres)).to(device, memory_format=layout)

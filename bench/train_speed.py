@@ -22,7 +22,7 @@ from torch.utils.flop_counter import FlopCounterMode
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from colorlib.cli import memory_format, to_device  # noqa: E402
+from colorlib.cli import LAYOUT, to_device  # noqa: E402
 from colorlib.colours import DEFAULT_COLOURS, load_colours, rgb_to_classes  # noqa: E402
 from colorlib.data import DEFAULT_DATA, load_category, to_float  # noqa: E402
 from colorlib.models import build_model  # noqa: E402
@@ -194,7 +194,7 @@ def main():
     rate, bandwidth = matmul_rate(device), copy_rate(device)
     print(f'fp32 matmul: {rate:.1f} GFLOP/s, copy {bandwidth:.1f} GB/s on {device} ({torch.get_num_threads()} threads)',
           flush=True)
-    layout = memory_format(device)
+    layout = LAYOUT
     rows = []
     for name in MODELS:
         regression = name == 'RegressionCNN'

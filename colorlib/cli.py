@@ -21,7 +21,7 @@ from colorlib.preemption import catch_stop_signals
 from colorlib.plots import save_activation_tiles, save_sample_grid, save_training_curve
 from colorlib.superres import downsize, upsample
 from colorlib.train import (TASKS, Interrupted, assignment_test_order, compute_loss, evaluate, evaluate_legacy,
-                            make_dataset, predict, train)
+                            make_dataset, predict, to_pictures, train)
 
 FILE_NAMES = {'RegressionCNN': 'regression_cnn', 'CNN': 'cnn', 'UNet': 'unet', 'DUNet': 'dunet'}
 NUM_SAMPLES = 10
@@ -205,8 +205,8 @@ def pick_device(name):
     return torch.device(name)
 
 
-# channels_last on every device: cuDNN's convolutions want it, and on our CPU it evaluated faster than NCHW in two
-# of three benchmark runs and trained as fast within the noise (docs/performance.md)
+# channels_last on every device: cuDNN's convolutions want it, and on our CPU it evaluated faster than NCHW in three
+# of four benchmark runs and trained as fast within the noise (docs/performance.md)
 LAYOUT = torch.channels_last
 
 
@@ -395,7 +395,7 @@ def save_activations(args, test_x):
         save_activation_tiles(activation[0], out_dir / f'{i}_{name}.png', title)
     label = 'downsized input' if args.task == 'superres' else 'L input' if lab else 'grey input'
     save_sample_grid([(label, inputs)], out_dir / 'input.png')
-    output = predict(model, inputs, centres, temperature=temperature(args))
+    output = to_pictures(outputs['finalconv'], inputs, centres, temperature(args))
     save_sample_grid([('output', output), ('truth', rgb)], out_dir / 'output.png')
     print(f'Activations of test image {args.index} written to {out_dir}/')
 

@@ -50,6 +50,11 @@ def decode(outputs, centres):
     return classes_to_rgb(outputs.argmax(1), centres)
 
 
+def to_pictures(outputs, inputs, centres, temperature=None):
+    """decode(), or with a temperature (Lab's ab bins) their annealed mean (0: the mode) on the inputs' own L."""
+    return decode(outputs, centres) if temperature is None else decode_lab(outputs, inputs, centres, temperature)
+
+
 def autocast(device, amp):
     """bfloat16 mixed precision when `amp` (float32 weights, matmuls and convolutions in bfloat16)."""
     return torch.autocast(device.type, dtype=torch.bfloat16, enabled=amp)
@@ -57,17 +62,10 @@ def autocast(device, amp):
 
 @torch.inference_mode()
 def predict(model, inputs, centres, batch_size=100, temperature=None):
-    """Decoded RGB pictures (N, 3, H, W) of the model for all inputs, with BatchNorm in eval mode.
-
-    With a temperature the classes are Lab's ab bins: their annealed mean (0: the mode) on the input's own L.
-    """
+    """Pictures (N, 3, H, W) of the model for all inputs (see to_pictures), with BatchNorm in eval mode."""
     model.eval()
-    pictures = []
-    for start in range(0, len(inputs), batch_size):
-        x = inputs[start:start + batch_size]
-        outputs = model(x)
-        pictures.append(decode(outputs, centres) if temperature is None else decode_lab(outputs, x, centres, temperature))
-    return torch.cat(pictures)
+    batches = (inputs[start:start + batch_size] for start in range(0, len(inputs), batch_size))
+    return torch.cat([to_pictures(model(x), x, centres, temperature) for x in batches])
 
 
 @torch.inference_mode()

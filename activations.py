@@ -1,5 +1,5 @@
 """Visualise the activations of every layer of a trained model for one test image."""
-from colorlib.cli import main_activations
+from colorlib.cli.activations import main
 
 if __name__ == '__main__':
-    main_activations()
+    main()

@@ -1,5 +1,5 @@
 """Colourize CIFAR-10 images with the regression CNN (MSE on RGB)."""
-from colorlib.cli import main
+from colorlib.cli.colorization import main_regression
 
 if __name__ == '__main__':
-    main(regression=True)
+    main_regression()

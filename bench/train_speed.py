@@ -22,11 +22,12 @@ from torch.utils.flop_counter import FlopCounterMode
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from colorlib.cli import LAYOUT, to_device  # noqa: E402
-from colorlib.colours import DEFAULT_COLOURS, load_colours, rgb_to_classes  # noqa: E402
-from colorlib.data import DEFAULT_DATA, load_category, to_float  # noqa: E402
-from colorlib.models import build_model  # noqa: E402
-from colorlib.train import compute_loss, evaluate, make_dataset, train_epoch  # noqa: E402
+from colorlib.colours import load_colours, rgb_to_classes  # noqa: E402
+from colorlib.data import load_category, to_float  # noqa: E402
+from colorlib.models import ModelConfig, build_model  # noqa: E402
+from colorlib.shipped import DEFAULT_COLOURS, DEFAULT_DATA  # noqa: E402
+from colorlib.targets import RGB, ColourClasses  # noqa: E402
+from colorlib.train import LAYOUT, TrainConfig, evaluate, to_device, train_epoch  # noqa: E402
 
 MODELS = ('RegressionCNN', 'CNN', 'UNet', 'DUNet')
 
@@ -90,14 +91,14 @@ def conv_rows(device, layout, batch=100, repeats=10):
     return rows
 
 
-def train_flops_per_image(model, grey, target, batch=10):
+def train_flops_per_image(model, target, inputs, targets, batch=10):
     with FlopCounterMode(display=False) as counter:
-        compute_loss(model(grey[:batch]), target[:batch]).backward()
+        target.loss(model(inputs[:batch]), targets[:batch]).backward()
     model.zero_grad(set_to_none=True)
     return counter.get_total_flops() / batch
 
 
-def time_epochs(model, train_set, batch_size, epochs, device, amp=False, compiled=False):
+def time_epochs(model, target, train_set, batch_size, epochs, device, amp=False, compiled=False):
     """Seconds of the fastest of `epochs` epochs of the real training loop, after a warm-up one (the best, since
     on a shared or virtual machine the slow runs measure the neighbours). compiled: torch.compile the model; the
     compilation happens in the warm-up epoch."""
@@ -105,47 +106,52 @@ def time_epochs(model, train_set, batch_size, epochs, device, amp=False, compile
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
     scheduler = torch.optim.lr_scheduler.ConstantLR(optimizer, factor=1.0)
     generator = torch.Generator(device).manual_seed(0)
-    train_epoch(net, optimizer, scheduler, *train_set, batch_size, generator, amp=amp)
+    config = TrainConfig(batch_size=batch_size, amp=amp)
+    train_epoch(net, target, optimizer, scheduler, train_set, config, generator)
     sync(device)
-    return min(timed(lambda: (train_epoch(net, optimizer, scheduler, *train_set, batch_size, generator, amp=amp),
+    return min(timed(lambda: (train_epoch(net, target, optimizer, scheduler, train_set, config, generator),
                               sync(device))) for _ in range(epochs))
 
 
-def profile_steps(model, train_set, batch_size, steps=5):
+def profile_steps(model, target, train_set, batch_size, steps=5):
     """Where a UNet training step spends its time: the top operators by self time, as markdown rows."""
     from torch.profiler import profile
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
     scheduler = torch.optim.lr_scheduler.ConstantLR(optimizer, factor=1.0)
     generator = torch.Generator(train_set[0].device).manual_seed(0)
     subset = tuple(t[:batch_size * steps] for t in train_set)
-    train_epoch(model, optimizer, scheduler, *subset, batch_size, generator)  # warm-up
+    config = TrainConfig(batch_size=batch_size)
+    train_epoch(model, target, optimizer, scheduler, subset, config, generator)  # warm-up
     with profile() as prof:
-        train_epoch(model, optimizer, scheduler, *subset, batch_size, generator)
+        train_epoch(model, target, optimizer, scheduler, subset, config, generator)
     events = sorted(prof.key_averages(), key=lambda e: e.self_cpu_time_total, reverse=True)
     total = sum(e.self_cpu_time_total for e in events)
     return [f'| `{e.key}` | {100 * e.self_cpu_time_total / total:.1f}% |' for e in events[:10]]
 
 
-def time_eval(model, test_set, device, repeats=5):
+def time_eval(model, target, test_set, device, repeats=5):
     """The fastest of `repeats` evaluations of the test set, after a warm-up one."""
-    evaluate(model, *test_set)
-    return min(timed(lambda: (evaluate(model, *test_set), sync(device))) for _ in range(repeats))
+    evaluate(model, target, *test_set)
+    return min(timed(lambda: (evaluate(model, target, *test_set), sync(device))) for _ in range(repeats))
 
 
 STARTUP = '''
-import time, sys
+import sys
 sys.path.insert(0, {root!r})
-from colorlib.cli import build_parser, load_images, load_colours, make_dataset
-args = build_parser().parse_args([])
-centres = load_colours(args.colours)
-train_x, test_x = load_images(args)
-train_set, test_set = make_dataset(train_x, centres, False), make_dataset(test_x, centres, False)
+import colorlib.train
+from colorlib.colours import load_colours
+from colorlib.data import load_category, to_float
+from colorlib.shipped import DEFAULT_COLOURS, DEFAULT_DATA
+from colorlib.targets import ColourClasses
+target = ColourClasses(load_colours(DEFAULT_COLOURS))
+train_x, test_x = load_category(DEFAULT_DATA, 7)
+train_set, test_set = target.encode(to_float(train_x)), target.encode(to_float(test_x))
 '''
 
 
 def time_startup(code=None):
-    """A fresh interpreter importing colorlib.cli, loading the bundled horses and making every colour class
-    (or running `code`)."""
+    """A fresh interpreter importing the trainer, loading the bundled horses and making every colour
+    class (or running `code`)."""
     start = time.perf_counter()
     subprocess.run([sys.executable, '-c', code or STARTUP.format(root=str(ROOT))], check=True)
     return time.perf_counter() - start
@@ -188,8 +194,9 @@ def main():
     classes_seconds = min(timed(lambda: rgb_to_classes(all_rgb, centres)) for _ in range(3))
     startup = min(time_startup() for _ in range(3))
     import_torch = min(time_startup('import torch') for _ in range(3))
-    train_sets = {r: to_device(make_dataset(train_x, centres, r), device) for r in (False, True)}
-    test_sets = {r: to_device(make_dataset(test_x, centres, r), device) for r in (False, True)}
+    targets = {False: ColourClasses(centres), True: RGB()}
+    train_sets = {r: to_device(t.encode(to_float(train_x)), device) for r, t in targets.items()}
+    test_sets = {r: to_device(t.encode(to_float(test_x)), device) for r, t in targets.items()}
 
     rate, bandwidth = matmul_rate(device), copy_rate(device)
     print(f'fp32 matmul: {rate:.1f} GFLOP/s, copy {bandwidth:.1f} GB/s on {device} ({torch.get_num_threads()} threads)',
@@ -199,14 +206,15 @@ def main():
     for name in MODELS:
         regression = name == 'RegressionCNN'
         torch.manual_seed(0)
-        model = build_model(name, 3, 32, 3 if regression else len(centres))
+        target = targets[regression]
+        model = build_model(ModelConfig(name, colours=target.out_channels))
         model.to(device, memory_format=layout)
-        flops = train_flops_per_image(model, *train_sets[regression])
+        flops = train_flops_per_image(model, target, *train_sets[regression])
         floor = flops * len(train_x) / (rate * 1e9)
         row = {'model': name, 'mflop': flops / 1e6, 'floor': floor}
         for batch in (100, 10):
-            row[batch] = time_epochs(model, train_sets[regression], batch, args.epochs, device)
-        row['eval'] = time_eval(model, test_sets[regression], device)
+            row[batch] = time_epochs(model, target, train_sets[regression], batch, args.epochs, device)
+        row['eval'] = time_eval(model, target, test_sets[regression], device)
         rows.append(row)
         print(f"{name}: {row['mflop']:.1f} MFLOP/image, epoch {row[100]:.2f} s (b100), {row[10]:.2f} s (b10), "
               f"floor {floor:.2f} s, eval {row['eval']:.3f} s", flush=True)
@@ -217,18 +225,19 @@ def main():
             ('channels_last' if other == torch.channels_last else 'NCHW (contiguous)', other, False, False),
             ('--amp (bfloat16)', layout, True, False), ('--compile', layout, False, True)]:
         torch.manual_seed(0)
-        model = build_model('UNet', 3, 32, len(centres)).to(device, memory_format=fmt)
+        model = build_model(ModelConfig('UNet', colours=len(centres))).to(device, memory_format=fmt)
         data, test = (tuple(t.contiguous(memory_format=fmt) if t.dim() == 4 else t for t in dataset)
                       for dataset in (train_sets[False], test_sets[False]))
         epochs = 1 if amp and device.type == 'cpu' else args.epochs  # bfloat16 on this CPU takes minutes an epoch
-        variants.append((label, time_epochs(model, data, 100, epochs, device, amp=amp, compiled=compiled),
-                         None if amp or compiled else time_eval(model, test, device)))
+        variants.append((label, time_epochs(model, targets[False], data, 100, epochs, device, amp=amp, compiled=compiled),
+                         None if amp or compiled else time_eval(model, targets[False], test, device)))
         print(f'UNet {label}: epoch {variants[-1][1]:.2f} s (b100)', flush=True)
     torch.manual_seed(0)
-    unet = build_model('UNet', 3, 32, len(centres)).to(device, memory_format=layout)
-    profile_rows = profile_steps(unet, train_sets[False], 100)
+    unet = build_model(ModelConfig('UNet', colours=len(centres))).to(device, memory_format=layout)
+    profile_rows = profile_steps(unet, targets[False], train_sets[False], 100)
     convs = conv_rows(device, layout)
-    process = time_process(['--model', 'UNet', '-e', '1', '--device', device.type, '--experiment-name', 'bench'])
+    process = time_process(['--model', 'UNet', '-e', '1', '--device', device.type, '--experiment-name', 'bench',
+                            '--overwrite'])
     print(f'colorization.py --model UNet -e 1: {process:.1f} s', flush=True)
 
     n = len(train_x)

@@ -1,43 +1,32 @@
-"""Plain state_dict weights in the assignment's layout, and resumable training states, both written atomically
-and read with weights_only=True."""
-import os
-import tempfile
+"""Plain state_dict weights in the assignment's layout, and resumable training states with the description of their
+run, both written atomically and read with weights_only=True."""
 import warnings
+from dataclasses import asdict
 from pathlib import Path
 
 import torch
 
-from colorlib.errors import UsageError
+from colorlib import distributed
+from colorlib.errors import ConfigMismatch, InputError
+from colorlib.files import atomic_write
+from colorlib.targets import digest
+
+RESUMABLE_PARTS = ('model', 'optimizer', 'scheduler', 'rng', 'epoch', 'position', 'history', 'run')
+FREE_ON_RESUME = ('compile', 'save_every')  # settings a resumed run may change: they do not change the result
 
 
 def save_weights(model, path):
-    """Write to a temp file beside `path`, then rename: an interrupted save never clobbers the old file.
-
-    BatchNorm's num_batches_tracked counters are left out, as in the assignment's own files.
-    """
+    """The model's state_dict, written atomically; BatchNorm's num_batches_tracked counters are left out, as in
+    the assignment's own files."""
     state = {k: v.detach().cpu() for k, v in model.state_dict().items() if not k.endswith('num_batches_tracked')}
-    _save_atomically(state, path)
+    return atomic_write(path, lambda f: torch.save(state, f))
 
 
-def _save_atomically(obj, path):
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f'.{path.name}.', suffix='.tmp')
-    try:
-        with os.fdopen(fd, 'wb') as f:
-            torch.save(obj, f)
-        os.replace(tmp, path)
-    except BaseException:
-        os.unlink(tmp)
-        raise
-
-
-def _load_safely(path, flag):
-    """torch.load(weights_only=True) of `path` onto the CPU; a UsageError naming `flag` for a missing or
-    corrupt file."""
+def _load_safely(path):
+    """torch.load(weights_only=True) of `path` onto the CPU; an InputError for a missing or corrupt file."""
     path = Path(path)
     if not path.is_file():
-        raise UsageError(f'{flag}: no such file: {path}')
+        raise InputError(f'no such file: {path}')
     try:
         # weights_only=True runs no code, so any exception just means garbage; random bytes give IndexError,
         # KeyError, UnicodeDecodeError... and a pickle-protocol UserWarning that would break the one-line error.
@@ -46,21 +35,27 @@ def _load_safely(path, flag):
             return torch.load(path, map_location='cpu', weights_only=True)
     except Exception as err:
         reason = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
-        raise UsageError(f'{flag}: cannot read {path}: {reason[:200]}') from None
+        raise InputError(f'cannot read {path}: {reason[:200]}') from None
 
 
 def read_weights(path):
-    """The state_dict in `path`, on the CPU; a UsageError for a missing, corrupt or foreign file."""
-    state = _load_safely(path, '--checkpoint')
+    """The state_dict in `path`, on the CPU; an InputError for a missing, corrupt or foreign file, or one holding
+    non-finite numbers."""
+    state = _load_safely(path)
     if not isinstance(state, dict) or not all(torch.is_tensor(v) for v in state.values()):
-        raise UsageError(f'--checkpoint: {path} is not a plain state_dict of tensors')
+        raise InputError(f'{path} is not a plain state_dict of tensors')
+    bad = [k for k, v in state.items() if v.is_floating_point() and not torch.isfinite(v).all()]
+    if bad:
+        raise InputError(f'{path} holds non-finite numbers (NaN or infinity) in {bad[0]}')
     return state
+
+
+SUMMARY_FIELDS = ('name', 'kernel', 'filters', 'colours', 'in_channels')  # ModelConfig's fields the shapes tell
 
 
 def summarize(state):
     """What a state_dict holds, read off its shapes: (model, kernel, filters, outputs, input channels), or None
-    if unknown. UNet and DUNet have the same shapes, and so do a CNN and a RegressionCNN with 3 colours.
-    """
+    if unknown. UNet and DUNet have the same shapes, and so do a CNN and a RegressionCNN with 3 colours."""
     try:
         first, up1, outputs = state['downconv1.0.weight'], state['upconv1.0.weight'], state['finalconv.bias']
     except KeyError:
@@ -81,33 +76,74 @@ def describe(summary):
 
 
 def load_weights(model, path):
-    """Load `path` into `model` (strict); on a mismatch, say which flags disagree with the checkpoint."""
+    """Load `path` into `model` (strict); on a mismatch an InputError whose fields name the ModelConfig fields
+    that disagree with the file."""
     state = read_weights(path)
     found, wanted = summarize(state), summarize(model.state_dict())
     if found is None:
-        raise UsageError(f'--checkpoint: {path} is not a colorlib or assignment checkpoint (no downconv1/upconv1/finalconv)')
+        raise InputError(f'{path} is not a colorlib or assignment checkpoint (no downconv1/upconv1/finalconv)')
     if found != wanted:
-        names = ('--model', '-k', '-f', '-c/--colours/--loss or --colour-space/--bins', '--task')
-        flags = [flag for flag, a, b in zip(names, found, wanted) if a != b]
-        raise UsageError(f'--checkpoint: {path} holds a {describe(found)} checkpoint but the flags ask for '
-                         f'{describe(wanted)}: check {", ".join(flags)}')
+        fields = [field for field, a, b in zip(SUMMARY_FIELDS, found, wanted) if a != b]
+        raise InputError(f'{path} holds a {describe(found)} checkpoint but {describe(wanted)} is asked for', fields)
     try:
         model.load_state_dict(state, strict=True)
     except RuntimeError as err:
-        raise UsageError(f'--checkpoint: {path} does not fit {describe(wanted)}: '
-                         f'{str(err).splitlines()[-1].strip()[:200]}') from None
+        raise InputError(f'{path} does not fit {describe(wanted)}: {str(err).splitlines()[-1].strip()[:200]}') from None
     return model
 
 
 def save_resumable(state, path):
     """A training state (tensors, numbers, strings and plain containers only, so that it reads back with
     weights_only=True), written atomically like the weights."""
-    _save_atomically(state, path)
+    return atomic_write(path, lambda f: torch.save(state, f))
 
 
 def read_resumable(path):
-    """The training state save_resumable wrote; a UsageError naming --resume for a missing or foreign file."""
-    state = _load_safely(path, '--resume')
-    if not isinstance(state, dict) or 'model' not in state or 'optimizer' not in state:
-        raise UsageError(f'--resume: {path} is not a resumable training checkpoint')
+    """The training state save_resumable wrote; an InputError for a missing, foreign or incomplete file."""
+    state = _load_safely(path)
+    if not isinstance(state, dict) or not {'model', 'optimizer'} & state.keys():
+        raise InputError(f'{path} is not a resumable training state')
+    missing = [part for part in RESUMABLE_PARTS if part not in state]
+    if missing:
+        raise InputError(f'{path} is an incomplete training state (it lacks {", ".join(missing)})')
     return state
+
+
+def describe_run(model, target, config, train_set):
+    """What defines a run, flat (field -> plain value): the training settings, the model, the target, the training
+    images and the number of processes. Stored in resume.pt and compared on resuming."""
+    settings = {k: v for k, v in asdict(config).items() if k not in FREE_ON_RESUME}
+    return {**settings, **asdict(model.config), **{f'target.{k}': v for k, v in target.describe().items()},
+            'data.images': len(train_set[0]), 'data.digest': digest(train_set[0]),
+            'processes': distributed.world_size()}
+
+
+def check_same_run(saved, now):
+    """A ConfigMismatch naming every difference; the number of epochs may grow under a constant learning rate,
+    to train on."""
+    differences = [(field, saved.get(field), value) for field, value in now.items() if saved.get(field) != value
+                   and not (field == 'epochs' and value > saved[field] and now['lr_schedule'] == 'constant')]
+    if differences:
+        raise ConfigMismatch(differences)
+
+
+def training_state(model, optimizer, scheduler, generator, epoch, history, run, position=None, ema=None):
+    """Everything a run needs to continue bit for bit, as tensors and plain containers (weights_only-loadable)."""
+    return {'model': model.state_dict(), 'optimizer': optimizer.state_dict(), 'scheduler': scheduler.state_dict(),
+            'ema': None if ema is None else ema.state_dict(),
+            'rng': {'train': generator.get_state(), 'torch': torch.get_rng_state(),
+                    'cuda': torch.cuda.get_rng_state_all() if torch.cuda.is_available() else []},
+            'epoch': epoch, 'position': position, 'history': history, 'run': run}
+
+
+def restore(state, model, optimizer, scheduler, generator, ema=None):
+    """Load a training_state (already checked to be of the same run) into the live objects."""
+    model.load_state_dict(state['model'])
+    if ema is not None:
+        ema.load_state_dict(state['ema'])
+    optimizer.load_state_dict(state['optimizer'])
+    scheduler.load_state_dict(state['scheduler'])
+    generator.set_state(state['rng']['train'])
+    torch.set_rng_state(state['rng']['torch'])
+    if state['rng']['cuda'] and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all(state['rng']['cuda'])

@@ -1,51 +1,23 @@
-"""colorize.py: colour your own image files, any size, with a trained model.
+"""Colour image files of any size, grey or colour, with a trained model (the library side of `colorlib colorize`).
 
 The models are fully convolutional, so they run on the whole image; large images go through in tiles whose margins
-cover the receptive field, so the seams cannot show and the network's memory stays bounded. Only the colour (Lab's
+cover the receptive field, so the seams cannot show, and band by band end to end, so memory stays bounded by the
+tile and the width (a 100-megapixel photo fits in under 2 GB: bench/colorize_memory.py). Only the colour (Lab's
 a and b) is taken from the network: the lightness L is the original's, at full resolution, so the result is as sharp
 as the input.
 """
-import os
-import sys
-import tempfile
 from pathlib import Path
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 from PIL import Image, ImageOps
-from tqdm import tqdm
 
-from colorlib.checkpoints import load_weights
-from colorlib.cli import (OneLineParser, add_lab_flags, add_model_flags, build, int_at_least, is_lab, pick_device,
-                          run_cli)
-from colorlib.data import to_grey
-from colorlib.errors import UsageError
-from colorlib.lab import decode_ab, lab_to_rgb, rgb_to_lab
-from colorlib.models import MODELS
-from colorlib.train import decode
+from colorlib.errors import InputError
+from colorlib.files import atomic_write
+from colorlib.lab import lab_to_rgb, rgb_to_lab
 
 STRIDE = 4  # two 2x2 poolings: tiles start, and images are padded, on multiples of 4 so the pooling grid never moves
-FAILED = 1  # exit status when some file could not be read or written (2 stays for bad flags)
-
-
-def build_parser():
-    parser = OneLineParser(prog='colorize.py', description='Colourize image files of any size with a trained model.')
-    parser.add_argument('paths', nargs='+', metavar='PATH', help='image files, or folders of them')
-    add_model_flags(parser, list(MODELS), 'UNet', checkpoint_help='weights of a trained model (its flags must match)')
-    add_lab_flags(parser)
-    parser.add_argument('-o', '--out-dir', default='outputs/colorized', help='where the PNGs go')
-    parser.add_argument('--compare', action='store_true', help='also write grey | result | original side by side')
-    parser.add_argument('--tile', type=int_at_least(STRIDE), default=512,
-                        help='largest piece (pixels a side, rounded up to a multiple of 4) the network sees at once')
-    parser.add_argument('--margin', type=int_at_least(0),
-                        help='context around each tile (default: over the receptive field of the model)')
-    parser.add_argument('--net-size', type=int_at_least(1), metavar='N',
-                        help='the network sees the image scaled to N pixels on its shorter side (default: full size); '
-                             'the colour is scaled back up, the lightness stays full size')
-    parser.add_argument('--device', choices=['auto', 'cpu', 'cuda'], default='auto')
-    parser.set_defaults(task='colour')  # the models colour grey images; super-resolution weights do not apply
-    return parser
 
 
 def round_up(n, multiple=STRIDE):
@@ -60,71 +32,114 @@ def default_margin(kernel, dilation=1):
 
 
 def read_image(path):
-    """(H, W, 3) float32 RGB in [0, 1] and the alpha channel (H, W) uint8 or None, from any file Pillow reads:
-    8- or 16-bit, grey, palette, with alpha or a transparent colour, turned upright by its EXIF tag."""
+    """The pixels and the alpha channel ((H, W) uint8, or None) of any file Pillow reads: 8- or 16-bit, grey, palette,
+    with alpha or a transparent colour, turned upright by its EXIF tag. Pixels are (H, W, 3) uint8 RGB, or for 16-
+    and 32-bit grey (H, W, 1) float32 in [0, 1], every level kept: a byte or four a pixel, not the twelve of float
+    RGB. Regular files only: a FIFO or a device would never end."""
+    if not Path(path).is_file():
+        raise InputError(f'{path}: {"not a regular file" if Path(path).exists() else "no such file"}')
     with Image.open(path) as image:
-        image = ImageOps.exif_transpose(image)
+        image.load()
+        ImageOps.exif_transpose(image, in_place=True)  # no copy: a 100-megapixel image is 400 MB in Pillow
         if image.mode in ('I', 'I;16', 'I;16B', 'I;16L', 'F'):  # 16-bit (or 32-bit) grey: keep every level
             values = np.asarray(image, dtype=np.float32)
             peak = 1.0 if image.mode == 'F' else 65535.0 if values.max() > 255 or 'I;16' in image.mode else 255.0
-            grey = np.clip(values / peak, 0, 1)
-            return np.repeat(grey[:, :, None], 3, axis=2), None
+            return np.clip(values / peak, 0, 1)[:, :, None], None
         has_alpha = image.mode in ('RGBA', 'LA', 'PA', 'La', 'RGBa') or 'transparency' in image.info
-        rgba = np.asarray(image.convert('RGBA' if has_alpha else 'RGB'))
-    return rgba[:, :, :3].astype(np.float32) / 255, rgba[:, :, 3] if has_alpha else None
+        mode = 'RGBA' if has_alpha else 'RGB'
+        rgba = np.asarray(image if image.mode == mode else image.convert(mode))
+    if not has_alpha:
+        return rgba, None
+    return np.ascontiguousarray(rgba[:, :, :3]), np.ascontiguousarray(rgba[:, :, 3])
 
 
-def chroma_predictor(model, centres, temperature, lab):
-    """A function from an (1, 3, h, w) RGB window to the network's ab for it, (1, 2, h, w).
+def to_rgb(pixels, device='cpu'):
+    """A block of read_image's pixels as float RGB (3, h, w) in [0, 1]."""
+    x = torch.tensor(pixels, device=device).permute(2, 0, 1)  # a copy of the block: Pillow's arrays are read-only
+    x = x.float() / 255 if x.dtype == torch.uint8 else x.float()
+    return x.expand(3, -1, -1) if len(x) == 1 else x
 
-    RGB models see the channel mean (their training input) and their decoded colours give ab; Lab models see L/100
-    and their bin scores give ab directly (annealed mean, or the mode at temperature 0)."""
+
+def resize(pixels, height, width):
+    """read_image's pixels scaled to (height, width) by Pillow's bilinear filter, which widens when it shrinks."""
+    if pixels.dtype == np.uint8:
+        return np.asarray(Image.fromarray(pixels).resize((width, height), Image.BILINEAR))
+    return np.asarray(Image.fromarray(pixels[:, :, 0], 'F').resize((width, height), Image.BILINEAR))[:, :, None]
+
+
+def chroma_predictor(model, target):
+    """A function from an (1, 3, h, w) RGB window to the network's ab for it, (1, 2, h, w): the target's input
+    for the window, and the ab of the pictures it decodes."""
     def predict(rgb):
-        if lab:
-            return decode_ab(model(rgb_to_lab(rgb)[:, :1] / 100), centres, temperature)
-        return rgb_to_lab(decode(model(to_grey(rgb)), centres))[:, 1:]
+        inputs = target.inputs(rgb)
+        return rgb_to_lab(target.decode(model(inputs), inputs))[:, 1:]
     return predict
 
 
 @torch.no_grad()
-def predict_tiled(rgb, predict, tile, margin):
-    """The network's ab (2, H, W) for a (3, H, W) RGB image in [0, 1], computed in tiles.
+def predict_rows(pixels, predict, tile, margin, top, bottom, device='cpu'):
+    """The network's ab (2, bottom - top, W) for rows top..bottom of read_image's pixels, computed in tiles.
 
-    The image is cut into tiles of `tile` pixels a side, each run with `margin` pixels of context on every side
-    (cut off again afterwards); a window touching the bottom or right edge is padded by repeating the edge up to a
-    multiple of 4. With a margin over the receptive field this equals one run on the whole image."""
+    The rows are cut into tiles of `tile` pixels a side, each run with `margin` pixels of context on every side (cut
+    off again afterwards); a window touching the bottom or right edge is padded by repeating the edge up to a
+    multiple of 4. With a margin over the receptive field this equals one run on the whole image. `top` is a
+    multiple of the tile, so the pooling grid never moves."""
     tile, margin = round_up(tile), round_up(margin)
-    _, height, width = rgb.shape
-    ab = rgb.new_empty(2, height, width)
-    for top in range(0, height, tile):
+    height, width = pixels.shape[:2]
+    ab = torch.empty(2, bottom - top, width, device=device)
+    for y in range(top, bottom, tile):
         for left in range(0, width, tile):
-            y0, x0 = max(top - margin, 0), max(left - margin, 0)
-            y1, x1 = min(top + tile + margin, height), min(left + tile + margin, width)
-            window = rgb[None, :, y0:y1, x0:x1]
+            y0, x0 = max(y - margin, 0), max(left - margin, 0)
+            y1, x1 = min(y + tile + margin, height), min(left + tile + margin, width)
+            window = to_rgb(pixels[y0:y1, x0:x1], device)[None]
             h, w = window.shape[-2:]
             padded = F.pad(window, (0, round_up(w) - w, 0, round_up(h) - h), mode='replicate')
-            bottom, right = min(top + tile, height), min(left + tile, width)
-            ab[:, top:bottom, left:right] = predict(padded)[0, :, top - y0:bottom - y0, left - x0:right - x0]
+            low, right = min(y + tile, bottom), min(left + tile, width)
+            ab[:, y - top:low - top, left:right] = predict(padded)[0, :, y - y0:low - y0, left - x0:right - x0]
     return ab
 
 
-@torch.no_grad()
-def colorize_array(rgb, predict, tile, margin, net_size=None):
-    """(3, H, W) RGB in [0, 1] -> (result, grey), each (3, H, W): the original L with the predicted ab, and L alone.
+def upsample_rows(ab, height, width, top, bottom):
+    """Rows top..bottom of `ab` (2, h, w) scaled to (height, width) bilinearly, exactly as F.interpolate(...,
+    align_corners=False) scales the whole of it, without making the whole."""
+    ys = (torch.arange(top, bottom, device=ab.device) + 0.5) / height * 2 - 1
+    xs = (torch.arange(width, device=ab.device) + 0.5) / width * 2 - 1
+    grid = torch.stack(torch.meshgrid(xs, ys, indexing='xy'), dim=-1)[None].to(ab.dtype)
+    return F.grid_sample(ab[None], grid, mode='bilinear', padding_mode='border', align_corners=False)[0]
 
+
+@torch.no_grad()
+def colorize_pixels(pixels, predict, tile, margin, net_size=None, grey=False, device='cpu', chunk=2 ** 18):
+    """read_image's pixels -> (result, grey), (H, W, 3) uint8: the original L with the network's ab, and (with `grey`)
+    L alone, else None.
+
+    Done in bands of `tile` rows, and the colour conversions in pieces of `chunk` pixels, so that memory grows with
+    the tile and the width, not with the image: beside the input and the result, a band's ab and a piece's Lab.
     With net_size the network sees the image scaled so its shorter side is net_size pixels (objects near the size
     they had in training), and its ab is scaled back up; the lightness always stays at full resolution."""
-    height, width = rgb.shape[-2:]
-    small = rgb
+    height, width = pixels.shape[:2]
+    small = None
     if net_size is not None and net_size != min(height, width):
         scale = net_size / min(height, width)
-        size = (max(1, round(height * scale)), max(1, round(width * scale)))
-        small = F.interpolate(rgb[None], size=size, mode='bilinear', antialias=True, align_corners=False)[0].clamp(0, 1)
-    ab = predict_tiled(small, predict, tile, margin)[None]
-    if ab.shape[-2:] != (height, width):
-        ab = F.interpolate(ab, size=(height, width), mode='bilinear', align_corners=False)
-    lightness = rgb_to_lab(rgb[None])[:, :1] / 100
-    return lab_to_rgb(lightness, ab)[0], lab_to_rgb(lightness, torch.zeros_like(ab))[0]
+        small = resize(pixels, max(1, round(height * scale)), max(1, round(width * scale)))
+        small_ab = predict_rows(small, predict, tile, margin, 0, small.shape[0], device)
+    result = np.empty((height, width, 3), np.uint8)
+    flat = np.empty_like(result) if grey else None
+    band, rows = round_up(tile), max(1, chunk // width)
+    for top in range(0, height, band):
+        bottom = min(top + band, height)
+        if small is None:
+            ab = predict_rows(pixels, predict, tile, margin, top, bottom, device)
+        else:
+            ab = upsample_rows(small_ab, height, width, top, bottom)
+        for y in range(top, bottom, rows):
+            y1 = min(y + rows, bottom)
+            lightness = rgb_to_lab(to_rgb(pixels[y:y1], device)[None])[:, :1] / 100
+            piece = ab[None, :, y - top:y1 - top]
+            result[y:y1] = to_uint8(lab_to_rgb(lightness, piece)[0])
+            if flat is not None:
+                flat[y:y1] = to_uint8(lab_to_rgb(lightness, torch.zeros_like(piece))[0])
+    return result, flat
 
 
 def to_uint8(image):
@@ -133,27 +148,21 @@ def to_uint8(image):
 
 
 def write_png(array, path):
-    """Written to a temp file beside `path` and renamed, so an interrupted run leaves no half-written PNG."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f'.{path.name}.', suffix='.tmp')
-    try:
-        with os.fdopen(fd, 'wb') as f:
-            Image.fromarray(array).save(f, format='PNG')
-        os.replace(tmp, path)
-    except BaseException:
-        os.unlink(tmp)
-        raise
+    """Written whole or not at all (colorlib.files.atomic_write)."""
+    atomic_write(path, lambda f: Image.fromarray(array).save(f, format='PNG'))
 
 
 def colorize_file(path, out_dir, predict, device, tile, margin, compare, net_size=None, stem=None):
-    """Read, colourize and write one file: <stem>_colorized.png, and <stem>_compare.png with --compare."""
+    """Read, colourize and write one file: <stem>_colorized.png, and <stem>_compare.png if `compare`."""
     stem = stem or path.stem
-    rgb, alpha = read_image(path)
-    image = torch.from_numpy(rgb).permute(2, 0, 1).to(device)
-    result, grey = (to_uint8(x) for x in colorize_array(image, predict, tile, margin, net_size))
+    pixels, alpha = read_image(path)
+    result, grey = colorize_pixels(pixels, predict, tile, margin, net_size, compare, device)
+    if not compare:
+        del pixels  # the input is not needed any more: its memory goes before the PNG encoder's
     written = out_dir / f'{stem}_colorized.png'
     write_png(result if alpha is None else np.dstack([result, alpha]), written)
     if compare:
-        original = (rgb * 255).round().astype(np.uint8)
+        original = pixels if pixels.dtype == np.uint8 else (pixels * 255).round().astype(np.uint8).repeat(3, axis=2)
         is_grey = np.array_equal(original[:, :, 0], original[:, :, 1]) and np.array_equal(original[:, :, 1],
                                                                                            original[:, :, 2])
         gap = np.full((result.shape[0], max(4, result.shape[1] // 50), 3), 255, np.uint8)
@@ -187,44 +196,3 @@ def find_images(paths):
         else:
             files.append(path)
     return files
-
-
-def load_model(args):
-    """The model from the flags, built as colorization.py builds it, its class centres and whether they are Lab's."""
-    centres, model, _ = build(args)
-    load_weights(model, args.checkpoint)
-    return model.eval(), centres, is_lab(args)
-
-
-def run(args):
-    if not args.checkpoint:
-        raise UsageError('--checkpoint PATH is needed: the weights of a trained model')
-    device = pick_device(args.device)
-    model, centres, lab = load_model(args)
-    predict = chroma_predictor(model.to(device), None if centres is None else centres.to(device), args.temperature, lab)
-    margin = args.margin
-    if margin is None:
-        margin = default_margin(args.kernel, args.dilation if args.model == 'DUNet' else 0)
-    out_dir = Path(args.out_dir)
-    if out_dir.exists() and not out_dir.is_dir():
-        raise UsageError(f'-o/--out-dir: {out_dir} is a file, not a folder')
-    out_dir.mkdir(parents=True, exist_ok=True)
-    files = find_images(args.paths)
-    if not files:
-        raise UsageError(f'PATH: no image files in {", ".join(args.paths)}')
-    failed = 0
-    for path, stem in tqdm(list(zip(files, output_stems(files))), desc='colorize', unit='image',
-                           disable=not sys.stderr.isatty()):
-        try:
-            colorize_file(path, out_dir, predict, device, args.tile, margin, args.compare, args.net_size, stem)
-        except Exception as err:  # one bad file (unreadable, not an image, truncated, full disk) must not stop the rest
-            reason = ' '.join(str(err).split()) or type(err).__name__
-            tqdm.write(f'colorize.py: skipped {path}: {reason[:200]}', file=sys.stderr)
-            failed += 1
-    print(f'{len(files) - failed} of {len(files)} images colourized into {out_dir}/')
-    if failed:
-        sys.exit(FAILED)
-
-
-def main(argv=None):
-    run_cli(build_parser(), run, argv)

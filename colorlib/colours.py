@@ -1,64 +1,39 @@
 """Colour classes: k-means centres in the assignment's file format, pixel <-> class conversion.
 
 A colour file is a numpy object array [centres (k, 3) in [0, 1], distortion], as the assignment wrote it.
-Remake ours with:  python -m colorlib.colours
+Remake ours with:  colorlib colours
 """
-import argparse
-from pathlib import Path
-
 import numpy as np
 import torch
 import torch.nn.functional as F
 
-from colorlib.errors import UsageError
-
-COLOURS_DIR = Path(__file__).resolve().parent.parent / 'colours'
-DEFAULT_COLOURS = COLOURS_DIR / 'colour_kmeans24_cat7.npy'
-
-
-def read_pair(path):
-    """The two parts of an object-array file as the assignment's colour files are written (Python 2 ones too).
-
-    What np.load(allow_pickle=True, encoding='latin1') does, minus its risk: the file is an object array, i.e. a
-    pickle, and the flags take any path, so it is unpickled with the numpy-only unpickler (no code can run).
-    """
-    from colorlib.data import NumpyUnpickler
-    with open(path, 'rb') as f:
-        version = np.lib.format.read_magic(f)
-        read_header = np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
-        if read_header(f)[2].hasobject:
-            data = NumpyUnpickler(f, encoding='latin1').load()
-        else:
-            f.seek(0)
-            data = np.lib.format.read_array(f, allow_pickle=False)
-    return data[0], data[1]
+from colorlib.errors import InputError
+from colorlib.files import read_pair, write_pair
 
 
 def load_colours(path):
     """Centres as a (k, 3) float tensor; reads the assignment's Python 2 files unchanged."""
-    path = Path(path)
-    if not path.is_file():
-        raise UsageError(f'-c/--colours: no such file: {path}')
-    try:
-        centres = np.asarray(read_pair(path)[0], dtype=np.float64)
-    except Exception as err:  # numpy raises many types for a file that is not a colour file
-        raise UsageError(f'-c/--colours: {path} is not a colour file ({type(err).__name__})') from None
+    centres, _ = read_pair(path, 'a colour file')
     if centres.ndim != 2 or centres.shape[1] != 3:
-        raise UsageError(f'-c/--colours: {path} holds an array of shape {centres.shape}, expected (k, 3)')
+        raise InputError(f'{path} holds an array of shape {centres.shape}, expected (k, 3)')
+    if len(centres) < 2:
+        raise InputError(f'{path} holds {len(centres)} colour(s); classes need at least 2')
+    if not np.isfinite(centres).all():
+        raise InputError(f'{path} holds non-finite colours (NaN or infinity)')
     return torch.from_numpy(centres).float()
 
 
 def save_colours(path, centres, distortion):
-    data = np.empty(2, dtype=object)
-    data[0], data[1] = np.asarray(centres, dtype=np.float64), float(distortion)
-    with open(path, 'wb') as f:  # np.save(path) would add '.npy' to any other name
-        np.save(f, data, allow_pickle=True)
+    return write_pair(path, np.asarray(centres, dtype=np.float64), float(distortion))
 
 
-def fit_colours(images, k, seed=0):
-    """k-means over every pixel of uint8 NHWC images scaled to [0, 1); distortion = mean distance to a centre."""
+def fit_colours(images, k, seed=0, sample=None):
+    """k-means over every pixel of uint8 NHWC images scaled to [0, 1) (or a seeded random `sample` of that many);
+    distortion = mean distance to a centre."""
     from sklearn.cluster import KMeans
     pixels = images.reshape(-1, 3).astype(np.float64) / 256
+    if sample is not None and len(pixels) > sample:
+        pixels = pixels[np.random.default_rng(seed).choice(len(pixels), sample, replace=False)]
     kmeans = KMeans(n_clusters=k, n_init=1, random_state=seed).fit(pixels)
     centres = kmeans.cluster_centers_
     nearest = centres[kmeans.labels_]
@@ -85,26 +60,3 @@ def rgb_to_classes(rgb, centres, chunk=256):
 def classes_to_rgb(classes, centres):
     """(N, H, W) class indices -> (N, 3, H, W) colours."""
     return centres.to(classes.device)[classes].permute(0, 3, 1, 2)
-
-
-def main():
-    from colorlib.data import DEFAULT_DATA, load_category
-    parser = argparse.ArgumentParser(description='Fit the k-means colour files on the training images.')
-    parser.add_argument('--data', default=str(DEFAULT_DATA))
-    parser.add_argument('--category', default='horse')
-    parser.add_argument('-k', type=int, nargs='+', default=[16, 24, 32])
-    parser.add_argument('-o', '--out-dir', default=str(COLOURS_DIR))
-    parser.add_argument('-s', '--seed', type=int, default=0)
-    args = parser.parse_args()
-    from colorlib.data import parse_category
-    category = parse_category(args.category)
-    train_x, _ = load_category(args.data, category)
-    for k in args.k:
-        centres, distortion = fit_colours(train_x, k, args.seed)
-        path = Path(args.out_dir) / f'colour_kmeans{k}_cat{category}.npy'
-        save_colours(path, centres, distortion)
-        print(f'{path}: {k} colours, distortion {distortion:.4f}')
-
-
-if __name__ == '__main__':
-    main()

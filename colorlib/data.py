@@ -4,17 +4,15 @@ CIFAR-10 loading for the colourization experiments.
 Reads the official cifar-10-python.tar.gz (straight from the tar), its extracted
 cifar-10-batches-py/ folder, or an .npz with train_x/train_y/test_x/test_y, and
 returns uint8 NHWC RGB images in the official order. Every bad input becomes a
-one-line DataError naming the CLI flag, so the CLI can print it and exit 2.
+one-line InputError naming the file and the problem.
 """
 
 import hashlib
 import http.client
-import os
 import pickle
 import posixpath
 import sys
 import tarfile
-import tempfile
 import urllib.error
 import urllib.request
 import zipfile
@@ -24,10 +22,11 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from colorlib.errors import UsageError
+from colorlib.errors import InputError
+from colorlib.files import atomic_write
+from colorlib.shipped import DEFAULT_DATA
 
 CATEGORIES = ('airplane', 'automobile', 'bird', 'cat', 'deer', 'dog', 'frog', 'horse', 'ship', 'truck')
-DEFAULT_DATA = Path(__file__).resolve().parent.parent / 'data' / 'cifar10_horse.npz'
 CIFAR10_URL = 'https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz'
 CIFAR10_MD5 = 'c58f30108f718f92721af3b95e74349a'
 TARBALL = 'cifar-10-python.tar.gz'
@@ -35,15 +34,11 @@ BATCHES_DIR = 'cifar-10-batches-py'
 TRAIN_BATCHES = tuple(f'data_batch_{i}' for i in range(1, 6))
 TEST_BATCH = 'test_batch'
 NPZ_KEYS = ('train_x', 'train_y', 'test_x', 'test_y')
-FULL_DATA_HINT = f'pass --data with the full CIFAR-10 (npz, {TARBALL} or {BATCHES_DIR}/) or --download'
+FULL_DATA_HINT = f'it takes the full CIFAR-10 (an .npz, {TARBALL} or {BATCHES_DIR}/)'
 
-# what a corrupt npz/tar/pickle can throw at us; all become DataError
+# what a corrupt npz/tar/pickle can throw at us; all become InputError
 _READ_ERRORS = (OSError, EOFError, ValueError, KeyError, IndexError, TypeError, AttributeError,
                 zlib.error, tarfile.TarError, zipfile.BadZipFile, pickle.UnpicklingError)
-
-
-class DataError(UsageError):
-    """A bad --data/--category/--download input; str() is one line meant for the user."""
 
 
 def _oneline(e):
@@ -53,7 +48,7 @@ def _oneline(e):
 
 
 def parse_category(value):
-    """CIFAR-10 class index from a name (any case) or a number 0-9, as typed on the CLI."""
+    """CIFAR-10 class index from a name (any case) or a number 0-9, as a user types it."""
     if isinstance(value, (int, np.integer)) and not isinstance(value, bool) and 0 <= value < len(CATEGORIES):
         return int(value)
     s = str(value).strip().lower()
@@ -61,7 +56,7 @@ def parse_category(value):
         return CATEGORIES.index(s)
     if s.isdigit() and int(s) < len(CATEGORIES):
         return int(s)
-    raise DataError(f"--category: unknown category {str(value)!r} "
+    raise InputError(f"unknown category {str(value)!r} "
                     f"(choose a name from {', '.join(CATEGORIES)} or a number 0-9)")
 
 # -----------------------------------------------------------------------------
@@ -104,7 +99,7 @@ def _load_batches(opener, what):
         for name in names:
             f = opener(name)
             if f is None:
-                raise DataError(f'--data: {what} lacks {BATCHES_DIR}/{name}')
+                raise InputError(f'{what} lacks {BATCHES_DIR}/{name}')
             with f:
                 batches.append(_read_batch(f))
         out.extend(_join(batches))
@@ -121,12 +116,26 @@ def _load_folder(folder):
     return _load_batches(lambda n: open(folder / n, 'rb') if (folder / n).is_file() else None, folder)
 
 
+def _member_size_fits(z, key, path):
+    """An array's header says its shape; check that the member holds that many bytes before numpy allocates them,
+    so that a header claiming a huge shape is a one-line error, not an exhausted machine."""
+    info = z.zip.getinfo(f'{key}.npy')
+    with z.zip.open(info) as f:
+        version = np.lib.format.read_magic(f)
+        read_header = np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
+        shape, _, dtype = read_header(f)
+    if int(np.prod(shape, dtype=object)) * dtype.itemsize > info.file_size:
+        raise InputError(f'{path}: {key} claims shape {shape} but holds only {info.file_size} bytes')
+
+
 def _load_npz(path):
     with np.load(path, allow_pickle=False) as z:
         missing = [k for k in NPZ_KEYS if k not in z.files]
         if missing:
-            raise DataError(f"--data: {path} lacks key(s) {', '.join(missing)} "
+            raise InputError(f"{path} lacks key(s) {', '.join(missing)} "
                             f"(an .npz needs {', '.join(NPZ_KEYS)})")
+        for key in NPZ_KEYS:
+            _member_size_fits(z, key, path)
         return tuple(z[k] for k in NPZ_KEYS)
 
 
@@ -135,51 +144,67 @@ def _check(arrays, path):
     train_x, train_y, test_x, test_y = arrays
     for split, x, y in (('train', train_x, train_y), ('test', test_x, test_y)):
         if x.dtype != np.uint8 or x.ndim != 4 or x.shape[3] != 3:
-            raise DataError(f'--data: {path}: {split}_x is {x.dtype} {x.shape}, expected uint8 (N,H,W,3) RGB images')
+            raise InputError(f'{path}: {split}_x is {x.dtype} {x.shape}, expected uint8 (N,H,W,3) RGB images')
+        if x.shape[1] % 4 or x.shape[2] % 4 or min(x.shape[1:3]) < 4:
+            raise InputError(f'{path}: {split}_x holds {x.shape[1]}x{x.shape[2]} images; the networks pool twice by 2, '
+                             f'so their sides must be multiples of 4')
         if y.ndim != 1 or len(y) != len(x) or not np.issubdtype(y.dtype, np.integer):
-            raise DataError(f'--data: {path}: {split}_y is {y.dtype} {y.shape}, expected {len(x)} integer labels')
+            raise InputError(f'{path}: {split}_y is {y.dtype} {y.shape}, expected {len(x)} integer labels')
     return train_x, train_y.astype(np.int64), test_x, test_y.astype(np.int64)
+
+
+def is_cifar10(path):
+    """Whether `path` is CIFAR-10 in one of its layouts rather than a folder of pictures."""
+    path = Path(path)
+    return not path.is_dir() or any((path / name).exists() for name in (TRAIN_BATCHES[0], BATCHES_DIR, TARBALL))
 
 
 def load_cifar10(path):
     """(train_x, train_y, test_x, test_y): uint8 NHWC RGB and int64 labels, official order, from any layout."""
     path = Path(path)
     if not path.exists():
-        raise DataError(f'--data: no such file or folder: {path}')
+        raise InputError(f'no such file or folder: {path}')
+    if not (path.is_file() or path.is_dir()):  # a FIFO or a device would hang the readers
+        raise InputError(f'{path} is neither a regular file nor a folder')
     try:
         if path.is_dir():
             if (path / TRAIN_BATCHES[0]).is_file():
                 arrays = _load_folder(path)
             elif (path / BATCHES_DIR).is_dir():
                 arrays = _load_folder(path / BATCHES_DIR)
-            elif (path / TARBALL).is_file():  # e.g. the folder --download wrote into
+            elif (path / TARBALL).is_file():  # e.g. the folder download_cifar10 wrote into
                 arrays = _load_tar(path / TARBALL)
             else:
-                raise DataError(f'--data: folder {path} holds neither {BATCHES_DIR}/ nor {TARBALL} nor the batch files')
+                raise InputError(f'folder {path} holds neither {BATCHES_DIR}/ nor {TARBALL} nor the batch files')
         elif zipfile.is_zipfile(path):
             arrays = _load_npz(path)
         elif tarfile.is_tarfile(path):
             arrays = _load_tar(path)
         else:
-            raise DataError(f'--data: {path} is neither an .npz nor a {TARBALL}')
+            raise InputError(f'{path} is neither an .npz nor a {TARBALL}')
     except _READ_ERRORS as e:
-        raise DataError(f'--data: cannot read {path}: {_oneline(e)}') from None
+        raise InputError(f'cannot read {path}: {_oneline(e)}') from None
     return _check(arrays, path)
 
 
-def load_category(path, category):
-    """(train_x, test_x): the uint8 NHWC images of one class (index from parse_category), official order."""
-    train_x, train_y, test_x, test_y = load_cifar10(path)
+def select_category(arrays, category, path):
+    """(train_x, test_x): the images of one class (index from parse_category) of load_cifar10's arrays."""
+    train_x, train_y, test_x, test_y = arrays
     train, test = train_x[train_y == category], test_x[test_y == category]
     if len(train) == 0 or len(test) == 0:
         try:
-            bundled = Path(path).resolve() == DEFAULT_DATA
+            bundled = Path(path).resolve() == DEFAULT_DATA.resolve()
         except OSError:
             bundled = False
         where = 'the bundled horse data' if bundled else str(path)
         split = '' if len(train) == len(test) else 'training ' if len(train) == 0 else 'test '
-        raise DataError(f"--category: {where} has no {CATEGORIES[category]!r} {split}images; {FULL_DATA_HINT}")
+        raise InputError(f"{where} has no {CATEGORIES[category]!r} {split}images; {FULL_DATA_HINT}")
     return train, test
+
+
+def load_category(path, category):
+    """(train_x, test_x): the uint8 NHWC images of one class (index from parse_category), official order."""
+    return select_category(load_cifar10(path), category, path)
 
 # -----------------------------------------------------------------------------
 # download
@@ -193,23 +218,17 @@ def _md5(path):
 
 
 def download_cifar10(dest_dir, url=CIFAR10_URL, md5=CIFAR10_MD5, progress=None):
-    """Fetch the official tarball into dest_dir; a temp file is renamed only once its md5 matches."""
+    """Fetch the official tarball into dest_dir, written whole (colorlib.files.atomic_write) and only if its md5
+    matches."""
     from tqdm import tqdm
-    dest_dir = Path(dest_dir)
-    final = dest_dir / TARBALL
-    try:
-        if final.is_file() and _md5(final) == md5:
-            return final
-        dest_dir.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f'.{TARBALL}.', suffix='.part', dir=dest_dir)
-    except OSError as e:
-        raise DataError(f'--download: cannot write to {dest_dir}: {_oneline(e)}') from None
-    tmp = Path(tmp)
-    if progress is None:
-        progress = sys.stderr.isatty()
-    try:
+    final = Path(dest_dir) / TARBALL
+    if final.is_file() and _md5(final) == md5:
+        return final
+    progress = sys.stderr.isatty() if progress is None else progress
+
+    def fetch(f):
         h = hashlib.md5()
-        with os.fdopen(fd, 'wb') as f, urllib.request.urlopen(url, timeout=30) as r:
+        with urllib.request.urlopen(url, timeout=30) as r:
             total = int(r.headers.get('Content-Length') or 0) or None
             with tqdm(total=total, unit='B', unit_scale=True, unit_divisor=1024, desc=TARBALL, disable=not progress) as bar:
                 for chunk in iter(lambda: r.read(1 << 20), b''):
@@ -217,14 +236,18 @@ def download_cifar10(dest_dir, url=CIFAR10_URL, md5=CIFAR10_MD5, progress=None):
                     h.update(chunk)
                     bar.update(len(chunk))
         if h.hexdigest() != md5:
-            raise DataError(f'--download: {url} has md5 {h.hexdigest()}, expected {md5}; not saved')
-        os.replace(tmp, final)
+            raise InputError(f'{url} has md5 {h.hexdigest()}, expected {md5}; not saved')
+
+    try:
+        Path(dest_dir).mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise InputError(f'cannot write to {dest_dir}: {_oneline(e)}') from None
+    try:
+        atomic_write(final, fetch)
     except (OSError, ValueError, http.client.HTTPException) as e:  # URLError and timeouts are OSErrors
         if isinstance(e, urllib.error.HTTPError):
             e.close()  # it holds the open response
-        raise DataError(f'--download: cannot fetch {url}: {_oneline(e)}') from None
-    finally:
-        tmp.unlink(missing_ok=True)
+        raise InputError(f'cannot fetch {url}: {_oneline(e)}') from None
     return final
 
 # -----------------------------------------------------------------------------

@@ -1,5 +1,31 @@
-"""The one exception type for mistakes a user can fix from the command line."""
+"""The library's errors: one line each, naming the file or value and the problem, never a command-line flag."""
 
 
-class UsageError(Exception):
-    """A bad flag, file or value. The CLI prints the message on one line and exits with status 2."""
+class InputError(Exception):
+    """A file or value given to colorlib that it cannot use. `fields` names the settings at fault where known
+    (e.g. ('filters',)), so that a front end can say them in its own terms (the command line: its flags)."""
+
+    def __init__(self, message, fields=()):
+        super().__init__(message)
+        self.fields = tuple(fields)
+
+
+class ConfigMismatch(InputError):
+    """A saved run that differs from the one asked for; `differences` holds (field, saved, now) triples."""
+
+    def __init__(self, differences):
+        self.differences = list(differences)
+        super().__init__('; '.join(f'the saved run had {field} {saved}, this one has {now}'
+                                   for field, saved, now in self.differences), [d[0] for d in self.differences])
+
+
+class WriteError(InputError):
+    """A file that could not be written (a full disk, a read-only folder, ...); the file that was there is kept."""
+
+
+class NonFiniteLoss(Exception):
+    """Training produced a loss that is NaN or infinite; `step` is the first such step of the epoch (1-based)."""
+
+    def __init__(self, message, step=None):
+        super().__init__(message)
+        self.step = step

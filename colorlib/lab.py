@@ -4,21 +4,18 @@ Colorful Image Colorization (Zhang, Isola and Efros, ECCV 2016): ab is cut into 
 cells the training images use (at least 0.01% of their pixels) are the classes; a rare colour can be boosted
 (`rebalance_weights`), the target can be spread over the nearest bins (`soft_targets`), and the scores are
 decoded with the annealed mean. A bins file is a numpy object array [bin centres (K, 2) in ab, prior (K,)], like
-the k-means colour files. Remake ours with:  python -m colorlib.lab
+the k-means colour files. Remake ours with:  colorlib bins
 """
-import argparse
-from pathlib import Path
-
 import numpy as np
 import torch
 import torch.nn.functional as F
 
-from colorlib.colours import COLOURS_DIR, read_pair, rgb_to_classes
+from colorlib.colours import rgb_to_classes
 from colorlib.data import to_float
-from colorlib.errors import UsageError
+from colorlib.errors import InputError
+from colorlib.files import read_pair, write_pair
 
 GRID = 10
-DEFAULT_BINS = COLOURS_DIR / 'lab_bins10_cat7.npy'
 DEFAULT_TEMPERATURE = 0.38
 SOFT_NEIGHBOURS, SOFT_SIGMA = 5, 5.0
 MIN_SHARE = 1e-4
@@ -60,30 +57,19 @@ def fit_bins(images, grid=GRID, min_share=MIN_SHARE):
 
 
 def save_bins(path, centres, prior):
-    data = np.empty(2, dtype=object)
-    data[0], data[1] = np.asarray(centres, dtype=np.float64), np.asarray(prior, dtype=np.float64)
-    with open(path, 'wb') as f:
-        np.save(f, data, allow_pickle=True)
+    return write_pair(path, np.asarray(centres, dtype=np.float64), np.asarray(prior, dtype=np.float64))
 
 
 def load_bins(path):
-    """(centres (K, 2), prior (K,)) float tensors from a bins file; a UsageError naming --bins otherwise."""
-    path = Path(path)
-    if not path.is_file():
-        raise UsageError(f'--bins: no such file: {path}')
-    try:
-        centres, prior = (np.asarray(part, dtype=np.float64) for part in read_pair(path))
-    except Exception as err:  # as load_colours: numpy raises many types for a foreign file
-        raise UsageError(f'--bins: {path} is not an ab bins file ({type(err).__name__})') from None
+    """(centres (K, 2), prior (K,)) float tensors from a bins file."""
+    centres, prior = read_pair(path, 'an ab bins file')
     if centres.ndim != 2 or centres.shape[1] != 2 or prior.shape != (len(centres),):
-        raise UsageError(f'--bins: {path} holds shapes {centres.shape} and {prior.shape}, expected (K, 2) and (K,)')
+        raise InputError(f'{path} holds shapes {centres.shape} and {prior.shape}, expected (K, 2) and (K,)')
+    if len(centres) < 2:
+        raise InputError(f'{path} holds {len(centres)} bin(s); classes need at least 2')
+    if not (np.isfinite(centres).all() and np.isfinite(prior).all() and (prior >= 0).all() and prior.sum() > 0):
+        raise InputError(f'{path} holds non-finite bins or a prior that is not a distribution')
     return torch.from_numpy(centres).float(), torch.from_numpy(prior).float()
-
-
-def make_lab_dataset(images, centres):
-    """(L/100 (N, 1, H, W), nearest ab bin (N, H, W)) for uint8 NHWC images."""
-    lab = rgb_to_lab(to_float(images))
-    return lab[:, :1] / 100, rgb_to_classes(lab[:, 1:], centres)
 
 
 def rebalance_weights(prior, lam):
@@ -104,19 +90,13 @@ def soft_targets(centres, neighbours=SOFT_NEIGHBOURS, sigma=SOFT_SIGMA):
     return (table / table.sum(1, keepdim=True)).float()
 
 
-def make_loss(centres, prior, rebalance=None, soft=False):
-    """Cross-entropy over the bins, each pixel weighted by its true bin's rebalancing weight, against the one-hot
-    target or (soft) its Gaussian spread over the nearest bins."""
-    weights = rebalance_weights(prior, rebalance)
-    table = soft_targets(centres) if soft else None
-
-    def loss(outputs, target):
-        if table is None:
-            per_pixel = F.cross_entropy(outputs, target, reduction='none')
-        else:
-            per_pixel = F.cross_entropy(outputs, table.to(outputs.device)[target].permute(0, 3, 1, 2), reduction='none')
-        return (weights.to(outputs.device)[target] * per_pixel).mean()
-    return loss
+def weighted_cross_entropy(outputs, target, weights, table=None, smoothing=0.0):
+    """Cross-entropy over the bins, each pixel weighted by its true bin's rebalancing weight (`weights`, see
+    rebalance_weights), against the one-hot target or, given a soft_targets table, its spread over the nearest
+    bins; smoothing mixes in the uniform distribution (label smoothing)."""
+    soft = target if table is None else table.to(outputs.device)[target].permute(0, 3, 1, 2)
+    per_pixel = F.cross_entropy(outputs, soft, reduction='none', label_smoothing=smoothing)
+    return (weights.to(outputs.device)[target] * per_pixel).mean()
 
 
 def decode_ab(outputs, centres, temperature=DEFAULT_TEMPERATURE):
@@ -133,21 +113,3 @@ def decode_lab(outputs, lightness, centres, temperature=DEFAULT_TEMPERATURE):
     """Bin scores and the input L/100 -> sRGB (N, 3, H, W) in [0, 1]."""
     return lab_to_rgb(lightness, decode_ab(outputs, centres, temperature))
 
-
-def main():
-    from colorlib.data import DEFAULT_DATA, load_category, parse_category
-    parser = argparse.ArgumentParser(description='Find the ab bins (grid 10) used by the training images.')
-    parser.add_argument('--data', default=str(DEFAULT_DATA))
-    parser.add_argument('--category', default='horse')
-    parser.add_argument('-o', '--out-dir', default=str(COLOURS_DIR))
-    args = parser.parse_args()
-    category = parse_category(args.category)
-    train_x, _ = load_category(args.data, category)
-    centres, prior = fit_bins(train_x)
-    path = Path(args.out_dir) / f'lab_bins{GRID}_cat{category}.npy'
-    save_bins(path, centres, prior)
-    print(f'{path}: {len(centres)} ab bins (of grid {GRID}, each with at least {MIN_SHARE:.2%} of the pixels)')
-
-
-if __name__ == '__main__':
-    main()

@@ -1,8 +1,9 @@
-"""Image quality figures for decoded pictures: PSNR and SSIM (kornia) and colourfulness.
+"""Image quality figures for decoded pictures: PSNR (kornia), SSIM and colourfulness.
 
 pred and truth are (N, 3, H, W) float tensors in [0, 1]; each function returns the mean over the batch.
 """
 import torch
+import torch.nn.functional as F
 
 SSIM_WINDOW = 11  # the usual Gaussian window of Wang et al. (2004), sigma 1.5
 
@@ -16,9 +17,26 @@ def psnr(pred, truth):
 
 
 def ssim(pred, truth):
-    """Structural similarity, 1 for a perfect copy: kornia's SSIM map averaged over pixels, channels and images."""
-    import kornia
-    return kornia.metrics.ssim(pred.float(), truth.float(), SSIM_WINDOW, max_val=1.0).mean().item()
+    """Structural similarity (Wang et al. 2004), 1 for a perfect copy, as scikit-image's structural_similarity
+    (gaussian_weights=True, sigma=1.5, use_sample_covariance=False, data_range=1) and torchmetrics compute it: local
+    statistics under an 11x11 Gaussian window (sigma 1.5), kept only where the window fits inside the image (the
+    border cropped, nothing padded), averaged over pixels and channels per image, then over the images."""
+    pred, truth = pred.double(), truth.double()
+    channels = pred.shape[1]
+    taps = torch.arange(SSIM_WINDOW, dtype=torch.float64, device=pred.device) - SSIM_WINDOW // 2
+    g = torch.exp(-taps ** 2 / (2 * 1.5 ** 2))
+    g = g / g.sum()
+    window = (g[:, None] * g[None, :]).expand(channels, 1, SSIM_WINDOW, SSIM_WINDOW)
+
+    def local_mean(x):
+        return F.conv2d(x, window, groups=channels)
+    mu_p, mu_t = local_mean(pred), local_mean(truth)
+    var_p = local_mean(pred * pred) - mu_p ** 2
+    var_t = local_mean(truth * truth) - mu_t ** 2
+    cov = local_mean(pred * truth) - mu_p * mu_t
+    c1, c2 = 0.01 ** 2, 0.03 ** 2
+    index = (2 * mu_p * mu_t + c1) * (2 * cov + c2) / ((mu_p ** 2 + mu_t ** 2 + c1) * (var_p + var_t + c2))
+    return index.mean((1, 2, 3)).mean().item()
 
 
 def colourfulness(images):

@@ -3,6 +3,8 @@
 Each block is a Sequential whose indices give the checkpoint keys: downconv = conv, max-pool, BatchNorm, ReLU;
 rfconv = conv, BatchNorm, ReLU; upconv = conv, upsample, BatchNorm, ReLU; finalconv = a bare convolution.
 """
+from dataclasses import dataclass
+
 import torch
 import torch.nn as nn
 
@@ -89,11 +91,37 @@ class DUNet(UNet):
 MODELS = {'RegressionCNN': RegressionCNN, 'CNN': CNN, 'UNet': UNet, 'DUNet': DUNet}
 
 
-def build_model(name, kernel, num_filters, num_colours, num_in_channels=1, dilation=1):
-    """Build a model by its handout name; only DUNet takes the dilation."""
-    if name == 'DUNet':
-        return DUNet(kernel, num_filters, num_colours, num_in_channels, dilation)
-    return MODELS[name](kernel, num_filters, num_colours, num_in_channels)
+class FlipAveraged(nn.Module):
+    """Test-time augmentation: the mean of the model's outputs for the image and for its mirror image (mirrored
+    back). Pictures are symmetric under a horizontal flip, so both are fair guesses, and their mean is a better one."""
+
+    def __init__(self, model):
+        super().__init__()
+        self.model = model
+
+    def forward(self, x):
+        return (self.model(x) + self.model(x.flip(-1)).flip(-1)) / 2
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    """Everything that builds a model: stored whole with a saved run, so the run knows the model it belongs to."""
+    name: str = 'UNet'
+    kernel: int = 3
+    filters: int = 32
+    colours: int = 24  # output channels: colour classes, Lab bins, or 3 for RGB
+    in_channels: int = 1  # 1 (grey or L) for colourization, 3 for super-resolution
+    dilation: int = 1  # DUNet only: empty pixels between the middle filter's taps
+
+
+def build_model(config):
+    """The handout's network that `config` describes, with the config kept on it as `model.config`."""
+    if config.name == 'DUNet':
+        model = DUNet(config.kernel, config.filters, config.colours, config.in_channels, config.dilation)
+    else:
+        model = MODELS[config.name](config.kernel, config.filters, config.colours, config.in_channels)
+    model.config = config
+    return model
 
 
 def layer_outputs(model, x):

@@ -4,6 +4,8 @@ from pathlib import Path
 
 import numpy as np
 
+from colorlib.files import atomic_write
+
 
 def pyplot():
     """matplotlib.pyplot on the Agg backend, imported on first use: it costs about half a second of start-up,
@@ -12,6 +14,13 @@ def pyplot():
     matplotlib.use('Agg')
     import matplotlib.pyplot as plt
     return plt
+
+
+def save_figure(fig, path):
+    """Write the figure as a PNG, whole or not at all, and close it."""
+    atomic_write(path, lambda f: fig.savefig(f, format='png', dpi=100))
+    pyplot().close(fig)
+    return Path(path)
 
 
 def to_numpy_images(images):
@@ -28,8 +37,6 @@ def save_sample_grid(rows, path, pad=2):
     The extra width and height leave room for the margins and titles, so even a single image is over 100 px wide.
     """
     plt = pyplot()
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     count = len(rows[0][1])
     fig, axes = plt.subplots(len(rows), 1, figsize=(1.2 * count + 0.4, 1.6 * len(rows)), squeeze=False)
     for ax, (label, images) in zip(axes[:, 0], rows):
@@ -43,16 +50,12 @@ def save_sample_grid(rows, path, pad=2):
         ax.set_xticks([])
         ax.set_yticks([])
     fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
-    return path
+    return save_figure(fig, path)
 
 
 def save_training_curve(history, path):
     """Train and validation loss, and validation accuracy where the task has one, per epoch."""
     plt = pyplot()
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     epochs = [h['epoch'] for h in history]
     has_acc = any(h.get('val_acc') is not None for h in history)
     fig, axes = plt.subplots(1, 2 if has_acc else 1, figsize=(10 if has_acc else 5, 4), squeeze=False)
@@ -66,16 +69,12 @@ def save_training_curve(history, path):
         ax.plot(epochs, [h['val_acc'] for h in history], 'o-', color='tab:green')
         ax.set(xlabel='epoch', ylabel='accuracy (%)', title='Validation accuracy')
     fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
-    return path
+    return save_figure(fig, path)
 
 
 def save_activation_tiles(activation, path, title):
     """One tile per channel of a (C, H, W) activation, each scaled to its own range."""
     plt = pyplot()
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     activation = activation.detach().float().cpu().numpy()
     channels = activation.shape[0]
     cols = math.ceil(math.sqrt(channels))
@@ -86,6 +85,4 @@ def save_activation_tiles(activation, path, title):
         if i < channels:
             ax.imshow(activation[i], cmap='viridis', interpolation='nearest')
     fig.suptitle(title)
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
-    return path
+    return save_figure(fig, path)

@@ -1,58 +1,54 @@
-"""Training and evaluation on whole-data-set tensors: a few MB, so no DataLoader, just index slices."""
+"""Training and evaluation on whole-data-set tensors: a few MB, so no DataLoader, just index slices.
+
+Nothing here knows what the network learns: the target (colorlib.targets) gives the loss, the accuracy and the
+pictures; the model is any of colorlib.models built from a ModelConfig.
+"""
 import copy
 import json
 import math
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import torch
-import torch.nn.functional as F
+from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn, update_bn
 from tqdm import tqdm
 
 from colorlib import distributed
 from colorlib.augment import augment
-from colorlib.checkpoints import read_resumable, save_resumable
-from colorlib.colours import classes_to_rgb, rgb_to_classes
-from colorlib.data import to_float, to_grey
-from colorlib.errors import UsageError
-from colorlib.lab import decode_lab
-from colorlib.superres import superres_input
+from colorlib.checkpoints import check_same_run, describe_run, read_resumable, restore, save_resumable, training_state
+from colorlib.errors import NonFiniteLoss, WriteError
+from colorlib.files import atomic_write
+
+RESUME_FILE = 'resume.pt'
+# channels_last on every device: cuDNN's convolutions want it, and on our CPU it evaluated faster than NCHW in three
+# of four benchmark runs and trained as fast within the noise (docs/performance.md)
+LAYOUT = torch.channels_last
 
 
-TASKS = ('colour', 'superres')
+@dataclass(frozen=True)
+class TrainConfig:
+    """How a model trains: Adam(W) over `epochs` passes in batches, evaluated after each; stored with the run."""
+    epochs: int = 25
+    batch_size: int = 100
+    learn_rate: float = 0.001
+    seed: int = 0
+    lr_schedule: str = 'constant'  # or 'cosine' or 'linear': annealed to zero over the run, step by step
+    weight_decay: float = 0.0  # decoupled (AdamW); 0 is plain Adam, the assignment's setting
+    augment: tuple = ()  # random flips and shifts (colorlib.augment.AUGMENTATIONS)
+    amp: bool = False  # bfloat16 autocast
+    compile: bool = False  # torch.compile the network that trains
+    save_every: int = 1  # write the resumable state every N epochs, and after the last
+    warmup: float = 0.0  # epochs over which the learning rate first rises linearly from near zero
+    ema: float = 0.0  # decay of an exponential moving average of the weights, evaluated and kept (0: none)
+    label_smoothing: float = 0.0  # colour classes: train against targets smoothed by this much
 
 
-def make_dataset(images, centres, regression, task='colour'):
-    """(input, target) for uint8 NHWC images: RGB in [0, 1) for regression, else colour classes.
-
-    The input is the grey image for colourization, the 4x-downsized colour image (nearest-upsampled back
-    to full size, 3 channels) for super-resolution.
-    """
-    rgb = to_float(images)
-    target = rgb if regression else rgb_to_classes(rgb, centres)
-    inputs = superres_input(rgb) if task == 'superres' else to_grey(rgb)
-    return inputs, target
-
-
-def compute_loss(outputs, target):
-    """MSE on RGB for the regression CNN (float target), cross-entropy per pixel over colour classes otherwise."""
-    if target.is_floating_point():
-        return F.mse_loss(outputs, target)
-    return F.cross_entropy(outputs, target)
-
-
-def decode(outputs, centres):
-    """Network outputs -> (N, 3, H, W) RGB for pictures: the most likely class's colour, or the clamped RGB."""
-    if centres is None:
-        return outputs.clamp(0, 1)
-    return classes_to_rgb(outputs.argmax(1), centres)
-
-
-def to_pictures(outputs, inputs, centres, temperature=None):
-    """decode(), or with a temperature (Lab's ab bins) their annealed mean (0: the mode) on the inputs' own L."""
-    return decode(outputs, centres) if temperature is None else decode_lab(outputs, inputs, centres, temperature)
+def to_device(tensors, device):
+    """The whole data set moves to the device once; batches are then slices of it, with no host copies."""
+    return tuple(t.to(device, memory_format=LAYOUT) if t.dim() == 4 else t.to(device) for t in tensors)
 
 
 def autocast(device, amp):
@@ -60,51 +56,50 @@ def autocast(device, amp):
     return torch.autocast(device.type, dtype=torch.bfloat16, enabled=amp)
 
 
+def batches(tensor, batch_size):
+    return (tensor[start:start + batch_size] for start in range(0, len(tensor), batch_size))
+
+
 @torch.inference_mode()
-def predict(model, inputs, centres, batch_size=100, temperature=None):
-    """Pictures (N, 3, H, W) of the model for all inputs (see to_pictures), with BatchNorm in eval mode."""
+def predict(model, target, inputs, batch_size=100):
+    """The model's pictures (N, 3, H, W) for all inputs (target.decode), with BatchNorm in eval mode."""
     model.eval()
-    batches = (inputs[start:start + batch_size] for start in range(0, len(inputs), batch_size))
-    return torch.cat([to_pictures(model(x), x, centres, temperature) for x in batches])
+    return torch.cat([target.decode(model(x), x) for x in batches(inputs, batch_size)])
 
 
 @torch.inference_mode()
-def evaluate(model, grey, target, batch_size=100, amp=False, loss_fn=compute_loss):
-    """Mean loss over all pixels and pixel accuracy in % (None for regression), with BatchNorm in eval mode.
+def evaluate(model, target, inputs, targets, batch_size=100, amp=False):
+    """Mean loss over all pixels and pixel accuracy in % (None where the target has none), BatchNorm in eval mode.
 
     Batches of 100 keep each layer's activations in the CPU's caches: faster than 500 or 1000 at once.
     """
     model.eval()
-    total_loss = torch.zeros((), device=grey.device)
-    correct = torch.zeros((), device=grey.device, dtype=torch.long)
-    for start in range(0, len(grey), batch_size):
-        with autocast(grey.device, amp):
-            outputs = model(grey[start:start + batch_size])
-        y = target[start:start + batch_size]
-        total_loss += loss_fn(outputs, y) * len(y)
-        if not y.is_floating_point():
+    total_loss = torch.zeros((), device=inputs.device)
+    correct = torch.zeros((), device=inputs.device, dtype=torch.long)
+    for x, y in zip(batches(inputs, batch_size), batches(targets, batch_size)):
+        with autocast(inputs.device, amp):
+            outputs = model(x)
+        total_loss += target.loss(outputs, y) * len(y)
+        if target.has_accuracy:
             correct += (outputs.argmax(1) == y).sum()
-    loss = total_loss.item() / len(grey)
-    accuracy = None if target.is_floating_point() else 100 * correct.item() / target.numel()
-    return loss, accuracy
+    accuracy = 100 * correct.item() / targets.numel() if target.has_accuracy else None
+    return total_loss.item() / len(inputs), accuracy
 
 
 @torch.no_grad()
-def evaluate_legacy(model, grey, target, batch_size):
+def evaluate_legacy(model, target, inputs, targets, batch_size):
     """The assignment's own figures: BatchNorm in training mode (batch statistics), mean of the batch losses.
 
     Runs on a copy, since training-mode BatchNorm updates its running statistics.
     """
     model = copy.deepcopy(model).train()
     losses, correct = [], 0
-    for start in range(0, len(grey), batch_size):
-        outputs = model(grey[start:start + batch_size])
-        y = target[start:start + batch_size]
-        losses.append(compute_loss(outputs, y).item())
-        if not y.is_floating_point():
+    for x, y in zip(batches(inputs, batch_size), batches(targets, batch_size)):
+        outputs = model(x)
+        losses.append(target.loss(outputs, y).item())
+        if target.has_accuracy:
             correct += (outputs.argmax(1) == y).sum().item()
-    accuracy = None if target.is_floating_point() else 100 * correct / target.numel()
-    return float(np.mean(losses)), accuracy
+    return float(np.mean(losses)), 100 * correct / targets.numel() if target.has_accuracy else None
 
 
 def assignment_test_order(num_train, num_test, seed):
@@ -125,144 +120,148 @@ class Interrupted(Exception):
         self.position = position
 
 
-def train_epoch(model, optimizer, scheduler, grey, target, batch_size, generator, augmentations=(), amp=False,
-                position=None, should_stop=None, loss_fn=compute_loss):
+def make_scheduler(optimizer, config, steps_per_epoch):
+    """The learning rate step by step: constant, or annealed to zero over the run on a cosine or a line, after a
+    linear warm-up of config.warmup epochs from 1% of the rate."""
+    total, warm = config.epochs * steps_per_epoch, round(config.warmup * steps_per_epoch)
+    schedules = torch.optim.lr_scheduler
+    main = {'constant': lambda: schedules.ConstantLR(optimizer, factor=1.0),
+            'cosine': lambda: schedules.CosineAnnealingLR(optimizer, max(1, total - warm)),
+            'linear': lambda: schedules.LinearLR(optimizer, 1.0, 0.0, max(1, total - warm))}[config.lr_schedule]
+    if not warm:
+        return main()
+    return schedules.SequentialLR(optimizer, [schedules.LinearLR(optimizer, 0.01, 1.0, warm), main()], [warm])
+
+
+def train_epoch(model, target, optimizer, scheduler, train_set, config, generator, position=None, should_stop=None,
+                ema=None):
     """One pass over a fresh shuffle; the loss stays on the device until the epoch ends (no per-step sync).
 
     The generator lives on the data's device, so shuffles and augmentations draw no numbers on the host.
     should_stop() is asked before every step; when true, Interrupted carries the position, and passing that
-    position back in continues the same pass.
+    position back in continues the same pass. A loss that is not finite (counted on the device, so without a sync
+    per step) is a NonFiniteLoss at the end of the pass, naming its first step. `ema` (an AveragedModel) follows the
+    weights after every step.
     """
+    inputs, targets = train_set
     model.train()
-    order, first_step, total = position or (torch.randperm(len(grey), generator=generator, device=generator.device),
+    order, first_step, total = position or (torch.randperm(len(inputs), generator=generator, device=generator.device),
                                             0, torch.zeros(()))
-    order, total = order.to(grey.device), total.to(grey.device)
-    starts = range(0, len(grey), batch_size)
+    order, total = order.to(inputs.device), total.to(inputs.device)
+    finite = torch.ones((), dtype=torch.bool, device=inputs.device)  # every loss so far was finite
+    finite_steps = torch.zeros((), dtype=torch.long, device=inputs.device)
+    starts = range(0, len(inputs), config.batch_size)
     for step in tqdm(range(first_step, len(starts)), desc='train', leave=False,
                      disable=not sys.stderr.isatty() or distributed.rank() != 0):
         if should_stop is not None and should_stop():
             raise Interrupted('stop requested', (order.cpu(), step, total.cpu()))
-        index = order[starts[step]:starts[step] + batch_size]
-        x, y = augment(grey[index], target[index], augmentations, generator)
-        with autocast(grey.device, amp):
-            loss = loss_fn(model(x), y)
+        index = order[starts[step]:starts[step] + config.batch_size]
+        x, y = augment(inputs[index], targets[index], config.augment, generator)
+        with autocast(inputs.device, config.amp):
+            loss = target.loss(model(x), y, config.label_smoothing)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()
         scheduler.step()
+        if ema is not None:
+            ema.update_parameters(model.module if hasattr(model, 'module') else model)
         total += loss.detach() * len(index)
-    return total.item() / len(grey)
+        finite &= torch.isfinite(loss.detach())
+        finite_steps += finite
+    if not finite.item():
+        step = first_step + finite_steps.item() + 1
+        raise NonFiniteLoss(f'the loss was not finite (NaN or infinity) at step {step}', step)
+    return total.item() / len(inputs)
 
 
-RESUME_FILE = 'resume.pt'
+def train(model, target, train_set, val_set, config, out_dir, resume=False, on_epoch=None, stop_signal=None):
+    """Train `model` to predict `target` on train_set, evaluating on val_set after each epoch; the sets are
+    (inputs, targets) tensor pairs from target.encode. Prints and logs one line per epoch.
 
-
-def training_state(model, optimizer, scheduler, generator, epoch, history, settings, position=None):
-    """Everything a run needs to continue bit for bit, as tensors and plain containers (weights_only-loadable)."""
-    return {'model': model.state_dict(), 'optimizer': optimizer.state_dict(), 'scheduler': scheduler.state_dict(),
-            'rng': {'train': generator.get_state(), 'torch': torch.get_rng_state(),
-                    'cuda': torch.cuda.get_rng_state_all() if torch.cuda.is_available() else []},
-            'epoch': epoch, 'position': position, 'history': history, 'settings': settings}
-
-
-def restore(state, model, optimizer, scheduler, generator, settings):
-    """Load a training_state into the live objects; a UsageError when the run's flags differ from the saved
-    run's (-e may grow under a constant learning rate, to train on)."""
-    for flag, value in settings.items():
-        saved = state['settings'].get(flag)
-        if saved != value and not (flag == '-e' and value > saved and settings['--lr-schedule'] == 'constant'):
-            raise UsageError(f'--resume: the saved run had {flag} {saved}, this one has {flag} {value}; '
-                             f'resume with the same flags')
-    try:
-        model.load_state_dict(state['model'])
-        optimizer.load_state_dict(state['optimizer'])
-    except (RuntimeError, ValueError, KeyError) as err:
-        reason = str(err).splitlines()[0][:200]
-        raise UsageError(f'--resume: the saved model does not fit (check --model, -k, -f, -c): {reason}') from None
-    scheduler.load_state_dict(state['scheduler'])
-    generator.set_state(state['rng']['train'])
-    torch.set_rng_state(state['rng']['torch'])
-    if state['rng']['cuda'] and torch.cuda.is_available():
-        torch.cuda.set_rng_state_all(state['rng']['cuda'])
-
-
-def train(model, train_set, val_set, epochs, batch_size, learn_rate, seed, out_dir, on_epoch=None,
-          augmentations=(), lr_schedule='constant', weight_decay=0.0, amp=False, compile_model=False, resume=False,
-          save_every=1, stop_signal=None, loss_fn=compute_loss):
-    """Adam on the training set for `epochs`, evaluating after each; prints and logs one line per epoch.
-
-    lr_schedule 'cosine' anneals the learning rate to zero over the run, step by step; weight_decay is
-    decoupled (AdamW), which is plain Adam when it is 0, the assignment's setting. amp: bfloat16 autocast;
-    compile_model: torch.compile the network that trains. loss_fn(outputs, target) replaces compute_loss where the
-    classes have their own (Lab's rebalanced, soft-encoded cross-entropy).
     The figures go to stdout and, as JSON lines, to out_dir/metrics.jsonl (started afresh for each run).
-    Every `save_every` epochs, and at the last, out_dir/resume.pt holds the whole training state; resume=True
-    continues from it. stop_signal() (see colorlib.preemption) is checked at every step: once it names a signal,
-    the state is saved where the run is and Interrupted is raised.
+    Every config.save_every epochs, and at the last, out_dir/resume.pt holds the whole training state and the run's
+    description; resume=True continues from it (a ConfigMismatch if this run is another). stop_signal() (see
+    colorlib.preemption) is checked at every step: once it names a signal, the state is saved where the run is and
+    Interrupted is raised. A loss that turns NaN or infinite stops the run with a NonFiniteLoss before anything more
+    is saved, so resume.pt keeps the last good state. on_epoch(epoch) is called after each epoch.
+    With config.ema the moving average of the weights, with BatchNorm statistics recomputed for it over the training
+    images after each epoch, is what is evaluated, and what `model` holds at the end.
     Under torchrun each rank trains on its own shard of every epoch, the model wrapped in DDP; the figures
     are averaged over ranks and only rank 0 prints and writes.
     """
     out_dir = Path(out_dir)
     main = distributed.rank() == 0
     world = distributed.world_size()
-    metrics_path = out_dir / 'metrics.jsonl'
-    resume_path = out_dir / RESUME_FILE
-    generator = torch.Generator(train_set[0].device).manual_seed(seed)
+    metrics_path, resume_path = out_dir / 'metrics.jsonl', out_dir / RESUME_FILE
+    generator = torch.Generator(train_set[0].device).manual_seed(config.seed)
     net = distributed.wrap(model)
-    if compile_model:  # the compiled wrapper trains; `model` keeps the plain names that checkpoints use
+    if config.compile:  # the compiled wrapper trains; `model` keeps the plain names that checkpoints use
         net = torch.compile(net)
-    optimizer = torch.optim.AdamW(model.parameters(), lr=learn_rate, weight_decay=weight_decay)
-    steps = epochs * math.ceil(math.ceil(len(train_set[0]) / world) / batch_size)
-    scheduler = (torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, steps) if lr_schedule == 'cosine'
-                 else torch.optim.lr_scheduler.ConstantLR(optimizer, factor=1.0))
-    settings = {'-e': epochs, '-b': batch_size, '-l': learn_rate, '-s': seed, '--lr-schedule': lr_schedule,
-                '--weight-decay': weight_decay, '--augment': ','.join(augmentations) or None,
-                'training images': len(train_set[0]), 'torchrun processes': world}
+    optimizer = torch.optim.AdamW(model.parameters(), lr=config.learn_rate, weight_decay=config.weight_decay)
+    scheduler = make_scheduler(optimizer, config, math.ceil(math.ceil(len(train_set[0]) / world) / config.batch_size))
+    ema = AveragedModel(model, multi_avg_fn=get_ema_multi_avg_fn(config.ema)) if config.ema else None
+    kept = model if ema is None else ema.module  # what is evaluated, and what the run leaves in `model`
+    run = describe_run(model, target, config, train_set)
     history, done, position = [], 0, None
     if resume:
         state = read_resumable(resume_path)
-        restore(state, model, optimizer, scheduler, generator, settings)
+        check_same_run(state['run'], run)
+        restore(state, model, optimizer, scheduler, generator, ema)
         history, done, position = state['history'], state['epoch'], state['position']
+    saved = done
     if main:
-        out_dir.mkdir(parents=True, exist_ok=True)
-        metrics_path.write_text(''.join(json.dumps(row) + '\n' for row in history))
+        atomic_write(metrics_path, lambda f: f.write(''.join(json.dumps(row) + '\n' for row in history).encode()))
     should_stop = None if stop_signal is None else lambda: distributed.any_rank(stop_signal() is not None)
-    val_grey, val_target = (t[distributed.rank()::world] for t in val_set)
+    val_set = tuple(t[distributed.rank()::world] for t in val_set)
     start_time = time.perf_counter() - (history[-1]['seconds'] if history else 0)
-    for epoch in range(done + 1, epochs + 1):
-        grey, target = train_set
+    for epoch in range(done + 1, config.epochs + 1):
+        epoch_set = train_set
         if world > 1:
-            index = distributed.shard(len(grey), seed, epoch, distributed.rank(), world).to(grey.device)
-            grey, target = grey[index], target[index]
+            index = distributed.shard(len(train_set[0]), config.seed, epoch, distributed.rank(), world)
+            epoch_set = tuple(t[index.to(t.device)] for t in train_set)
         try:
-            train_loss = train_epoch(net, optimizer, scheduler, grey, target, batch_size, generator, augmentations,
-                                     amp, position, should_stop, loss_fn)
+            train_loss = train_epoch(net, target, optimizer, scheduler, epoch_set, config, generator, position,
+                                     should_stop, ema)
         except Interrupted as stop:
+            where = (f'stopped by {stop_signal().name if stop_signal() else "a signal on another rank"} in epoch '
+                     f'{epoch}, before step {stop.position[1] + 1}')
             if main:
-                save_resumable(training_state(model, optimizer, scheduler, generator, epoch - 1, history,
-                                              settings, stop.position), resume_path)
-            step = stop.position[1]
-            raise Interrupted(f'stopped by {stop_signal().name if stop_signal() else "a signal on another rank"} '
-                              f'in epoch {epoch}, before step {step + 1}: the training state is in {resume_path}; '
-                              f'run the same command with --resume to continue') from None
+                try:
+                    save_resumable(training_state(model, optimizer, scheduler, generator, epoch - 1, history, run,
+                                                  stop.position, ema), resume_path)
+                except WriteError as err:
+                    raise WriteError(f'{where}, but {err}') from None
+            raise Interrupted(f'{where}: the training state is in {resume_path}', stop.position) from None
+        except NonFiniteLoss as err:
+            last = f'the last good state (epoch {saved}) is in {resume_path}' if saved else 'no state was saved'
+            raise NonFiniteLoss(f'training stopped in epoch {epoch}: {err}; {last}', err.step) from None
         position = None
-        distributed.sync_buffers(model)
-        val_loss, val_acc = evaluate(model, val_grey, val_target, amp=amp, loss_fn=loss_fn)
+        if ema is None:
+            distributed.sync_buffers(model)
+        else:  # the averaged weights get BatchNorm statistics of their own, over the training images
+            update_bn(batches(train_set[0], 500), ema.module)
+        val_loss, val_acc = evaluate(kept, target, *val_set, amp=config.amp)
         row = {'epoch': epoch, 'train_loss': distributed.average(train_loss),
-               'val_loss': distributed.average(val_loss, len(val_grey)),
-               'val_acc': distributed.average(val_acc, len(val_grey)),
+               'val_loss': distributed.average(val_loss, len(val_set[0])),
+               'val_acc': distributed.average(val_acc, len(val_set[0])),
                'seconds': round(time.perf_counter() - start_time, 3)}
         history.append(row)
         if not main:
             continue
-        with open(metrics_path, 'a') as f:
-            f.write(json.dumps(row) + '\n')
+        try:
+            with open(metrics_path, 'a') as f:
+                f.write(json.dumps(row) + '\n')
+        except OSError as err:
+            raise WriteError(f'cannot write {metrics_path}: {err.strerror}') from None
         acc = '' if row['val_acc'] is None else f', Val Acc: {row["val_acc"]:.1f}%'
-        print(f'Epoch [{epoch}/{epochs}], Loss: {row["train_loss"]:.4f}, Val Loss: {row["val_loss"]:.4f}{acc}, '
+        print(f'Epoch [{epoch}/{config.epochs}], Loss: {row["train_loss"]:.4f}, Val Loss: {row["val_loss"]:.4f}{acc}, '
               f'Time(s): {row["seconds"]:.2f}', flush=True)
-        if epoch % save_every == 0 or epoch == epochs:
-            save_resumable(training_state(model, optimizer, scheduler, generator, epoch, history, settings),
+        if epoch % config.save_every == 0 or epoch == config.epochs:
+            save_resumable(training_state(model, optimizer, scheduler, generator, epoch, history, run, ema=ema),
                            resume_path)
+            saved = epoch
         if on_epoch is not None:
             on_epoch(epoch)
+    if ema is not None:
+        model.load_state_dict(ema.module.state_dict())
     return history

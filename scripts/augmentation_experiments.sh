@@ -11,7 +11,7 @@ common=(--model UNet -b 100 -s 0 -l 3e-3 --lr-schedule cosine --device cpu)
 
 run() {  # name, flags...
   local name=$1; shift
-  python colorization.py "${common[@]}" "$@" --experiment-name "aug_$name" > /dev/null
+  python colorization.py "${common[@]}" "$@" --experiment-name "aug_$name" --overwrite > /dev/null
   python - "$name" "$*" <<'PY'
 import json, sys
 last = [json.loads(line) for line in open(f'outputs/aug_{sys.argv[1]}/metrics.jsonl')][-1]

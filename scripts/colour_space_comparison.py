@@ -14,13 +14,15 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from colorlib.checkpoints import load_weights  # noqa: E402
-from colorlib.colours import DEFAULT_COLOURS, load_colours  # noqa: E402
-from colorlib.data import DEFAULT_DATA, load_category, to_float  # noqa: E402
-from colorlib.lab import DEFAULT_BINS, decode_lab, lab_to_rgb, load_bins, make_lab_dataset, rgb_to_lab  # noqa: E402
+from colorlib.colours import load_colours  # noqa: E402
+from colorlib.data import load_category, to_float  # noqa: E402
+from colorlib.lab import decode_lab, lab_to_rgb, load_bins, rgb_to_lab  # noqa: E402
 from colorlib.metrics import colourfulness, psnr, ssim  # noqa: E402
-from colorlib.models import build_model  # noqa: E402
+from colorlib.models import ModelConfig, build_model  # noqa: E402
 from colorlib.plots import save_sample_grid  # noqa: E402
-from colorlib.train import decode, evaluate, make_dataset  # noqa: E402
+from colorlib.shipped import DEFAULT_BINS, DEFAULT_COLOURS, DEFAULT_DATA  # noqa: E402
+from colorlib.targets import ColourClasses, LabBins  # noqa: E402
+from colorlib.train import evaluate  # noqa: E402
 
 
 @torch.no_grad()
@@ -46,22 +48,23 @@ def main():
     truth = to_float(test_x)
     lightness = rgb_to_lab(truth)[:, :1] / 100
 
-    colours = load_colours(DEFAULT_COLOURS)
-    rgb_model = load_weights(build_model('UNet', 3, args.num_filters, len(colours)), args.rgb)
-    grey, classes = make_dataset(test_x, colours, regression=False)
-    rgb_acc = evaluate(rgb_model, grey, classes)[1]
-    rgb_out = decode(scores(rgb_model, grey), colours)
+    colours = ColourClasses(load_colours(DEFAULT_COLOURS))
+    rgb_model = load_weights(build_model(ModelConfig('UNet', 3, args.num_filters, colours.out_channels)), args.rgb)
+    grey, classes = colours.encode(truth)
+    rgb_acc = evaluate(rgb_model, colours, grey, classes)[1]
+    rgb_out = colours.decode(scores(rgb_model, grey), grey)
 
     rows = [
         ('grey (true L, no colour)', None, lab_to_rgb(lightness, torch.zeros_like(truth[:, :2]))),
         ('RGB-24, class colours', rgb_acc, rgb_out),
         ('RGB-24, its ab on the true L', None, lab_to_rgb(lightness, rgb_to_lab(rgb_out)[:, 1:])),
     ]
-    bins, _ = load_bins(DEFAULT_BINS)
-    lab_in, bin_classes = make_lab_dataset(test_x, bins)
+    bins, prior = load_bins(DEFAULT_BINS)
+    lab = LabBins(bins, prior)
+    lab_in, bin_classes = lab.encode(truth)
     for name, path in (item.rsplit('=', 1) for item in args.lab):
-        lab_model = load_weights(build_model('UNet', 3, args.num_filters, len(bins)), path)
-        lab_acc = evaluate(lab_model, lab_in, bin_classes)[1]
+        lab_model = load_weights(build_model(ModelConfig('UNet', 3, args.num_filters, len(bins))), path)
+        lab_acc = evaluate(lab_model, lab, lab_in, bin_classes)[1]
         lab_scores = scores(lab_model, lab_in)
         rows += [(f'{name}, mode', lab_acc, decode_lab(lab_scores, lab_in, bins, 0)),
                  (f'{name}, annealed mean T={args.temperature:g}', None,
@@ -71,7 +74,7 @@ def main():
     print('| decoding | pixel accuracy | PSNR (dB) | SSIM | colourfulness |')
     print('|---|---|---|---|---|')
     for label, acc, images in rows:
-        acc = '' if acc is None else f'{acc:.1f}% of {len(colours) if label.startswith("RGB") else len(bins)} classes'
+        acc = '' if acc is None else f'{acc:.1f}% of {colours.out_channels if label.startswith("RGB") else len(bins)} classes'
         print(f'| {label} | {acc} | {psnr(images, truth):.2f} | {ssim(images, truth):.3f} | '
               f'{colourfulness(images):.1f} |')
 

@@ -6,17 +6,17 @@ import argparse
 import sys
 from pathlib import Path
 
-import torch
-
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from colorlib.checkpoints import load_weights  # noqa: E402
-from colorlib.colours import DEFAULT_COLOURS, load_colours  # noqa: E402
-from colorlib.data import DEFAULT_DATA, load_category, to_float, to_grey  # noqa: E402
-from colorlib.models import build_model  # noqa: E402
+from colorlib.colours import load_colours  # noqa: E402
+from colorlib.data import load_category, to_float, to_grey  # noqa: E402
+from colorlib.models import ModelConfig, build_model  # noqa: E402
 from colorlib.plots import save_sample_grid  # noqa: E402
-from colorlib.train import decode  # noqa: E402
+from colorlib.shipped import DEFAULT_COLOURS, DEFAULT_DATA  # noqa: E402
+from colorlib.targets import RGB, ColourClasses  # noqa: E402
+from colorlib.train import predict  # noqa: E402
 
 ROWS = [('RegressionCNN', 'regression_cnn'), ('CNN', 'cnn'), ('UNet', 'unet'), ('DUNet', 'dunet')]
 
@@ -28,17 +28,16 @@ def main():
     parser.add_argument('--first', type=int, default=0)
     parser.add_argument('--count', type=int, default=8)
     args = parser.parse_args()
-    centres = load_colours(DEFAULT_COLOURS)
+    classes = ColourClasses(load_colours(DEFAULT_COLOURS))
     _, test_x = load_category(DEFAULT_DATA, 7)
     rgb = to_float(test_x[args.first:args.first + args.count])
     grey = to_grey(rgb)
     rows = [('grey input', grey), ('truth', rgb)]
     for name, stem in ROWS:
-        regression = name == 'RegressionCNN'
-        model = build_model(name, 3, 32, 3 if regression else len(centres))
-        load_weights(model, Path(args.weights) / f'{stem}_k3_f32.pkl').eval()
-        with torch.no_grad():
-            rows.append((name, decode(model(grey), None if regression else centres)))
+        target = RGB() if name == 'RegressionCNN' else classes
+        model = load_weights(build_model(ModelConfig(name, colours=target.out_channels)),
+                             Path(args.weights) / f'{stem}_k3_f32.pkl')
+        rows.append((name, predict(model, target, grey)))
     print(save_sample_grid(rows, args.out))
 
 

@@ -12,12 +12,12 @@
 #                                            #   superres_cnn, superres_unet, superres_unet_mse)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-common=(-s 0 --lr-schedule cosine --device cpu)
-classifier=(-b 100 --augment hflip,shift)
+common=(--recipe best --device cpu)  # the flags of each run are the `best` recipe's (colorlib/cli/recipes.py)
 
 train() {  # name, script, flags...
   local name=$1 script=$2; shift 2
-  python "$script" "$@" "${common[@]}" --experiment-name "weights_$name" --checkpoint "weights/${name}_k3_f32.pkl"
+  python "$script" "$@" "${common[@]}" --experiment-name "weights_$name" --checkpoint "weights/${name}_k3_f32.pkl" \
+    --overwrite
   mkdir -p "docs/training/$name"
   cp "outputs/weights_$name/metrics.jsonl" "outputs/weights_$name/training_curve.png" "docs/training/$name/"
 }
@@ -25,14 +25,12 @@ train() {  # name, script, flags...
 for name in unet dunet cnn regression_cnn superres_cnn superres_unet superres_unet_mse; do
   [ $# -eq 0 ] || [[ " $* " == *" $name "* ]] || continue
   case $name in
-    unet) train unet colorization.py --model UNet -e 100 -l 3e-3 "${classifier[@]}" ;;
-    dunet) train dunet colorization.py --model DUNet -e 100 -l 3e-3 "${classifier[@]}" ;;
-    cnn) train cnn colorization.py --model CNN -e 100 -l 2e-3 "${classifier[@]}" ;;
-    regression_cnn) train regression_cnn color_regression.py -e 40 -l 2e-3 -b 20 ;;
-    superres_cnn) train superres_cnn colorization.py --task superres --model CNN -e 8 -l 2e-3 -b 100 --augment hflip ;;
-    superres_unet) train superres_unet colorization.py --task superres --model UNet -e 12 -l 3e-3 -b 100 \
-      --augment hflip ;;
-    superres_unet_mse) train superres_unet_mse colorization.py --task superres --loss mse --model UNet -e 20 -b 25 \
-      -l 2e-3 --augment hflip ;;
+    unet) train unet colorization.py --model UNet ;;
+    dunet) train dunet colorization.py --model DUNet ;;
+    cnn) train cnn colorization.py --model CNN ;;
+    regression_cnn) train regression_cnn color_regression.py ;;
+    superres_cnn) train superres_cnn colorization.py --task superres --model CNN ;;
+    superres_unet) train superres_unet colorization.py --task superres --model UNet ;;
+    superres_unet_mse) train superres_unet_mse colorization.py --task superres --loss mse --model UNet ;;
   esac
 done

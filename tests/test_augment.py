@@ -1,4 +1,5 @@
-"""Flips and shifts move the grey input and its target together, and only as far as they should."""
+"""Flips and shifts move the input (grey, or the downsized colour image of super-resolution) and its target
+(colour classes or RGB) together, and only as far as they should."""
 import pytest
 import torch
 
@@ -17,6 +18,17 @@ def test_input_and_target_move_together(kinds):
     out_grey, out_target = augment(grey, target, kinds, torch.Generator().manual_seed(0))
     assert out_grey.shape == grey.shape and out_target.shape == target.shape
     assert torch.equal((out_grey[:, 0] * 1000).long(), out_target)
+
+
+@pytest.mark.parametrize('kinds', [['hflip'], ['vflip'], ['shift'], ['hflip', 'vflip', 'shift']])
+def test_colour_input_and_rgb_target_move_together(kinds):
+    """Super-resolution with RGB regression: a 3-channel input and a 3-channel float target."""
+    inputs = torch.rand(64, 3, 8, 8)
+    target = inputs.flip(1) * 2  # each pixel's target is a function of the same pixel, channels included
+    out_inputs, out_target = augment(inputs, target, kinds, torch.Generator().manual_seed(0))
+    assert out_inputs.shape == inputs.shape and out_target.shape == target.shape
+    assert torch.equal(out_inputs.flip(1) * 2, out_target)
+    assert not torch.equal(out_inputs, inputs)  # something moved
 
 
 @pytest.mark.parametrize('kind, dim', [('hflip', -1), ('vflip', -2)])
@@ -57,3 +69,18 @@ def test_same_generator_seed_same_result_and_unknown_kind():
     assert torch.equal(a[0], b[0]) and torch.equal(a[1], b[1])
     with pytest.raises(ValueError):
         augment(grey, target, ['rotate'])
+
+
+def test_crops_move_input_and_target_alike_and_keep_classes_whole():
+    gen = torch.Generator().manual_seed(0)
+    grey = torch.rand(6, 1, 16, 16, generator=gen)
+    rgb = grey.repeat(1, 3, 1, 1)
+    out_grey, out_rgb = augment(grey, rgb, ['crop'], torch.Generator().manual_seed(1))
+    assert out_grey.shape == grey.shape and torch.allclose(out_rgb, out_grey.repeat(1, 3, 1, 1))
+    assert not torch.allclose(out_grey, grey)  # something was cropped
+    classes = torch.randint(0, 24, (6, 16, 16), generator=gen)
+    _, out_classes = augment(grey, classes, ['crop'], torch.Generator().manual_seed(1))
+    assert out_classes.dtype == torch.long and out_classes.shape == classes.shape
+    assert set(out_classes.unique().tolist()) <= set(classes.unique().tolist())  # nearest: no blended classes
+    _, same = augment(grey, classes, ['crop'], torch.Generator().manual_seed(1))
+    assert torch.equal(same, out_classes)  # the generator decides

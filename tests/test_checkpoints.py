@@ -1,4 +1,6 @@
-"""save_weights / read_weights / load_weights: the assignment's layout, atomic writes, one-line usage errors."""
+"""save_weights / read_weights / load_weights: the assignment's layout, atomic writes, one-line InputErrors that
+name the file and, for a model mismatch, the ModelConfig fields at fault."""
+import math
 import os
 import pickle
 
@@ -7,27 +9,23 @@ import torch
 
 import colorlib.checkpoints
 from colorlib.checkpoints import load_weights, read_resumable, read_weights, save_resumable, save_weights
-from colorlib.errors import UsageError
-from colorlib.models import build_model
-from conftest import needs_shared
+from colorlib.errors import InputError
+from colorlib.models import ModelConfig, build_model
+from conftest import needs_shared, one_line_error
+
+
+def model_of(name, nf=8, colours=24, kernel=3, in_channels=1):
+    return build_model(ModelConfig(name, kernel, nf, colours, in_channels))
 
 
 def trained_like(name, nf=8, colours=24, seed=0):
     """A model whose BatchNorm statistics have moved, as after training (num_batches_tracked > 0)."""
     torch.manual_seed(seed)
-    model = build_model(name, 3, nf, colours)
+    model = model_of(name, nf, colours)
     model.train()
     with torch.no_grad():
         model(torch.rand(4, 1, 32, 32))
     return model.eval()
-
-
-def one_line_error(excinfo, *parts):
-    msg = str(excinfo.value)
-    assert msg and '\n' not in msg
-    for part in parts:
-        assert part in msg, (part, msg)
-    return msg
 
 
 def test_save_writes_a_plain_dict_of_tensors(tmp_path):
@@ -45,7 +43,7 @@ def test_save_writes_a_plain_dict_of_tensors(tmp_path):
 @pytest.mark.parametrize('name', ['RegressionCNN', 'CNN', 'UNet', 'DUNet'])
 def test_saved_keys_match_the_assignments(tmp_path, name, assignment_weights):
     reference = assignment_weights(name, 16)
-    model = build_model(name, 3, 16, 3 if name == 'RegressionCNN' else 24)
+    model = model_of(name, 16, 3 if name == 'RegressionCNN' else 24)
     save_weights(model, tmp_path / 'w.pkl')
     state = read_weights(tmp_path / 'w.pkl')
     assert list(state) == list(reference)
@@ -57,15 +55,15 @@ def test_round_trip(tmp_path, name):
     colours = 3 if name == 'RegressionCNN' else 24
     model = trained_like(name, colours=colours)
     save_weights(model, tmp_path / 'w.pkl')
-    fresh = build_model(name, 3, 8, colours)
+    fresh = model_of(name, 8, colours)
     fresh.load_state_dict(read_weights(tmp_path / 'w.pkl'), strict=True)
     fresh.eval()
     x = torch.rand(2, 1, 32, 32)
     with torch.no_grad():
-        assert not torch.equal(build_model(name, 3, 8, colours).eval()(x), model(x))
+        assert not torch.equal(model_of(name, 8, colours).eval()(x), model(x))
         assert torch.equal(fresh(x), model(x))
     # and through load_weights, which the CLI uses
-    again = load_weights(build_model(name, 3, 8, colours), tmp_path / 'w.pkl').eval()
+    again = load_weights(model_of(name, 8, colours), tmp_path / 'w.pkl').eval()
     with torch.no_grad():
         assert torch.equal(again(x), model(x))
 
@@ -107,18 +105,18 @@ def test_interrupted_first_save_leaves_nothing(tmp_path, monkeypatch):
 
 
 def test_missing_file(tmp_path):
-    with pytest.raises(UsageError) as e:
+    with pytest.raises(InputError) as e:
         read_weights(tmp_path / 'nope.pkl')
-    one_line_error(e, '--checkpoint', 'no such file', 'nope.pkl')
-    with pytest.raises(UsageError) as e:
-        load_weights(build_model('CNN', 3, 8, 24), tmp_path / 'nope.pkl')
-    one_line_error(e, '--checkpoint')
+    one_line_error(e, 'no such file', 'nope.pkl')
+    with pytest.raises(InputError) as e:
+        load_weights(model_of('CNN'), tmp_path / 'nope.pkl')
+    one_line_error(e, 'no such file', 'nope.pkl')
 
 
 def test_a_folder_is_not_a_checkpoint(tmp_path):
-    with pytest.raises(UsageError) as e:
+    with pytest.raises(InputError) as e:
         read_weights(tmp_path)
-    one_line_error(e, '--checkpoint')
+    one_line_error(e, 'no such file', str(tmp_path))
 
 
 @pytest.mark.parametrize('seed', range(6))
@@ -126,9 +124,9 @@ def test_random_bytes(tmp_path, seed):
     path = tmp_path / 'junk.pkl'
     gen = torch.Generator().manual_seed(seed)
     path.write_bytes(bytes(torch.randint(0, 256, (64 + 300 * seed,), generator=gen, dtype=torch.uint8).tolist()))
-    with pytest.raises(UsageError) as e:
+    with pytest.raises(InputError) as e:
         read_weights(path)
-    one_line_error(e, '--checkpoint', str(path))
+    one_line_error(e, 'cannot read', str(path))
 
 
 # garbage reaches many corners of torch's weights-only unpickler, each with its own exception type
@@ -145,9 +143,9 @@ def test_random_bytes(tmp_path, seed):
 def test_garbage_files(tmp_path, content, recwarn):
     path = tmp_path / 'bad.pkl'
     path.write_bytes(content)
-    with pytest.raises(UsageError) as e:
+    with pytest.raises(InputError) as e:
         read_weights(path)
-    one_line_error(e, '--checkpoint', 'cannot read')
+    one_line_error(e, 'cannot read', str(path))
     assert not recwarn.list  # no multi-line torch warning on top of the one-line error
 
 
@@ -155,9 +153,9 @@ def test_truncated_checkpoint(tmp_path):
     path = tmp_path / 'w.pkl'
     save_weights(trained_like('CNN'), path)
     path.write_bytes(path.read_bytes()[:1000])
-    with pytest.raises(UsageError) as e:
-        load_weights(build_model('CNN', 3, 8, 24), path)
-    one_line_error(e, '--checkpoint', 'cannot read')
+    with pytest.raises(InputError) as e:
+        load_weights(model_of('CNN'), path)
+    one_line_error(e, 'cannot read', str(path))
 
 
 @pytest.mark.parametrize('obj', [
@@ -170,18 +168,55 @@ def test_truncated_checkpoint(tmp_path):
 def test_not_a_state_dict(tmp_path, obj):
     path = tmp_path / 'w.pkl'
     torch.save(obj, path)
-    with pytest.raises(UsageError) as e:
+    with pytest.raises(InputError) as e:
         read_weights(path)
-    one_line_error(e, '--checkpoint', 'not a plain state_dict')
+    one_line_error(e, str(path), 'not a plain state_dict')
+
+
+@pytest.mark.parametrize('value', [math.nan, math.inf, -math.inf])
+@pytest.mark.parametrize('key', ['finalconv.weight', 'downconv1.2.running_var'])
+def test_non_finite_weights_are_refused(tmp_path, value, key):
+    """A diverged run's NaN or infinite weights would load and colour every pixel the same: refused up front."""
+    state = {k: v.clone() for k, v in trained_like('CNN').state_dict().items()}
+    state[key].view(-1)[3] = value
+    path = tmp_path / 'diverged.pkl'
+    torch.save(state, path)
+    with pytest.raises(InputError) as e:
+        read_weights(path)
+    one_line_error(e, str(path), 'non-finite', key)
+    with pytest.raises(InputError) as e:
+        load_weights(model_of('CNN'), path)
+    one_line_error(e, 'non-finite')
+    state[key].view(-1)[3] = 1.0
+    torch.save(state, path)
+    assert torch.equal(read_weights(path)[key], state[key])  # the same file with finite numbers reads
+
+
+@pytest.mark.parametrize('umask', [0o022, 0o002, 0o027])
+@pytest.mark.parametrize('resumable', [False, True])
+def test_saved_files_get_the_usual_permissions(tmp_path, umask, resumable):
+    """0666 less the umask, as open() would give, not the temp file's private 0600."""
+    model = model_of('CNN', nf=4)
+    old = os.umask(umask)
+    try:
+        if resumable:
+            path = save_resumable({'model': model.state_dict()}, tmp_path / 'w.pkl')
+        else:
+            path = save_weights(model, tmp_path / 'w.pkl')
+    finally:
+        os.umask(old)
+    assert path == tmp_path / 'w.pkl'
+    assert os.stat(path).st_mode & 0o777 == 0o666 & ~umask
 
 
 def test_other_model(tmp_path):
     save_weights(trained_like('CNN'), tmp_path / 'cnn.pkl')
-    unet = build_model('UNet', 3, 8, 24)
+    unet = model_of('UNet')
     before = {k: v.clone() for k, v in unet.state_dict().items()}
-    with pytest.raises(UsageError) as e:
+    with pytest.raises(InputError) as e:
         load_weights(unet, tmp_path / 'cnn.pkl')
-    one_line_error(e, '--checkpoint', 'a CNN (k=3, f=8, 24 colours)', 'UNet/DUNet (k=3, f=8, 24 colours)', 'check --model')
+    one_line_error(e, 'cnn.pkl', 'a CNN (k=3, f=8, 24 colours)', 'UNet/DUNet (k=3, f=8, 24 colours)')
+    assert e.value.fields == ('name',)
     assert all(torch.equal(before[k], v) for k, v in unet.state_dict().items())  # left untouched
 
 
@@ -189,41 +224,61 @@ def test_other_key_set(tmp_path):
     state = trained_like('CNN').state_dict()
     state['extra.weight'] = torch.zeros(1)
     torch.save(state, tmp_path / 'w.pkl')
-    with pytest.raises(UsageError) as e:
-        load_weights(build_model('CNN', 3, 8, 24), tmp_path / 'w.pkl')
-    one_line_error(e, '--checkpoint', 'extra.weight')
+    with pytest.raises(InputError) as e:
+        load_weights(model_of('CNN'), tmp_path / 'w.pkl')
+    one_line_error(e, 'w.pkl', 'does not fit', 'extra.weight')
     del state['extra.weight'], state['rfconv.0.bias']
     torch.save(state, tmp_path / 'w.pkl')
-    with pytest.raises(UsageError) as e:
-        load_weights(build_model('CNN', 3, 8, 24), tmp_path / 'w.pkl')
-    one_line_error(e, '--checkpoint', 'rfconv.0.bias')
+    with pytest.raises(InputError) as e:
+        load_weights(model_of('CNN'), tmp_path / 'w.pkl')
+    one_line_error(e, 'w.pkl', 'does not fit', 'rfconv.0.bias')
 
 
-def test_other_size(tmp_path):
-    save_weights(trained_like('UNet', nf=16), tmp_path / 'f16.pkl')
-    with pytest.raises(UsageError) as e:
-        load_weights(build_model('UNet', 3, 32, 24), tmp_path / 'f16.pkl')
-    one_line_error(e, '--checkpoint', 'f=16', 'f=32', 'check -f')
+@pytest.mark.parametrize('saved, asked, words, field', [
+    (dict(nf=16), dict(nf=32), ['f=16', 'f=32'], 'filters'),
+    (dict(colours=24), dict(colours=16), ['24 colours', '16 colours'], 'colours'),
+    (dict(kernel=5), dict(kernel=3), ['k=5', 'k=3'], 'kernel'),
+], ids=['filters', 'colours', 'kernel'])
+def test_other_size_colours_or_kernel(saved, asked, words, field, tmp_path):
+    save_weights(model_of('UNet', **saved), tmp_path / 'w.pkl')
+    with pytest.raises(InputError) as e:
+        load_weights(model_of('UNet', **asked), tmp_path / 'w.pkl')
+    one_line_error(e, 'w.pkl', *words)
+    assert e.value.fields == (field,)
 
 
-def test_other_colour_count(tmp_path):
-    save_weights(trained_like('UNet', colours=24), tmp_path / 'c24.pkl')
-    with pytest.raises(UsageError) as e:
-        load_weights(build_model('UNet', 3, 8, 16), tmp_path / 'c24.pkl')
-    one_line_error(e, '--checkpoint', '24 colours', '16 colours', 'check -c/--colours')
+def test_other_input_channels(tmp_path):
+    """A super-resolution model (RGB in) does not load as a colourization one (grey in), nor the other way."""
+    save_weights(model_of('UNet', in_channels=3), tmp_path / 'superres.pkl')
+    with pytest.raises(InputError) as e:
+        load_weights(model_of('UNet', in_channels=1), tmp_path / 'superres.pkl')
+    one_line_error(e, 'superres.pkl', 'UNet/DUNet (k=3, f=8, 24 colours) for super-resolution checkpoint')
+    assert e.value.fields == ('in_channels',)
+    save_weights(model_of('CNN', colours=3), tmp_path / 'grey.pkl')
+    with pytest.raises(InputError) as e:
+        load_weights(model_of('CNN', colours=3, in_channels=3), tmp_path / 'grey.pkl')
+    assert e.value.fields == ('in_channels',)
+
+
+def test_every_field_that_differs_is_named(tmp_path):
+    save_weights(model_of('CNN', nf=8, colours=24), tmp_path / 'w.pkl')
+    with pytest.raises(InputError) as e:
+        load_weights(model_of('UNet', nf=16, colours=24, kernel=5), tmp_path / 'w.pkl')
+    assert e.value.fields == ('name', 'kernel', 'filters')
 
 
 @needs_shared
 def test_assignment_checkpoint_mismatches(assignment_weights, shared_dir):
     weights = shared_dir / 'reference' / 'assignment_weights'
     assignment_weights('UNet', 32)  # skips if absent
-    load_weights(build_model('UNet', 3, 32, 24), weights / 'unet_k3_f32.pkl')  # CUDA-saved, loads on CPU
-    for model, path, flag in [(build_model('UNet', 3, 32, 24), 'cnn_k3_f32.pkl', '--model'),
-                              (build_model('UNet', 3, 32, 24), 'unet_k3_f16.pkl', '-f'),
-                              (build_model('UNet', 3, 32, 16), 'unet_k3_f32.pkl', '-c/--colours')]:
-        with pytest.raises(UsageError) as e:
+    load_weights(model_of('UNet', nf=32), weights / 'unet_k3_f32.pkl')  # CUDA-saved, loads on CPU
+    for model, path, fields in [(model_of('UNet', nf=32), 'cnn_k3_f32.pkl', ('name',)),
+                                (model_of('UNet', nf=32), 'unet_k3_f16.pkl', ('filters',)),
+                                (model_of('UNet', nf=32, colours=16), 'unet_k3_f32.pkl', ('colours',))]:
+        with pytest.raises(InputError) as e:
             load_weights(model, weights / path)
-        assert one_line_error(e, '--checkpoint', f'check {flag}').startswith('--checkpoint')
+        assert one_line_error(e, 'checkpoint but').startswith(str(weights / path))
+        assert e.value.fields == fields
 
 
 class WritesAFile:
@@ -253,9 +308,9 @@ def test_malicious_pickle_is_refused(tmp_path, payload, writer):
     else:
         with open(path, 'wb') as f:
             pickle.dump(state, f, protocol=2)
-    with pytest.raises(UsageError) as e:
-        load_weights(build_model('CNN', 3, 8, 24), path)
-    one_line_error(e, '--checkpoint', 'cannot read')
+    with pytest.raises(InputError) as e:
+        load_weights(model_of('CNN'), path)
+    one_line_error(e, 'cannot read', str(path))
     assert not marker.exists()
 
 # -----------------------------------------------------------------------------
@@ -267,13 +322,17 @@ def test_resumable_state_round_trips_with_weights_only(tmp_path):
     optimizer = torch.optim.AdamW(model.parameters())
     model(torch.rand(2, 1, 32, 32)).sum().backward()
     optimizer.step()
-    state = {'model': model.state_dict(), 'optimizer': optimizer.state_dict(), 'epoch': 3, 'position': None,
+    scheduler = torch.optim.lr_scheduler.ConstantLR(optimizer, factor=1.0)
+    state = {'model': model.state_dict(), 'optimizer': optimizer.state_dict(), 'scheduler': scheduler.state_dict(),
+             'epoch': 3, 'position': None,
              'rng': {'train': torch.Generator().manual_seed(5).get_state(), 'torch': torch.get_rng_state()},
-             'history': [{'epoch': 1, 'val_acc': None, 'train_loss': 0.5}]}
+             'history': [{'epoch': 1, 'val_acc': None, 'train_loss': 0.5}],
+             'run': {'epochs': 5, 'name': 'CNN', 'target.kind': 'ColourClasses', 'target.rebalance': None}}
     path = tmp_path / 'resume.pt'
     save_resumable(state, path)
     back = read_resumable(path)
     assert back['epoch'] == 3 and back['history'] == state['history'] and back['position'] is None
+    assert back['run'] == state['run'] and back['scheduler'] == state['scheduler']
     assert torch.equal(back['rng']['train'], state['rng']['train'])
     assert all(torch.equal(back['model'][k], v) for k, v in state['model'].items())
     assert back['optimizer']['param_groups'] == state['optimizer']['param_groups']
@@ -283,12 +342,22 @@ def test_resumable_state_round_trips_with_weights_only(tmp_path):
 def test_read_resumable_refuses_weights_and_garbage(tmp_path):
     save_weights(trained_like('CNN', nf=4), tmp_path / 'weights.pkl')
     (tmp_path / 'junk.pt').write_bytes(b'no checkpoint here' * 20)
-    with pytest.raises(UsageError) as excinfo:
+    with pytest.raises(InputError) as excinfo:
         read_resumable(tmp_path / 'weights.pkl')
-    one_line_error(excinfo, '--resume', 'weights.pkl', 'not a resumable training checkpoint')
-    with pytest.raises(UsageError) as excinfo:
+    one_line_error(excinfo, 'weights.pkl', 'training state')  # 'not a' or 'an incomplete' one
+    with pytest.raises(InputError) as excinfo:
         read_resumable(tmp_path / 'junk.pt')
-    one_line_error(excinfo, '--resume', 'junk.pt', 'cannot read')
-    with pytest.raises(UsageError) as excinfo:
+    one_line_error(excinfo, 'junk.pt', 'cannot read')
+    with pytest.raises(InputError) as excinfo:
         read_resumable(tmp_path / 'missing.pt')
-    one_line_error(excinfo, '--resume', 'no such file')
+    one_line_error(excinfo, 'no such file', 'missing.pt')
+
+
+def test_read_resumable_refuses_an_incomplete_state(tmp_path):
+    model = trained_like('CNN', nf=4)
+    state = {'model': model.state_dict(), 'optimizer': torch.optim.AdamW(model.parameters()).state_dict(),
+             'epoch': 1, 'position': None, 'history': []}
+    save_resumable(state, tmp_path / 'old.pt')
+    with pytest.raises(InputError) as excinfo:
+        read_resumable(tmp_path / 'old.pt')
+    one_line_error(excinfo, 'old.pt', 'incomplete training state', 'scheduler', 'rng', 'run')

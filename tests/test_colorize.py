@@ -1,52 +1,18 @@
-"""Tests for colorlib.colorize: odd image files (16-bit, palette, alpha, grey JPEG, tiny, not an image), tiling that
-matches one whole-image run, the original lightness kept, and the exit status."""
+"""Tests for colorlib.colorize: odd image files (16-bit, palette, alpha, grey JPEG, tiny), tiling that matches one
+whole-image run, and the original lightness kept. The `colorlib colorize` command is tested in tests/test_cli_*.py."""
 import numpy as np
 import pytest
 import torch
 from PIL import Image
 
-from colorlib.checkpoints import save_weights
-from colorlib.colorize import (chroma_predictor, colorize_array, default_margin, main, output_stems, predict_tiled,
-                               read_image)
-from colorlib.colours import DEFAULT_COLOURS, load_colours
-from colorlib.lab import DEFAULT_BINS, load_bins, rgb_to_lab
-from colorlib.models import build_model
+from colorlib.colorize import (chroma_predictor, colorize_file, colorize_pixels, default_margin, find_images,
+                               output_stems, predict_rows, read_image, to_rgb, upsample_rows)
+from colorlib.colours import load_colours
+from colorlib.lab import load_bins, rgb_to_lab
+from colorlib.shipped import DEFAULT_BINS, DEFAULT_COLOURS
+from colorlib.targets import ColourClasses, LabBins
+from conftest import random_model as tiny_model, smooth_rgb, write_odd_images
 
-
-def tiny_model(name='UNet', colours=24, kernel=3, dilation=1, seed=0):
-    """A small random model in eval mode, with BatchNorm statistics that are not the identity."""
-    torch.manual_seed(seed)
-    model = build_model(name, kernel, 4, colours, dilation=dilation)
-    for module in model.modules():
-        if isinstance(module, torch.nn.BatchNorm2d):
-            module.running_mean.uniform_(-0.2, 0.2)
-            module.running_var.uniform_(0.5, 2)
-    return model.eval()
-
-
-@pytest.fixture(scope='module')
-def checkpoint(tmp_path_factory):
-    path = tmp_path_factory.mktemp('weights') / 'unet_f4.pkl'
-    save_weights(tiny_model(), path)
-    return str(path)
-
-
-def smooth_rgb(height, width, seed=0):
-    """A colourful picture with some structure, uint8 (H, W, 3)."""
-    rng = np.random.default_rng(seed)
-    y, x = np.mgrid[0:height, 0:width] / max(height, width)
-    base = np.stack([np.sin(6 * x + 1), np.cos(5 * y), np.sin(3 * (x + y))], axis=2) * 0.4 + 0.5
-    return np.clip((base + rng.normal(0, 0.05, base.shape)) * 255, 0, 255).astype(np.uint8)
-
-
-def run(argv, capsys):
-    try:
-        main(argv)
-        code = 0
-    except SystemExit as exit_:
-        code = exit_.code
-    out, err = capsys.readouterr()
-    return code, out, err
 
 # -----------------------------------------------------------------------------
 # reading odd files
@@ -57,10 +23,11 @@ def test_16bit_grey_png_keeps_levels_between_8bit_steps(tmp_path):
     path = tmp_path / 'deep.png'
     Image.fromarray(levels).save(path)
     assert Image.open(path).mode.startswith('I')  # Pillow keeps it 16-bit
-    rgb, alpha = read_image(path)
-    assert alpha is None and rgb.shape == (3, 4, 3)
-    np.testing.assert_allclose(rgb[0, :, 0], levels[0] / 65535, atol=1e-6)
-    assert (rgb[..., 0] == rgb[..., 2]).all()
+    pixels, alpha = read_image(path)
+    assert alpha is None and pixels.shape == (3, 4, 1) and pixels.dtype == np.float32  # one float a pixel
+    np.testing.assert_allclose(pixels[0, :, 0], levels[0] / 65535, atol=1e-6)
+    rgb = to_rgb(pixels)
+    assert rgb.shape == (3, 3, 4) and (rgb[0] == rgb[2]).all()
 
 
 def test_palette_rgba_and_grey_jpeg_read_as_rgb(tmp_path):
@@ -71,71 +38,49 @@ def test_palette_rgba_and_grey_jpeg_read_as_rgb(tmp_path):
     Image.fromarray(colour).convert('L').save(tmp_path / 'grey.jpg', quality=95)
 
     rgb, alpha = read_image(tmp_path / 'pal.png')
-    assert rgb.shape == (20, 30, 3) and alpha is None
+    assert rgb.shape == (20, 30, 3) and rgb.dtype == np.uint8 and alpha is None
     palette_colours = np.asarray(Image.open(tmp_path / 'pal.png').convert('RGB'))
-    np.testing.assert_allclose(rgb * 255, palette_colours, atol=1e-3)  # each index looked up in the palette
+    np.testing.assert_array_equal(rgb, palette_colours)  # each index looked up in the palette
     assert len(np.unique(rgb.reshape(-1, 3), axis=0)) <= 16
     rgb, alpha = read_image(tmp_path / 'alpha.png')
     np.testing.assert_array_equal(alpha, rgba[..., 3])
-    np.testing.assert_allclose(rgb * 255, colour, atol=1e-3)
+    np.testing.assert_array_equal(rgb, colour)
+    torch.testing.assert_close(to_rgb(rgb), torch.from_numpy(colour).permute(2, 0, 1).float() / 255)
     rgb, alpha = read_image(tmp_path / 'grey.jpg')
     assert rgb.shape == (20, 30, 3) and (rgb[..., 0] == rgb[..., 1]).all()
 
 
-def test_odd_files_are_colourized_and_a_non_image_is_skipped_with_status_1(checkpoint, tmp_path, capsys):
+def test_odd_files_are_colourized_at_their_size_keeping_alpha(tmp_path):
     folder = tmp_path / 'in'
-    folder.mkdir()
-    Image.fromarray((np.arange(35 * 3).reshape(5, 7, 3) * 2).astype(np.uint8)).save(folder / 'tiny.png')  # 5x7
-    Image.fromarray(np.full((9, 11), 40000, np.uint16)).save(folder / 'deep.png')
-    rgba = np.dstack([smooth_rgb(17, 13), np.full((17, 13), 128, np.uint8)])
-    Image.fromarray(rgba, 'RGBA').save(folder / 'alpha.png')
-    Image.fromarray(smooth_rgb(12, 12)).convert('P').save(folder / 'pal.gif')
-    Image.fromarray(smooth_rgb(21, 19)[..., 0]).save(folder / 'grey.jpg')
-    (folder / 'broken.png').write_bytes(b'\x89PNG\r\n\x1a\n not really')
-    (folder / 'notes.txt').write_text('not an image')  # not an image extension: a folder scan leaves it out
+    sizes = write_odd_images(folder)
+    files = find_images([folder, tmp_path / 'missing.jpg'])
+    assert files == sorted(folder / name for name in ('alpha.png', 'deep.png', 'grey.jpg', 'pal.gif', 'tiny.png')) + [
+        tmp_path / 'missing.jpg']  # a file named is taken as given, to fail on its own
+    predict = chroma_predictor(tiny_model(), ColourClasses(load_colours(DEFAULT_COLOURS)))
     out = tmp_path / 'out'
-    code, stdout, err = run([str(folder), str(tmp_path / 'missing.jpg'), '--checkpoint', checkpoint, '-f', '4',
-                             '-o', str(out), '--compare'], capsys)
-    assert code == 1
-    lines = err.strip().splitlines()
-    assert len(lines) == 2 and 'broken.png' in lines[0] and 'missing.jpg' in lines[1]
-    assert all(line.startswith('colorize.py: skipped ') for line in lines)
-    assert '5 of 7 images' in stdout
-    sizes = {'tiny': (7, 5), 'deep': (11, 9), 'alpha': (13, 17), 'pal': (12, 12), 'grey': (19, 21)}
-    for stem, size in sizes.items():
-        result = Image.open(out / f'{stem}_colorized.png')
-        assert result.size == size
-        assert result.mode == ('RGBA' if stem == 'alpha' else 'RGB')
+    for path in files[:-1]:
+        written = colorize_file(path, out, predict, torch.device('cpu'), 512, default_margin(3), compare=True)
+        assert written == out / f'{path.stem}_colorized.png'
+        result = Image.open(written)
+        assert result.size == sizes[path.stem]
+        assert result.mode == ('RGBA' if path.stem == 'alpha' else 'RGB')
     assert (np.asarray(Image.open(out / 'alpha_colorized.png'))[..., 3] == 128).all()
     # grey inputs: grey | result; colour inputs: grey | result | original, with a gap between
     assert Image.open(out / 'grey_compare.png').size[0] == 2 * 19 + 4
     assert Image.open(out / 'pal_compare.png').size[0] == 3 * 12 + 2 * 4
+    assert len(list(out.iterdir())) == 2 * len(sizes)
 
 
-def test_every_file_good_exits_0_and_bad_flags_exit_2(checkpoint, tmp_path, capsys):
+def test_colorize_file_names_its_output_by_stem_and_refuses_a_broken_file(tmp_path):
     Image.fromarray(smooth_rgb(8, 8)).save(tmp_path / 'a.png')
-    code, _, err = run([str(tmp_path / 'a.png'), '--checkpoint', checkpoint, '-f', '4', '-o', str(tmp_path / 'o')],
-                       capsys)
-    assert code == 0 and err == ''
-    code, _, err = run([str(tmp_path / 'a.png'), '--checkpoint', checkpoint, '-f', '8', '-o', str(tmp_path)], capsys)
-    assert code == 2 and err.count('\n') == 1 and '-f' in err
-    code, _, err = run([str(tmp_path / 'a.png'), '-o', str(tmp_path)], capsys)
-    assert code == 2 and '--checkpoint' in err
-    empty = tmp_path / 'empty'
-    empty.mkdir()
-    code, _, err = run([str(empty), '--checkpoint', checkpoint, '-f', '4'], capsys)
-    assert code == 2 and 'no image files' in err
-
-def test_big_image_in_many_tiles_matches_one_tile_through_the_cli(checkpoint, tmp_path, capsys):
-    Image.fromarray(smooth_rgb(200, 260, seed=3)).save(tmp_path / 'big.png')
-    for tile in (64, 1024):  # 4 x 5 tiles, then one
-        code, _, _ = run([str(tmp_path / 'big.png'), '--checkpoint', checkpoint, '-f', '4', '--tile', str(tile),
-                          '-o', str(tmp_path / f'tile{tile}')], capsys)
-        assert code == 0
-    tiled = np.asarray(Image.open(tmp_path / 'tile64' / 'big_colorized.png')).astype(int)
-    whole = np.asarray(Image.open(tmp_path / 'tile1024' / 'big_colorized.png')).astype(int)
-    assert tiled.shape == (200, 260, 3)
-    assert (np.abs(tiled - whole).max(2) <= 1).mean() > 0.999  # 8-bit rounding; near-tie colour classes may flip
+    (tmp_path / 'broken.png').write_bytes(b'\x89PNG\r\n\x1a\n not really')
+    predict = chroma_predictor(tiny_model(), ColourClasses(load_colours(DEFAULT_COLOURS)))
+    out = tmp_path / 'out'
+    written = colorize_file(tmp_path / 'a.png', out, predict, torch.device('cpu'), 512, 32, False, stem='a.png-2')
+    assert written == out / 'a.png-2_colorized.png' and Image.open(written).size == (8, 8)
+    with pytest.raises(OSError, match='broken.png'):
+        colorize_file(tmp_path / 'broken.png', out, predict, torch.device('cpu'), 512, 32, True)
+    assert [p.name for p in out.iterdir()] == ['a.png-2_colorized.png']  # nothing written for the broken one
 
 
 def test_outputs_of_same_named_inputs_do_not_clash(tmp_path):
@@ -162,33 +107,72 @@ def test_receptive_field_is_inside_the_default_margin(name, kernel, dilation):
     assert 8 < radius < default_margin(kernel, dilation)
 
 
+def test_chroma_predictor_gives_the_ab_of_the_targets_decoding():
+    """Colour classes: every pixel gets the ab of one of the k colours; Lab bins: the target's temperature counts
+    (0 gives the mode, 0.38 the annealed mean)."""
+    rgb = torch.from_numpy(smooth_rgb(16, 24)).permute(2, 0, 1)[None].float() / 255
+    centres = load_colours(DEFAULT_COLOURS)
+    with torch.no_grad():
+        ab = chroma_predictor(tiny_model(), ColourClasses(centres))(rgb)
+    assert ab.shape == (1, 2, 16, 24)
+    palette = rgb_to_lab(centres.T[None, :, :, None])[0, 1:, :, 0].T  # (24, 2)
+    distance = torch.cdist(ab[0].flatten(1).T, palette, compute_mode='donot_use_mm_for_euclid_dist')  # exact, not |x|^2 - 2xy + |y|^2
+    assert distance.amin(1).max() < 1e-3
+    bins, prior = load_bins(DEFAULT_BINS)
+    model = tiny_model(colours=len(bins))
+    with torch.no_grad():
+        mode = chroma_predictor(model, LabBins(bins, prior, temperature=0))(rgb)
+        mean = chroma_predictor(model, LabBins(bins, prior, temperature=0.38))(rgb)
+    assert mode.shape == mean.shape == (1, 2, 16, 24)
+    assert (mode - mean).abs().mean() > 1
+
+
 def test_tiles_with_the_default_margin_match_one_whole_image_run():
     model = tiny_model()
-    predict = chroma_predictor(model, load_colours(DEFAULT_COLOURS), None, lab=False)
-    rgb = torch.from_numpy(smooth_rgb(150, 133)).permute(2, 0, 1).float() / 255
-    whole = predict_tiled(rgb, predict, tile=512, margin=0)
-    tiled = predict_tiled(rgb, predict, tile=40, margin=default_margin(3, 0))  # 16 tiles
+    predict = chroma_predictor(model, ColourClasses(load_colours(DEFAULT_COLOURS)))
+    pixels = smooth_rgb(150, 133)
+    whole = predict_rows(pixels, predict, tile=512, margin=0, top=0, bottom=150)
+    tiled = predict_rows(pixels, predict, tile=40, margin=default_margin(3, 0), top=0, bottom=150)  # 16 tiles
     assert whole.shape == (2, 150, 133)
     # nearest-colour decoding flips on near ties, so compare the ab of nearly all pixels
     assert ((tiled - whole).abs().amax(0) < 1e-3).float().mean() > 0.999
-    seams = predict_tiled(rgb, predict, tile=40, margin=0)
+    seams = predict_rows(pixels, predict, tile=40, margin=0, top=0, bottom=150)
     assert ((seams - whole).abs().amax(0) > 1).float().mean() > 0.01  # without context the tiles disagree
+    band = predict_rows(pixels, predict, tile=40, margin=default_margin(3, 0), top=80, bottom=120)
+    torch.testing.assert_close(band, tiled[:, 80:120])  # a band alone is what the whole run gives for its rows
 
 
 def test_lab_model_tiles_match_and_the_result_keeps_the_original_lightness():
-    centres, _ = load_bins(DEFAULT_BINS)
+    centres, prior = load_bins(DEFAULT_BINS)
     model = tiny_model(colours=len(centres))
-    predict = chroma_predictor(model, centres, 0.38, lab=True)
-    rgb = torch.from_numpy(smooth_rgb(70, 90, seed=1)).permute(2, 0, 1).float() / 255
-    whole = predict_tiled(rgb, predict, tile=512, margin=0)
-    tiled = predict_tiled(rgb, predict, tile=24, margin=default_margin(3, 0))
+    predict = chroma_predictor(model, LabBins(centres, prior, temperature=0.38))
+    pixels = smooth_rgb(70, 90, seed=1)
+    whole = predict_rows(pixels, predict, tile=512, margin=0, top=0, bottom=70)
+    tiled = predict_rows(pixels, predict, tile=24, margin=default_margin(3, 0), top=0, bottom=70)
     torch.testing.assert_close(tiled, whole, atol=1e-3, rtol=0)  # the annealed mean is smooth: no ties
-    result, grey = colorize_array(rgb, predict, tile=24, margin=default_margin(3, 0))
-    lightness = rgb_to_lab(rgb[None])[0, 0]
-    assert (rgb_to_lab(result[None])[0, 0] - lightness).abs().mean() < 0.5  # L in [0, 100]; clipping moves it a bit
-    assert (rgb_to_lab(grey[None])[0, 0] - lightness).abs().max() < 0.5
-    assert rgb_to_lab(grey[None])[0, 1:].abs().max() < 0.5  # grey has no colour
-    assert rgb_to_lab(result[None])[0, 1:].abs().mean() > 1  # the result has some
+    result, grey = colorize_pixels(pixels, predict, tile=24, margin=default_margin(3, 0), grey=True)
+    assert result.shape == grey.shape == (70, 90, 3) and result.dtype == np.uint8
+    lightness = rgb_to_lab(to_rgb(pixels)[None])[0, 0]
+    assert (rgb_to_lab(to_rgb(result)[None])[0, 0] - lightness).abs().mean() < 0.6  # clipping, 8 bits move it a bit
+    assert (rgb_to_lab(to_rgb(grey)[None])[0, 0] - lightness).abs().max() < 1  # an 8-bit step
+    assert rgb_to_lab(to_rgb(grey)[None])[0, 1:].abs().max() < 1  # grey has no colour
+    assert rgb_to_lab(to_rgb(result)[None])[0, 1:].abs().mean() > 1  # the result has some
+
+
+def test_bands_and_pieces_do_not_change_the_result():
+    """Small bands (tile 24) and colour conversions in pieces of 500 pixels give the picture of one big piece."""
+    predict = chroma_predictor(tiny_model(), ColourClasses(load_colours(DEFAULT_COLOURS)))
+    pixels = smooth_rgb(70, 90, seed=2)
+    big, _ = colorize_pixels(pixels, predict, tile=512, margin=default_margin(3, 0))
+    small, _ = colorize_pixels(pixels, predict, tile=24, margin=default_margin(3, 0), chunk=500)
+    assert (np.abs(big.astype(int) - small).max(2) <= 1).mean() > 0.999  # near-tie colour classes may flip
+
+
+def test_upsampled_rows_are_rows_of_the_whole_upsampled_picture():
+    ab = torch.randn(2, 7, 11)
+    whole = torch.nn.functional.interpolate(ab[None], size=(30, 41), mode='bilinear', align_corners=False)[0]
+    for top, bottom in ((0, 30), (0, 4), (12, 20), (28, 30)):
+        torch.testing.assert_close(upsample_rows(ab, 30, 41, top, bottom), whole[:, top:bottom], atol=1e-5, rtol=0)
 
 
 def test_net_size_runs_the_network_small_but_keeps_full_resolution():
@@ -197,23 +181,7 @@ def test_net_size_runs_the_network_small_but_keeps_full_resolution():
     def predict(rgb):
         seen.append(rgb.shape[-2:])
         return torch.full((1, 2, *rgb.shape[-2:]), 20.0)
-    rgb = torch.from_numpy(smooth_rgb(60, 90)).permute(2, 0, 1).float() / 255
-    result, _ = colorize_array(rgb, predict, tile=512, margin=8, net_size=32)
+    result, _ = colorize_pixels(smooth_rgb(60, 90), predict, tile=512, margin=8, net_size=32)
     assert seen == [(32, 48)]
-    assert result.shape == (3, 60, 90)
-    assert (rgb_to_lab(result[None])[0, 1:] - 20).abs().median() < 0.5  # out-of-gamut pixels are clipped
-
-
-def test_lab_checkpoint_through_the_cli(tmp_path, capsys):
-    centres, _ = load_bins(DEFAULT_BINS)
-    save_weights(tiny_model(colours=len(centres)), tmp_path / 'lab.pkl')
-    Image.fromarray(smooth_rgb(30, 40)).save(tmp_path / 'a.png')
-    argv = [str(tmp_path / 'a.png'), '--checkpoint', str(tmp_path / 'lab.pkl'), '-f', '4', '-o', str(tmp_path / 'o')]
-    for temperature in ('0', '0.38'):
-        code, _, err = run(argv + ['--colour-space', 'lab', '--temperature', temperature], capsys)
-        assert code == 0 and err == ''
-        assert Image.open(tmp_path / 'o' / 'a_colorized.png').size == (40, 30)
-    code, _, err = run(argv, capsys)  # without --colour-space lab the 24-colour model does not fit
-    assert code == 2 and '--colour-space' in err
-    code, _, err = run(argv + ['--colour-space', 'lab', '--model', 'RegressionCNN'], capsys)
-    assert code == 2 and 'use a CNN, UNet or DUNet' in err and len(err.splitlines()) == 1
+    assert result.shape == (60, 90, 3)
+    assert (rgb_to_lab(to_rgb(result)[None])[0, 1:] - 20).abs().median() < 1  # out-of-gamut pixels are clipped

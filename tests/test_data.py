@@ -1,4 +1,5 @@
-"""Tests for colorlib.data: every on-disk layout reads the same, bad input is a one-line DataError."""
+"""Tests for colorlib.data: every on-disk layout reads the same, bad input is a one-line InputError that names the
+file and the problem (never a command-line flag)."""
 
 import functools
 import hashlib
@@ -13,9 +14,11 @@ import numpy as np
 import pytest
 import torch
 
-from colorlib.data import (CATEGORIES, CIFAR10_MD5, CIFAR10_URL, DEFAULT_DATA, DataError, download_cifar10,
-                           load_category, load_cifar10, parse_category, to_float, to_grey)
-from colorlib.errors import UsageError
+from colorlib.data import (CATEGORIES, CIFAR10_MD5, CIFAR10_URL, download_cifar10, load_category, load_cifar10,
+                           parse_category, select_category, to_float, to_grey)
+from colorlib.errors import InputError
+from colorlib.shipped import DEFAULT_DATA
+from conftest import one_line_error
 
 SHARED = Path(__file__).resolve().parent.parent.parent / 'shared' / 'data' / 'cifar10.npz'
 BATCHES = [f'data_batch_{i}' for i in range(1, 6)] + ['test_batch']
@@ -67,13 +70,6 @@ def assert_same(a, b):
         np.testing.assert_array_equal(u, v)
 
 
-def assert_one_line_error(excinfo, *parts):
-    msg = str(excinfo.value)
-    assert '\n' not in msg and msg
-    for p in parts:
-        assert p in msg, (p, msg)
-    return msg
-
 # -----------------------------------------------------------------------------
 # load_cifar10
 
@@ -101,26 +97,26 @@ def test_channel_major_pixel_lands_in_nhwc(tiny):
 
 
 def test_missing_path(tmp_path):
-    with pytest.raises(DataError) as e:
+    with pytest.raises(InputError) as e:
         load_cifar10(tmp_path / 'foo.npz')
-    assert_one_line_error(e, '--data: no such file or folder:', 'foo.npz')
+    assert one_line_error(e, 'foo.npz').startswith('no such file or folder: ')
 
 
 @pytest.mark.parametrize('name', ['cifar-10-python.tar.gz', 'x.npz', 'x.bin'])
 def test_random_bytes_file(tmp_path, name):
     p = tmp_path / name
     p.write_bytes(np.random.default_rng(1).integers(0, 256, 5000, dtype=np.uint8).tobytes())
-    with pytest.raises(DataError) as e:
+    with pytest.raises(InputError) as e:
         load_cifar10(p)
-    assert_one_line_error(e, '--data:', str(p))
+    one_line_error(e, f'{p} is neither an .npz nor a cifar-10-python.tar.gz')
 
 
 def test_truncated_tarball(tmp_path, tiny):
     p = tmp_path / 'cifar-10-python.tar.gz'
     p.write_bytes(tiny['tgz'].read_bytes()[:-200])
-    with pytest.raises(DataError) as e:
+    with pytest.raises(InputError) as e:
         load_cifar10(p)
-    assert_one_line_error(e, '--data: cannot read', str(p))
+    assert one_line_error(e).startswith(f'cannot read {p}: ')
 
 
 def test_corrupt_npz_member(tmp_path):
@@ -130,40 +126,40 @@ def test_corrupt_npz_member(tmp_path):
     raw = bytearray(p.read_bytes())
     raw[100:140] = b'\xff' * 40  # clobber compressed data inside the first member
     p.write_bytes(bytes(raw))
-    with pytest.raises(DataError) as e:
+    with pytest.raises(InputError) as e:
         load_cifar10(p)
-    assert_one_line_error(e, '--data:', str(p))
+    assert one_line_error(e).startswith(f'cannot read {p}: ')
 
 
 def test_npz_missing_keys(tmp_path):
     p = tmp_path / 'partial.npz'
     np.savez(p, train_x=np.zeros((2, 32, 32, 3), np.uint8), train_y=np.zeros(2, np.int64))
-    with pytest.raises(DataError) as e:
+    with pytest.raises(InputError) as e:
         load_cifar10(p)
-    assert_one_line_error(e, '--data:', 'test_x', 'test_y')
+    one_line_error(e, str(p), 'lacks key(s) test_x, test_y')
 
 
 def test_npz_wrong_dtype(tmp_path):
     p = tmp_path / 'float.npz'
     np.savez(p, train_x=np.zeros((2, 32, 32, 3), np.float32), train_y=np.zeros(2, np.int64),
              test_x=np.zeros((1, 32, 32, 3), np.uint8), test_y=np.zeros(1, np.int64))
-    with pytest.raises(DataError) as e:
+    with pytest.raises(InputError) as e:
         load_cifar10(p)
-    assert_one_line_error(e, '--data:', 'train_x', 'uint8')
+    one_line_error(e, str(p), 'train_x is float32', 'expected uint8')
 
 
 def test_folder_missing_a_batch(tmp_path, tiny):
     for name in BATCHES[:-1]:
         (tmp_path / name).write_bytes((tiny['folder'] / name).read_bytes())
-    with pytest.raises(DataError) as e:
+    with pytest.raises(InputError) as e:
         load_cifar10(tmp_path)
-    assert_one_line_error(e, '--data:', 'test_batch')
+    one_line_error(e, f'{tmp_path} lacks cifar-10-batches-py/test_batch')
 
 
 def test_unrelated_folder(tmp_path):
-    with pytest.raises(DataError) as e:
+    with pytest.raises(InputError) as e:
         load_cifar10(tmp_path)
-    assert_one_line_error(e, '--data:', str(tmp_path))
+    one_line_error(e, f'folder {tmp_path} holds neither')
 
 
 def test_pickle_cannot_run_code(tmp_path, tiny):
@@ -178,14 +174,11 @@ def test_pickle_cannot_run_code(tmp_path, tiny):
         def __reduce__(self):
             return (open, (str(marker), 'w'))
     (folder / 'test_batch').write_bytes(pickle.dumps({b'data': Evil(), b'labels': [0]}, protocol=2))
-    with pytest.raises(DataError) as e:
+    with pytest.raises(InputError) as e:
         load_cifar10(tmp_path)
-    assert_one_line_error(e, '--data: cannot read', 'forbidden')
+    one_line_error(e, f'cannot read {tmp_path}', 'forbidden')
     assert not marker.exists()
 
-
-def test_data_error_is_a_usage_error():
-    assert issubclass(DataError, UsageError)
 
 # -----------------------------------------------------------------------------
 # categories
@@ -199,9 +192,9 @@ def test_parse_category(value, index):
 
 @pytest.mark.parametrize('value', ['zebra', '10', '-1', '', '3.0', 10, -1, True])
 def test_parse_category_rejects(value):
-    with pytest.raises(DataError) as e:
+    with pytest.raises(InputError) as e:
         parse_category(value)
-    msg = assert_one_line_error(e, '--category: unknown category', 'airplane', 'truck', '0-9')
+    msg = one_line_error(e, 'unknown category', 'airplane', 'truck', '0-9')
     assert repr(str(value)) in msg
 
 
@@ -215,22 +208,33 @@ def test_load_category(tiny):
         assert len(tr) == 3 and len(te) == 1
 
 
+def test_select_category_picks_from_loaded_arrays(tiny):
+    """The same split as load_category, from arrays already read; the path only names the file in errors."""
+    arrays = load_cifar10(tiny['npz'])
+    for category in (7, 3):
+        for got, want in zip(select_category(arrays, category, tiny['npz']), load_category(tiny['npz'], category)):
+            np.testing.assert_array_equal(got, want)
+    with pytest.raises(InputError) as e:
+        select_category(arrays, parse_category('dog'), 'somewhere.npz')
+    one_line_error(e, "somewhere.npz has no 'dog' images")
+
+
 def test_load_category_absent(tiny):
-    with pytest.raises(DataError) as e:
+    with pytest.raises(InputError) as e:
         load_category(tiny['npz'], parse_category('dog'))
-    assert_one_line_error(e, "has no 'dog' images", '--data', '--download')
-    with pytest.raises(DataError) as e:
+    one_line_error(e, f"{tiny['npz']} has no 'dog' images", 'the full CIFAR-10')
+    with pytest.raises(InputError) as e:
         load_category(tiny['npz'], parse_category('truck'))  # train only
-    assert_one_line_error(e, "has no 'truck' test images")
+    one_line_error(e, "has no 'truck' test images")
 
 
 def test_horse_only_file_has_no_cats(tmp_path):
     p = tmp_path / 'horse.npz'
     x = np.zeros((3, 32, 32, 3), np.uint8)
     np.savez(p, train_x=x, train_y=np.full(3, 7), test_x=x[:1], test_y=np.full(1, 7))
-    with pytest.raises(DataError) as e:
+    with pytest.raises(InputError) as e:
         load_category(p, parse_category('cat'))
-    assert_one_line_error(e, '--category:', str(p), "no 'cat' images", 'cifar-10-python.tar.gz', '--download')
+    one_line_error(e, str(p), "no 'cat' images", 'the full CIFAR-10', 'cifar-10-python.tar.gz')
 
 
 @pytest.mark.skipif(not DEFAULT_DATA.is_file(), reason=f'bundled {DEFAULT_DATA} not present')
@@ -240,9 +244,9 @@ def test_bundled_horses():
     assert (train_y == 7).all() and (test_y == 7).all()
     tr, te = load_category(DEFAULT_DATA, parse_category('horse'))
     assert len(tr) == 5000 and len(te) == 1000
-    with pytest.raises(DataError) as e:
+    with pytest.raises(InputError) as e:
         load_category(DEFAULT_DATA, parse_category('cat'))
-    assert_one_line_error(e, "--category: the bundled horse data has no 'cat' images", '--download')
+    assert one_line_error(e, 'the full CIFAR-10').startswith("the bundled horse data has no 'cat' images")
 
 
 @pytest.mark.skipif(not SHARED.is_file(), reason='../shared not present (CI-only fixture)')
@@ -295,9 +299,9 @@ def test_download_progress_bar(tmp_path, tiny, server, capsys):
 
 
 def test_download_bad_md5(tmp_path, server):
-    with pytest.raises(DataError) as e:
+    with pytest.raises(InputError) as e:
         download_cifar10(tmp_path, url=server, md5='0' * 32, progress=False)
-    assert_one_line_error(e, '--download:', 'md5', '0' * 32)
+    one_line_error(e, server, 'has md5', 'expected ' + '0' * 32, 'not saved')
     assert list(tmp_path.iterdir()) == []
 
 
@@ -311,9 +315,9 @@ def test_download_replaces_stale_file(tmp_path, tiny, server):
 
 def test_download_http_error(tmp_path, server):
     url = server.replace('cifar-10-python.tar.gz', 'missing.tar.gz')
-    with pytest.raises(DataError) as e:
+    with pytest.raises(InputError) as e:
         download_cifar10(tmp_path, url=url, progress=False)
-    assert_one_line_error(e, f'--download: cannot fetch {url}:', '404')
+    assert one_line_error(e, '404').startswith(f'cannot fetch {url}: ')
     assert list(tmp_path.iterdir()) == []
 
 
@@ -322,9 +326,9 @@ def test_download_unreachable(tmp_path):
         s.bind(('127.0.0.1', 0))
         port = s.getsockname()[1]
     url = f'http://127.0.0.1:{port}/x.tar.gz'  # closed port: connection refused
-    with pytest.raises(DataError) as e:
+    with pytest.raises(InputError) as e:
         download_cifar10(tmp_path, url=url, progress=False)
-    assert_one_line_error(e, f'--download: cannot fetch {url}:')
+    assert one_line_error(e).startswith(f'cannot fetch {url}: ')
     assert list(tmp_path.iterdir()) == []
 
 

@@ -11,10 +11,9 @@ import torch
 
 from colorlib import distributed
 from colorlib.checkpoints import read_resumable, read_weights
-from colorlib.cli import main
-from colorlib.colours import DEFAULT_COLOURS
-from colorlib.data import load_category
-from colorlib.train import make_dataset
+from colorlib.cli.colorization import main
+from colorlib.data import load_category, to_float, to_grey
+from colorlib.shipped import DEFAULT_COLOURS
 
 REPO = Path(__file__).resolve().parents[1]
 TORCHRUN = [sys.executable, '-m', 'torch.distributed.run']
@@ -87,7 +86,7 @@ def test_torchrun_two_cpu_processes_stop_resume_share_each_epoch_and_end_with_on
     ranks = [torch.load(tmp_path / f'rank{r}.pt', weights_only=True) for r in (0, 1)]
     assert [r['world_size'] for r in ranks] == [2, 2]
     # the training images each rank saw in each epoch, identified by their bytes: disjoint halves of the 200
-    grey = make_dataset(load_category(tiny_npz, 7)[0], None, regression=True)[0]
+    grey = to_grey(to_float(load_category(tiny_npz, 7)[0]))  # the network's input, as ColourClasses encodes it
     index_of = {image.numpy().tobytes(): i for i, image in enumerate(grey)}
     assert len(index_of) == 200 and len(ranks[0]['seen']) == 4 - done
     for epoch in range(4 - done):

@@ -1,27 +1,21 @@
-"""Tests for colorlib.lab: the ab bins, their file, rebalancing, soft targets, decoding, Lab training via the CLI."""
-from pathlib import Path
-
+"""Tests for colorlib.lab and the LabBins target: the ab bins, their file, rebalancing, soft targets, decoding."""
 import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
 
+from colorlib import shipped
 from colorlib.checkpoints import load_weights
-from colorlib.cli import main
-from colorlib.errors import UsageError
-from colorlib.lab import (DEFAULT_BINS, GRID, decode_ab, decode_lab, fit_bins, lab_to_rgb, load_bins, make_lab_dataset,
-                          make_loss, rebalance_weights, rgb_to_lab, save_bins, soft_targets)
+from colorlib.data import to_float
+from colorlib.errors import InputError
+from colorlib.lab import (DEFAULT_TEMPERATURE, GRID, decode_ab, decode_lab, fit_bins, lab_to_rgb, load_bins,
+                          rebalance_weights, rgb_to_lab, save_bins, soft_targets, weighted_cross_entropy)
 from colorlib.metrics import colourfulness
-from colorlib.models import build_model
+from colorlib.models import ModelConfig, build_model
+from colorlib.targets import LabBins
+from conftest import one_line_error
 
-
-@pytest.fixture(scope='module')
-def small_npz(horses, tmp_path_factory):
-    """20 training and 10 test horses in the .npz layout --data reads (89 output channels make training slow)."""
-    train_x, test_x = horses
-    path = tmp_path_factory.mktemp('data') / 'small_horses.npz'
-    np.savez(path, train_x=train_x[:20], train_y=np.full(20, 7), test_x=test_x[:10], test_y=np.full(10, 7))
-    return str(path)
+DEFAULT_BINS = shipped.DEFAULT_BINS
 
 
 def test_shipped_bins_cover_the_training_horses(horses):
@@ -31,7 +25,7 @@ def test_shipped_bins_cover_the_training_horses(horses):
     assert abs(prior.sum().item() - 1) < 1e-5 and (prior > 0).all()
     grey = torch.all(centres == 0, dim=1).nonzero().item()
     assert prior.argmax() == grey  # greyish pixels are the most common, as Zhang found
-    lightness, classes = make_lab_dataset(horses[0][:50], centres)
+    lightness, classes = LabBins(centres, prior).encode(to_float(horses[0][:50]))
     ab = rgb_to_lab(torch.from_numpy(horses[0][:50]).permute(0, 3, 1, 2).float() / 256)[:, 1:]
     # nearly every training pixel lies in its bin's grid cell (|ab - centre| <= GRID / 2 on both axes); the rest
     # come from the rare cells that were dropped
@@ -57,15 +51,18 @@ def test_fit_bins_counts_the_cells_used(tmp_path):
     np.testing.assert_allclose(loaded_prior.numpy(), prior)
 
 
-def test_bad_bins_files_are_usage_errors(tmp_path):
-    with pytest.raises(UsageError, match='--bins: no such file'):
+def test_bad_bins_files_are_input_errors(tmp_path):
+    with pytest.raises(InputError) as e:
         load_bins(tmp_path / 'nothing.npy')
+    one_line_error(e, 'no such file', 'nothing.npy')
     (tmp_path / 'junk.npy').write_bytes(b'junk')
-    with pytest.raises(UsageError, match='not an ab bins file'):
+    with pytest.raises(InputError) as e:
         load_bins(tmp_path / 'junk.npy')
+    one_line_error(e, 'junk.npy', 'not an ab bins file')
     save_bins(tmp_path / 'rgb.npy', np.zeros((4, 3)), np.ones(4) / 4)
-    with pytest.raises(UsageError, match=r'expected \(K, 2\)'):
+    with pytest.raises(InputError) as e:
         load_bins(tmp_path / 'rgb.npy')
+    one_line_error(e, 'rgb.npy', '(4, 3)', 'expected (K, 2)')
 
 
 def test_rebalance_weights():
@@ -92,10 +89,15 @@ def test_loss_without_options_is_cross_entropy_and_options_change_it():
     centres, prior = load_bins(DEFAULT_BINS)
     outputs = torch.randn(2, len(centres), 4, 4)
     target = torch.randint(len(centres), (2, 4, 4))
-    plain = make_loss(centres, prior)(outputs, target)
+    plain = LabBins(centres, prior).loss(outputs, target)
     torch.testing.assert_close(plain, F.cross_entropy(outputs, target))
-    assert make_loss(centres, prior, soft=True)(outputs, target) != plain
-    assert make_loss(centres, prior, rebalance=0.5)(outputs, target) != plain
+    soft = LabBins(centres, prior, soft=True).loss(outputs, target)
+    rebalanced = LabBins(centres, prior, rebalance=0.5).loss(outputs, target)
+    assert soft != plain and rebalanced != plain
+    # the target's options are lab.weighted_cross_entropy's weights and table
+    torch.testing.assert_close(soft, weighted_cross_entropy(outputs, target, torch.ones(len(centres)),
+                                                            soft_targets(centres)))
+    torch.testing.assert_close(rebalanced, weighted_cross_entropy(outputs, target, rebalance_weights(prior, 0.5)))
 
 
 def test_annealed_mean_runs_from_the_mean_to_the_mode():
@@ -120,39 +122,37 @@ def test_decode_lab_keeps_the_input_lightness():
     assert (rgb_to_lab(decoded)[:, 0] - lab[:, 0]).abs().median() < 0.5
 
 
-def test_lab_training_then_valid_via_the_cli(small_npz, tmp_path, monkeypatch, capsys):
-    monkeypatch.chdir(tmp_path)
-    argv = ['--model', 'UNet', '-f', '4', '-b', '10', '--data', small_npz, '--colour-space', 'lab']
-    main(argv + ['-e', '1', '--soft-encode', '--rebalance', '0.5', '--checkpoint', 'lab.pkl'])
-    out = capsys.readouterr().out
-    assert 'Epoch [1/1]' in out and (tmp_path / 'outputs' / 'unet_lab_k3_f4' / 'samples.png').is_file()
-    main(argv + ['--valid', '--checkpoint', 'lab.pkl', '--temperature', '0'])
-    lines = capsys.readouterr().out.splitlines()
-    assert lines[1].startswith('Val Loss:') and 'Val Acc:' in lines[1]
-    assert lines[2].startswith('PSNR:') and lines[3] == 'Sample output available at: outputs/eval_UNet_lab.png'
-    assert (tmp_path / 'outputs' / 'eval_UNet_lab.png').is_file()
-    for wrong, named in ((['--valid', '--checkpoint', 'lab.pkl'], '--colour-space/--bins'),  # 89 bins, not 24 colours
-                         (['--colour-space', 'lab', '--task', 'superres', '-e', '1'], '--task superres'),
-                         (['--colour-space', 'lab', '--valid', '--legacy-eval', '--checkpoint', 'lab.pkl'],
-                          '--legacy-eval')):
-        with pytest.raises(SystemExit) as exit_:
-            main(['--model', 'UNet', '-f', '4', '--data', small_npz] + wrong)
-        err = capsys.readouterr().err
-        assert exit_.value.code == 2 and named in err and len(err.splitlines()) == 1, err
+def test_lab_bins_target_decodes_at_its_temperature():
+    """The target's pictures are decode_lab at its temperature (the annealed mean), plus the mode as a second row."""
+    centres, prior = load_bins(DEFAULT_BINS)
+    rgb = torch.rand(2, 3, 8, 8)
+    outputs = torch.randn(2, len(centres), 8, 8)
+    target = LabBins(centres, prior)
+    lightness = target.inputs(rgb)
+    torch.testing.assert_close(lightness, rgb_to_lab(rgb)[:, :1] / 100)
+    torch.testing.assert_close(target.decode(outputs, lightness), decode_lab(outputs, lightness, centres,
+                                                                             DEFAULT_TEMPERATURE))
+    (_, annealed), (label, mode) = target.pictures(outputs, lightness)
+    torch.testing.assert_close(annealed, target.decode(outputs, lightness))
+    assert label == 'mode'
+    torch.testing.assert_close(mode, decode_lab(outputs, lightness, centres, 0))
+    torch.testing.assert_close(LabBins(centres, prior, temperature=1.0).decode(outputs, lightness),
+                               decode_lab(outputs, lightness, centres, 1.0))
 
 
 def test_shipped_lab_weights_colour_like_the_truth(horses):
     """The shipped Lab UNet (soft-encoded, rebalanced) decodes test horses about as colourful as the originals,
     which a plain or untrained model does not (docs/colour-spaces.md)."""
-    centres, _ = load_bins(DEFAULT_BINS)
-    path = Path(__file__).resolve().parents[1] / 'weights' / 'unet_lab_k3_f32.pkl'
-    model = load_weights(build_model('UNet', 3, 32, len(centres)), path).eval()
-    lightness, _ = make_lab_dataset(horses[1][:50], centres)
+    centres, prior = load_bins(DEFAULT_BINS)
+    target = LabBins(centres, prior, rebalance=0.5, soft=True)
+    config = ModelConfig('UNet', 3, 32, target.out_channels)
+    model = load_weights(build_model(config), shipped.weights('unet_lab_k3_f32')).eval()
+    truth = to_float(horses[1][:50])
+    lightness, _ = target.encode(truth)
     with torch.no_grad():
-        decoded = decode_lab(model(lightness), lightness, centres)
-    truth = torch.from_numpy(horses[1][:50]).permute(0, 3, 1, 2).float() / 256
+        decoded = target.decode(model(lightness), lightness)
     assert 0.7 * colourfulness(truth) < colourfulness(decoded) < 1.5 * colourfulness(truth)
     torch.manual_seed(0)
-    untrained = build_model('UNet', 3, 32, len(centres)).eval()
+    untrained = build_model(config).eval()
     with torch.no_grad():
-        assert colourfulness(decode_lab(untrained(lightness), lightness, centres)) < 0.7 * colourfulness(truth)
+        assert colourfulness(target.decode(untrained(lightness), lightness)) < 0.7 * colourfulness(truth)

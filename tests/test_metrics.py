@@ -1,6 +1,9 @@
-"""Tests for colorlib.metrics: PSNR and SSIM per image, averaged over the batch, and colourfulness."""
+"""Tests for colorlib.metrics: PSNR and SSIM per image (SSIM checked against scikit-image), averaged over the batch,
+and colourfulness."""
 import math
 
+import numpy as np
+import pytest
 import torch
 
 from colorlib.metrics import colourfulness, psnr, ssim
@@ -49,3 +52,19 @@ def test_colourfulness_grows_with_saturation():
     faded = grey + 0.5 * (images - grey)
     assert colourfulness(images) > colourfulness(faded) > 0
     assert math.isclose(colourfulness(faded), 0.5 * colourfulness(images), rel_tol=1e-4)  # it is linear in chroma
+
+
+@pytest.mark.parametrize('noise, size', [(0.02, 32), (0.1, 32), (0.3, 20)])
+def test_ssim_is_scikit_images(noise, size, horses):
+    """The common convention: scikit-image's structural_similarity with the Gaussian window of Wang et al. and the
+    border cropped, on real horses with noise, per image, averaged."""
+    skimage = pytest.importorskip('skimage.metrics', reason='scikit-image is a test dependency (pip install ".[test]")')
+    gen = torch.Generator().manual_seed(1)
+    truth = torch.from_numpy(horses[1][:4, :size, :size]).permute(0, 3, 1, 2).double() / 255
+    pred = (truth + noise * torch.randn(truth.shape, generator=gen, dtype=torch.float64)).clamp(0, 1)
+    expected = np.mean([skimage.structural_similarity(p.permute(1, 2, 0).numpy(), t.permute(1, 2, 0).numpy(),
+                                                      gaussian_weights=True, sigma=1.5, use_sample_covariance=False,
+                                                      data_range=1.0, channel_axis=2)
+                        for p, t in zip(pred, truth)])
+    assert math.isclose(ssim(pred.float(), truth.float()), expected, abs_tol=1e-5)
+

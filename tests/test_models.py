@@ -3,10 +3,13 @@ import pytest
 import torch
 import torch.nn as nn
 
-from colorlib.colours import load_colours, rgb_to_classes
-from colorlib.data import to_float, to_grey
+from colorlib import shipped
+from colorlib.checkpoints import load_weights
+from colorlib.colours import load_colours
+from colorlib.data import to_float
 from colorlib.layers import MyConv2d, MyDilatedConv2d
-from colorlib.models import CNN, DUNet, MODELS, RegressionCNN, UNet, build_model, layer_outputs
+from colorlib.models import CNN, DUNet, MODELS, FlipAveraged, ModelConfig, RegressionCNN, UNet, build_model, layer_outputs
+from colorlib.targets import ColourClasses
 from conftest import assignment_colours_path, needs_shared
 
 NAMES = ['RegressionCNN', 'CNN', 'UNet', 'DUNet']
@@ -16,6 +19,10 @@ ALLOWED = (MyConv2d, MyDilatedConv2d, nn.MaxPool2d, nn.BatchNorm2d, nn.ReLU, nn.
 
 def outputs_of(name):
     return 3 if name == 'RegressionCNN' else 24
+
+
+def model_of(name, nf=8, kernel=3, in_channels=1):
+    return build_model(ModelConfig(name, kernel, nf, outputs_of(name), in_channels))
 
 
 def randomise(model, seed=0):
@@ -34,7 +41,7 @@ def randomise(model, seed=0):
 @pytest.mark.parametrize('height,width', [(32, 32), (64, 48)])
 @pytest.mark.parametrize('in_channels', [1, 3])
 def test_output_shape(name, height, width, in_channels):
-    model = build_model(name, 3, 8, outputs_of(name), num_in_channels=in_channels)
+    model = model_of(name, in_channels=in_channels)
     out = model(torch.rand(2, in_channels, height, width))
     assert out.shape == (2, outputs_of(name), height, width)
     assert torch.isfinite(out).all()
@@ -42,7 +49,7 @@ def test_output_shape(name, height, width, in_channels):
 
 @pytest.mark.parametrize('name', NAMES)
 def test_built_only_from_the_handout_blocks(name):
-    model = build_model(name, 3, 8, outputs_of(name))
+    model = model_of(name)
     children = list(model.modules())[1:]
     assert children
     for module in children:
@@ -114,12 +121,22 @@ def test_dunet_dilation_zero_equals_unet(train):
 
 @pytest.mark.parametrize('name,cls', [('RegressionCNN', RegressionCNN), ('CNN', CNN), ('UNet', UNet), ('DUNet', DUNet)])
 def test_build_model_by_name(name, cls):
-    model = build_model(name, 5, 4, outputs_of(name), num_in_channels=3, dilation=2)
+    config = ModelConfig(name, kernel=5, filters=4, colours=outputs_of(name), in_channels=3, dilation=2)
+    model = build_model(config)
     assert type(model) is cls and MODELS[name] is cls
+    assert model.config == config  # kept on the model, for its saved runs
     assert model.downconv1[0].weight.shape == (4, 3, 5, 5)
     assert model.finalconv.weight.shape[0] == outputs_of(name)
     if name == 'DUNet':
         assert model.rfconv[0].dilation == 2
+
+
+def test_model_config_defaults_are_the_shipped_unet():
+    """ModelConfig() is the assignment's UNet (k=3, f=32, 24 colours, grey in): its shipped weights load strictly."""
+    config = ModelConfig()
+    assert (config.name, config.kernel, config.filters, config.colours, config.in_channels) == ('UNet', 3, 32, 24, 1)
+    model = load_weights(build_model(config), shipped.weights('unet_k3_f32'))
+    assert type(model) is UNet and model.config is config
 
 
 def test_regression_cnn_predicts_rgb_by_default():
@@ -129,7 +146,7 @@ def test_regression_cnn_predicts_rgb_by_default():
 @pytest.mark.parametrize('name', NAMES)
 def test_layer_outputs(name):
     nf, colours = 8, outputs_of(name)
-    model = randomise(build_model(name, 3, nf, colours)).eval()
+    model = randomise(model_of(name, nf)).eval()
     x = torch.rand(2, 1, 32, 32)
     outputs = layer_outputs(model, x)
     assert list(outputs) == BLOCKS
@@ -147,7 +164,7 @@ def test_layer_outputs(name):
 @pytest.mark.parametrize('name', NAMES)
 def test_assignment_checkpoints_load_strictly(name, nf, assignment_weights):
     state = assignment_weights(name, nf)
-    model = build_model(name, 3, nf, outputs_of(name))
+    model = model_of(name, nf)
     model.load_state_dict(state, strict=True)
     for key, value in state.items():
         assert torch.equal(model.state_dict()[key], value), key
@@ -159,12 +176,22 @@ def test_assignment_weights_colour_real_horses(name, assignment_weights, horses)
     """The forward wiring (block order, which tensors are concatenated in which order) matches the assignment's:
     its trained weights predict the right colour class for far more pixels than the most common class covers
     (about 7%); swapping the UNet concatenation order drops it to about that."""
-    centres = load_colours(assignment_colours_path(24))
-    rgb = to_float(horses[1][:100])
-    target = rgb_to_classes(rgb, centres)
-    model = build_model(name, 3, 32, 24)
+    grey, classes = ColourClasses(load_colours(assignment_colours_path(24))).encode(to_float(horses[1][:100]))
+    model = model_of(name, 32)
     model.load_state_dict(assignment_weights(name, 32))
     model.eval()
     with torch.no_grad():
-        accuracy = (model(to_grey(rgb)).argmax(1) == target).float().mean().item()
+        accuracy = (model(grey).argmax(1) == classes).float().mean().item()
     assert accuracy > 0.35
+
+
+def test_flip_averaged_is_the_mean_with_the_mirror_image():
+    torch.manual_seed(0)
+    model = build_model(ModelConfig('UNet', 3, 4, 24)).eval()
+    x = torch.rand(2, 1, 16, 16)
+    averaged = FlipAveraged(model)
+    with torch.no_grad():
+        expected = (model(x) + model(x.flip(-1)).flip(-1)) / 2
+        torch.testing.assert_close(averaged(x), expected)
+        torch.testing.assert_close(averaged(x.flip(-1)), averaged(x).flip(-1))  # it is mirror-symmetric
+        assert not torch.allclose(model(x.flip(-1)), model(x).flip(-1))  # the model alone is not

@@ -10,9 +10,9 @@ import pytest
 import torch
 
 from colorlib.checkpoints import read_resumable, read_weights
-from colorlib.cli import main
-from colorlib.colours import DEFAULT_COLOURS
+from colorlib.cli.colorization import main
 from colorlib.preemption import catch_stop_signals
+from colorlib.shipped import DEFAULT_COLOURS
 
 REPO = Path(__file__).resolve().parents[1]
 

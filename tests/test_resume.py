@@ -2,31 +2,39 @@
 or between epochs and resumed ends with the same weights as one that was never stopped."""
 import json
 import signal
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 import torch
 
 from colorlib.checkpoints import read_resumable, read_weights
-from colorlib.cli import main
-from colorlib.colours import DEFAULT_COLOURS, load_colours
-from colorlib.errors import UsageError
-from colorlib.models import build_model
-from colorlib.train import Interrupted, make_dataset, train
+from colorlib.cli.colorization import main
+from colorlib.colours import load_colours
+from colorlib.data import to_float
+from colorlib.errors import ConfigMismatch, InputError
+from colorlib.models import ModelConfig, build_model
+from colorlib.shipped import DEFAULT_COLOURS
+from colorlib.targets import ColourClasses
+from colorlib.train import Interrupted, TrainConfig, train
 
 COLOURS = str(DEFAULT_COLOURS)
 
 
 @pytest.fixture(scope='module')
-def sets(horses):
-    centres = load_colours(DEFAULT_COLOURS)
+def target():
+    return ColourClasses(load_colours(DEFAULT_COLOURS))
+
+
+@pytest.fixture(scope='module')
+def sets(horses, target):
     train_x, test_x = horses
-    return make_dataset(train_x[:100], centres, False), make_dataset(test_x[:20], centres, False)
+    return target.encode(to_float(train_x[:100])), target.encode(to_float(test_x[:20]))
 
 
 def fresh_model(seed=0):
     torch.manual_seed(seed)
-    return build_model('UNet', 3, 4, 24)
+    return build_model(ModelConfig('UNet', 3, 4, 24))
 
 
 def stop_after(steps):
@@ -39,8 +47,9 @@ def stop_after(steps):
     return stop_signal
 
 
-RECIPE = dict(epochs=3, batch_size=20, learn_rate=0.01, seed=4, augmentations=['hflip', 'shift'],
-              lr_schedule='cosine', weight_decay=0.01)  # every piece of state that a resume must carry
+RECIPE = TrainConfig(epochs=3, batch_size=20, learn_rate=0.01, seed=4, augment=('hflip', 'shift'),
+                     lr_schedule='cosine', weight_decay=0.01, warmup=0.5, ema=0.9,
+                     label_smoothing=0.1)  # every piece of state that a resume must carry
 
 
 def assert_same_weights(a, b):
@@ -53,43 +62,65 @@ def without_seconds(history):
     return [{k: v for k, v in row.items() if k != 'seconds'} for row in history]
 
 
-def test_stopped_mid_epoch_and_resumed_equals_uninterrupted(sets, tmp_path):
+def test_stopped_mid_epoch_and_resumed_equals_uninterrupted(sets, target, tmp_path):
     whole = fresh_model()
-    expected = train(whole, *sets, out_dir=tmp_path / 'whole', **RECIPE)
+    expected = train(whole, target, *sets, RECIPE, tmp_path / 'whole')
 
     stopped = fresh_model()
-    with pytest.raises(Interrupted, match=r'SIGTERM in epoch 2, before step 4: .*resume\.pt.*--resume'):
-        train(stopped, *sets, out_dir=tmp_path / 'run', stop_signal=stop_after(5 + 3), **RECIPE)  # 5 steps/epoch
+    with pytest.raises(Interrupted, match=r'^stopped by SIGTERM in epoch 2, before step 4: the training state is in '
+                                          r'.*resume\.pt$'):
+        train(stopped, target, *sets, RECIPE, tmp_path / 'run', stop_signal=stop_after(5 + 3))  # 5 steps/epoch
     state = read_resumable(tmp_path / 'run' / 'resume.pt')
     assert state['epoch'] == 1 and state['position'][1] == 3
     assert len((tmp_path / 'run' / 'metrics.jsonl').read_text().splitlines()) == 1
 
     resumed = fresh_model(seed=1)  # other initial weights: everything must come from the checkpoint
-    history = train(resumed, *sets, out_dir=tmp_path / 'run', resume=True, stop_signal=stop_after(10 ** 9), **RECIPE)
+    history = train(resumed, target, *sets, RECIPE, tmp_path / 'run', resume=True, stop_signal=stop_after(10 ** 9))
     assert_same_weights(resumed.state_dict(), whole.state_dict())
     assert without_seconds(history) == without_seconds(expected)
     rows = [json.loads(line) for line in (tmp_path / 'run' / 'metrics.jsonl').read_text().splitlines()]
     assert without_seconds(rows) == without_seconds(expected)
 
 
-def test_save_every_n_epochs_and_after_the_last(sets, tmp_path):
+def test_save_every_n_epochs_and_after_the_last(sets, target, tmp_path):
     saved_at = []
 
     def note_epoch(epoch):
         path = tmp_path / 'resume.pt'
         saved_at.append(read_resumable(path)['epoch'] if path.exists() else None)
 
-    train(fresh_model(), *sets, out_dir=tmp_path, on_epoch=note_epoch, save_every=2,
-          **{**RECIPE, 'augmentations': [], 'epochs': 3})
+    train(fresh_model(), target, *sets, replace(RECIPE, augment=(), epochs=3, save_every=2), tmp_path,
+          on_epoch=note_epoch)
     assert saved_at == [None, 2, 3]
 
 
-def test_resume_refuses_other_flags(sets, tmp_path):
-    train(fresh_model(), *sets, out_dir=tmp_path, **{**RECIPE, 'epochs': 1})
-    with pytest.raises(UsageError, match=r'^--resume: the saved run had -b 20, this one has -b 10; resume with'):
-        train(fresh_model(), *sets, out_dir=tmp_path, resume=True, **{**RECIPE, 'epochs': 1, 'batch_size': 10})
-    with pytest.raises(UsageError, match=r'^--resume: the saved run had -e 1, this one has -e 2'):  # cosine: fixed
-        train(fresh_model(), *sets, out_dir=tmp_path, resume=True, **{**RECIPE, 'epochs': 2})
+def test_resume_refuses_another_run(sets, target, tmp_path):
+    train(fresh_model(), target, *sets, replace(RECIPE, epochs=1), tmp_path)
+    before = (tmp_path / 'resume.pt').read_bytes()
+    with pytest.raises(ConfigMismatch, match=r'^the saved run had batch_size 20, this one has 10$') as mismatch:
+        train(fresh_model(), target, *sets, replace(RECIPE, epochs=1, batch_size=10), tmp_path, resume=True)
+    assert mismatch.value.differences == [('batch_size', 20, 10)] and mismatch.value.fields == ('batch_size',)
+    with pytest.raises(ConfigMismatch, match=r'^the saved run had epochs 1, this one has 2$'):  # cosine: fixed
+        train(fresh_model(), target, *sets, replace(RECIPE, epochs=2), tmp_path, resume=True)
+    assert (tmp_path / 'resume.pt').read_bytes() == before
+
+
+def test_resume_refuses_other_colours_of_the_same_number(sets, target, tmp_path):
+    train(fresh_model(), target, *sets, replace(RECIPE, epochs=1), tmp_path)
+    other = ColourClasses(target.centres * 0.9 + 0.05)  # another colour file with as many colours
+    assert other.out_channels == target.out_channels
+    with pytest.raises(ConfigMismatch, match=r'^the saved run had target\.colours \w+, this one has \w+$') as mismatch:
+        train(fresh_model(), other, *sets, replace(RECIPE, epochs=1), tmp_path, resume=True)
+    assert [field for field, _, _ in mismatch.value.differences] == ['target.colours']
+
+
+def test_resume_refuses_a_state_missing_a_part(sets, target, tmp_path):
+    train(fresh_model(), target, *sets, replace(RECIPE, epochs=1), tmp_path)
+    state = torch.load(tmp_path / 'resume.pt', weights_only=True)
+    del state['rng']
+    torch.save(state, tmp_path / 'resume.pt')
+    with pytest.raises(InputError, match=r'resume\.pt is an incomplete training state \(it lacks rng\)'):
+        train(fresh_model(), target, *sets, replace(RECIPE, epochs=1), tmp_path, resume=True)
 
 
 def call(argv, capsys):

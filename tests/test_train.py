@@ -1,37 +1,42 @@
-"""Tests for colorlib.train: data set tensors, losses, the two evaluations, the assignment's test order, training."""
+"""Tests for colorlib.train: the data train() is fed (through targets), predict, the two evaluations, the
+assignment's test order, to_device and training."""
 import copy
 import json
+from dataclasses import replace
 
 import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
 
-from colorlib.colours import DEFAULT_COLOURS, load_colours
-from colorlib.models import build_model
+from colorlib.checkpoints import read_resumable
+from colorlib.data import to_float
+from colorlib.errors import NonFiniteLoss
 from colorlib.metrics import psnr
+from colorlib.models import ModelConfig, build_model
 from colorlib.superres import downsize
-from colorlib.train import (assignment_test_order, compute_loss, decode, evaluate, evaluate_legacy, make_dataset,
-                            predict, train)
+from colorlib.targets import RGB, ColourClasses
+from colorlib.train import (LAYOUT, TrainConfig, assignment_test_order, evaluate, evaluate_legacy, make_scheduler,
+                            predict, to_device, train)
 
 EPOCH_KEYS = {'epoch', 'train_loss', 'val_loss', 'val_acc', 'seconds'}
 
 
 @pytest.fixture(scope='module')
-def centres():
-    return load_colours(DEFAULT_COLOURS)
+def classes(centres):
+    return ColourClasses(centres)
 
 
 @pytest.fixture(scope='module')
-def small_sets(horses, centres):
+def small_sets(horses, classes):
     """(train, val) colour-class data sets: 200 training and 60 test horses."""
     train_x, test_x = horses
-    return make_dataset(train_x[:200], centres, False), make_dataset(test_x[:60], centres, False)
+    return classes.encode(to_float(train_x[:200])), classes.encode(to_float(test_x[:60]))
 
 
 def small_model(centres, name='UNet', num_filters=8, seed=0):
     torch.manual_seed(seed)
-    return build_model(name, 3, num_filters, len(centres))
+    return build_model(ModelConfig(name, 3, num_filters, len(centres)))
 
 
 def warmed_model(centres, grey, name='UNet'):
@@ -54,12 +59,13 @@ def assert_same_state(a, b):
         assert torch.equal(a[key], b[key]), key
 
 # -----------------------------------------------------------------------------
-# make_dataset
+# the data train() is fed: target.encode of float images (was make_dataset), target.loss (was compute_loss),
+# target.decode (was decode)
 
 
-def test_make_dataset_classes_shapes_dtypes_and_values(horses, centres):
+def test_colour_classes_encode_grey_and_nearest_colour(horses, centres):
     images = horses[1][:12]
-    grey, classes = make_dataset(images, centres, regression=False)
+    grey, classes = ColourClasses(centres).encode(to_float(images))
     assert grey.shape == (12, 1, 32, 32) and grey.dtype == torch.float32
     assert classes.shape == (12, 32, 32) and classes.dtype == torch.int64
     rgb = images.astype(np.float64).transpose(0, 3, 1, 2) / 256
@@ -75,9 +81,9 @@ def test_make_dataset_classes_shapes_dtypes_and_values(horses, centres):
     assert 0 <= classes.min() and classes.max() < len(centres)
 
 
-def test_make_dataset_regression_target_is_rgb(horses):
+def test_rgb_encode_target_is_the_image(horses):
     images = horses[1][:5]
-    grey, target = make_dataset(images, None, regression=True)
+    grey, target = RGB().encode(to_float(images))
     assert grey.shape == (5, 1, 32, 32) and target.shape == (5, 3, 32, 32)
     assert target.dtype == torch.float32 and target.is_floating_point()
     expected = torch.from_numpy(images.transpose(0, 3, 1, 2).astype(np.float32) / 256)
@@ -86,18 +92,57 @@ def test_make_dataset_regression_target_is_rgb(horses):
     assert float(target.max()) < 1 and float(target.min()) >= 0
 
 
-
-@pytest.mark.parametrize('regression', [False, True], ids=['classes', 'rgb'])
-def test_make_dataset_superres_input_is_the_downsized_colour_image(horses, centres, regression):
+@pytest.mark.parametrize('kind', [ColourClasses, RGB], ids=['classes', 'rgb'])
+def test_superres_input_is_the_downsized_colour_image(horses, centres, kind):
     images = horses[1][:6]
-    inputs, target = make_dataset(images, None if regression else centres, regression, task='superres')
-    colour_inputs, colour_target = make_dataset(images, None if regression else centres, regression)
+    make = (lambda task: RGB(task)) if kind is RGB else (lambda task: ColourClasses(centres, task))
+    inputs, target = make('superres').encode(to_float(images))
+    colour_inputs, colour_target = make('colour').encode(to_float(images))
     assert torch.equal(target, colour_target)  # the task changes the input only
     assert inputs.shape == (6, 3, 32, 32) and inputs.dtype == torch.float32
     rgb = torch.from_numpy(images.transpose(0, 3, 1, 2).astype(np.float32) / 256)
     expected_small = rgb.reshape(6, 3, 8, 4, 8, 4).mean((3, 5))  # 4x4 block means
     assert torch.allclose(inputs[:, :, ::4, ::4], expected_small, atol=1e-6)
     assert torch.equal(inputs, inputs[:, :, ::4, ::4].repeat_interleave(4, 2).repeat_interleave(4, 3))
+
+
+def test_psnr_of_the_superres_input_is_the_nearest_baseline(horses):
+    """The network's superres input already scores as nearest-neighbour upsampling: the bar to clear."""
+    inputs, rgb = RGB('superres').encode(to_float(horses[1][:20]))
+    assert torch.allclose(downsize(inputs), downsize(rgb), atol=1e-6)
+    assert 15 < psnr(inputs, rgb) < 25
+
+
+def test_rgb_loss_is_mse():
+    gen = torch.Generator().manual_seed(1)
+    outputs, target = torch.rand(4, 3, 8, 8, generator=gen), torch.rand(4, 3, 8, 8, generator=gen)
+    loss = RGB().loss(outputs, target)
+    assert torch.allclose(loss, F.mse_loss(outputs, target))
+    assert not torch.allclose(loss, F.l1_loss(outputs, target))
+
+
+def test_colour_classes_loss_is_cross_entropy(centres):
+    gen = torch.Generator().manual_seed(2)
+    outputs = torch.randn(4, 24, 8, 8, generator=gen)
+    target = torch.randint(0, 24, (4, 8, 8), generator=gen)
+    loss = ColourClasses(centres).loss(outputs, target)
+    assert torch.allclose(loss, F.cross_entropy(outputs, target))
+    expected = -torch.log_softmax(outputs, 1).gather(1, target[:, None]).mean()
+    assert torch.allclose(loss, expected, atol=1e-6)
+
+
+def test_decode_picks_the_likeliest_colour_or_clamps(centres):
+    classes = torch.tensor([[[0, 5], [23, 7]]])
+    scores = F.one_hot(classes, len(centres)).permute(0, 3, 1, 2).float() * 5
+    grey = torch.rand(1, 1, 2, 2)
+    rgb = ColourClasses(centres).decode(scores, grey)
+    assert rgb.shape == (1, 3, 2, 2)
+    assert torch.equal(rgb[0, :, 1, 0], centres[23]) and torch.equal(rgb[0, :, 0, 1], centres[5])
+    raw = torch.tensor([-0.5, 0.25, 1.5]).view(1, 3, 1, 1)
+    assert RGB().decode(raw, grey[:, :, :1, :1]).flatten().tolist() == [0.0, 0.25, 1.0]
+
+# -----------------------------------------------------------------------------
+# predict
 
 
 MODEL_TASKS = [(name, task, loss) for name in ('RegressionCNN', 'CNN', 'UNet', 'DUNet')
@@ -109,69 +154,33 @@ MODEL_TASKS = [(name, task, loss) for name in ('RegressionCNN', 'CNN', 'UNet', '
 def test_every_model_and_task_runs_on_larger_images(name, task, loss, centres):
     """Trained at 32x32, any model runs unchanged on images whose sides are multiples of 4 (here 64x48)."""
     images = np.random.default_rng(0).integers(0, 256, (2, 64, 48, 3), dtype=np.uint8)
-    colours = None if loss == 'mse' else centres
-    inputs, target = make_dataset(images, colours, colours is None, task)
+    target = RGB(task) if loss == 'mse' else ColourClasses(centres, task)
+    inputs, targets = target.encode(to_float(images))
+    assert inputs.shape == (2, target.in_channels, 64, 48)
     torch.manual_seed(0)
-    model = build_model(name, 3, 4, 3 if colours is None else len(colours), num_in_channels=inputs.shape[1])
-    pictures = predict(model, inputs, colours)
+    model = build_model(ModelConfig(name, 3, 4, target.out_channels, target.in_channels))
+    pictures = predict(model, target, inputs)
     assert pictures.shape == (2, 3, 64, 48) and 0 <= pictures.min() and pictures.max() <= 1
-    loss_value, _ = evaluate(model, inputs, target)
+    loss_value, acc = evaluate(model, target, inputs, targets)
     assert np.isfinite(loss_value)
+    assert (acc is None) == (loss == 'mse')
 
 
-def test_predict_decodes_in_eval_mode_in_batches(small_sets, centres):
+def test_predict_decodes_in_eval_mode_in_batches(small_sets, centres, classes):
     grey = small_sets[1][0]
     model = warmed_model(centres, grey)
     before = state_copy(model)
-    pictures = predict(model, grey, centres, batch_size=7)
+    pictures = predict(model, classes, grey, batch_size=7)
     assert not model.training
     assert_same_state(before, state_copy(model))
     with torch.no_grad():
-        assert torch.equal(pictures, decode(model(grey), centres))
-
-
-def test_psnr_of_the_superres_input_is_the_nearest_baseline(horses):
-    """The network's superres input already scores as nearest-neighbour upsampling: the bar to clear."""
-    inputs, rgb = make_dataset(horses[1][:20], None, True, task='superres')
-    assert torch.allclose(downsize(inputs), downsize(rgb), atol=1e-6)
-    assert 15 < psnr(inputs, rgb) < 25
-
-# -----------------------------------------------------------------------------
-# compute_loss and decode
-
-
-def test_compute_loss_float_target_is_mse():
-    gen = torch.Generator().manual_seed(1)
-    outputs, target = torch.rand(4, 3, 8, 8, generator=gen), torch.rand(4, 3, 8, 8, generator=gen)
-    loss = compute_loss(outputs, target)
-    assert torch.allclose(loss, F.mse_loss(outputs, target))
-    assert not torch.allclose(loss, F.l1_loss(outputs, target))
-
-
-def test_compute_loss_class_target_is_cross_entropy():
-    gen = torch.Generator().manual_seed(2)
-    outputs = torch.randn(4, 24, 8, 8, generator=gen)
-    target = torch.randint(0, 24, (4, 8, 8), generator=gen)
-    loss = compute_loss(outputs, target)
-    assert torch.allclose(loss, F.cross_entropy(outputs, target))
-    expected = -torch.log_softmax(outputs, 1).gather(1, target[:, None]).mean()
-    assert torch.allclose(loss, expected, atol=1e-6)
-
-
-def test_decode_picks_the_likeliest_colour_or_clamps(centres):
-    classes = torch.tensor([[[0, 5], [23, 7]]])
-    scores = F.one_hot(classes, len(centres)).permute(0, 3, 1, 2).float() * 5
-    rgb = decode(scores, centres)
-    assert rgb.shape == (1, 3, 2, 2)
-    assert torch.equal(rgb[0, :, 1, 0], centres[23]) and torch.equal(rgb[0, :, 0, 1], centres[5])
-    raw = torch.tensor([-0.5, 0.25, 1.5]).view(1, 3, 1, 1)
-    assert decode(raw, None).flatten().tolist() == [0.0, 0.25, 1.0]
+        assert torch.equal(pictures, classes.decode(model(grey), grey))
 
 # -----------------------------------------------------------------------------
 # evaluate and evaluate_legacy
 
 
-def test_evaluate_is_mean_over_all_pixels_and_percent_accuracy(small_sets, centres):
+def test_evaluate_is_mean_over_all_pixels_and_percent_accuracy(small_sets, centres, classes):
     grey, target = small_sets[1]
     model = warmed_model(centres, grey)
     before = state_copy(model)
@@ -181,7 +190,7 @@ def test_evaluate_is_mean_over_all_pixels_and_percent_accuracy(small_sets, centr
     expected_loss = F.cross_entropy(outputs, target).item()
     expected_acc = 100 * (outputs.argmax(1) == target).double().mean().item()
     model.train()
-    results = [evaluate(model, grey, target, batch_size=b) for b in (7, 60, 500)]
+    results = [evaluate(model, classes, grey, target, batch_size=b) for b in (7, 60, 500)]
     for loss, acc in results:
         assert loss == pytest.approx(expected_loss, rel=1e-5)
         assert acc == pytest.approx(expected_acc, abs=1e-9)
@@ -191,21 +200,21 @@ def test_evaluate_is_mean_over_all_pixels_and_percent_accuracy(small_sets, centr
 
 
 def test_evaluate_regression_has_no_accuracy(horses):
-    grey, target = make_dataset(horses[1][:20], None, regression=True)
+    grey, target = RGB().encode(to_float(horses[1][:20]))
     torch.manual_seed(0)
-    model = build_model('RegressionCNN', 3, 8, 3).eval()
+    model = build_model(ModelConfig('RegressionCNN', 3, 8, 3)).eval()
     with torch.no_grad():
         expected = F.mse_loss(model(grey), target).item()
-    loss, acc = evaluate(model, grey, target, batch_size=6)
+    loss, acc = evaluate(model, RGB(), grey, target, batch_size=6)
     assert acc is None
     assert loss == pytest.approx(expected, rel=1e-5)
 
 
-def test_evaluate_legacy_uses_batch_statistics_without_touching_the_model(small_sets, centres):
+def test_evaluate_legacy_uses_batch_statistics_without_touching_the_model(small_sets, centres, classes):
     grey, target = small_sets[1]
     model = warmed_model(centres, grey).eval()
     before = state_copy(model)
-    legacy_loss, legacy_acc = evaluate_legacy(model, grey, target, batch_size=20)
+    legacy_loss, legacy_acc = evaluate_legacy(model, classes, grey, target, batch_size=20)
     assert_same_state(before, state_copy(model))
     assert not model.training
     # the same figures by hand: BatchNorm in training mode on each batch of 20, mean of the three batch losses
@@ -218,10 +227,10 @@ def test_evaluate_legacy_uses_batch_statistics_without_touching_the_model(small_
             correct += (out.argmax(1) == target[start:start + 20]).sum().item()
     assert legacy_loss == pytest.approx(np.mean(losses), rel=1e-5)
     assert legacy_acc == pytest.approx(100 * correct / target.numel())
-    eval_loss, _ = evaluate(model, grey, target)
+    eval_loss, _ = evaluate(model, classes, grey, target)
     assert abs(eval_loss - legacy_loss) > 1e-3
     # a second call gives the same answer: nothing carried over between calls
-    assert evaluate_legacy(model, grey, target, batch_size=20) == (legacy_loss, legacy_acc)
+    assert evaluate_legacy(model, classes, grey, target, batch_size=20) == (legacy_loss, legacy_acc)
 
 # -----------------------------------------------------------------------------
 # assignment_test_order
@@ -251,17 +260,29 @@ def test_assignment_test_order_depends_on_the_training_set_size():
     assert not torch.equal(assignment_test_order(5000, 1000, 0), assignment_test_order(4999, 1000, 0))
 
 # -----------------------------------------------------------------------------
+# to_device
+
+
+def test_to_device_puts_images_in_the_layout_and_leaves_the_rest():
+    images, labels = torch.rand(4, 3, 8, 8), torch.randint(0, 24, (4, 8, 8))
+    moved = to_device((images, labels), torch.device('cpu'))
+    assert isinstance(moved, tuple) and len(moved) == 2
+    assert moved[0].is_contiguous(memory_format=LAYOUT) and not images.is_contiguous(memory_format=LAYOUT)
+    assert torch.equal(moved[0], images) and torch.equal(moved[1], labels)
+    assert moved[1].is_contiguous() and moved[1].dtype == torch.int64
+
+# -----------------------------------------------------------------------------
 # train
 
 
-def test_train_lowers_the_loss_and_logs_each_epoch(small_sets, centres, tmp_path, capsys):
+def test_train_lowers_the_loss_and_logs_each_epoch(small_sets, centres, classes, tmp_path, capsys):
     train_set, val_set = small_sets
     model = small_model(centres)
-    before, _ = evaluate(model, *train_set)
+    before, _ = evaluate(model, classes, *train_set)
     epochs_seen = []
-    history = train(model, train_set, val_set, epochs=2, batch_size=25, learn_rate=0.01, seed=0,
-                    out_dir=tmp_path / 'run', on_epoch=epochs_seen.append)
-    after, _ = evaluate(model, *train_set)
+    history = train(model, classes, train_set, val_set, TrainConfig(epochs=2, batch_size=25, learn_rate=0.01),
+                    tmp_path / 'run', on_epoch=epochs_seen.append)
+    after, _ = evaluate(model, classes, *train_set)
     assert after < before - 0.1
     assert [h['epoch'] for h in history] == [1, 2] and epochs_seen == [1, 2]
     assert history[1]['train_loss'] < history[0]['train_loss']
@@ -283,24 +304,120 @@ def test_train_lowers_the_loss_and_logs_each_epoch(small_sets, centres, tmp_path
                                f'Val Acc: {row["val_acc"]:.1f}%, Time(s): ')
 
 
-def test_train_restarts_the_metrics_file(small_sets, centres, tmp_path):
+def test_train_regression_logs_no_accuracy(horses, tmp_path, capsys):
+    target = RGB()
+    train_set, val_set = target.encode(to_float(horses[0][:60])), target.encode(to_float(horses[1][:20]))
+    torch.manual_seed(0)
+    model = build_model(ModelConfig('RegressionCNN', 3, 4, 3))
+    history = train(model, target, train_set, val_set, TrainConfig(epochs=1, batch_size=20), tmp_path)
+    assert history[0]['val_acc'] is None and np.isfinite(history[0]['val_loss'])
+    line, = [line for line in capsys.readouterr().out.splitlines() if line.startswith('Epoch [')]
+    assert line.startswith(f'Epoch [1/1], Loss: {history[0]["train_loss"]:.4f}, '
+                           f'Val Loss: {history[0]["val_loss"]:.4f}, Time(s): ')
+
+
+def test_train_restarts_the_metrics_file(small_sets, centres, classes, tmp_path):
     train_set, val_set = small_sets
     (tmp_path / 'metrics.jsonl').write_text('{"epoch": 99}\n' * 5)
-    train(small_model(centres, 'CNN', 4), train_set, val_set, epochs=1, batch_size=50, learn_rate=0.01, seed=0,
-          out_dir=tmp_path)
+    train(small_model(centres, 'CNN', 4), classes, train_set, val_set,
+          TrainConfig(epochs=1, batch_size=50, learn_rate=0.01), tmp_path)
     rows = [json.loads(line) for line in (tmp_path / 'metrics.jsonl').read_text().splitlines()]
     assert [row['epoch'] for row in rows] == [1]
 
 
-def test_train_is_deterministic_for_a_seed(small_sets, centres, tmp_path):
+def test_train_is_deterministic_for_a_seed(small_sets, centres, classes, tmp_path):
     train_set, val_set = small_sets
     train_set = tuple(t[:100] for t in train_set)
     states = []
     for run, seed in enumerate((3, 3, 4)):
         model = small_model(centres, 'DUNet', 4, seed=0)
-        train(model, train_set, val_set, epochs=1, batch_size=20, learn_rate=0.01, seed=seed,
-              out_dir=tmp_path / str(run))
+        train(model, classes, train_set, val_set, TrainConfig(epochs=1, batch_size=20, learn_rate=0.01, seed=seed),
+              tmp_path / str(run))
         states.append(state_copy(model))
     assert_same_state(states[0], states[1])
     # a different seed shuffles differently, so the weights differ
     assert any(not torch.equal(states[0][k], states[2][k]) for k in states[0])
+
+
+class LossTurnsNaN(ColourClasses):
+    """Colour classes whose training loss turns NaN from the `bad`-th training step on (evaluation stays finite)."""
+
+    def __init__(self, centres, bad):
+        super().__init__(centres)
+        self.bad, self.steps = bad, 0
+
+    def loss(self, outputs, target, smoothing=0.0):
+        value = super().loss(outputs, target, smoothing)
+        if torch.is_grad_enabled():
+            self.steps += 1
+            if self.steps >= self.bad:
+                value = value * float('nan')
+        return value
+
+
+def test_a_non_finite_loss_stops_training_and_keeps_the_last_good_state(small_sets, centres, tmp_path):
+    """200 images in batches of 50: 4 steps an epoch; the loss turns NaN at step 7, i.e. epoch 2, step 3."""
+    train_set, val_set = small_sets
+    model = small_model(centres)
+    with pytest.raises(NonFiniteLoss, match=r'^training stopped in epoch 2: the loss was not finite \(NaN or infinity\) '
+                                            r'at step 3; the last good state \(epoch 1\) is in .*resume\.pt$'):
+        train(model, LossTurnsNaN(centres, bad=7), train_set, val_set, TrainConfig(epochs=3, batch_size=50),
+              tmp_path / 'run')
+    state = read_resumable(tmp_path / 'run' / 'resume.pt')
+    assert state['epoch'] == 1 and all(torch.isfinite(v).all() for v in state['model'].values() if v.is_floating_point())
+    assert len((tmp_path / 'run' / 'metrics.jsonl').read_text().splitlines()) == 1
+
+# -----------------------------------------------------------------------------
+# recipe ingredients: schedules with warm-up, EMA, label smoothing
+
+
+def rates(config, steps_per_epoch):
+    model = torch.nn.Linear(1, 1)
+    optimizer = torch.optim.SGD(model.parameters(), lr=1.0)
+    scheduler = make_scheduler(optimizer, config, steps_per_epoch)
+    seen = []
+    for _ in range(config.epochs * steps_per_epoch):
+        seen.append(optimizer.param_groups[0]['lr'])
+        optimizer.step()
+        scheduler.step()
+    return seen
+
+
+def test_schedules_warm_up_then_anneal_to_zero():
+    constant = rates(TrainConfig(epochs=2, lr_schedule='constant'), 10)
+    assert constant == [1.0] * 20
+    cosine = rates(TrainConfig(epochs=2, lr_schedule='cosine'), 10)
+    assert cosine[0] == 1.0 and cosine[10] == pytest.approx(0.5) and cosine[-1] < 0.01
+    linear = rates(TrainConfig(epochs=2, lr_schedule='linear'), 10)
+    assert linear[:3] == pytest.approx([1.0, 0.95, 0.9])
+    warm = rates(TrainConfig(epochs=2, lr_schedule='cosine', warmup=0.5), 10)  # 5 steps of warm-up, then 15 of cosine
+    assert warm[0] == pytest.approx(0.01) and warm[:6] == sorted(warm[:6]) and warm[5] == pytest.approx(1.0)
+    assert warm[5:] == pytest.approx(rates(TrainConfig(epochs=3, lr_schedule='cosine'), 5)[:15])
+
+
+def test_ema_is_evaluated_and_kept(small_sets, centres, classes, tmp_path):
+    """With ema the figures and the weights left in the model are those of the average, not of the last step."""
+    train_set, val_set = small_sets
+    config = TrainConfig(epochs=1, batch_size=50, learn_rate=0.01, ema=0.5)
+    plain, averaged = small_model(centres), small_model(centres)
+    train(plain, classes, train_set, val_set, replace(config, ema=0.0), tmp_path / 'plain')
+    history = train(averaged, classes, train_set, val_set, config, tmp_path / 'ema')
+    assert history[-1]['val_loss'] == pytest.approx(evaluate(averaged, classes, *val_set)[0], abs=1e-6)
+    different = [k for k, v in plain.state_dict().items() if v.is_floating_point()
+                 and not torch.equal(v, averaged.state_dict()[k])]
+    assert different  # the same steps, but the average of the last ones is not the last one
+    state = read_resumable(tmp_path / 'ema' / 'resume.pt')
+    assert state['ema'] is not None and state['run']['ema'] == 0.5
+
+
+def test_label_smoothing_is_a_training_loss_only(small_sets, centres, classes, tmp_path):
+    outputs, target = torch.randn(2, 24, 4, 4), torch.randint(0, 24, (2, 4, 4))
+    assert classes.loss(outputs, target, 0.2) == pytest.approx(F.cross_entropy(outputs, target, label_smoothing=0.2))
+    assert classes.loss(outputs, target, 0.2) != pytest.approx(classes.loss(outputs, target))
+    train_set, val_set = small_sets
+    a, b = small_model(centres), small_model(centres)
+    config = TrainConfig(epochs=1, batch_size=50, learn_rate=0.01)
+    smoothed = train(a, classes, train_set, val_set, replace(config, label_smoothing=0.3), tmp_path / 'a')
+    plain = train(b, classes, train_set, val_set, config, tmp_path / 'b')
+    assert smoothed[0]['train_loss'] > plain[0]['train_loss']  # the smoothed targets cost more to fit
+    assert smoothed[0]['val_loss'] == pytest.approx(evaluate(a, classes, *val_set)[0], abs=1e-6)  # plain CE

@@ -18,7 +18,7 @@ run_experiment() {  # experiment, settings...
   local setting name command
   for setting in "${chosen[@]}"; do
     name=${setting%%|*}
-    command="python ${setting#*|} --experiment-name exp_${experiment}_$name"
+    command="python ${setting#*|} --experiment-name exp_${experiment}_$name --overwrite"
     echo "$name: $command"
     $command
     cp "outputs/exp_${experiment}_$name/metrics.jsonl" "$out/$name.jsonl"

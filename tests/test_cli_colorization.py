@@ -1,5 +1,5 @@
-"""Tests for colorlib.cli: the assignment's reference figures, end-to-end training runs, activations, and bad input
-(exit status 2, one line on stderr naming the flag, nothing written)."""
+"""Tests for colorlib.cli.colorization (colorization.py, color_regression.py): the assignment's reference figures,
+end-to-end training runs, and bad input (exit status 2, one line on stderr naming the flag, nothing written)."""
 import json
 import re
 import subprocess
@@ -9,23 +9,27 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from PIL import Image
 
-from colorlib.cli import main, main_activations
-from colorlib.checkpoints import load_weights
-from colorlib.colours import DEFAULT_COLOURS, load_colours
-from colorlib.metrics import psnr, ssim
-from colorlib.models import build_model
-from colorlib.train import make_dataset, predict
-from conftest import assignment_colours_path, assignment_weights_path, needs_shared, write_horses_npz
+from colorlib.checkpoints import load_weights, read_resumable
+from colorlib.cli.activations import main as main_activations
+from colorlib.cli.colorization import main, main_regression
+from colorlib.colours import load_colours
+from colorlib.data import to_float
+from colorlib.metrics import colourfulness, psnr, ssim
+from colorlib.models import FlipAveraged, ModelConfig, build_model
+from colorlib.shipped import DEFAULT_COLOURS
+from colorlib.targets import RGB, ColourClasses
+from colorlib.train import evaluate, predict
+from conftest import assert_png, assignment_colours_path, assignment_weights_path, call, needs_shared, snapshot
 
 REPO = Path(__file__).resolve().parents[1]
 DATA = str(REPO / 'data' / 'cifar10_horse.npz')
 COLOURS = str(DEFAULT_COLOURS)  # the project's own 24 colours, absolute
 C24 = str(assignment_colours_path(24))
 C16 = str(assignment_colours_path(16))
-PNG_MAGIC = b'\x89PNG\r\n\x1a\n'
 BLOCKS = ['downconv1', 'downconv2', 'rfconv', 'upconv1', 'upconv2', 'finalconv']
-QUALITY_LINE = re.compile(r'PSNR: (\d+\.\d{2}) dB, SSIM: (-?[01]\.\d{4})')
+QUALITY_LINE = re.compile(r'PSNR: (\d+\.\d{2}) dB, SSIM: (-?[01]\.\d{4}), colourfulness: (\d+\.\d) \(truth (\d+\.\d)\)')
 EPOCH_LINE = re.compile(r'Epoch \[(\d+)/(\d+)\], Loss: (\d+\.\d{4}), Val Loss: (\d+\.\d{4})(?:, Val Acc: (\d+\.\d)%)?, '
                         r'Time\(s\): \d+\.\d{2}')
 
@@ -34,24 +38,7 @@ def weights(model, num_filters):
     return str(assignment_weights_path(model, num_filters))
 
 
-def regression_main(argv):
-    main(argv, regression=True)
-
-
-def call(entry, argv, capsys):
-    """Run a CLI entry point in-process: (exit status, stdout, stderr)."""
-    try:
-        entry(argv)
-        code = 0
-    except SystemExit as exit_:
-        code = 0 if exit_.code is None else exit_.code
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
-def assert_png(path):
-    assert Path(path).is_file(), path
-    assert Path(path).read_bytes()[:8] == PNG_MAGIC, path
+regression_main = main_regression
 
 
 def epoch_lines(out):
@@ -101,6 +88,16 @@ def test_regression_valid_reproduces_the_assignment_figure(tmp_path, monkeypatch
     assert lines[3] == 'Sample output available at: outputs/eval_regression.png'
     assert_png(tmp_path / 'outputs' / 'eval_regression.png')
 
+def test_valid_without_checkpoint_uses_the_shipped_weights(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    shipped = str(REPO / 'weights' / 'dunet_k3_f32.pkl')
+    code, out, err = call(main, ['--valid', '--model', 'DUNet', '--data', DATA], capsys)
+    assert code == 0, err
+    code, named, err = call(main, ['--valid', '--model', 'DUNet', '--data', DATA, '--checkpoint', shipped], capsys)
+    assert code == 0, err
+    assert out.splitlines()[0] == f'Evaluating Model DUNet: {shipped}'
+    assert out == named
+
 # -----------------------------------------------------------------------------
 # (1b) the weights we ship beat the assignment's own checkpoints of the same model, each with its own colours
 
@@ -120,8 +117,8 @@ def test_shipped_weights_beat_the_assignment(model, stem, tmp_path, monkeypatch,
     loss, acc = VALID_LINE.search(out).groups()
     best_loss, best_acc = ASSIGNMENT_FIGURES[model]
     if model == 'RegressionCNN':  # four printed digits are too few here: recompute the MSE
-        grey, rgb = make_dataset(np.load(DATA)['test_x'], None, regression=True)
-        net = load_weights(build_model(model, 3, 32, 3), REPO / 'weights' / f'{stem}_k3_f32.pkl').eval()
+        grey, rgb = RGB().encode(to_float(np.load(DATA)['test_x']))
+        net = load_weights(build_model(ModelConfig(model, colours=3)), REPO / 'weights' / f'{stem}_k3_f32.pkl').eval()
         with torch.no_grad():
             assert torch.mean((net(grey) - rgb) ** 2).item() < best_loss
     else:
@@ -150,7 +147,7 @@ def test_colorization_script_trains_one_epoch_then_validates_its_weights(tmp_pat
     assert not (out_dir / 'weights.pkl').exists()  # --checkpoint chose where the weights went
 
     state = torch.load(tmp_path / 'w.pkl', map_location='cpu', weights_only=True)
-    expected = build_model('UNet', 3, 32, 24).state_dict()
+    expected = build_model(ModelConfig('UNet', 3, 32, 24)).state_dict()
     assert isinstance(state, dict) and all(torch.is_tensor(v) for v in state.values())
     assert set(state) == {k for k in expected if not k.endswith('num_batches_tracked')}
     assert all(state[k].shape == expected[k].shape for k in state)
@@ -162,12 +159,6 @@ def test_colorization_script_trains_one_epoch_then_validates_its_weights(tmp_pat
     assert out.splitlines()[:2] == ['Evaluating Model UNet: w.pkl',
                                     f'Val Loss: {match.group(4)}, Val Acc: {match.group(5)}%']
     assert_png(tmp_path / 'outputs' / 'eval_UNet.png')
-
-
-@pytest.fixture(scope='module')
-def small_npz(horses, tmp_path_factory):
-    """300 training and 100 test horses in the .npz layout --data reads."""
-    return write_horses_npz(tmp_path_factory.mktemp('data') / 'small_horses.npz', horses, 300, 100)
 
 
 def test_color_regression_trains_and_plots_every_epoch(small_npz, tmp_path, monkeypatch, capsys):
@@ -235,7 +226,7 @@ def test_compile_trains_the_compiled_model_and_saves_plain_names(small_npz, tmp_
     code, out, err = call(main, argv, capsys)
     assert code == 0, err
     assert len(compiled) == 1
-    load_weights(build_model('CNN', 3, 4, 24), tmp_path / 'w.pkl')  # strict: no `_orig_mod.` prefixes
+    load_weights(build_model(ModelConfig('CNN', 3, 4, 24)), tmp_path / 'w.pkl')  # strict: no `_orig_mod.` prefixes
 
 
 def test_extra_categories_and_augmentation_train_on_more_images(horses, tmp_path, monkeypatch, capsys):
@@ -249,15 +240,12 @@ def test_extra_categories_and_augmentation_train_on_more_images(horses, tmp_path
     argv = ['--model', 'UNet', '-e', '1', '-b', '100', '-f', '4', '--data', str(path), '-c', COLOURS,
             '--device', 'cpu', '--extra-categories', 'deer', '--augment', 'hflip,vflip,shift',
             '--lr-schedule', 'cosine', '--weight-decay', '0.01', '--experiment-name', 'mixed']
-    seen = []  # what the trainer was given; the training itself is tested in test_train.py
-    monkeypatch.setattr('colorlib.cli.train', lambda model, train_set, val_set, *a, **k: seen.append((train_set, k)) or [])
-    monkeypatch.setattr('colorlib.cli.save_training_curve', lambda history, path: path)
     code, _, err = call(main, argv, capsys)
     assert code == 0, err
-    (grey, target), kwargs = seen[0]
-    assert len(grey) == 300  # 100 horses + 200 deer
-    assert kwargs['augmentations'] == ['hflip', 'vflip', 'shift']
-    assert kwargs['lr_schedule'] == 'cosine' and kwargs['weight_decay'] == 0.01
+    run = read_resumable(tmp_path / 'outputs' / 'mixed' / 'resume.pt')['run']  # what the trainer was given
+    assert run['data.images'] == 300  # 100 horses + 200 deer
+    assert run['augment'] == ('hflip', 'vflip', 'shift')
+    assert run['lr_schedule'] == 'cosine' and run['weight_decay'] == 0.01
 
 
 @pytest.mark.parametrize('flag, value, words', [
@@ -285,9 +273,15 @@ def train_tiny(small_npz, argv, capsys):
 
 
 def quality_figures(line):
+    """(PSNR, SSIM, colourfulness of the pictures, colourfulness of the truth) of a picture line."""
     match = QUALITY_LINE.fullmatch(line)
     assert match, line
-    return float(match.group(1)), float(match.group(2))
+    return tuple(float(x) for x in match.groups())
+
+
+def library_figures(pictures, truth):
+    return (round(psnr(pictures, truth), 2), round(ssim(pictures, truth), 4), round(colourfulness(pictures), 1),
+            round(colourfulness(truth), 1))
 
 
 @pytest.mark.parametrize('model, loss', [('UNet', 'ce'), ('CNN', 'mse')])
@@ -308,14 +302,14 @@ def test_superres_trains_then_valid_prints_psnr_beside_bilinear_and_bicubic(mode
     lines = out.splitlines()
     assert len(lines) == 6 and lines[0] == f'Evaluating Model {model}: {checkpoint}', out
     assert VALID_LINE.fullmatch(lines[1]) and (loss == 'mse') == ('Val Acc' not in lines[1]), lines[1]
-    net_psnr, net_ssim = quality_figures(lines[2])
+    net_psnr, net_ssim, _, _ = quality_figures(lines[2])
     assert lines[3].startswith('Bilinear ') and lines[4].startswith('Bicubic ')
     # the baselines, recomputed here on the same 100 test images
     truth = torch.from_numpy(np.load(small_npz)['test_x'].transpose(0, 3, 1, 2).astype(np.float32) / 256)
     small = torch.nn.functional.avg_pool2d(truth, 4)
     for line, mode in zip(lines[3:5], ('bilinear', 'bicubic')):
         up = torch.nn.functional.interpolate(small, scale_factor=4, mode=mode).clamp(0, 1)
-        assert quality_figures(line.split(' ', 1)[1]) == (round(psnr(up, truth), 2), round(ssim(up, truth), 4))
+        assert quality_figures(line.split(' ', 1)[1]) == library_figures(up, truth)
     assert 0 < net_psnr < 60 and -1 <= net_ssim <= 1
     name = f'superres_{model}{mse}'
     assert lines[5] == f'Sample output available at: {Path("outputs") / f"eval_{name}.png"}'
@@ -336,84 +330,16 @@ def test_colour_valid_prints_the_psnr_of_the_decoded_pictures(entry, flags, smal
     # the same figures from the library: the decoded pictures against the full-colour truth
     test_x = np.load(small_npz)['test_x']
     mse = '--loss' in flags or entry is regression_main
-    centres = None if mse else load_colours(COLOURS)
+    target = RGB() if mse else ColourClasses(load_colours(COLOURS))
     model = flags[1] if flags else 'RegressionCNN'
-    net = load_weights(build_model(model, 3, 4, 3 if mse else 24), 'tiny.pkl')
-    grey, _ = make_dataset(test_x, centres, mse)
-    pictures, truth = predict(net, grey, centres), make_dataset(test_x, None, True)[1]
-    assert quality_figures(lines[2]) == (round(psnr(pictures, truth), 2), round(ssim(pictures, truth), 4))
+    net = load_weights(build_model(ModelConfig(model, 3, 4, target.out_channels)), 'tiny.pkl')
+    grey, _ = target.encode(to_float(test_x))
+    pictures, truth = predict(net, target, grey), to_float(test_x)
+    assert quality_figures(lines[2]) == library_figures(pictures, truth)
 
-
-def test_activations_for_superres_and_for_all_shipped_models(small_npz, tmp_path, monkeypatch, capsys):
-    monkeypatch.chdir(tmp_path)
-    (tmp_path / 'w').mkdir()
-    for flags, name in ((['--model', 'UNet', '--task', 'superres'], 'superres_unet'),
-                        (['--model', 'UNet', '--task', 'superres', '--loss', 'mse'], 'superres_unet_mse'),
-                        (['--model', 'CNN'], 'cnn'), (['--model', 'UNet', '--colour-space', 'lab'], 'unet_lab')):
-        train_tiny(small_npz, flags, capsys)
-        Path('tiny.pkl').rename(tmp_path / 'w' / f'{name}_k3_f4.pkl')
-    expected = {'input.png', 'output.png'} | {f'{i}_{name}.png' for i, name in enumerate(BLOCKS, 1)}
-
-    code, out, err = call(main_activations, ['2', '--model', 'UNet', '--task', 'superres', '-f', '4', '--checkpoint',
-                                             'w/superres_unet_k3_f4.pkl', '-c', COLOURS, '--data', small_npz], capsys)
-    assert code == 0, err
-    assert {p.name for p in (tmp_path / 'outputs' / 'UNet_superres' / 'act2').iterdir()} == expected
-
-    code, out, err = call(main_activations, ['3', '--all', '--weights-dir', 'w', '-f', '4', '-c', COLOURS,
-                                             '--data', small_npz], capsys)
-    assert code == 0, err
-    written = sorted(p.parent.name for p in (tmp_path / 'outputs').glob('*/act3'))
-    assert written == ['CNN', 'UNet_lab', 'UNet_superres', 'UNet_superres_mse']
-    for folder in written:
-        assert {p.name for p in (tmp_path / 'outputs' / folder / 'act3').iterdir()} == expected
-        assert_png(tmp_path / 'outputs' / folder / 'act3' / '1_downconv1.png')
-    skipped = [line for line in out.splitlines() if line.startswith('Skipped')]
-    assert len(skipped) == 4 and any('dunet_k3_f4.pkl' in line for line in skipped), out
-
-# -----------------------------------------------------------------------------
-# (3) activations
-
-
-@needs_shared
-@pytest.mark.parametrize('model', ['RegressionCNN', 'CNN', 'UNet', 'DUNet'])
-def test_activations_writes_every_block(model, tmp_path, monkeypatch, capsys):
-    monkeypatch.chdir(tmp_path)
-    # the regression CNN predicts RGB: it must not need (or read) a colour file
-    colours = str(tmp_path / 'absent.npy') if model == 'RegressionCNN' else C24
-    argv = ['5', '--model', model, '--checkpoint', weights(model, 16), '-f', '16', '-c', colours, '--data', DATA]
-    code, out, err = call(main_activations, argv, capsys)
-    assert code == 0, err
-    act_dir = tmp_path / 'outputs' / model / 'act5'
-    expected = {'input.png', 'output.png'} | {f'{i}_{name}.png' for i, name in enumerate(BLOCKS, 1)}
-    assert {p.name for p in act_dir.iterdir()} == expected
-    for name in expected:
-        assert_png(act_dir / name)
-    assert out.strip() == f'Activations of test image 5 written to {Path("outputs") / model / "act5"}/'
 
 # -----------------------------------------------------------------------------
 # (4) bad input: exit 2, one line on stderr, nothing written
-
-SENTINEL = b'precious bytes, do not touch'
-
-
-def snapshot(root):
-    """Every file and folder under root: its bytes and modification time (None for folders)."""
-    return {p.relative_to(root): (p.read_bytes(), p.stat().st_mtime_ns) if p.is_file() else None
-            for p in root.rglob('*')}
-
-
-@pytest.fixture
-def sentinels(tmp_path, monkeypatch):
-    """cwd = tmp_path holding files a careless run would overwrite, and a corrupt checkpoint."""
-    monkeypatch.chdir(tmp_path)
-    for name in ('keep.pkl', 'outputs/eval_UNet.png', 'outputs/eval_CNN.png', 'outputs/eval_DUNet.png',
-                 'outputs/unet_k3_f32/weights.pkl', 'outputs/unet_k3_f32/metrics.jsonl'):
-        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
-        (tmp_path / name).write_bytes(SENTINEL)
-    (tmp_path / 'corrupt.pkl').write_bytes(b'this is not a checkpoint' * 10)
-    (tmp_path / 'a_folder').mkdir()
-    return tmp_path
-
 
 TRAIN = ['--model', 'UNet', '-e', '1', '--checkpoint', 'keep.pkl', '--data', DATA, '-c', COLOURS]
 VALID = ['--valid', '--model', 'UNet', '--data', DATA]
@@ -447,9 +373,11 @@ BAD_INPUT = [
     pytest.param(main, lambda: TRAIN + ['-k', '0'], ['-k/--kernel', '0', 'out of range'], id='kernel-0'),
     pytest.param(main, lambda: TRAIN + ['-l', 'inf'], ['-l/--learn-rate', 'inf'], id='learn-rate-inf'),
     pytest.param(main, lambda: TRAIN + ['-l', '0'], ['-l/--learn-rate', 'out of range'], id='learn-rate-0'),
-    pytest.param(main, lambda: TRAIN + ['--checkpoint', 'a_folder'], ['--checkpoint', 'a_folder', 'folder'],
+    pytest.param(main, lambda: TRAIN + ['--checkpoint', 'a_folder', '--experiment-name', 'new'],
+                 ['--checkpoint', 'a_folder', 'folder'],
                  id='checkpoint-is-a-folder'),
-    pytest.param(main, lambda: VALID + ['-c', COLOURS], ['--valid', '--checkpoint'], id='valid-without-checkpoint'),
+    pytest.param(main, lambda: VALID + ['-c', COLOURS, '-f', '16'], ['--checkpoint', 'unet_k3_f16.pkl', 'unet_k3_f32'],
+                 id='valid-without-checkpoint-nothing-shipped'),
     pytest.param(main, lambda: TRAIN + ['--legacy-eval'], ['--legacy-eval', '--valid'], id='legacy-without-valid'),
     pytest.param(main, lambda: VALID + ['--legacy-eval', '--checkpoint', 'keep.pkl', '-s', '-1', '-c', COLOURS],
                  ['-s/--seed', '-1'], id='negative-seed'),
@@ -457,25 +385,11 @@ BAD_INPUT = [
                  ['-s/--seed', str(2 ** 32)], id='seed-too-large'),
     pytest.param(regression_main, lambda: ['--checkpoint', 'keep.pkl', '--data', DATA, '-b', '0'],
                  ['-b/--batch-size'], id='regression-batch-0'),
-    pytest.param(main_activations, lambda: ['1000', '--model', 'UNet', '--checkpoint', weights('UNet', 32),
-                                            '-c', C24, '--data', DATA],
-                 ['index', '1000', 'out of range'], id='activations-index-1000', marks=needs_shared),
-    pytest.param(main_activations, lambda: ['0', '--model', 'UNet', '-c', COLOURS, '--data', DATA],
-                 ['--checkpoint'], id='activations-without-checkpoint'),
-    pytest.param(main_activations, lambda: ['-3', '--checkpoint', 'keep.pkl'], ['index', '-3'],
-                 id='activations-negative-index'),
     pytest.param(main, lambda: TRAIN + ['--task', 'zoom'], ['--task', 'zoom'], id='task-zoom'),
     pytest.param(main, lambda: TRAIN + ['--loss', 'l1'], ['--loss', 'l1'], id='loss-l1'),
     pytest.param(main, lambda: VALID + ['--checkpoint', weights('UNet', 32), '-c', C24, '--task', 'superres'],
                  ['--checkpoint', 'super-resolution', 'check --task'], id='colour-checkpoint-for-superres',
                  marks=needs_shared),
-    pytest.param(main_activations, lambda: ['0', '--model', 'RegressionCNN', '--loss', 'ce', '--checkpoint',
-                                            'keep.pkl', '--data', DATA], ['--loss ce', 'RegressionCNN'],
-                 id='activations-regression-with-ce'),
-    pytest.param(main_activations, lambda: ['0', '--all', '--checkpoint', 'keep.pkl', '--data', DATA],
-                 ['--all', '--checkpoint'], id='activations-all-with-checkpoint'),
-    pytest.param(main_activations, lambda: ['0', '--all', '--weights-dir', 'a_folder', '--data', DATA],
-                 ['--weights-dir', 'a_folder'], id='activations-all-without-weights'),
 ]
 
 
@@ -509,3 +423,126 @@ def test_training_with_a_bad_flag_leaves_a_real_checkpoint_alone(tmp_path, monke
         assert code == 2 and err.count('\n') == 1, (bad, err)
         assert snapshot(tmp_path) == before, bad
     assert torch.equal(torch.load(tmp_path / 'mine.pkl', weights_only=True)['w'], torch.arange(3.0))
+
+
+def test_lab_training_then_valid(small_npz, tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    argv = ['--model', 'UNet', '-f', '4', '-b', '10', '--data', small_npz, '--colour-space', 'lab']
+    code, out, err = call(main, argv + ['-e', '1', '--soft-encode', '--rebalance', '0.5', '--checkpoint', 'lab.pkl'],
+                          capsys)
+    assert code == 0, err
+    assert 'Epoch [1/1]' in out and (tmp_path / 'outputs' / 'unet_lab_k3_f4' / 'samples.png').is_file()
+    run = read_resumable(tmp_path / 'outputs' / 'unet_lab_k3_f4' / 'resume.pt')['run']
+    assert run['target.kind'] == 'LabBins' and run['target.soft'] and run['target.rebalance'] == 0.5
+    code, out, err = call(main, argv + ['--valid', '--checkpoint', 'lab.pkl', '--temperature', '0'], capsys)
+    assert code == 0, err
+    lines = out.splitlines()
+    assert lines[1].startswith('Val Loss:') and 'Val Acc:' in lines[1]
+    assert lines[2].startswith('PSNR:') and lines[3] == 'Sample output available at: outputs/eval_UNet_lab.png'
+    assert_png(tmp_path / 'outputs' / 'eval_UNet_lab.png')
+    for wrong, named in ((['--valid', '--checkpoint', 'lab.pkl'], '--colour-space/--bins'),  # 89 bins, not 24 colours
+                         (['--colour-space', 'lab', '--task', 'superres', '-e', '1'], '--task superres'),
+                         (['--colour-space', 'lab', '--valid', '--legacy-eval', '--checkpoint', 'lab.pkl'],
+                          '--legacy-eval')):
+        code, _, err = call(main, ['--model', 'UNet', '-f', '4', '--data', small_npz] + wrong, capsys)
+        assert code == 2 and named in err and len(err.splitlines()) == 1, err
+
+
+def test_valid_with_tta_adds_the_flip_averaged_figures_apart(small_npz, tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    flags = ['--model', 'UNet', '-f', '4', '--data', small_npz, '-c', COLOURS, '--device', 'cpu', '--checkpoint', 't.pkl']
+    assert call(main, flags + ['-e', '1'], capsys)[0] == 0
+    code, plain, err = call(main, flags + ['--valid'], capsys)
+    assert code == 0, err
+    code, out, err = call(main, flags + ['--valid', '--tta'], capsys)
+    assert code == 0, err
+    lines = out.splitlines()
+    assert lines[:3] == plain.splitlines()[:3]  # the plain figures first, unchanged
+    tta = lines[3]
+    assert tta.startswith('With flip averaging: Val Loss: ')
+    target = ColourClasses(load_colours(COLOURS))
+    net = FlipAveraged(load_weights(build_model(ModelConfig('UNet', 3, 4, 24)), 't.pkl'))
+    inputs, classes = target.encode(to_float(np.load(small_npz)['test_x']))
+    loss, acc = evaluate(net, target, inputs, classes)
+    assert tta.split('; ')[0] == f'With flip averaging: Val Loss: {loss:.4f}, Val Acc: {acc:.1f}%'
+    assert quality_figures(tta.split('; ')[1]) == library_figures(predict(net, target, inputs), to_float(
+        np.load(small_npz)['test_x']))
+    code, _, err = call(main, flags + ['--tta'], capsys)
+    assert code == 2 and '--tta' in err and '--valid' in err
+
+
+def test_own_pictures_train_validate_and_fine_tune(horses, tmp_path, monkeypatch, capsys):
+    """A folder of 64x64 pictures unlike the horses the shipped UNet knows (their red and blue swapped): --valid
+    reads it, and training from the shipped weights (--init) lowers its validation loss; a broken file is skipped
+    with one line."""
+    monkeypatch.chdir(tmp_path)
+    folder = tmp_path / 'mine' / 'nested'
+    folder.mkdir(parents=True)
+    for i, image in enumerate(horses[1][:100]):
+        Image.fromarray(image[:, :, ::-1]).resize((64, 64), Image.BICUBIC).save(folder / f'h{i:03d}.png')
+    (folder / 'broken.jpg').write_bytes(b'\xff\xd8 not a jpeg')
+    shipped = str(REPO / 'weights' / 'unet_k3_f32.pkl')
+    flags = ['--model', 'UNet', '--data', 'mine', '--image-size', '64', '--device', 'cpu']
+    code, out, err = call(main, flags + ['--valid', '--checkpoint', shipped], capsys)
+    assert code == 0, err
+    assert err.strip() == f'colorization.py: skipped {Path("mine") / "nested" / "broken.jpg"}: ' + err.split(': ', 2)[2].strip()
+    assert '90 training and 10 test images of 64x64 from mine (10 of 101 held out for validation, seed 0; 1 skipped)' in out
+    before = float(VALID_LINE.search(out).group(1))
+    code, out, err = call(main, flags + ['--init', shipped, '-e', '2', '-b', '30', '--checkpoint', 'tuned.pkl'], capsys)
+    assert code == 0, err
+    assert 'read from outputs/cache/' in out  # the second run reads the cache
+    after = float(EPOCH_LINE.fullmatch(epoch_lines(out)[-1]).group(4))
+    assert after < before - 0.05, (before, after)
+    code, out, _ = call(main, flags + ['--valid', '--checkpoint', 'tuned.pkl'], capsys)
+    assert code == 0 and float(VALID_LINE.search(out).group(1)) == pytest.approx(after, abs=1e-4)
+    (tmp_path / 'empty').mkdir()
+    code, _, err = call(main, ['--model', 'UNet', '--data', 'empty', '-e', '1'], capsys)
+    assert code == 2 and err.strip() == 'colorization.py: error: --data: empty holds no image files'
+    code, _, err = call(main, flags + ['--init', 'nothing.pkl', '-e', '1', '--experiment-name', 'x'], capsys)
+    assert code == 2 and '--init' in err and 'nothing.pkl' in err
+
+
+@pytest.mark.parametrize('size', [32, 64, 96])
+@pytest.mark.parametrize('flags', [['--model', 'CNN'], ['--model', 'DUNet', '--task', 'superres'],
+                                   ['--model', 'UNet', '--colour-space', 'lab'], ['--model', 'UNet', '--loss', 'mse']],
+                         ids=['cnn', 'superres-dunet', 'lab-unet', 'mse-unet'])
+def test_every_kind_trains_and_validates_on_pictures_of_any_size(flags, size, tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / 'pics').mkdir()
+    for i in range(12):
+        Image.fromarray(np.random.default_rng(i).integers(0, 256, (50, 70, 3), dtype=np.uint8)).save(
+            tmp_path / 'pics' / f'{i}.png')
+    common = flags + ['--data', 'pics', '--image-size', str(size), '-f', '4', '--device', 'cpu', '--checkpoint', 'w.pkl']
+    code, out, err = call(main, common + ['-e', '1', '-b', '4'], capsys)
+    assert code == 0, err
+    assert f'of {size}x{size}' in out and len(epoch_lines(out)) == 1
+    code, out, err = call(main, common + ['--valid'], capsys)
+    assert code == 0 and VALID_LINE.search(out), err
+
+
+def test_a_new_run_on_own_pictures_fits_its_colours_and_keeps_them_beside_the_weights(tmp_path, monkeypatch, capsys):
+    """Without -c (or --bins), a run from scratch on a folder fits 24 k-means colours (or Lab bins) on its training
+    pictures and saves them beside the weights, where --valid, activations and colorize find them."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / 'pics').mkdir()
+    for i in range(12):  # blue-green pictures: nothing like the horses' browns
+        picture = np.zeros((40, 40, 3), np.uint8)
+        picture[..., 1:] = np.random.default_rng(i).integers(0, 256, (40, 40, 2))
+        Image.fromarray(picture).save(tmp_path / 'pics' / f'{i}.png')
+    flags = ['--model', 'CNN', '-f', '4', '--data', 'pics', '--device', 'cpu']
+    code, out, err = call(main, flags + ['-e', '1', '--checkpoint', 'mine.pkl'], capsys)
+    assert code == 0, err
+    assert 'Colours fitted on the training pictures saved to mine.colours.npy' in out
+    centres = load_colours('mine.colours.npy')
+    assert centres.shape == (24, 3) and centres[:, 0].max() < 0.05  # no red in these pictures, unlike the horses
+    code, out, err = call(main, flags + ['--valid', '--checkpoint', 'mine.pkl'], capsys)
+    assert code == 0 and VALID_LINE.search(out), err
+    code, _, err = call(main_activations, ['0', '--model', 'CNN', '-f', '4', '--data', 'pics', '--checkpoint', 'mine.pkl'],
+                        capsys)
+    assert code == 0, err
+    code, out, err = call(main, flags + ['-e', '1', '--checkpoint', 'lab.pkl', '--colour-space', 'lab'], capsys)
+    assert code == 0 and (tmp_path / 'lab.bins.npy').is_file(), err
+    code, out, err = call(main, flags + ['--colour-space', 'lab', '--valid', '--checkpoint', 'lab.pkl'], capsys)
+    assert code == 0, err
+    code, _, err = call(main, flags + ['-e', '1', '--checkpoint', 'mine.pkl'], capsys)  # the sidecar is not replaced
+    assert code == 2 and '--overwrite' in err

@@ -1,0 +1,131 @@
+"""Time to the assignment's UNet figure: `colorization.py --model UNet --recipe fast` against the assignment's own
+training loop, whole processes, side by side in one run, several times (this machine is shared and noisy).
+
+    python bench/time_to_quality.py [--runs 3] [--out docs/performance.md]
+
+The target is the assignment's UNet checkpoint's figure in eval mode: validation loss <= 1.3786 and accuracy
+>= 48.2% (our 24-colour file, the 1000 test horses). The assignment's loop is re-expressed here in its own manner
+(`--assignment-loop`): colour classes computed with numpy up front, the images shuffled with numpy and each batch
+turned into a tensor as it is used, BatchNorm left in training mode for its validation, 25 epochs of Adam at 1e-3,
+batch 100, on the same UNet.
+"""
+import argparse
+import datetime
+import os
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+TARGET_LOSS, TARGET_ACC = 1.3786, 48.2
+FAST = ['--model', 'UNet', '--recipe', 'fast']
+
+
+def assignment_loop(epochs=25, batch_size=100, learn_rate=1e-3, seed=0):
+    """The assignment's way of training, with our UNet: everything in numpy until the batch goes in."""
+    import torch
+    import torch.nn.functional as F
+
+    from colorlib.colours import load_colours
+    from colorlib.models import ModelConfig, build_model
+    from colorlib.shipped import DEFAULT_COLOURS, DEFAULT_DATA
+
+    data = np.load(DEFAULT_DATA)
+    centres = load_colours(DEFAULT_COLOURS).numpy().astype(np.float64)
+
+    def prepare(images):
+        """Grey inputs (N, 1, 32, 32) and nearest-colour classes (N, 32, 32), both numpy, all at once."""
+        rgb = images.transpose(0, 3, 1, 2).astype(np.float32) / 256
+        pixels = rgb.transpose(0, 2, 3, 1)[..., None, :].astype(np.float64)
+        classes = np.concatenate([np.argmin(((chunk - centres) ** 2).sum(-1), axis=-1)  # 500 at a time: 300 MB
+                                  for chunk in np.array_split(pixels, max(1, len(pixels) // 500))])
+        return rgb.mean(1, keepdims=True), classes
+
+    train_x, train_y = prepare(data['train_x'][data['train_y'] == 7])
+    test_x, test_y = prepare(data['test_x'][data['test_y'] == 7])
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+    model = build_model(ModelConfig('UNet', 3, 32, len(centres)))
+    optimizer = torch.optim.Adam(model.parameters(), lr=learn_rate)
+    for epoch in range(epochs):
+        model.train()
+        order = np.random.permutation(len(train_x))
+        for start in range(0, len(order), batch_size):
+            index = order[start:start + batch_size]
+            x, y = torch.from_numpy(train_x[index]), torch.from_numpy(train_y[index])
+            loss = F.cross_entropy(model(x), y)
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+        with torch.no_grad():  # its validation: BatchNorm still in training mode, batch by batch
+            losses = [F.cross_entropy(model(torch.from_numpy(test_x[s:s + batch_size])),
+                                      torch.from_numpy(test_y[s:s + batch_size])).item()
+                      for s in range(0, len(test_x), batch_size)]
+        print(f'Epoch [{epoch + 1}/{epochs}], Val Loss: {np.mean(losses):.4f}', flush=True)
+    model.eval()
+    with torch.no_grad():
+        outputs = torch.cat([model(torch.from_numpy(test_x[s:s + 100])) for s in range(0, len(test_x), 100)])
+    target = torch.from_numpy(test_y)
+    print(f'eval mode: Val Loss: {F.cross_entropy(outputs, target).item():.4f}, '
+          f'Val Acc: {100 * (outputs.argmax(1) == target).float().mean().item():.1f}%')
+
+
+def timed(command, cwd):
+    start = time.perf_counter()
+    out = subprocess.run(command, cwd=cwd, check=True, capture_output=True, text=True).stdout
+    return time.perf_counter() - start, out
+
+
+def figures(text):
+    loss, acc = re.findall(r'Val Loss: (\d+\.\d+), Val Acc: (\d+\.\d)%', text)[-1]
+    return float(loss), float(acc)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument('--runs', type=int, default=3)
+    parser.add_argument('--out', default=str(ROOT / 'docs' / 'performance.md'))
+    parser.add_argument('--assignment-loop', action='store_true', help='run the assignment loop in this process')
+    args = parser.parse_args()
+    if args.assignment_loop:
+        return assignment_loop()
+    load_before = os.getloadavg()[0]
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for run in range(1, args.runs + 1):
+            fast_seconds, _ = timed([sys.executable, str(ROOT / 'colorization.py'), *FAST, '--checkpoint', 'fast.pkl',
+                                     '--experiment-name', 'fast', '--overwrite'], tmp)
+            _, valid = timed([sys.executable, str(ROOT / 'colorization.py'), '--model', 'UNet', '--valid',
+                              '--checkpoint', 'fast.pkl'], tmp)
+            slow_seconds, slow = timed([sys.executable, __file__, '--assignment-loop'], tmp)
+            rows.append((run, fast_seconds, figures(valid), slow_seconds, figures(slow)))
+            print(f'run {run}: fast {fast_seconds:.1f} s {figures(valid)}, assignment loop {slow_seconds:.1f} s '
+                  f'{figures(slow)}, ratio {slow_seconds / fast_seconds:.1f}', flush=True)
+    ratios = [slow / fast for _, fast, _, slow, _ in rows]
+    met = all(loss <= TARGET_LOSS and acc >= TARGET_ACC for _, _, (loss, acc), _, _ in rows)
+    lines = [
+        f'`python bench/time_to_quality.py --runs {args.runs}` on {datetime.date.today()} (load average '
+        f'{load_before:.1f} at the start, {os.getloadavg()[0]:.1f} at the end): the whole `colorization.py '
+        f'{" ".join(FAST)}` process against the assignment\'s loop (25 epochs, numpy classes, per-batch tensors), '
+        f'side by side, {args.runs} times. Target: Val Loss <= {TARGET_LOSS}, Val Acc >= {TARGET_ACC}% (eval mode).', '',
+        '| run | fast (s) | fast: Val Loss, Val Acc | assignment loop (s) | its Val Loss, Val Acc (eval mode) | ratio |',
+        '|---|---|---|---|---|---|',
+        *[f'| {run} | {fast:.1f} | {fl:.4f}, {fa:.1f}% | {slow:.1f} | {sl:.4f}, {sa:.1f}% | {slow / fast:.1f} |'
+          for run, fast, (fl, fa), slow, (sl, sa) in rows], '',
+        f'Ratio: median **{statistics.median(ratios):.1f}x**, from {min(ratios):.1f} to {max(ratios):.1f}; the target '
+        f'was {"met" if met else "NOT met"} by every fast run.']
+    print('\n'.join(lines))
+    from train_speed import write_section
+    write_section(args.out, 'time-to-quality', lines)
+
+
+if __name__ == '__main__':
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    main()

@@ -1,0 +1,197 @@
+"""colorization.py and color_regression.py: train a colourization or super-resolution CNN, or validate one."""
+import argparse
+import signal
+import sys
+from pathlib import Path
+
+import torch
+
+from colorlib import distributed
+from colorlib.augment import AUGMENTATIONS
+from colorlib.checkpoints import load_weights, read_resumable, save_weights
+from colorlib.cli import recipes
+from colorlib.cli.build import (check_output, checkpoint_path, fitted_file, load_images, make_target, model_config,
+                                pick_device)
+from colorlib.cli.common import (OneLineParser, UsageError, add_data_flags, add_lab_flags, add_model_flags,
+                                 add_task_flags, augmentation_list, category_list, finite_float, flag, int_at_least,
+                                 run_command, seed)
+from colorlib.data import is_cifar10, to_float
+from colorlib.errors import NonFiniteLoss
+from colorlib.files import write_pair
+from colorlib.models import build_model
+from colorlib.plots import save_sample_grid, save_training_curve
+from colorlib.preemption import catch_stop_signals
+from colorlib.report import NUM_SAMPLES, run_name, sample_rows, validate
+from colorlib.train import LAYOUT, Interrupted, TrainConfig, assignment_test_order, to_device, train
+
+EVAL_LABELS = {'RegressionCNN': 'regression'}  # the assignment's eval_<model>.png names
+RUN_FILES = ('metrics.jsonl', 'resume.pt', 'training_curve.png', 'samples.png')  # what a run writes in its folder
+
+
+def build_parser(regression=False, prog=None):
+    prog = prog or ('color_regression.py' if regression else 'colorization.py')
+    what = 'RGB regression' if regression else 'colour-class'
+    parser = OneLineParser(prog=prog, description=f'Train or validate a {what} colourization CNN on CIFAR-10.',
+                           epilog=f'recipes (--recipe; a flag given wins over its recipe):\n{recipes.describe()}',
+                           formatter_class=argparse.RawDescriptionHelpFormatter)
+    models = ['RegressionCNN'] if regression else ['CNN', 'UNet', 'DUNet']
+    add_model_flags(parser, models, models[-1] if regression else 'UNet',
+                    'weights to validate with --valid (default: the shipped ones), or where training saves them')
+    add_task_flags(parser, loss=not regression)
+    parser.add_argument('--valid', action='store_true', help='evaluate --checkpoint on the test images, no training')
+    parser.add_argument('--init', metavar='CHECKPOINT',
+                        help='start training from these weights (fine-tuning, e.g. the shipped ones on your pictures)')
+    parser.add_argument('--legacy-eval', action='store_true',
+                        help="with --valid: the assignment's figures (BatchNorm in training mode, its test order)")
+    parser.add_argument('-l', '--learn-rate', '--learn_rate', dest='learn_rate', type=finite_float(0), default=0.001)
+    parser.add_argument('-b', '--batch-size', '--batch_size', dest='batch_size', type=int_at_least(1), default=100)
+    parser.add_argument('-e', '--epochs', type=int_at_least(1), default=25)
+    parser.add_argument('-s', '--seed', type=seed, default=0)
+    parser.add_argument('--device', choices=['auto', 'cpu', 'cuda'], default='auto')
+    parser.add_argument('--gpu', action='store_const', const='cuda', dest='device', help='same as --device cuda')
+    parser.add_argument('--amp', action=argparse.BooleanOptionalAction, default=False,
+                        help='bfloat16 mixed precision (autocast); --no-amp turns off a recipe\'s')
+    parser.add_argument('--compile', action='store_true', help='torch.compile the model (pays off for long runs)')
+    parser.add_argument('--plot', action='store_true', help='write a sample grid after every epoch')
+    parser.add_argument('--recipe', choices=list(recipes.RECIPES), default='assignment',
+                        help='a named set of training flags (listed below); flags given explicitly win')
+    parser.add_argument('--lr-schedule', choices=['constant', 'cosine', 'linear'], default='constant',
+                        help='constant (the assignment), or annealed to zero over the run on a cosine or a line')
+    parser.add_argument('--warmup', type=finite_float(0, inclusive=True), default=0.0, metavar='EPOCHS',
+                        help='raise the learning rate linearly from near zero over this many epochs first')
+    parser.add_argument('--ema', type=finite_float(0, inclusive=True, high=0.99999), default=0.0, metavar='DECAY',
+                        help='evaluate and keep an exponential moving average of the weights (e.g. 0.99; 0: none)')
+    parser.add_argument('--label-smoothing', type=finite_float(0, inclusive=True, high=0.99), default=0.0,
+                        metavar='EPS', help='colour classes: train against targets smoothed by EPS (0: none)')
+    parser.add_argument('--tta', action='store_true',
+                        help='with --valid: also the figures of the model averaged with its mirror image, apart')
+    parser.add_argument('--weight-decay', type=finite_float(0, inclusive=True), default=0.0,
+                        help='decoupled (AdamW) weight decay')
+    parser.add_argument('--augment', type=augmentation_list, default=(),
+                        help=f'random {", ".join(AUGMENTATIONS)} of the training images, comma-separated')
+    parser.add_argument('--extra-categories', type=category_list, default=[],
+                        help='also train on these CIFAR-10 classes (e.g. deer,dog; needs the full --data)')
+    parser.add_argument('--experiment-name', '--experiment_name', dest='experiment_name',
+                        help='folder under outputs/ (default: model_k<kernel>_f<filters>)')
+    parser.add_argument('--resume', action='store_true',
+                        help='continue the run saved in outputs/<experiment>/resume.pt (same flags)')
+    parser.add_argument('--overwrite', action='store_true',
+                        help='replace an existing --checkpoint, or start an experiment folder that holds a run again')
+    parser.add_argument('--save-every', type=int_at_least(1), default=1,
+                        help='write outputs/<experiment>/resume.pt every N epochs (and after the last)')
+    parser.add_argument('--sync-bn', action='store_true',
+                        help='under torchrun on GPUs: BatchNorm statistics over the global batch (SyncBatchNorm)')
+    if not regression:
+        add_lab_flags(parser, training=True)
+    add_data_flags(parser)
+    return parser
+
+
+def train_config(args):
+    return TrainConfig(args.epochs, args.batch_size, args.learn_rate, args.seed, args.lr_schedule, args.weight_decay,
+                       args.augment, args.amp, args.compile, args.save_every, args.warmup, args.ema,
+                       args.label_smoothing)
+
+
+def run(args):
+    if args.legacy_eval and not args.valid:
+        raise UsageError('--legacy-eval only applies with --valid')
+    if args.tta and not args.valid:
+        raise UsageError('--tta only applies with --valid')
+    if args.init and (args.valid or args.resume):
+        raise UsageError(f'--init starts a training run; leave it out with {"--valid" if args.valid else "--resume"}')
+    if args.valid and distributed.launched_by_torchrun():
+        raise UsageError('--valid runs in one process: start it with python, not torchrun')
+    if args.legacy_eval and getattr(args, 'colour_space', 'rgb') == 'lab':
+        raise UsageError('--legacy-eval reproduces the assignment, which has no --colour-space lab')
+    device = distributed.setup(pick_device(args.device))
+    if args.sync_bn and distributed.active() and device.type != 'cuda':
+        raise UsageError("--sync-bn: PyTorch's SyncBatchNorm runs on GPUs only; on the CPU leave it out "
+                         "(each process then normalises with its own batch's statistics)")
+    torch.manual_seed(args.seed)
+    train_x, test_x = load_images(args)
+    own = not (args.valid or args.init or is_cifar10(args.data))  # a new run on pictures: colours fitted on them
+    target = make_target(args, fit_on=train_x if own else None)
+    if args.label_smoothing and not target.has_accuracy:
+        raise UsageError('--label-smoothing: RGB regression has no classes to smooth')
+    model = build_model(model_config(args, target, device, args.batch_size))
+    if args.sync_bn and distributed.active():
+        model = torch.nn.SyncBatchNorm.convert_sync_batchnorm(model)
+    if args.valid:
+        checkpoint = checkpoint_path(args, target)
+        with flag('--checkpoint'):
+            load_weights(model, checkpoint)
+    if args.init:
+        with flag('--init'):
+            load_weights(model, args.init)
+    test_rgb = to_float(test_x).to(device)
+    test_set = to_device(target.encode(to_float(test_x)), device)
+    model.to(device, memory_format=LAYOUT)
+    if args.valid:
+        print(f'Evaluating Model {args.model}: {checkpoint}')
+        order = assignment_test_order(len(train_x), len(test_x), args.seed) if args.legacy_eval else None
+        grid = Path('outputs') / f'eval_{run_name(args.model, target, EVAL_LABELS.get(args.model, args.model))}.png'
+        with flag('--valid'):
+            return validate(model, target, test_set, test_rgb, grid, order, args.batch_size, args.amp, args.tta)
+
+    out_dir = Path('outputs') / (args.experiment_name or f'{run_name(args.model, target)}_k{args.kernel}_f{args.num_filters}')
+    checkpoint = Path(args.checkpoint or out_dir / 'weights.pkl')
+    kind = 'bins' if getattr(args, 'colour_space', 'rgb') == 'lab' else 'colours'
+    fitted = {kind: fitted_file(checkpoint, kind)} if own and target.has_accuracy and not getattr(args, kind) else {}
+    check_outputs(args, out_dir, checkpoint, fitted.values())
+    train_set = to_device(target.encode(to_float(train_x)), device)
+    samples = tuple(t[:NUM_SAMPLES] for t in test_set)
+
+    def plot_epoch(epoch):
+        if args.plot:
+            save_sample_grid(sample_rows(model, target, *samples), out_dir / f'samples_epoch{epoch:03d}.png')
+
+    with catch_stop_signals() as stop_signal:
+        try:
+            with flag('--resume', writes='--experiment-name'):
+                history = train(model, target, train_set, test_set, train_config(args), out_dir, resume=args.resume,
+                                on_epoch=plot_epoch, stop_signal=stop_signal)
+        except NonFiniteLoss as err:
+            raise UsageError(f'-l/--learn-rate: {err}; a smaller learning rate may train') from None
+        except Interrupted as stop:
+            if distributed.rank() == 0:
+                print(f'{stop}; run the same command with --resume to continue', flush=True)
+            sys.exit(128 + (stop_signal() or signal.SIGTERM))  # what the shell reports for a death by that signal
+    if distributed.rank() != 0:
+        return
+    with flag('--experiment-name'):
+        print(f'Training curve: {save_training_curve(history, out_dir / "training_curve.png")}')
+        print(f'Samples: {save_sample_grid(sample_rows(model, target, *samples), out_dir / "samples.png")}')
+    with flag('--checkpoint'):
+        save_weights(model, checkpoint)
+        for kind, path in fitted.items():  # what --valid, activations and colorize find beside the weights
+            second = target.prior.double().numpy() if kind == 'bins' else float('nan')  # bins' prior, or no distortion
+            write_pair(path, target.centres.double().numpy(), second)
+            print(f'{"Lab bins" if kind == "bins" else "Colours"} fitted on the training pictures saved to {path}')
+    print(f'Weights saved to {checkpoint}')
+
+
+def check_outputs(args, out_dir, checkpoint, fitted=()):
+    """Before the first step: the checkpoint replaces no input and no file not named for it (--overwrite, or the
+    run's own with --resume), the experiment folder holds no earlier run unless resumed or --overwrite, and both
+    can be written."""
+    inputs = [p for p in (args.data, args.colours, getattr(args, 'bins', None), args.init) if p]
+    metrics, state = out_dir / 'metrics.jsonl', out_dir / 'resume.pt'
+    epochs = len(metrics.read_text().splitlines()) if metrics.is_file() else 0
+    if (epochs or state.is_file()) and not (args.resume or args.overwrite):
+        saved = f', resume.pt at epoch {read_resumable(state)["epoch"]}' if state.is_file() else ''
+        raise UsageError(f'--experiment-name: {out_dir} holds a run ({epochs} epoch(s) logged{saved}); '
+                         f'--resume continues it, --overwrite starts it again')
+    for name in RUN_FILES:
+        check_output(out_dir / name, '--experiment-name', inputs, overwrite=True)
+    for path in (checkpoint, *fitted):
+        check_output(path, '--checkpoint', inputs, overwrite=args.overwrite or args.resume)
+
+
+def main(argv=None, prog=None, regression=False):
+    parser = build_parser(regression, prog)
+    run_command(parser, lambda args: run(recipes.with_recipe(parser, argv, args)), argv)
+
+
+def main_regression(argv=None, prog=None):
+    main(argv, prog, regression=True)

@@ -1,0 +1,169 @@
+"""What the commands share: one-line errors, the library's errors said in flag terms, flag types and the shared
+flags."""
+import argparse
+import contextlib
+import sys
+
+import numpy as np
+
+from colorlib import shipped
+from colorlib.augment import AUGMENTATIONS
+from colorlib.data import CATEGORIES, parse_category
+from colorlib.errors import ConfigMismatch, InputError, WriteError
+from colorlib.lab import DEFAULT_TEMPERATURE
+from colorlib.targets import TASKS
+
+# the flag that sets each field of the library's configs and run descriptions
+FLAGS = {'epochs': '-e', 'batch_size': '-b', 'learn_rate': '-l', 'seed': '-s', 'lr_schedule': '--lr-schedule',
+         'weight_decay': '--weight-decay', 'augment': '--augment', 'amp': '--amp', 'warmup': '--warmup', 'ema': '--ema',
+         'label_smoothing': '--label-smoothing', 'name': '--model', 'kernel': '-k',
+         'filters': '-f', 'colours': '-c/--colours/--loss or --colour-space/--bins', 'in_channels': '--task',
+         'dilation': '--dilation', 'target.kind': '--loss or --colour-space', 'target.task': '--task',
+         'target.colours': '-c/--colours', 'target.bins': '--bins', 'target.rebalance': '--rebalance',
+         'target.soft': '--soft-encode', 'data.images': 'training images (--data, --category, --extra-categories)',
+         'data.digest': 'training data (--data, --category, --extra-categories)', 'processes': 'torchrun processes'}
+
+
+class UsageError(Exception):
+    """A bad flag or flag value; the command prints it on one line and exits with status 2."""
+
+
+@contextlib.contextmanager
+def flag(name, writes=None):
+    """Library errors inside the block become UsageErrors that start with the flag the input came from (`writes`:
+    the flag of the place the block writes to, for a write that fails)."""
+    try:
+        yield
+    except WriteError as err:
+        raise UsageError(f'{writes or name}: {err}') from None
+    except ConfigMismatch as err:
+        said = '; '.join(f'the saved run had {FLAGS.get(f, f)} {saved}, this one has {FLAGS.get(f, f)} {now}'
+                         for f, saved, now in err.differences)
+        raise UsageError(f'{name}: {said}; resume with the same flags') from None
+    except InputError as err:
+        check = f': check {", ".join(FLAGS.get(f, f) for f in err.fields)}' if err.fields else ''
+        raise UsageError(f'{name}: {err}{check}') from None
+
+
+class OneLineParser(argparse.ArgumentParser):
+    """argparse, but a bad flag is one line on stderr (no usage block), exit status 2."""
+
+    def error(self, message):
+        self.exit(2, f'{self.prog}: error: {message}\n')
+
+
+def run_command(parser, runner, argv=None):
+    """Parse, run, and turn a UsageError into one line on stderr and exit status 2."""
+    args = parser.parse_args(argv)
+    try:
+        runner(args)
+    except UsageError as err:
+        print(f'{parser.prog}: error: {err}', file=sys.stderr)
+        sys.exit(2)
+
+# -----------------------------------------------------------------------------
+# flag types
+
+
+def int_at_least(low):
+    def parse(text):
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f'{text!r} is not an integer') from None
+        if value < low:
+            raise argparse.ArgumentTypeError(f'{value} is out of range (at least {low})')
+        return value
+    return parse
+
+
+def odd_kernel(text):
+    value = int_at_least(1)(text)
+    if value % 2 == 0:
+        raise argparse.ArgumentTypeError(f'{value} is even; the kernel size must be odd (1, 3, 5, ...)')
+    return value
+
+
+def finite_float(low, inclusive=False, high=None):
+    def parse(text):
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f'{text!r} is not a number') from None
+        above = value >= low if inclusive else value > low
+        if not (np.isfinite(value) and above and (high is None or value <= high)):
+            bounds = f'{low} to {high}' if high is not None else f'a finite number {">=" if inclusive else ">"} {low}'
+            raise argparse.ArgumentTypeError(f'{value} is out of range ({bounds})')
+        return value
+    return parse
+
+
+def seed(text):
+    """numpy's global generator (the --legacy-eval test order) takes seeds 0 to 2**32 - 1 only."""
+    value = int_at_least(0)(text)
+    if value >= 2 ** 32:
+        raise argparse.ArgumentTypeError(f'{value} is out of range (at most {2 ** 32 - 1})')
+    return value
+
+
+def augmentation_list(text):
+    kinds = [k for k in text.split(',') if k]
+    unknown = [k for k in kinds if k not in AUGMENTATIONS]
+    if unknown or not kinds:
+        raise argparse.ArgumentTypeError(f'unknown augmentation {",".join(unknown) or text!r} '
+                                         f'(choose from {", ".join(AUGMENTATIONS)}, comma-separated)')
+    return tuple(kinds)
+
+
+def category_list(text):
+    try:
+        return [parse_category(name) for name in text.split(',') if name]
+    except InputError as err:
+        raise argparse.ArgumentTypeError(str(err)) from None
+
+# -----------------------------------------------------------------------------
+# the shared flags
+
+
+def add_model_flags(parser, models, default_model, checkpoint_help):
+    parser.add_argument('--model', choices=models, default=default_model)
+    parser.add_argument('--checkpoint', help=checkpoint_help)
+    parser.add_argument('-k', '--kernel', type=odd_kernel, default=3, help='convolution kernel size (odd)')
+    parser.add_argument('-f', '--num-filters', '--num_filters', dest='num_filters', type=int_at_least(1), default=32)
+    parser.add_argument('-c', '--colours', help='k-means colour file (.npy; default: the one saved beside --checkpoint, '
+                                                 'fitted on a folder of your pictures, or the shipped 24 horse colours)')
+    parser.add_argument('--dilation', type=int_at_least(0), default=1,
+                        help='DUNet: empty pixels between the middle filter taps (0: undilated)')
+
+
+def add_task_flags(parser, loss=True):
+    parser.add_argument('--task', choices=TASKS, default='colour',
+                        help='colour: grey in, colours out; superres: 4x-downsized colour image in, full resolution out')
+    if loss:
+        parser.add_argument('--loss', choices=['ce', 'mse'],
+                            help='ce: cross-entropy over the colour classes (default); mse: predict RGB directly')
+
+
+def add_lab_flags(parser, training=False):
+    parser.add_argument('--colour-space', '--color-space', dest='colour_space', choices=['rgb', 'lab'], default='rgb',
+                        help='rgb: grey in, k-means colours (-c) out; lab: L in, ab bins (--bins) out (Zhang et al.)')
+    parser.add_argument('--bins', help='Lab: ab bins file (default: as for -c; the shipped ones remake with colorlib bins)')
+    parser.add_argument('--temperature', type=finite_float(0, inclusive=True), default=DEFAULT_TEMPERATURE,
+                        help='Lab: decode with the annealed mean at this temperature (0: the mode)')
+    if training:
+        parser.add_argument('--rebalance', type=finite_float(0, inclusive=True, high=1), metavar='LAMBDA',
+                            help="Lab: weight rare colours up, Zhang's lambda in [0, 1] (1: not at all; he uses 0.5)")
+        parser.add_argument('--soft-encode', action='store_true',
+                            help='Lab: spread the target over the 5 nearest bins (Gaussian, sigma 5)')
+
+
+def add_data_flags(parser):
+    parser.add_argument('--data', default=str(shipped.DEFAULT_DATA),
+                        help='an .npz, cifar-10-python.tar.gz or cifar-10-batches-py/ (default: the bundled horses)')
+    parser.add_argument('--download', action='store_true', help='fetch the official CIFAR-10 archive into data/')
+    parser.add_argument('--category', default='horse', help=f'class to colour, by name or 0-9: {", ".join(CATEGORIES)}')
+    parser.add_argument('--image-size', type=int_at_least(4), default=32, metavar='N',
+                        help='a folder of pictures: bring each to NxN (short side resized, centre cut; N a multiple of 4)')
+    parser.add_argument('--val-share', type=finite_float(0, high=0.9), default=0.1,
+                        help='a folder of pictures without train/ and test/: the share held out for validation')
+    parser.set_defaults(prog=parser.prog)

@@ -1,0 +1,58 @@
+"""Training recipes: named sets of flag values, written here and nowhere else. A recipe sets the defaults of the
+flags it names; a flag given on the command line wins over it."""
+from colorlib.cli.build import make_target
+from colorlib.cli.common import UsageError
+from colorlib.report import run_name
+
+CLASSIFIER = {'seed': 0, 'lr_schedule': 'cosine', 'batch_size': 100, 'augment': ('hflip', 'shift')}
+
+RECIPES = {  # recipe -> {run name, or '*' for any: {flag dest: value}}
+    # the assignment's own settings: 25 epochs of Adam at 1e-3, batch 100, no schedule, no augmentation
+    'assignment': {'*': {}},
+    # the assignment's UNet figure (eval mode) many times sooner, bench/time_to_quality.py: a few epochs of small
+    # batches at a high learning rate, warmed up and annealed, in bfloat16 (fast where the CPU has AMX or on a GPU)
+    'fast': {'*': {'epochs': 3, 'batch_size': 32, 'learn_rate': 0.035, 'lr_schedule': 'cosine', 'warmup': 0.5,
+                   'amp': True}},
+    # what made the shipped weights (scripts/train_weights.sh)
+    'best': {
+        'unet': {**CLASSIFIER, 'epochs': 300, 'learn_rate': 0.003, 'amp': True, 'ema': 0.999},
+        'dunet': {**CLASSIFIER, 'epochs': 100, 'learn_rate': 0.003},
+        'cnn': {**CLASSIFIER, 'epochs': 100, 'learn_rate': 0.002},
+        'regression_cnn': {'seed': 0, 'lr_schedule': 'cosine', 'epochs': 40, 'learn_rate': 0.002, 'batch_size': 20},
+        'superres_cnn': {'seed': 0, 'lr_schedule': 'cosine', 'epochs': 8, 'learn_rate': 0.002, 'batch_size': 100,
+                         'augment': ('hflip',)},
+        'superres_unet': {'seed': 0, 'lr_schedule': 'cosine', 'epochs': 12, 'learn_rate': 0.003, 'batch_size': 100,
+                          'augment': ('hflip',)},
+        'superres_unet_mse': {'seed': 0, 'lr_schedule': 'cosine', 'epochs': 20, 'learn_rate': 0.002,
+                              'batch_size': 25, 'augment': ('hflip',)},
+    },
+}
+SPELLING = {'epochs': '-e', 'batch_size': '-b', 'learn_rate': '-l', 'seed': '-s', 'lr_schedule': '--lr-schedule',
+            'warmup': '--warmup', 'ema': '--ema', 'augment': '--augment', 'label_smoothing': '--label-smoothing',
+            'amp': '--amp'}
+
+
+def spelled(flags):
+    """A recipe's flags as a user types them."""
+    def value(v):
+        return '' if v is True else f' {",".join(v)}' if isinstance(v, tuple) else f' {v}'
+    return ' '.join(f'{SPELLING[k]}{value(v)}' for k, v in flags.items()) or '(the defaults)'
+
+
+def describe():
+    """Every recipe and what it sets, for --help and the README."""
+    lines = []
+    for name, runs in RECIPES.items():
+        for run, flags in runs.items():
+            lines.append(f'  {name}{"" if run == "*" else " " + run}: {spelled(flags)}')
+    return '\n'.join(lines)
+
+
+def with_recipe(parser, argv, args):
+    """The flags parsed again with the recipe's values as defaults, so that what the command line says wins."""
+    runs = RECIPES[args.recipe]
+    run = run_name(args.model, make_target(args))
+    if run not in runs and '*' not in runs:
+        raise UsageError(f'--recipe {args.recipe}: no recipe of that name for {run} (it has {", ".join(runs)})')
+    parser.set_defaults(**runs.get(run, runs.get('*')))
+    return parser.parse_args(argv)

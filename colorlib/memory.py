@@ -1,0 +1,52 @@
+"""Memory: what training a model takes and what the machine has, so that a model too big is refused up front with
+the size that would fit, not found by the operating system's out-of-memory killer."""
+import os
+from dataclasses import replace
+
+import torch
+
+from colorlib.models import build_model
+
+
+def parameter_count(config):
+    """How many parameters the model of `config` has, counted on the meta device (no memory is used)."""
+    with torch.device('meta'):
+        return sum(p.numel() for p in build_model(config).parameters())
+
+
+def training_bytes(config, batch_size, side=32):
+    """A rough upper figure for the memory training takes: float32 weights, gradients and Adam's two moments, and
+    the activations of a batch (about 16 maps of `filters` channels per pixel, kept for the backward pass)."""
+    return 16 * parameter_count(config) + 4 * 16 * batch_size * side * side * max(config.filters, config.colours)
+
+
+def largest_fitting(config, field, batch_size, memory):
+    """The largest number of filters, or odd kernel size (`field`), with which training fits in `memory` bytes, the
+    other settings as in `config`; None if not even the smallest does."""
+    value = (lambda n: 2 * n + 1) if field == 'kernel' else (lambda n: n + 1)  # n = 0, 1, ... -> 1, 3, ... or 1, 2, ...
+
+    def fits(n):
+        return training_bytes(replace(config, **{field: value(n)}), batch_size) <= memory
+    if not fits(0):
+        return None
+    low, high = 0, 1
+    while fits(high):
+        low, high = high, 2 * high
+    while high - low > 1:  # fits(low) and not fits(high)
+        middle = (low + high) // 2
+        low, high = (middle, high) if fits(middle) else (low, middle)
+    return value(low)
+
+
+def available_memory(device):
+    """Bytes free for a run on `device`: the GPU's free memory, or the system's MemAvailable."""
+    if device.type == 'cuda':
+        return torch.cuda.mem_get_info(device)[0]
+    try:
+        with open('/proc/meminfo') as f:
+            for line in f:
+                if line.startswith('MemAvailable:'):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_AVPHYS_PAGES')

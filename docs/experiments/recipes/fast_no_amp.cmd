@@ -1,0 +1,1 @@
+python colorization.py --model UNet --recipe fast --no-amp --experiment-name exp_recipes_fast_no_amp --overwrite

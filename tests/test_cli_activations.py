@@ -1,0 +1,109 @@
+"""Tests for colorlib.cli.activations (activations.py): one model's blocks, --all over the shipped kinds, and bad
+input (exit status 2, one line naming the flag, nothing written)."""
+import re
+from pathlib import Path
+
+import pytest
+
+from colorlib.cli.activations import main
+from colorlib.cli.colorization import main as main_colorization
+from colorlib.shipped import DEFAULT_COLOURS
+from conftest import (assert_png, assignment_colours_path, assignment_weights_path, call, needs_shared, snapshot)
+
+REPO = Path(__file__).resolve().parents[1]
+DATA = str(REPO / 'data' / 'cifar10_horse.npz')
+COLOURS = str(DEFAULT_COLOURS)
+C24 = str(assignment_colours_path(24))
+BLOCKS = ['downconv1', 'downconv2', 'rfconv', 'upconv1', 'upconv2', 'finalconv']
+EXPECTED = {'input.png', 'output.png'} | {f'{i}_{name}.png' for i, name in enumerate(BLOCKS, 1)}
+
+
+def train_tiny(small_npz, flags, capsys):
+    code, _, err = call(main_colorization, flags + ['-e', '1', '-b', '100', '-f', '4', '--data', small_npz, '-c',
+                                                    COLOURS, '--device', 'cpu', '--checkpoint', 'tiny.pkl'], capsys)
+    assert code == 0, err
+
+
+def test_activations_for_superres_and_for_all_shipped_kinds(small_npz, tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / 'w').mkdir()
+    for flags, name in ((['--model', 'UNet', '--task', 'superres'], 'superres_unet'),
+                        (['--model', 'UNet', '--task', 'superres', '--loss', 'mse'], 'superres_unet_mse'),
+                        (['--model', 'CNN'], 'cnn'), (['--model', 'UNet', '--colour-space', 'lab'], 'unet_lab')):
+        train_tiny(small_npz, flags, capsys)
+        Path('tiny.pkl').rename(tmp_path / 'w' / f'{name}_k3_f4.pkl')
+
+    code, out, err = call(main, ['2', '--model', 'UNet', '--task', 'superres', '-f', '4', '--checkpoint',
+                                 'w/superres_unet_k3_f4.pkl', '-c', COLOURS, '--data', small_npz], capsys)
+    assert code == 0, err
+    assert {p.name for p in (tmp_path / 'outputs' / 'superres_UNet' / 'act2').iterdir()} == EXPECTED
+
+    code, out, err = call(main, ['3', '--all', '--weights-dir', 'w', '-f', '4', '-c', COLOURS, '--data', small_npz],
+                          capsys)
+    assert code == 0, err
+    written = sorted(p.parent.name for p in (tmp_path / 'outputs').glob('*/act3'))
+    assert written == ['CNN', 'UNet_lab', 'superres_UNet', 'superres_UNet_mse']
+    for folder in written:
+        assert {p.name for p in (tmp_path / 'outputs' / folder / 'act3').iterdir()} == EXPECTED
+        assert_png(tmp_path / 'outputs' / folder / 'act3' / '1_downconv1.png')
+    skipped = [line for line in out.splitlines() if line.startswith('Skipped')]
+    assert len(skipped) == 4 and any('dunet_k3_f4.pkl' in line for line in skipped), out
+
+
+def test_all_without_weights_dir_draws_every_shipped_model(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    code, out, err = call(main, ['0', '--all', '--data', DATA], capsys)
+    assert code == 0, err
+    written = sorted(p.parent.name for p in (tmp_path / 'outputs').glob('*/act0'))
+    shipped = sorted(p.name for p in (REPO / 'weights').glob('*_k3_f32.pkl'))
+    assert len(written) == len(shipped) == 8 and 'Skipped' not in out
+    assert written == ['CNN', 'DUNet', 'RegressionCNN', 'UNet', 'UNet_lab', 'superres_CNN', 'superres_UNet',
+                       'superres_UNet_mse']
+
+
+@needs_shared
+@pytest.mark.parametrize('model', ['RegressionCNN', 'CNN', 'UNet', 'DUNet'])
+def test_activations_writes_every_block(model, tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    # the regression CNN predicts RGB: it must not need (or read) a colour file
+    colours = str(tmp_path / 'absent.npy') if model == 'RegressionCNN' else C24
+    argv = ['5', '--model', model, '--checkpoint', str(assignment_weights_path(model, 16)), '-f', '16', '-c', colours,
+            '--data', DATA]
+    code, out, err = call(main, argv, capsys)
+    assert code == 0, err
+    act_dir = tmp_path / 'outputs' / model / 'act5'
+    assert {p.name for p in act_dir.iterdir()} == EXPECTED
+    for name in EXPECTED:
+        assert_png(act_dir / name)
+    assert out.strip() == f'Activations of test image 5 written to {Path("outputs") / model / "act5"}/'
+
+
+BAD_INPUT = [
+    pytest.param(lambda: ['1000', '--model', 'UNet', '--data', DATA], ['index', '1000', 'out of range'],
+                 id='index-1000'),
+    pytest.param(lambda: ['0', '--model', 'UNet', '-f', '8', '-c', COLOURS, '--data', DATA],
+                 ['--checkpoint', 'unet_k3_f8.pkl'], id='nothing-shipped-for-f8'),
+    pytest.param(lambda: ['-3', '--checkpoint', 'keep.pkl'], ['index', '-3'], id='negative-index'),
+    pytest.param(lambda: ['0', '--model', 'RegressionCNN', '--loss', 'ce', '--checkpoint', 'keep.pkl', '--data', DATA],
+                 ['--loss ce', 'RegressionCNN'], id='regression-with-ce'),
+    pytest.param(lambda: ['0', '--all', '--checkpoint', 'keep.pkl', '--data', DATA], ['--all', '--checkpoint'],
+                 id='all-with-checkpoint'),
+    pytest.param(lambda: ['0', '--all', '--weights-dir', 'a_folder', '--data', DATA], ['--weights-dir', 'a_folder'],
+                 id='all-without-weights'),
+    pytest.param(lambda: ['0', '--weights-dir', 'a_folder', '--data', DATA], ['--weights-dir', '--all'],
+                 id='weights-dir-without-all'),
+    pytest.param(lambda: ['0', '--checkpoint', 'corrupt.pkl', '--data', DATA], ['--checkpoint', 'corrupt.pkl'],
+                 id='corrupt-checkpoint'),
+]
+
+
+@pytest.mark.parametrize('make_argv, words', BAD_INPUT)
+def test_bad_input_is_one_line_exit_2_and_writes_nothing(make_argv, words, sentinels, capsys):
+    before = snapshot(sentinels)
+    code, out, err = call(main, make_argv(), capsys)
+    assert code == 2, (out, err)
+    assert err.endswith('\n') and err.count('\n') == 1, err
+    assert re.match(r'activations\.py: error: ', err) and 'Traceback' not in err + out, err
+    for word in words:
+        assert word in err, (word, err)
+    assert snapshot(sentinels) == before

@@ -1,0 +1,64 @@
+"""The `colorlib COMMAND` dispatcher (colorlib.cli.main) and python -m colorlib."""
+import subprocess
+import sys
+
+import pytest
+
+import colorlib
+from colorlib.cli import COMMANDS, main
+
+
+def run_main(argv, capsys):
+    """(exit status, stdout, stderr) of main(argv)."""
+    try:
+        main(argv)
+        code = 0
+    except SystemExit as stop:
+        code = stop.code
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_version(capsys):
+    code, out, err = run_main(['--version'], capsys)
+    assert code == 0 and err == ''
+    assert out == f'colorlib {colorlib.__version__}\n' == 'colorlib 0.1.0\n'
+
+
+def test_no_command_prints_usage_on_stderr(capsys):
+    code, out, err = run_main([], capsys)
+    assert code == 2 and out == ''
+    assert err.startswith('usage: colorlib')
+    assert all(f'  {name} ' in err for name in COMMANDS)
+
+
+def test_help_prints_usage(capsys):
+    code, out, _ = run_main(['--help'], capsys)
+    assert code == 0 and out.startswith('usage: colorlib')
+
+
+def test_unknown_command(capsys):
+    code, out, err = run_main(['colourise', 'x.png'], capsys)
+    assert code == 2 and out == ''
+    assert err.startswith("colorlib: error: unknown command 'colourise'") and err.count('\n') == 1
+    assert all(name in err for name in COMMANDS)
+
+
+@pytest.mark.parametrize('command', list(COMMANDS))
+def test_command_help(command, capsys):
+    code, out, _ = run_main([command, '--help'], capsys)
+    assert code == 0
+    assert out.startswith(f'usage: colorlib {command} ')
+
+
+def test_bad_flag_names_the_command(capsys):
+    code, out, err = run_main(['colorization', '--bad-flag'], capsys)
+    assert code == 2 and out == ''
+    assert err.startswith('colorlib colorization: error:') and '--bad-flag' in err and err.count('\n') == 1
+
+
+def test_python_m_colorlib_version(tmp_path):
+    proc = subprocess.run([sys.executable, '-m', 'colorlib', '--version'], cwd=tmp_path, capture_output=True,
+                          text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout == f'colorlib {colorlib.__version__}\n'

@@ -1,0 +1,68 @@
+"""Tests for colorlib.cli.recipes: a recipe sets the defaults of its flags, a flag given wins, every recipe is listed
+in --help and the README, and a run trains with what its recipe says."""
+from pathlib import Path
+
+import pytest
+
+from colorlib.checkpoints import read_resumable
+from colorlib.cli import recipes
+from colorlib.cli.colorization import build_parser, main
+from colorlib.cli.common import UsageError
+from colorlib.shipped import DEFAULT_COLOURS
+from conftest import call
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def parse(argv, regression=False):
+    parser = build_parser(regression)
+    return recipes.with_recipe(parser, argv, parser.parse_args(argv))
+
+
+def test_the_default_recipe_is_the_assignment():
+    args = parse(['--model', 'UNet'])
+    assert (args.recipe, args.epochs, args.batch_size, args.learn_rate, args.lr_schedule, args.augment, args.amp) == (
+        'assignment', 25, 100, 0.001, 'constant', (), False)
+
+
+def test_a_recipe_sets_its_flags_and_a_flag_given_wins():
+    args = parse(['--model', 'UNet', '--recipe', 'best'])
+    assert (args.epochs, args.learn_rate, args.batch_size, args.augment, args.lr_schedule, args.ema, args.amp) == (
+        300, 0.003, 100, ('hflip', 'shift'), 'cosine', 0.999, True)
+    args = parse(['--model', 'UNet', '--recipe', 'best', '-e', '5', '--augment', 'vflip'])
+    assert (args.epochs, args.learn_rate, args.augment) == (5, 0.003, ('vflip',))
+    assert parse(['--model', 'CNN', '--recipe', 'best']).learn_rate == 0.002  # per model
+    assert parse(['--recipe', 'best'], regression=True).batch_size == 20
+    assert parse(['--model', 'UNet', '--task', 'superres', '--loss', 'mse', '--recipe', 'best']).batch_size == 25
+
+
+def test_fast_is_the_same_for_every_model():
+    for model in ('CNN', 'UNet', 'DUNet'):
+        args = parse(['--model', model, '--recipe', 'fast'])
+        assert (args.epochs, args.batch_size, args.learn_rate, args.warmup, args.amp) == (3, 32, 0.035, 0.5, True)
+
+
+def test_a_recipe_with_nothing_for_this_run_is_one_line(capsys):
+    with pytest.raises(UsageError, match=r'^--recipe best: no recipe of that name for superres_dunet'):
+        parse(['--model', 'DUNet', '--task', 'superres', '--recipe', 'best'])
+    code, _, err = call(main, ['--model', 'DUNet', '--task', 'superres', '--recipe', 'best'], capsys)
+    assert code == 2 and err.count('\n') == 1 and '--recipe best' in err
+
+
+def test_help_and_readme_list_what_each_recipe_sets(capsys):
+    code, out, _ = call(main, ['--help'], capsys)
+    readme = (REPO / 'README.md').read_text()
+    assert code == 0
+    for line in recipes.describe().splitlines():
+        assert line in out
+        assert f'| `{line.split(":")[0].strip()}` | `{line.split(": ", 1)[1]}` |' in readme, line
+
+
+def test_a_run_trains_with_its_recipe(tiny_npz, tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    argv = ['--model', 'CNN', '-f', '4', '--recipe', 'fast', '-e', '1', '--data', tiny_npz, '-c', str(DEFAULT_COLOURS),
+            '--device', 'cpu', '--experiment-name', 'fast']
+    code, out, err = call(main, argv, capsys)
+    assert code == 0, err
+    run = read_resumable(tmp_path / 'outputs' / 'fast' / 'resume.pt')['run']
+    assert (run['epochs'], run['batch_size'], run['learn_rate'], run['warmup'], run['amp']) == (1, 32, 0.035, 0.5, True)

@@ -1,0 +1,229 @@
+"""The target interface: one contract every kind meets (colour classes, RGB regression, Lab bins; colour and
+superres), then what each kind does of its own."""
+import json
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+
+from colorlib.data import to_float
+from colorlib.models import ModelConfig, build_model
+from colorlib.superres import downsize, upsample
+from colorlib.targets import RGB, ColourClasses, LabBins, Target
+
+# name -> (make(centres, bins), in_channels, out_channels (None: the number of bins), has_accuracy)
+CASES = {
+    'classes-colour': (lambda c, b: ColourClasses(c), 1, 24, True),
+    'classes-superres': (lambda c, b: ColourClasses(c, 'superres'), 3, 24, True),
+    'rgb-colour': (lambda c, b: RGB(), 1, 3, False),
+    'rgb-superres': (lambda c, b: RGB('superres'), 3, 3, False),
+    'lab-plain': (lambda c, b: LabBins(*b), 1, None, True),
+    'lab-rebalanced-soft': (lambda c, b: LabBins(*b, rebalance=0.5, soft=True), 1, None, True),
+}
+
+
+@pytest.fixture(scope='module')
+def rgb(horses):
+    """Four real test horses, float (4, 3, 32, 32) in [0, 1)."""
+    return to_float(horses[1][:4])
+
+
+@pytest.fixture(params=list(CASES))
+def case(request, centres, bins):
+    """(target, expected in_channels, expected out_channels, expected has_accuracy, make)."""
+    make, in_channels, out_channels, accuracy = CASES[request.param]
+    return make(centres, bins), in_channels, out_channels or len(bins[0]), accuracy, make
+
+
+def best_outputs(target, targets):
+    """What a perfect network would output: sharp one-hot scores for classes, the RGB itself for regression."""
+    if target.has_accuracy:
+        return 50 * F.one_hot(targets, target.out_channels).permute(0, 3, 1, 2).float()
+    return targets.clone()
+
+
+def tiny_model(name, target):
+    return build_model(ModelConfig(name, 3, 4, colours=target.out_channels, in_channels=target.in_channels))
+
+# -----------------------------------------------------------------------------
+# the contract
+
+
+def test_channels_match_encode_and_models(case, rgb):
+    target, in_channels, out_channels, _, _ = case
+    assert (target.in_channels, target.out_channels) == (in_channels, out_channels)
+    inputs, _ = target.encode(rgb)
+    assert inputs.shape == (4, in_channels, 32, 32) and inputs.dtype == torch.float32
+    for name in ('CNN', 'UNet', 'DUNet'):
+        model = tiny_model(name, target).eval()
+        with torch.no_grad():
+            assert model(inputs).shape == (4, out_channels, 32, 32), name
+
+
+def test_encode_targets(case, rgb):
+    target, _, out_channels, accuracy, _ = case
+    _, targets = target.encode(rgb)
+    if accuracy:
+        assert targets.shape == (4, 32, 32) and targets.dtype == torch.int64
+        assert targets.min() >= 0 and targets.max() < out_channels
+        assert len(targets.unique()) > 3  # real horses use several classes
+    else:
+        assert targets.shape == (4, 3, 32, 32) and targets.dtype == torch.float32
+
+
+def test_loss_is_finite_scalar_with_gradients(case, rgb):
+    target = case[0]
+    inputs, targets = target.encode(rgb)
+    model = tiny_model('UNet', target)
+    loss = target.loss(model(inputs), targets)
+    assert loss.dim() == 0 and torch.isfinite(loss) and loss > 0
+    loss.backward()
+    grads = [p.grad for p in model.parameters()]
+    assert all(g is not None and torch.isfinite(g).all() for g in grads)
+    assert any(g.abs().sum() > 0 for g in grads)
+
+
+def test_decode_gives_pictures_in_range(case, rgb):
+    target = case[0]
+    inputs, _ = target.encode(rgb)
+    outputs = 5 * torch.randn(4, target.out_channels, 32, 32, generator=torch.Generator().manual_seed(0))
+    pictures = target.decode(outputs, inputs)
+    assert pictures.shape == (4, 3, 32, 32)
+    assert pictures.min() >= 0 and pictures.max() <= 1
+
+
+def test_decoding_the_best_outputs_gives_the_truth(case, rgb):
+    target = case[0]
+    inputs, targets = target.encode(rgb)
+    label, truth = target.truth(inputs, targets)
+    assert isinstance(label, str) and label.startswith('truth')
+    assert truth.shape == (4, 3, 32, 32)
+    torch.testing.assert_close(target.decode(best_outputs(target, targets), inputs), truth, atol=1e-3, rtol=0)
+    assert (truth - rgb).abs().mean() < 0.05  # the truth is the picture, up to the classes' quantisation
+
+
+def test_has_accuracy_matches_kind(case):
+    target, _, _, accuracy, _ = case
+    assert target.has_accuracy is accuracy
+    assert target.has_accuracy == (not isinstance(target, RGB))
+
+
+def test_pictures_first_row_is_decode(case, rgb):
+    target = case[0]
+    inputs, _ = target.encode(rgb)
+    outputs = torch.randn(4, target.out_channels, 32, 32, generator=torch.Generator().manual_seed(1))
+    rows = target.pictures(outputs, inputs)
+    assert all(isinstance(label, str) and pictures.shape == (4, 3, 32, 32) for label, pictures in rows)
+    torch.testing.assert_close(rows[0][1], target.decode(outputs, inputs), atol=0, rtol=0)
+
+
+def test_baselines(case, rgb):
+    target = case[0]
+    inputs, _ = target.encode(rgb)
+    baselines = target.baselines(inputs)
+    if target.task == 'colour':
+        assert baselines == []
+        return
+    assert [name for name, _ in baselines] == ['bilinear', 'bicubic']
+    for name, pictures in baselines:  # upsampled from the very image the input was made of
+        torch.testing.assert_close(pictures, upsample(downsize(rgb), name), atol=1e-6, rtol=0)
+        assert pictures.min() >= 0 and pictures.max() <= 1
+
+
+def test_describe_is_plain_and_follows_the_centres(case, centres, bins):
+    target, make = case[0], case[-1]
+    described = target.describe()
+    assert json.loads(json.dumps(described)) == described
+    assert described['kind'] == type(target).__name__ and described['task'] == target.task
+    moved = make((centres + 0.01).clamp(0, 1), (bins[0] + 1, bins[1]))
+    assert moved.out_channels == target.out_channels
+    if isinstance(target, RGB):
+        assert moved.describe() == described  # no centres to follow
+    else:
+        assert moved.describe() != described
+
+
+def test_describe_tells_the_cases_apart(centres, bins):
+    described = [json.dumps(make(centres, bins).describe(), sort_keys=True) for make, *_ in CASES.values()]
+    assert len(set(described)) == len(CASES)
+
+
+def test_unknown_task():
+    with pytest.raises(ValueError, match='superres'):
+        RGB('denoise')
+
+# -----------------------------------------------------------------------------
+# each kind
+
+
+@pytest.mark.parametrize('task', ['colour', 'superres'])
+def test_colour_classes_are_the_nearest_centre(task, centres, rgb):
+    inputs, targets = ColourClasses(centres, task).encode(rgb)
+    pixels = rgb.double().permute(0, 2, 3, 1)[..., None, :]
+    distance = ((pixels - centres.double()) ** 2).sum(-1)  # (N, H, W, k)
+    got = distance.gather(-1, targets[..., None])[..., 0]
+    torch.testing.assert_close(got, distance.min(-1).values, atol=1e-6, rtol=0)  # a nearest one, ties allowed
+    want_inputs = rgb.mean(1, keepdim=True) if task == 'colour' else upsample(downsize(rgb), 'nearest')
+    torch.testing.assert_close(inputs, want_inputs)
+
+
+def test_colour_classes_loss_is_cross_entropy(centres, rgb):
+    target = ColourClasses(centres)
+    _, targets = target.encode(rgb)
+    outputs = torch.randn(4, 24, 32, 32)
+    torch.testing.assert_close(target.loss(outputs, targets), F.cross_entropy(outputs, targets))
+
+
+@pytest.mark.parametrize('task', ['colour', 'superres'])
+def test_rgb_targets_are_the_picture_and_loss_is_mse(task, rgb):
+    target = RGB(task)
+    _, targets = target.encode(rgb)
+    torch.testing.assert_close(targets, rgb, atol=0, rtol=0)
+    outputs = torch.rand(4, 3, 32, 32)
+    torch.testing.assert_close(target.loss(outputs, targets), ((outputs - rgb) ** 2).mean())
+    assert target.decode(torch.full_like(rgb, 2.0), None).max() == 1  # clamped to [0, 1]
+
+
+def srgb_lightness(rgb):
+    """CIE L* of sRGB in [0, 1] (D65), written out independently of kornia: (N, 3, H, W) -> (N, 1, H, W)."""
+    linear = np.where(rgb <= 0.04045, rgb / 12.92, ((rgb + 0.055) / 1.055) ** 2.4)
+    y = 0.2126 * linear[:, 0] + 0.7152 * linear[:, 1] + 0.0722 * linear[:, 2]
+    f = np.where(y > (6 / 29) ** 3, np.cbrt(y), y / (3 * (6 / 29) ** 2) + 4 / 29)
+    return (116 * f - 16)[:, None]
+
+
+def test_lab_inputs_are_lightness_over_100(bins, rgb):
+    target = LabBins(*bins)
+    inputs, targets = target.encode(rgb)
+    np.testing.assert_allclose(inputs.numpy(), srgb_lightness(rgb.double().numpy()) / 100, atol=2e-3)
+    torch.testing.assert_close(target.inputs(rgb), inputs)
+    assert target.input_label == 'L input' and target.task == 'colour'
+
+
+def test_lab_rebalance_and_soft_change_the_loss(bins, rgb):
+    plain = LabBins(*bins)
+    _, targets = plain.encode(rgb)
+    outputs = torch.randn(4, plain.out_channels, 32, 32, generator=torch.Generator().manual_seed(2))
+    loss = plain.loss(outputs, targets)
+    torch.testing.assert_close(loss, F.cross_entropy(outputs, targets))  # no weights, one-hot
+    torch.testing.assert_close(LabBins(*bins, rebalance=1.0).loss(outputs, targets), loss)  # lambda 1: uniform
+    others = [LabBins(*bins, rebalance=0.5).loss(outputs, targets), LabBins(*bins, soft=True).loss(outputs, targets),
+              LabBins(*bins, rebalance=0.5, soft=True).loss(outputs, targets)]
+    assert all(abs(other - loss) > 1e-3 for other in others)
+    assert abs(others[0] - others[2]) > 1e-3 and abs(others[1] - others[2]) > 1e-3
+
+
+def test_lab_pictures_are_annealed_mean_and_mode(bins, rgb):
+    target = LabBins(*bins, temperature=0.5)
+    inputs, _ = target.encode(rgb)
+    outputs = torch.randn(4, target.out_channels, 32, 32)
+    (mean_label, mean), (mode_label, mode) = target.pictures(outputs, inputs)
+    assert mean_label == 'annealed mean, T=0.5' and mode_label == 'mode'
+    torch.testing.assert_close(mode, target.decode(outputs, inputs, temperature=0))
+    assert (mean - mode).abs().max() > 0.01
+
+
+def test_base_target_is_abstract(rgb):
+    with pytest.raises(NotImplementedError):
+        Target().encode(rgb)

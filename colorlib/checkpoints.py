@@ -15,11 +15,21 @@ RESUMABLE_PARTS = ('model', 'optimizer', 'scheduler', 'rng', 'epoch', 'position'
 FREE_ON_RESUME = ('compile', 'save_every')  # settings a resumed run may change: they do not change the result
 
 
-def save_weights(model, path):
+PALETTE_KEYS = ('colours.', 'bins.')  # a target's palette stored beside the weights (Target.palette_state)
+
+
+def save_weights(model, path, palette=None):
     """The model's state_dict, written atomically; BatchNorm's num_batches_tracked counters are left out, as in
-    the assignment's own files."""
+    the assignment's own files. `palette`: the colours of a run that fitted its own (Target.palette_state()),
+    stored with the weights so that they are never used with other colours."""
     state = {k: v.detach().cpu() for k, v in model.state_dict().items() if not k.endswith('num_batches_tracked')}
+    state.update({k: v.detach().cpu() for k, v in (palette or {}).items()})
     return atomic_write(path, lambda f: torch.save(state, f))
+
+
+def read_palette(path):
+    """The palette stored with the weights in `path` ({} for the assignment's files and ours on its colours)."""
+    return {k: v for k, v in read_weights(path).items() if k.startswith(PALETTE_KEYS)}
 
 
 def _load_safely(path):
@@ -78,7 +88,7 @@ def describe(summary):
 def load_weights(model, path):
     """Load `path` into `model` (strict); on a mismatch an InputError whose fields name the ModelConfig fields
     that disagree with the file."""
-    state = read_weights(path)
+    state = {k: v for k, v in read_weights(path).items() if not k.startswith(PALETTE_KEYS)}
     found, wanted = summarize(state), summarize(model.state_dict())
     if found is None:
         raise InputError(f'{path} is not a colorlib or assignment checkpoint (no downconv1/upconv1/finalconv)')

@@ -9,8 +9,9 @@ import hashlib
 from pathlib import Path
 
 import numpy as np
-from PIL import Image, ImageOps
+from PIL import Image
 
+from colorlib.colorize import read_image
 from colorlib.errors import InputError
 from colorlib.files import atomic_write
 
@@ -22,9 +23,12 @@ def image_files(folder):
 
 
 def square(path, size):
-    """One picture as uint8 (size, size, 3) RGB: turned upright, its short side resized to `size`, centre cut."""
-    with Image.open(path) as image:
-        image = ImageOps.exif_transpose(image).convert('RGB')
+    """One picture as uint8 (size, size, 3) RGB: turned upright, its short side resized to `size`, centre cut.
+    16-bit grey is scaled to 8 bits (Pillow's own conversion would clip it at 255)."""
+    pixels, _ = read_image(path)
+    if pixels.dtype != np.uint8:
+        pixels = np.round(pixels * 255).astype(np.uint8)
+    with Image.fromarray(pixels[:, :, 0] if pixels.shape[2] == 1 else pixels).convert('RGB') as image:
         scale = size / min(image.size)
         width, height = max(size, round(image.width * scale)), max(size, round(image.height * scale))
         image = image.resize((width, height), Image.BICUBIC, reducing_gap=3.0)
@@ -38,8 +42,10 @@ def split(files, folder, val_share, seed):
     test = [f for f in files if f.relative_to(folder).parts[0] == 'test']
     if train and test:
         return train, test, 'train/ and test/ subfolders'
+    if len(files) < 2:
+        raise InputError(f'{folder} holds one image file; validation needs a second (or train/ and test/ subfolders)')
     order = np.random.default_rng(seed).permutation(len(files))
-    held = max(1, round(val_share * len(files))) if len(files) > 1 else 0
+    held = min(max(1, round(val_share * len(files))), len(files) - 1)
     return ([files[i] for i in sorted(order[held:])], [files[i] for i in sorted(order[:held])],
             f'{held} of {len(files)} held out for validation, seed {seed}')
 
@@ -81,8 +87,9 @@ def load_folder(folder, size=32, val_share=0.1, seed=0, cache_dir=None, on_skip=
     if cache is not None and cache.is_file():
         with np.load(cache) as z:
             train_x, test_x = z['train_x'], z['test_x']
+            skipped = int(z['skipped']) if 'skipped' in z.files else 0  # caches written before the count
         return train_x, test_x, (f'{len(train_x)} training and {len(test_x)} test images of {size}x{size} from '
-                                 f'{folder} ({how}; read from {cache})')
+                                 f'{folder} ({how}; {skipped} skipped; read from {cache})')
     on_skip = on_skip or (lambda path, reason: None)
     skipped = []
 
@@ -94,6 +101,6 @@ def load_folder(folder, size=32, val_share=0.1, seed=0, cache_dir=None, on_skip=
         raise InputError(f'{folder}: no usable {"training" if len(train_x) == 0 else "test"} image '
                          f'({len(skipped)} of {len(files)} files skipped)')
     if cache is not None:
-        atomic_write(cache, lambda f: np.savez(f, train_x=train_x, test_x=test_x))
+        atomic_write(cache, lambda f: np.savez(f, train_x=train_x, test_x=test_x, skipped=len(skipped)))
     return train_x, test_x, (f'{len(train_x)} training and {len(test_x)} test images of {size}x{size} from {folder} '
                              f'({how}; {len(skipped)} skipped)')

@@ -20,13 +20,13 @@ def training_bytes(config, batch_size, side=32):
     return 16 * parameter_count(config) + 4 * 16 * batch_size * side * side * max(config.filters, config.colours)
 
 
-def largest_fitting(config, field, batch_size, memory):
-    """The largest number of filters, or odd kernel size (`field`), with which training fits in `memory` bytes, the
-    other settings as in `config`; None if not even the smallest does."""
+def largest_fitting(config, field, batch_size, memory, side=32):
+    """The largest number of filters, or odd kernel size (`field`), with which training on `side`-pixel images fits
+    in `memory` bytes, the other settings as in `config`; None if not even the smallest does."""
     value = (lambda n: 2 * n + 1) if field == 'kernel' else (lambda n: n + 1)  # n = 0, 1, ... -> 1, 3, ... or 1, 2, ...
 
     def fits(n):
-        return training_bytes(replace(config, **{field: value(n)}), batch_size) <= memory
+        return training_bytes(replace(config, **{field: value(n)}), batch_size, side) <= memory
     if not fits(0):
         return None
     low, high = 0, 1

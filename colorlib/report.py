@@ -14,12 +14,16 @@ NUM_SAMPLES = 10
 
 
 def run_name(model, target, label=None):
-    """'unet', 'unet_lab', 'superres_unet_mse', 'regression_cnn', ...: the stem of weight files, experiment folders
-    and pictures. `label` spells the model otherwise (the assignment's eval_UNet.png); the RegressionCNN predicts
-    RGB by definition, so its name does not say mse."""
-    tag = f'_{target.tag}' if target.tag and not (target.tag == 'mse' and model == 'RegressionCNN') else ''
-    prefix = 'superres_' if target.task == 'superres' else ''
-    return f'{prefix}{label or FILE_NAMES[model]}{tag}'
+    """'unet', 'unet_lab', 'superres_unet_mse', 'regression_cnn', ...: the stem of experiment folders and pictures.
+    `label` spells the model otherwise (the assignment's eval_UNet.png); the RegressionCNN predicts RGB by
+    definition, so its name does not say mse."""
+    tag = f'_{target.tag}' if target.tag and model != 'RegressionCNN' else ''
+    return f'{target.prefix}{label or FILE_NAMES[model]}{tag}'
+
+
+def weights_name(model, target, kernel, filters):
+    """The stem of a weights file and of a run's default folder: 'unet_k3_f32', 'superres_unet_mse_k3_f32', ..."""
+    return f'{run_name(model, target)}_k{kernel}_f{filters}'
 
 
 def quality(pictures, truth):

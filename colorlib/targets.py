@@ -12,11 +12,11 @@ import hashlib
 import torch
 import torch.nn.functional as F
 
-from colorlib.colours import classes_to_rgb, rgb_to_classes
+from colorlib.colours import classes_to_rgb, rgb_to_classes, save_colours
 from colorlib.data import to_grey
 from colorlib.errors import InputError
-from colorlib.lab import (DEFAULT_TEMPERATURE, decode_lab, lab_to_rgb, rebalance_weights, rgb_to_lab, soft_targets,
-                          weighted_cross_entropy)
+from colorlib.lab import (DEFAULT_TEMPERATURE, decode_lab, lab_to_rgb, rebalance_weights, rgb_to_lab, save_bins,
+                          soft_targets, weighted_cross_entropy)
 from colorlib.superres import downsize, superres_input, upsample
 
 TASKS = ('colour', 'superres')
@@ -33,6 +33,7 @@ def digest(*tensors):
 class Target:
     """The interface, with what the kinds share: the input of the task, the plain pictures and the baselines."""
     tag = ''  # the run-name suffix: '' for colour classes, 'mse' for RGB, 'lab' for Lab bins
+    palette = None  # the kind of file its classes come from ('colours', 'bins'); None: no classes
     has_accuracy = True
     out_channels = None
 
@@ -44,6 +45,11 @@ class Target:
     @property
     def in_channels(self):
         return 3 if self.task == 'superres' else 1
+
+    @property
+    def prefix(self):
+        """The run-name prefix: what the task adds to the names of weights, folders and pictures."""
+        return 'superres_' if self.task == 'superres' else ''
 
     @property
     def input_label(self):
@@ -84,9 +90,18 @@ class Target:
         """What defines the target, as plain values: stored in a saved run and compared on resuming."""
         return {'kind': type(self).__name__, 'task': self.task}
 
+    def save_palette(self, path):
+        """Write the classes' colours in the assignment's file format (for weights trained on fitted ones)."""
+        raise NotImplementedError
+
+    def palette_state(self):
+        """The classes' colours as named tensors, to store with the weights ({} without classes)."""
+        return {}
+
 
 class ColourClasses(Target):
     """The assignment's classification: each pixel's nearest of k colours (k-means centres, (k, 3) in [0, 1])."""
+    palette = 'colours'
 
     def __init__(self, centres, task='colour'):
         super().__init__(task)
@@ -107,6 +122,12 @@ class ColourClasses(Target):
 
     def describe(self):
         return {**super().describe(), 'colours': digest(self.centres)}
+
+    def save_palette(self, path):
+        return save_colours(path, self.centres.double().numpy(), float('nan'))  # no k-means distortion to record
+
+    def palette_state(self):
+        return {'colours.centres': self.centres}
 
 
 class RGB(Target):
@@ -133,6 +154,7 @@ class LabBins(Target):
     their prior); the loss may weight rare colours up (rebalance, lambda in [0, 1]) and spread the target over the
     nearest bins (soft); pictures are the annealed mean at `temperature` (0: the mode) on the input's own L."""
     tag = 'lab'
+    palette = 'bins'
     input_label = 'L input'
 
     def __init__(self, centres, prior, rebalance=None, soft=False, temperature=DEFAULT_TEMPERATURE):
@@ -168,3 +190,9 @@ class LabBins(Target):
     def describe(self):
         return {**super().describe(), 'bins': digest(self.centres, self.prior), 'rebalance': self.rebalance,
                 'soft': self.soft}
+
+    def save_palette(self, path):
+        return save_bins(path, self.centres.double().numpy(), self.prior.double().numpy())
+
+    def palette_state(self):
+        return {'bins.centres': self.centres, 'bins.prior': self.prior}

@@ -1,6 +1,7 @@
 """Tests for colorlib.cli.colorization (colorization.py, color_regression.py): the assignment's reference figures,
 end-to-end training runs, and bad input (exit status 2, one line on stderr naming the flag, nothing written)."""
 import json
+import os
 import re
 import subprocess
 import sys
@@ -11,9 +12,10 @@ import pytest
 import torch
 from PIL import Image
 
-from colorlib.checkpoints import load_weights, read_resumable
+from colorlib.checkpoints import load_weights, read_palette, read_resumable
 from colorlib.cli.activations import main as main_activations
 from colorlib.cli.colorization import main, main_regression
+from colorlib.cli.colorize import main as main_colorize
 from colorlib.colours import load_colours
 from colorlib.data import to_float
 from colorlib.metrics import colourfulness, psnr, ssim
@@ -503,26 +505,29 @@ def test_own_pictures_train_validate_and_fine_tune(horses, tmp_path, monkeypatch
 
 
 @pytest.mark.parametrize('size', [32, 64, 96])
-@pytest.mark.parametrize('flags', [['--model', 'CNN'], ['--model', 'DUNet', '--task', 'superres'],
-                                   ['--model', 'UNet', '--colour-space', 'lab'], ['--model', 'UNet', '--loss', 'mse']],
-                         ids=['cnn', 'superres-dunet', 'lab-unet', 'mse-unet'])
-def test_every_kind_trains_and_validates_on_pictures_of_any_size(flags, size, tmp_path, monkeypatch, capsys):
+@pytest.mark.parametrize('command, flags', [
+    (main, ['--model', 'CNN']), (main, ['--model', 'DUNet', '--task', 'superres']),
+    (main, ['--model', 'UNet', '--colour-space', 'lab']), (main, ['--model', 'UNet', '--loss', 'mse']),
+    (main, ['--model', 'UNet', '--task', 'superres', '--loss', 'mse']), (main_regression, [])],
+    ids=['cnn', 'superres-dunet', 'lab-unet', 'mse-unet', 'superres-mse-unet', 'regression-cnn'])
+def test_every_kind_trains_and_validates_on_pictures_of_any_size(command, flags, size, tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
     (tmp_path / 'pics').mkdir()
     for i in range(12):
         Image.fromarray(np.random.default_rng(i).integers(0, 256, (50, 70, 3), dtype=np.uint8)).save(
             tmp_path / 'pics' / f'{i}.png')
     common = flags + ['--data', 'pics', '--image-size', str(size), '-f', '4', '--device', 'cpu', '--checkpoint', 'w.pkl']
-    code, out, err = call(main, common + ['-e', '1', '-b', '4'], capsys)
+    code, out, err = call(command, common + ['-e', '1', '-b', '4'], capsys)
     assert code == 0, err
     assert f'of {size}x{size}' in out and len(epoch_lines(out)) == 1
-    code, out, err = call(main, common + ['--valid'], capsys)
+    code, out, err = call(command, common + ['--valid'], capsys)
     assert code == 0 and VALID_LINE.search(out), err
 
 
-def test_a_new_run_on_own_pictures_fits_its_colours_and_keeps_them_beside_the_weights(tmp_path, monkeypatch, capsys):
+def test_a_new_run_on_own_pictures_fits_its_colours_and_keeps_them_with_the_weights(tmp_path, monkeypatch, capsys):
     """Without -c (or --bins), a run from scratch on a folder fits 24 k-means colours (or Lab bins) on its training
-    pictures and saves them beside the weights, where --valid, activations and colorize find them."""
+    pictures, stores them in the weights file, where --valid, activations, colorize and --init find them, and writes
+    them beside it in the assignment's format for -c."""
     monkeypatch.chdir(tmp_path)
     (tmp_path / 'pics').mkdir()
     for i in range(12):  # blue-green pictures: nothing like the horses' browns
@@ -532,16 +537,34 @@ def test_a_new_run_on_own_pictures_fits_its_colours_and_keeps_them_beside_the_we
     flags = ['--model', 'CNN', '-f', '4', '--data', 'pics', '--device', 'cpu']
     code, out, err = call(main, flags + ['-e', '1', '--checkpoint', 'mine.pkl'], capsys)
     assert code == 0, err
-    assert 'Colours fitted on the training pictures saved to mine.colours.npy' in out
+    assert 'Colours of the training pictures saved with the weights, and to mine.colours.npy' in out
     centres = load_colours('mine.colours.npy')
     assert centres.shape == (24, 3) and centres[:, 0].max() < 0.05  # no red in these pictures, unlike the horses
-    code, out, err = call(main, flags + ['--valid', '--checkpoint', 'mine.pkl'], capsys)
+    torch.testing.assert_close(read_palette('mine.pkl')['colours.centres'], centres)
+    os.rename('mine.pkl', 'moved.pkl')  # the weights alone, without the file beside them, keep their colours
+    code, out, err = call(main, flags + ['--valid', '--checkpoint', 'moved.pkl'], capsys)
     assert code == 0 and VALID_LINE.search(out), err
-    code, _, err = call(main_activations, ['0', '--model', 'CNN', '-f', '4', '--data', 'pics', '--checkpoint', 'mine.pkl'],
-                        capsys)
+    code, with_file, err = call(main, flags + ['--valid', '--checkpoint', 'moved.pkl', '-c', 'mine.colours.npy'], capsys)
+    assert code == 0 and with_file.splitlines()[2:4] == out.splitlines()[2:4], err
+    code, shipped_out, _ = call(main, flags + ['--valid', '--checkpoint', 'moved.pkl', '-c', str(DEFAULT_COLOURS)],
+                                capsys)  # -c given wins: another palette, other figures
+    assert code == 0 and shipped_out.splitlines()[2] != out.splitlines()[2]
+    code, _, err = call(main_activations, ['0', '--model', 'CNN', '-f', '4', '--data', 'pics', '--checkpoint',
+                                           'moved.pkl'], capsys)
     assert code == 0, err
-    code, out, err = call(main, flags + ['-e', '1', '--checkpoint', 'lab.pkl', '--colour-space', 'lab'], capsys)
+    for name, extra in (('saved', []), ('file', ['-c', 'mine.colours.npy'])):
+        code, _, err = call(main_colorize, ['pics/0.png', '--model', 'CNN', '-f', '4', '--checkpoint', 'moved.pkl',
+                                            '-o', name, *extra], capsys)
+        assert code == 0, err
+    assert (tmp_path / 'saved' / '0_colorized.png').read_bytes() == (tmp_path / 'file' / '0_colorized.png').read_bytes()
+    code, out, err = call(main, flags + ['-e', '1', '--init', 'moved.pkl', '--checkpoint', 'tuned.pkl',
+                                       '--experiment-name', 'tuned'], capsys)
+    assert code == 0, err  # fine-tuned weights keep the colours they started with
+    torch.testing.assert_close(read_palette('tuned.pkl')['colours.centres'], centres)
+    code, out, err = call(main, flags + ['-e', '1', '--checkpoint', 'lab.pkl', '--colour-space', 'lab',
+                                       '--experiment-name', 'lab'], capsys)
     assert code == 0 and (tmp_path / 'lab.bins.npy').is_file(), err
+    assert set(read_palette('lab.pkl')) == {'bins.centres', 'bins.prior'}
     code, out, err = call(main, flags + ['--colour-space', 'lab', '--valid', '--checkpoint', 'lab.pkl'], capsys)
     assert code == 0, err
     code, _, err = call(main, flags + ['-e', '1', '--checkpoint', 'mine.pkl'], capsys)  # the sidecar is not replaced

@@ -6,11 +6,13 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
+from PIL import Image
 
 from colorlib import distributed
-from colorlib.checkpoints import read_resumable, read_weights
+from colorlib.checkpoints import read_palette, read_resumable, read_weights
 from colorlib.cli.colorization import main
 from colorlib.data import load_category, to_float, to_grey
 from colorlib.shipped import DEFAULT_COLOURS
@@ -111,3 +113,29 @@ def test_torchrun_two_cpu_processes_stop_resume_share_each_epoch_and_end_with_on
     assert [row['epoch'] for row in rows] == [1, 2, 3, 4]
     assert sorted(p.name for p in (work / 'outputs').rglob('*')) == [
         'ddp', 'metrics.jsonl', 'resume.pt', 'samples.png', 'training_curve.png', 'weights.pkl']
+
+
+def test_torchrun_on_a_folder_of_pictures_says_things_once_stops_and_resumes(tmp_path):
+    """Folder data under torchrun with 2 CPU processes: the skipped file and the data-set line are said once (not once
+    a process), the colours fitted on the pictures are the same in both, and a stopped run resumes to the end."""
+    (tmp_path / 'pics').mkdir()
+    for i in range(24):
+        Image.fromarray(np.random.default_rng(i).integers(0, 256, (40, 48, 3), dtype=np.uint8)).save(
+            tmp_path / 'pics' / f'{i}.png')
+    (tmp_path / 'pics' / 'broken.png').write_bytes(b'\x89PNG\r\n\x1a\n not really')
+    argv = ['--model', 'CNN', '-f', '4', '-e', '30', '-b', '4', '--data', 'pics', '--device', 'cpu',
+            '--experiment-name', 'ddp', '--checkpoint', 'w.pkl']
+    run = torchrun(REPO / 'colorization.py', argv, tmp_path)
+    lines = [run.stdout.readline() for _ in range(2)]
+    assert lines[1].startswith('Epoch [1/30]'), ''.join(lines) + run.stderr.read()
+    run.send_signal(signal.SIGTERM)
+    out, err = run.communicate(timeout=120)
+    out = ''.join(lines) + out
+    assert out.count('22 training and 2 test images of 32x32 from pics') == 1, out
+    assert err.count('skipped pics/broken.png') == 1, err[-3000:]
+    assert read_resumable(tmp_path / 'outputs' / 'ddp' / 'resume.pt')['epoch'] < 30  # 30 epochs take seconds
+    run = torchrun(REPO / 'colorization.py', argv + ['--resume'], tmp_path)
+    out, err = run.communicate(timeout=120)
+    assert run.returncode == 0, err[-3000:]
+    assert read_resumable(tmp_path / 'outputs' / 'ddp' / 'resume.pt')['epoch'] == 30
+    assert read_palette(tmp_path / 'w.pkl')['colours.centres'].shape == (24, 3)

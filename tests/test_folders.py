@@ -25,6 +25,14 @@ def test_square_resizes_the_short_side_and_cuts_the_centre(tmp_path):
     assert (out[:, 2:-2, 1] > 200).all() and (out[:, 2:-2, 0] < 50).all()
 
 
+def test_square_scales_16bit_grey_to_8_bits(tmp_path):
+    levels = np.linspace(0, 65535, 40 * 40).reshape(40, 40).astype(np.uint16)  # a full-range ramp
+    Image.fromarray(levels).save(tmp_path / 'deep.png')
+    out = square(tmp_path / 'deep.png', 40)
+    assert (out[..., 0] == out[..., 2]).all()
+    assert out.min() == 0 and out.max() == 255 and 120 < out.mean() < 135  # not clipped to white at 255/65535
+
+
 def test_a_seeded_hold_out_the_same_every_time_and_a_cache(tmp_path):
     write_pictures(tmp_path / 'pics' / 'a', 12)
     write_pictures(tmp_path / 'pics' / 'b' / 'c', 8, seed=50)
@@ -57,6 +65,9 @@ def test_unreadable_files_are_skipped_and_named(tmp_path):
     train_x, test_x, summary = load_folder(tmp_path / 'd', 32, 0.2, on_skip=lambda path, reason: skipped.append(path))
     assert [p.name for p in skipped] == ['broken.png'] and '1 skipped' in summary
     assert len(train_x) + len(test_x) == 6
+    load_folder(tmp_path / 'd', 32, 0.2, cache_dir=tmp_path / 'cache')
+    _, _, summary = load_folder(tmp_path / 'd', 32, 0.2, cache_dir=tmp_path / 'cache')
+    assert 'read from' in summary and '1 skipped' in summary  # the count survives the cache
 
 
 @pytest.mark.parametrize('setup, size, words', [
@@ -64,7 +75,8 @@ def test_unreadable_files_are_skipped_and_named(tmp_path):
     (lambda d: (d.mkdir(), (d / 'a.png').write_bytes(b'junk'), (d / 'b.png').write_bytes(b'junk')), 32,
      ['no usable', '2 of 2 files skipped']),
     (lambda d: write_pictures(d, 3), 30, ['30', 'multiple of 4']),
-], ids=['empty', 'nothing-readable', 'size-30'])
+    (lambda d: write_pictures(d, 1), 32, ['one image file', 'train/ and test/']),
+], ids=['empty', 'nothing-readable', 'size-30', 'one-picture'])
 def test_folders_that_give_no_data_set(setup, size, words, tmp_path):
     setup(tmp_path / 'd')
     with pytest.raises(InputError) as err:

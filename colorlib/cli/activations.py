@@ -11,7 +11,7 @@ from colorlib.cli.common import (OneLineParser, UsageError, add_data_flags, add_
                                  add_task_flags, flag, int_at_least, run_command)
 from colorlib.data import to_float
 from colorlib.models import MODELS, build_model
-from colorlib.report import run_name, save_activations
+from colorlib.report import run_name, save_activations, weights_name
 
 # the flags of every model we ship in weights/, in the order --all draws them
 SHIPPED = [{'model': 'CNN'}, {'model': 'UNet'}, {'model': 'DUNet'}, {'model': 'RegressionCNN', 'loss': 'mse'},
@@ -60,7 +60,7 @@ def run(args):
     found = 0
     for flags in SHIPPED:
         one = argparse.Namespace(**{**vars(args), 'task': 'colour', 'loss': None, 'colour_space': 'rgb', **flags})
-        one.checkpoint = str(weights_dir / f'{run_name(one.model, make_target(one))}_k{one.kernel}_f{one.num_filters}.pkl')
+        one.checkpoint = str(weights_dir / f'{weights_name(one.model, make_target(one), one.kernel, one.num_filters)}.pkl')
         if not Path(one.checkpoint).is_file():
             print(f'Skipped {one.model} ({one.task}, {one.loss or "ce"}, {one.colour_space}): no {one.checkpoint}')
             continue

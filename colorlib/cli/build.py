@@ -6,7 +6,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from colorlib import shipped
+from colorlib import distributed, shipped
+from colorlib.checkpoints import read_palette
 from colorlib.cli.common import UsageError, flag
 from colorlib.colours import fit_colours, load_colours
 from colorlib.data import download_cifar10, is_cifar10, load_cifar10, parse_category, select_category
@@ -15,30 +16,32 @@ from colorlib.folders import load_folder
 from colorlib.lab import fit_bins, load_bins
 from colorlib.memory import available_memory, largest_fitting, training_bytes
 from colorlib.models import ModelConfig
-from colorlib.report import run_name
+from colorlib.report import weights_name
 from colorlib.targets import RGB, ColourClasses, LabBins
 
 
-def colour_file(args, kind, default):
-    """The colour (kind 'colours') or bins file of a run: the flag's, else the one saved beside the weights the run
-    starts from or looks at (--init when training, else --checkpoint) by the run that made them (fitted_file), else
-    the shipped one."""
-    if getattr(args, kind):
-        return getattr(args, kind)
+def saved_palette(args):
+    """The colours or bins stored with the weights the run starts from or looks at (--init when training, else
+    --checkpoint) by a run that fitted its own on a folder of pictures; {} for weights on a file's colours."""
     training = hasattr(args, 'valid') and not args.valid
-    weights = getattr(args, 'init', None) if training else getattr(args, 'checkpoint', None)
-    beside = fitted_file(weights, kind) if weights else None
-    return str(beside) if beside is not None and beside.is_file() else str(default)
+    name = '--init' if training else '--checkpoint'
+    weights = getattr(args, name.strip('-'), None)
+    if not weights or not Path(weights).is_file():
+        return {}  # no weights, or the shipped ones: the load says what is wrong with a missing file
+    with flag(name):
+        return read_palette(weights)
 
 
 def fitted_file(checkpoint, kind):
-    """Where a run that fitted its own colours or bins keeps them: beside its weights, mine.pkl -> mine.colours.npy."""
+    """Where a run that fitted its own colours or bins also writes them in the assignment's file format, for -c or
+    --bins: beside its weights, mine.pkl -> mine.colours.npy."""
     return Path(checkpoint).with_suffix(f'.{kind}.npy')
 
 
 def make_target(args, fit_on=None):
     """What the network learns, from --loss, --task, --colour-space and their files. fit_on: training images to fit
-    the colours (k-means, 24) or Lab bins on when no file is given (a folder of the user's own pictures)."""
+    the colours (k-means, 24) or Lab bins on when no file is given (a folder of the user's own pictures). Without
+    either, the colours stored with the weights (saved_palette), else the shipped ones."""
     loss, space, task = getattr(args, 'loss', None), getattr(args, 'colour_space', 'rgb'), getattr(args, 'task', 'colour')
     if args.model == 'RegressionCNN':
         if loss == 'ce':
@@ -48,30 +51,37 @@ def make_target(args, fit_on=None):
         if task == 'superres' or loss == 'mse':
             raise UsageError('--colour-space lab: the ab bins are classes for colourization; use a CNN, UNet or DUNet '
                              'without --task superres or --loss mse')
-        if fit_on is not None and not args.bins:
+        saved = saved_palette(args)
+        if args.bins or not (fit_on is not None or 'bins.centres' in saved):
+            with flag('--bins'):
+                centres, prior = load_bins(args.bins or shipped.DEFAULT_BINS)
+        elif fit_on is not None:
             centres, prior = (torch.from_numpy(part).float() for part in fit_bins(fit_on))
         else:
-            with flag('--bins'):
-                centres, prior = load_bins(colour_file(args, 'bins', shipped.DEFAULT_BINS))
+            centres, prior = saved['bins.centres'], saved['bins.prior']
         with flag('--rebalance'):
             return LabBins(centres, prior, getattr(args, 'rebalance', None), getattr(args, 'soft_encode', False),
                            args.temperature)
     if loss == 'mse':
         return RGB(task)
-    if fit_on is not None and not args.colours:
+    saved = saved_palette(args)
+    if args.colours or not (fit_on is not None or 'colours.centres' in saved):
+        with flag('-c/--colours'):
+            return ColourClasses(load_colours(args.colours or shipped.DEFAULT_COLOURS), task)
+    if fit_on is not None:
         return ColourClasses(torch.from_numpy(fit_colours(fit_on, 24, sample=200_000)[0]).float(), task)
-    with flag('-c/--colours'):
-        return ColourClasses(load_colours(colour_file(args, 'colours', shipped.DEFAULT_COLOURS)), task)
+    return ColourClasses(saved['colours.centres'], task)
 
 
-def model_config(args, target, device, batch_size=100):
-    """The model the flags describe, refused up front if training it would not fit in the device's memory."""
+def model_config(args, target, device, batch_size=100, side=32):
+    """The model the flags describe, refused up front if training it on batches of `side`-pixel images would not fit
+    in the device's memory."""
     config = ModelConfig(args.model, args.kernel, args.num_filters, target.out_channels, target.in_channels,
                          args.dilation)
-    need, free = training_bytes(config, batch_size), available_memory(device)
+    need, free = training_bytes(config, batch_size, side), available_memory(device)
     if need > free:
         fits = [f'{flag} {value}' for flag, field in (('-f', 'filters'), ('-k', 'kernel'))
-                if (value := largest_fitting(config, field, batch_size, free)) is not None]
+                if (value := largest_fitting(config, field, batch_size, free, side)) is not None]
         raise UsageError(f'-f/-k: a {args.model} with {args.num_filters} filters of {args.kernel}x{args.kernel} needs '
                          f'about {need / 1e9:.3g} GB to train, more than the {free / 1e9:.1f} GB free on {device.type}'
                          + (f'; {" or ".join(fits)} would fit' if fits else ''))
@@ -103,7 +113,7 @@ def checkpoint_path(args, target):
     if args.checkpoint:
         return args.checkpoint
     with flag('--checkpoint'):
-        return str(shipped.weights(f'{run_name(args.model, target)}_k{args.kernel}_f{args.num_filters}'))
+        return str(shipped.weights(weights_name(args.model, target, args.kernel, args.num_filters)))
 
 
 def load_images(args):
@@ -117,11 +127,13 @@ def load_images(args):
             raise UsageError(f'--image-size: {args.image_size} is not a multiple of 4')
 
         def skipped(path, reason):
-            print(f'{args.prog}: skipped {path}: {reason}', file=sys.stderr)
+            if distributed.rank() == 0:  # once, not once a process
+                print(f'{args.prog}: skipped {path}: {reason}', file=sys.stderr)
         with flag('--data'):
             train_x, test_x, summary = load_folder(data, args.image_size, args.val_share, 0, Path('outputs') / 'cache',
                                                    skipped, available_memory(torch.device('cpu')))
-        print(summary)
+        if distributed.rank() == 0:
+            print(summary)
         return train_x, test_x
     with flag('--data'):
         arrays = load_cifar10(data)

@@ -11,17 +11,16 @@ from colorlib.augment import AUGMENTATIONS
 from colorlib.checkpoints import load_weights, read_resumable, save_weights
 from colorlib.cli import recipes
 from colorlib.cli.build import (check_output, checkpoint_path, fitted_file, load_images, make_target, model_config,
-                                pick_device)
+                                pick_device, saved_palette)
 from colorlib.cli.common import (OneLineParser, UsageError, add_data_flags, add_lab_flags, add_model_flags,
                                  add_task_flags, augmentation_list, category_list, finite_float, flag, int_at_least,
                                  run_command, seed)
 from colorlib.data import is_cifar10, to_float
 from colorlib.errors import NonFiniteLoss
-from colorlib.files import write_pair
 from colorlib.models import build_model
 from colorlib.plots import save_sample_grid, save_training_curve
 from colorlib.preemption import catch_stop_signals
-from colorlib.report import NUM_SAMPLES, run_name, sample_rows, validate
+from colorlib.report import NUM_SAMPLES, run_name, sample_rows, validate, weights_name
 from colorlib.train import LAYOUT, Interrupted, TrainConfig, assignment_test_order, to_device, train
 
 EVAL_LABELS = {'RegressionCNN': 'regression'}  # the assignment's eval_<model>.png names
@@ -31,7 +30,7 @@ RUN_FILES = ('metrics.jsonl', 'resume.pt', 'training_curve.png', 'samples.png') 
 def build_parser(regression=False, prog=None):
     prog = prog or ('color_regression.py' if regression else 'colorization.py')
     what = 'RGB regression' if regression else 'colour-class'
-    parser = OneLineParser(prog=prog, description=f'Train or validate a {what} colourization CNN on CIFAR-10.',
+    parser = OneLineParser(prog=prog, description=f'Train or validate a {what} colourization CNN on CIFAR-10 or on your own pictures.',
                            epilog=f'recipes (--recipe; a flag given wins over its recipe):\n{recipes.describe()}',
                            formatter_class=argparse.RawDescriptionHelpFormatter)
     models = ['RegressionCNN'] if regression else ['CNN', 'UNet', 'DUNet']
@@ -114,7 +113,7 @@ def run(args):
     target = make_target(args, fit_on=train_x if own else None)
     if args.label_smoothing and not target.has_accuracy:
         raise UsageError('--label-smoothing: RGB regression has no classes to smooth')
-    model = build_model(model_config(args, target, device, args.batch_size))
+    model = build_model(model_config(args, target, device, args.batch_size, side=train_x.shape[1]))
     if args.sync_bn and distributed.active():
         model = torch.nn.SyncBatchNorm.convert_sync_batchnorm(model)
     if args.valid:
@@ -134,11 +133,12 @@ def run(args):
         with flag('--valid'):
             return validate(model, target, test_set, test_rgb, grid, order, args.batch_size, args.amp, args.tta)
 
-    out_dir = Path('outputs') / (args.experiment_name or f'{run_name(args.model, target)}_k{args.kernel}_f{args.num_filters}')
+    out_dir = Path('outputs') / (args.experiment_name or weights_name(args.model, target, args.kernel, args.num_filters))
     checkpoint = Path(args.checkpoint or out_dir / 'weights.pkl')
-    kind = 'bins' if getattr(args, 'colour_space', 'rgb') == 'lab' else 'colours'
-    fitted = {kind: fitted_file(checkpoint, kind)} if own and target.has_accuracy and not getattr(args, kind) else {}
-    check_outputs(args, out_dir, checkpoint, fitted.values())
+    kind = target.palette  # colours fitted on the user's pictures, or taken from --init's, go with the weights
+    palette = target.palette_state() if kind and not getattr(args, kind) and (own or saved_palette(args)) else {}
+    fitted = fitted_file(checkpoint, kind) if palette else None
+    check_outputs(args, out_dir, checkpoint, [fitted] if fitted else [])
     train_set = to_device(target.encode(to_float(train_x)), device)
     samples = tuple(t[:NUM_SAMPLES] for t in test_set)
 
@@ -163,11 +163,10 @@ def run(args):
         print(f'Training curve: {save_training_curve(history, out_dir / "training_curve.png")}')
         print(f'Samples: {save_sample_grid(sample_rows(model, target, *samples), out_dir / "samples.png")}')
     with flag('--checkpoint'):
-        save_weights(model, checkpoint)
-        for kind, path in fitted.items():  # what --valid, activations and colorize find beside the weights
-            second = target.prior.double().numpy() if kind == 'bins' else float('nan')  # bins' prior, or no distortion
-            write_pair(path, target.centres.double().numpy(), second)
-            print(f'{"Lab bins" if kind == "bins" else "Colours"} fitted on the training pictures saved to {path}')
+        save_weights(model, checkpoint, palette)
+        if fitted:  # the same colours in the assignment's format, for -c or --bins
+            print(f'{kind.capitalize()} of the training pictures saved with the weights, and to '
+                  f'{target.save_palette(fitted)}')
     print(f'Weights saved to {checkpoint}')
 
 

@@ -159,7 +159,8 @@ def add_lab_flags(parser, training=False):
 
 def add_data_flags(parser):
     parser.add_argument('--data', default=str(shipped.DEFAULT_DATA),
-                        help='an .npz, cifar-10-python.tar.gz or cifar-10-batches-py/ (default: the bundled horses)')
+                        help='an .npz, cifar-10-python.tar.gz, cifar-10-batches-py/, or a folder of your pictures '
+                             '(default: the bundled horses)')
     parser.add_argument('--download', action='store_true', help='fetch the official CIFAR-10 archive into data/')
     parser.add_argument('--category', default='horse', help=f'class to colour, by name or 0-9: {", ".join(CATEGORIES)}')
     parser.add_argument('--image-size', type=int_at_least(4), default=32, metavar='N',

@@ -1,7 +1,7 @@
 """Training recipes: named sets of flag values, written here and nowhere else. A recipe sets the defaults of the
 flags it names; a flag given on the command line wins over it."""
 from colorlib.cli.build import make_target
-from colorlib.cli.common import UsageError
+from colorlib.cli.common import FLAGS, UsageError
 from colorlib.report import run_name
 
 CLASSIFIER = {'seed': 0, 'lr_schedule': 'cosine', 'batch_size': 100, 'augment': ('hflip', 'shift')}
@@ -27,16 +27,13 @@ RECIPES = {  # recipe -> {run name, or '*' for any: {flag dest: value}}
                               'batch_size': 25, 'augment': ('hflip',)},
     },
 }
-SPELLING = {'epochs': '-e', 'batch_size': '-b', 'learn_rate': '-l', 'seed': '-s', 'lr_schedule': '--lr-schedule',
-            'warmup': '--warmup', 'ema': '--ema', 'augment': '--augment', 'label_smoothing': '--label-smoothing',
-            'amp': '--amp'}
 
 
 def spelled(flags):
     """A recipe's flags as a user types them."""
     def value(v):
         return '' if v is True else f' {",".join(v)}' if isinstance(v, tuple) else f' {v}'
-    return ' '.join(f'{SPELLING[k]}{value(v)}' for k, v in flags.items()) or '(the defaults)'
+    return ' '.join(f'{FLAGS[k]}{value(v)}' for k, v in flags.items()) or '(the defaults)'
 
 
 def describe():

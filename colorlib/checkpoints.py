@@ -2,13 +2,12 @@
 run, both written atomically and read with weights_only=True."""
 import warnings
 from dataclasses import asdict
-from pathlib import Path
 
 import torch
 
 from colorlib import distributed
 from colorlib.errors import ConfigMismatch, InputError
-from colorlib.files import atomic_write
+from colorlib.files import atomic_write, require_file
 from colorlib.targets import digest
 
 RESUMABLE_PARTS = ('model', 'optimizer', 'scheduler', 'rng', 'epoch', 'position', 'history', 'run')
@@ -29,14 +28,18 @@ def save_weights(model, path, palette=None):
 
 def read_palette(path):
     """The palette stored with the weights in `path` ({} for the assignment's files and ours on its colours)."""
-    return {k: v for k, v in read_weights(path).items() if k.startswith(PALETTE_KEYS)}
+    palette = {k: v for k, v in read_weights(path).items() if k.startswith(PALETTE_KEYS)}
+    shapes = {k: tuple(v.shape) for k, v in palette.items()}
+    colours, bins = shapes.get('colours.centres'), shapes.get('bins.centres')
+    if (colours and (len(colours) != 2 or colours[1] != 3 or colours[0] < 2) or bins and (
+            len(bins) != 2 or bins[1] != 2 or bins[0] < 2 or shapes.get('bins.prior') != bins[:1])):
+        raise InputError(f'{path} holds a palette of shapes {shapes}, expected (k, 3) colours or (K, 2) bins and (K,)')
+    return palette
 
 
 def _load_safely(path):
     """torch.load(weights_only=True) of `path` onto the CPU; an InputError for a missing or corrupt file."""
-    path = Path(path)
-    if not path.is_file():
-        raise InputError(f'no such file: {path}')
+    path = require_file(path)
     try:
         # weights_only=True runs no code, so any exception just means garbage; random bytes give IndexError,
         # KeyError, UnicodeDecodeError... and a pickle-protocol UserWarning that would break the one-line error.
@@ -116,6 +119,9 @@ def read_resumable(path):
     missing = [part for part in RESUMABLE_PARTS if part not in state]
     if missing:
         raise InputError(f'{path} is an incomplete training state (it lacks {", ".join(missing)})')
+    weights = state['model'] if isinstance(state['model'], dict) else {}
+    if not all(torch.isfinite(v).all() for v in weights.values() if torch.is_tensor(v) and v.is_floating_point()):
+        raise InputError(f'{path} holds non-finite weights (NaN or infinity)')
     return state
 
 
@@ -124,7 +130,7 @@ def describe_run(model, target, config, train_set):
     images and the number of processes. Stored in resume.pt and compared on resuming."""
     settings = {k: v for k, v in asdict(config).items() if k not in FREE_ON_RESUME}
     return {**settings, **asdict(model.config), **{f'target.{k}': v for k, v in target.describe().items()},
-            'data.images': len(train_set[0]), 'data.digest': digest(train_set[0]),
+            'data.images': len(train_set[0]), 'data.digest': digest(*train_set),  # inputs and targets
             'processes': distributed.world_size()}
 
 

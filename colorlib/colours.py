@@ -18,9 +18,20 @@ def load_colours(path):
         raise InputError(f'{path} holds an array of shape {centres.shape}, expected (k, 3)')
     if len(centres) < 2:
         raise InputError(f'{path} holds {len(centres)} colour(s); classes need at least 2')
-    if not np.isfinite(centres).all():
-        raise InputError(f'{path} holds non-finite colours (NaN or infinity)')
-    return torch.from_numpy(centres).float()
+    return check_centres(path, centres, 0, 1, 'colours')
+
+
+def check_centres(path, centres, low, high, what):
+    """The centres of a colour or bins file as float32, if they are finite there, within [low, high] and distinct
+    (two equal centres would make a class that no pixel can ever be)."""
+    as_float = torch.from_numpy(centres).float()
+    if not torch.isfinite(as_float).all():
+        raise InputError(f'{path} holds non-finite {what} (NaN, infinity, or beyond float32)')
+    if not ((as_float >= low) & (as_float <= high)).all():
+        raise InputError(f'{path} holds {what} outside [{low:g}, {high:g}]')
+    if len(torch.unique(as_float, dim=0)) < len(as_float):
+        raise InputError(f'{path} holds the same {what[:-1]} twice')
+    return as_float
 
 
 def save_colours(path, centres, distortion):

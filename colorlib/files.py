@@ -31,11 +31,35 @@ def atomic_write(path, write):
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
+        sync_folder(path.parent)
     except BaseException as err:
         tmp.unlink(missing_ok=True)
         if isinstance(err, OSError) and err.errno in STORAGE_ERRORS:
             raise WriteError(f'cannot write {path}: {err.strerror} (what was there is kept)') from None
         raise
+    return path
+
+
+def sync_folder(folder):
+    """Flush a folder's entries to disk, so that a rename in it survives a crash (where the system allows it)."""
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:  # some file systems cannot sync a folder; the file itself is on disk
+        pass
+    finally:
+        os.close(fd)
+
+
+def require_file(path):
+    """`path` as a Path if it is a regular file; an InputError otherwise (a FIFO or a device would never end)."""
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(f'{path} is a folder, not a file' if path.is_dir() else f'{path} is not a regular file'
+                         if path.exists() else f'no such file: {path}')
     return path
 
 
@@ -65,9 +89,7 @@ def read_pair(path, what):
     read with an unpickler that allows numpy arrays only (no code can run). `what` names the kind of file for the
     one-line InputError on a missing or foreign file."""
     from colorlib.data import NumpyUnpickler
-    path = Path(path)
-    if not path.is_file():
-        raise InputError(f'no such file: {path}')
+    path = require_file(path)
     try:
         with open(path, 'rb') as f:
             version = np.lib.format.read_magic(f)

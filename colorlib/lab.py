@@ -10,7 +10,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from colorlib.colours import rgb_to_classes
+from colorlib.colours import check_centres, rgb_to_classes
 from colorlib.data import to_float
 from colorlib.errors import InputError
 from colorlib.files import read_pair, write_pair
@@ -67,9 +67,9 @@ def load_bins(path):
         raise InputError(f'{path} holds shapes {centres.shape} and {prior.shape}, expected (K, 2) and (K,)')
     if len(centres) < 2:
         raise InputError(f'{path} holds {len(centres)} bin(s); classes need at least 2')
-    if not (np.isfinite(centres).all() and np.isfinite(prior).all() and (prior >= 0).all() and prior.sum() > 0):
-        raise InputError(f'{path} holds non-finite bins or a prior that is not a distribution')
-    return torch.from_numpy(centres).float(), torch.from_numpy(prior).float()
+    if not (np.isfinite(prior).all() and (prior >= 0).all() and prior.sum() > 0):
+        raise InputError(f'{path} holds a prior that is not a distribution (non-finite or negative shares, or none)')
+    return check_centres(path, centres, -128, 128, 'bins'), torch.from_numpy(prior).float()
 
 
 def rebalance_weights(prior, lam):

@@ -154,6 +154,7 @@ def train_epoch(model, target, optimizer, scheduler, train_set, config, generato
     for step in tqdm(range(first_step, len(starts)), desc='train', leave=False,
                      disable=not sys.stderr.isatty() or distributed.rank() != 0):
         if should_stop is not None and should_stop():
+            check_finite(finite, first_step + finite_steps.item() + 1)  # weights after a bad step are no state
             raise Interrupted('stop requested', (order.cpu(), step, total.cpu()))
         index = order[starts[step]:starts[step] + config.batch_size]
         x, y = augment(inputs[index], targets[index], config.augment, generator)
@@ -168,10 +169,18 @@ def train_epoch(model, target, optimizer, scheduler, train_set, config, generato
         total += loss.detach() * len(index)
         finite &= torch.isfinite(loss.detach())
         finite_steps += finite
-    if not finite.item():
-        step = first_step + finite_steps.item() + 1
-        raise NonFiniteLoss(f'the loss was not finite (NaN or infinity) at step {step}', step)
+    check_finite(finite, first_step + finite_steps.item() + 1)
     return total.item() / len(inputs)
+
+
+def check_finite(finite, step):
+    if not finite.item():
+        raise NonFiniteLoss(f'the loss was not finite (NaN or infinity) at step {step}', step)
+
+
+def write_metrics(path, history):
+    """One JSON line per epoch, the whole file rewritten atomically (a few KB): a crash never leaves half a line."""
+    atomic_write(path, lambda f: f.write(''.join(json.dumps(row) + '\n' for row in history).encode()))
 
 
 def train(model, target, train_set, val_set, config, out_dir, resume=False, on_epoch=None, stop_signal=None):
@@ -210,7 +219,7 @@ def train(model, target, train_set, val_set, config, out_dir, resume=False, on_e
         history, done, position = state['history'], state['epoch'], state['position']
     saved = done
     if main:
-        atomic_write(metrics_path, lambda f: f.write(''.join(json.dumps(row) + '\n' for row in history).encode()))
+        write_metrics(metrics_path, history)
     should_stop = None if stop_signal is None else lambda: distributed.any_rank(stop_signal() is not None)
     val_set = tuple(t[distributed.rank()::world] for t in val_set)
     start_time = time.perf_counter() - (history[-1]['seconds'] if history else 0)
@@ -248,11 +257,7 @@ def train(model, target, train_set, val_set, config, out_dir, resume=False, on_e
         history.append(row)
         if not main:
             continue
-        try:
-            with open(metrics_path, 'a') as f:
-                f.write(json.dumps(row) + '\n')
-        except OSError as err:
-            raise WriteError(f'cannot write {metrics_path}: {err.strerror}') from None
+        write_metrics(metrics_path, history)
         acc = '' if row['val_acc'] is None else f', Val Acc: {row["val_acc"]:.1f}%'
         print(f'Epoch [{epoch}/{config.epochs}], Loss: {row["train_loss"]:.4f}, Val Loss: {row["val_loss"]:.4f}{acc}, '
               f'Time(s): {row["seconds"]:.2f}', flush=True)

@@ -8,7 +8,8 @@ import pytest
 import torch
 
 import colorlib.checkpoints
-from colorlib.checkpoints import load_weights, read_resumable, read_weights, save_resumable, save_weights
+from colorlib.checkpoints import (load_weights, read_palette, read_resumable, read_weights, save_resumable,
+                                  save_weights)
 from colorlib.errors import InputError
 from colorlib.models import ModelConfig, build_model
 from conftest import needs_shared, one_line_error
@@ -116,7 +117,7 @@ def test_missing_file(tmp_path):
 def test_a_folder_is_not_a_checkpoint(tmp_path):
     with pytest.raises(InputError) as e:
         read_weights(tmp_path)
-    one_line_error(e, 'no such file', str(tmp_path))
+    one_line_error(e, 'is a folder', str(tmp_path))
 
 
 @pytest.mark.parametrize('seed', range(6))
@@ -361,3 +362,38 @@ def test_read_resumable_refuses_an_incomplete_state(tmp_path):
     with pytest.raises(InputError) as excinfo:
         read_resumable(tmp_path / 'old.pt')
     one_line_error(excinfo, 'old.pt', 'incomplete training state', 'scheduler', 'rng', 'run')
+
+
+def test_read_resumable_refuses_non_finite_weights(tmp_path):
+    model = trained_like('CNN', nf=4)
+    weights = model.state_dict()
+    weights['finalconv.bias'][0] = float('nan')
+    state = {'model': weights, 'optimizer': {}, 'scheduler': {}, 'rng': {}, 'epoch': 1, 'position': None,
+             'history': [], 'run': {}}
+    save_resumable(state, tmp_path / 'nan.pt')
+    with pytest.raises(InputError) as excinfo:
+        read_resumable(tmp_path / 'nan.pt')
+    one_line_error(excinfo, 'nan.pt', 'non-finite weights')
+
+
+def test_a_palette_is_stored_with_the_weights_and_left_out_when_loading(tmp_path):
+    model = trained_like('CNN', nf=4)
+    centres = torch.rand(24, 3)
+    save_weights(model, tmp_path / 'w.pkl', {'colours.centres': centres})
+    assert torch.equal(read_palette(tmp_path / 'w.pkl')['colours.centres'], centres)
+    loaded = load_weights(build_model(ModelConfig('CNN', 3, 4, 24)), tmp_path / 'w.pkl')
+    assert all(torch.equal(loaded.state_dict()[k], v) for k, v in read_weights(tmp_path / 'w.pkl').items()
+               if not k.startswith('colours.'))
+    save_weights(model, tmp_path / 'plain.pkl')
+    assert read_palette(tmp_path / 'plain.pkl') == {}
+    save_weights(model, tmp_path / 'odd.pkl', {'colours.centres': torch.rand(24, 2)})
+    with pytest.raises(InputError) as excinfo:
+        read_palette(tmp_path / 'odd.pkl')
+    one_line_error(excinfo, 'odd.pkl', 'palette', '(24, 2)')
+
+
+def test_a_fifo_is_not_a_regular_file(tmp_path):
+    os.mkfifo(tmp_path / 'fifo')
+    with pytest.raises(InputError) as excinfo:
+        read_weights(tmp_path / 'fifo')  # at once: reading it would wait for a writer forever
+    one_line_error(excinfo, 'fifo', 'not a regular file')

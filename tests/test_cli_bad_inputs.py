@@ -66,12 +66,16 @@ def run_script(script, argv, cwd, timeout=60, limit_file_size=None, **kwargs):
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, preexec_fn=limit, **kwargs)
 
 
-def assert_one_line(proc, code, words, timeout=120):
+def assert_one_line(proc, code, words, timeout=120, root=None, before=None):
+    """A subprocess's one-line refusal; with `root` and its snapshot `before`, also that nothing there changed."""
     out, err = proc.communicate(timeout=timeout)
     assert proc.returncode == code, (proc.returncode, out, err)
     assert len(err.strip().splitlines()) == 1 and 'Traceback' not in out + err, err
     for word in words:
         assert word in err, (word, err)
+    if root is not None:
+        after = snapshot(root)
+        assert {p: after.get(p) for p in before} == before
     return out, err
 
 # -----------------------------------------------------------------------------
@@ -92,6 +96,42 @@ def test_training_never_writes_over_an_input_even_with_overwrite(checkpoint, wor
     (work / 'colours.npy').write_bytes(Path(COLOURS).read_bytes())
     argv = SMALL + ['--data', 'data.npz', '-c', 'colours.npy', '--checkpoint', checkpoint, '--overwrite']
     refused(colorization, argv, capsys, work, ['--checkpoint', checkpoint, 'input of this run'])
+
+
+def test_training_never_writes_over_what_it_reads_without_naming_it(work, capsys):
+    """The shipped colour file a run reads when -c is not given, and the pictures of a --data folder, are inputs too."""
+    shipped = Path(COLOURS).read_bytes()
+    refused(colorization, SMALL + ['--data', 'data.npz', '--checkpoint', COLOURS, '--overwrite'], capsys, work,
+            ['--checkpoint', 'colour_kmeans24_cat7.npy', 'input of this run'])
+    assert Path(COLOURS).read_bytes() == shipped
+    (work / 'pics').mkdir()
+    for i in range(4):
+        Image.fromarray(smooth_rgb(36, 40, seed=i)).save(work / 'pics' / f'p{i}.png')
+    refused(colorization, SMALL + ['--data', 'pics', '-c', COLOURS, '--checkpoint', 'pics/p0.png', '--overwrite'],
+            capsys, work, ['--checkpoint', 'p0.png', 'input of this run'], new_files_ok=True)  # the data cache
+
+
+def test_a_folder_that_holds_files_of_a_runs_names_is_not_written_over(work, capsys):
+    (work / 'mine').mkdir()
+    Image.fromarray(smooth_rgb(8, 8)).save(work / 'mine' / 'samples.png')  # the user's own picture of that name
+    refused(colorization, SMALL + ['--data', 'data.npz', '--experiment-name', '../mine'], capsys, work,
+            ['--experiment-name', 'samples.png', 'exists', '--overwrite'])
+
+
+def test_the_checkpoint_is_not_one_of_the_runs_own_files(work, capsys):
+    refused(colorization, SMALL + ['--data', 'data.npz', '--experiment-name', 'exp', '--checkpoint',
+                                   'outputs/exp/resume.pt'], capsys, work, ['--checkpoint', 'resume.pt', 'keeps'])
+
+
+@pytest.mark.parametrize('damage, words', [
+    (lambda exp: (exp / 'resume.pt').write_bytes(b'not a training state'), ['cannot be resumed', '--overwrite']),
+    (lambda exp: (exp / 'metrics.jsonl').write_bytes(b'\xff\xfe\x00 not text\n'), ['1 epoch', '--overwrite']),
+], ids=['garbage-resume-state', 'metrics-not-text'])
+def test_a_damaged_run_in_an_experiment_folder_is_one_line(damage, words, work, capsys):
+    argv = SMALL + ['--data', 'data.npz', '--experiment-name', 'exp']
+    (work / 'outputs' / 'exp').mkdir(parents=True)
+    damage(work / 'outputs' / 'exp')
+    refused(colorization, argv, capsys, work, ['--experiment-name', 'holds a run'] + words)
 
 
 def test_a_second_run_in_an_experiment_folder_is_refused_until_resumed_or_overwritten(work, capsys):
@@ -146,8 +186,12 @@ def test_a_full_disk_while_saving_is_one_line_and_keeps_the_old_state(work):
     assert run_script('colorization.py', argv, work).wait(timeout=120) == 0
     old = (work / 'outputs' / 'exp' / 'resume.pt').read_bytes()
     assert len(old) > 20_000
+    before = snapshot(work)
     proc = run_script('colorization.py', argv + ['--overwrite'], work, limit_file_size=20_000)
     assert_one_line(proc, 2, ['--experiment-name', 'resume.pt', 'cannot write', 'kept'])
+    after = snapshot(work)  # --overwrite lets the run rewrite its own log and pictures, nothing else
+    assert {p: v for p, v in after.items() if p.parts[0] != 'outputs'} == {
+        p: v for p, v in before.items() if p.parts[0] != 'outputs'}
     assert (work / 'outputs' / 'exp' / 'resume.pt').read_bytes() == old
     assert not list((work / 'outputs' / 'exp').glob('.*.tmp'))
 
@@ -195,9 +239,16 @@ def test_data_the_models_cannot_take(name, make, words, work, capsys):
     refused(colorization, SMALL + ['--data', 'bad.npz'], capsys, work, ['--data', 'bad.npz'] + words)
 
 
-@pytest.mark.parametrize('k, words', [(0, ['0 colour(s)']), (1, ['1 colour(s)']), ('nan', ['non-finite'])])
+ODD_CENTRES = {'nan': np.full((3, 3), np.nan), 'beyond-float32': np.array([[0.1, 0.2, 0.3], [1e39, 0, 0]]),
+               'twice': np.array([[0.1, 0.2, 0.3], [0.5, 0.5, 0.5], [0.1, 0.2, 0.3]]),
+               'outside-0-1': np.array([[0.1, 0.2, 0.3], [2.0, 0.5, 0.5]])}
+
+
+@pytest.mark.parametrize('k, words', [(0, ['0 colour(s)']), (1, ['1 colour(s)']), ('nan', ['non-finite']),
+                                      ('beyond-float32', ['non-finite']), ('twice', ['same colour twice']),
+                                      ('outside-0-1', ['outside [0, 1]'])])
 def test_degenerate_colour_files(k, words, work, capsys):
-    centres = np.full((3, 3), np.nan) if k == 'nan' else np.random.default_rng(0).random((k, 3))
+    centres = ODD_CENTRES[k] if k in ODD_CENTRES else np.random.default_rng(0).random((k, 3))
     write_pair(work / 'c.npy', centres, 0.0)
     refused(colorization, SMALL + ['--data', 'data.npz', '-c', 'c.npy'], capsys, work, ['-c/--colours', 'c.npy'] + words)
     refused(colorize, ['a.png', '--checkpoint', 'mine.pkl', '--model', 'CNN', '-f', '4', '-c', 'c.npy'], capsys, work,
@@ -208,7 +259,9 @@ def test_degenerate_colour_files(k, words, work, capsys):
     (np.zeros((0, 2)), np.zeros(0), [], ['--bins', '0 bin(s)']),
     (np.array([[0., 0], [10, 0], [0, 10]]), np.array([0.5, 0.5, 0.0]), ['--rebalance', '0'], ['--rebalance', 'prior is 0']),
     (np.array([[0., 0], [10, 0]]), np.array([np.nan, 1.0]), [], ['--bins', 'non-finite']),
-], ids=['no-bins', 'zero-prior-rebalanced', 'nan-prior'])
+    (np.array([[0., 0], [1e39, 0]]), np.array([0.5, 0.5]), [], ['--bins', 'non-finite']),
+    (np.array([[0., 0], [10, 0], [0., 0]]), np.array([0.5, 0.25, 0.25]), [], ['--bins', 'same bin twice']),
+], ids=['no-bins', 'zero-prior-rebalanced', 'nan-prior', 'beyond-float32', 'twice'])
 def test_degenerate_bins_files(bins, prior, flags, words, work, capsys):
     write_pair(work / 'b.npy', bins, prior)
     argv = SMALL + ['--data', 'data.npz', '--colour-space', 'lab', '--bins', 'b.npy'] + flags
@@ -240,16 +293,28 @@ def test_data_that_never_ends_is_refused_at_once(device, work):
     path = device
     if device == 'fifo':
         os.mkfifo(work / 'fifo')
+    before = snapshot(work)
     proc = run_script('colorization.py', SMALL + ['--data', path], work)
-    assert_one_line(proc, 2, ['--data', path, 'neither a regular file nor a folder'], timeout=60)
+    assert_one_line(proc, 2, ['--data', path, 'neither a regular file nor a folder'], timeout=60, root=work,
+                    before=before)
 
 
-@pytest.mark.parametrize('device', ['fifo', '/dev/zero'])
+@pytest.mark.parametrize('flag', ['-c', '--checkpoint', '--init'])
+def test_a_fifo_for_any_file_flag_is_refused_at_once(flag, work):
+    os.mkfifo(work / 'fifo')
+    argv = SMALL + ['--data', 'data.npz', flag, 'fifo'] + (['--valid'] if flag == '--checkpoint' else [])
+    before = snapshot(work)
+    assert_one_line(run_script('colorization.py', argv, work), 2, [flag, 'fifo', 'not a regular file'], timeout=60,
+                    root=work, before=before)
+
+
+@pytest.mark.parametrize('device', ['fifo', '/dev/zero', '/dev/urandom'])
 def test_colorize_skips_what_never_ends_and_does_the_rest(device, work):
     if device == 'fifo':
         os.mkfifo(work / 'fifo')
+    before = snapshot(work)
     proc = run_script('colorize.py', [device, 'a.png', '--checkpoint', 'mine.pkl', '--model', 'CNN', '-f', '4'], work)
-    out, err = assert_one_line(proc, 1, ['skipped', device, 'not a regular file'], timeout=60)
+    out, err = assert_one_line(proc, 1, ['skipped', device, 'not a regular file'], timeout=60, root=work, before=before)
     assert '1 of 2 images' in out and (work / 'outputs' / 'colorized' / 'a_colorized.png').is_file()
 
 
@@ -286,12 +351,14 @@ def test_a_loss_gone_non_finite_stops_training_keeping_the_last_good_state(work,
     (lambda work: ['-c', 'other.npy'], ['-c/--colours']),
     (lambda work: ['--amp'], ['--amp False', '--amp True']),
     (lambda work: ['--data', 'other.npz'], ['training data']),
-], ids=['other-colours-same-k', 'amp', 'other-data-same-size'])
+    (lambda work: ['--data', 'swapped.npz'], ['training data']),
+], ids=['other-colours-same-k', 'amp', 'other-data-same-size', 'other-colours-same-grey'])
 def test_resume_refuses_another_run(change, words, work, horses, capsys):
     rng = np.random.default_rng(1)
     write_pair(work / 'other.npy', rng.random((24, 3)), 0.1)
     train_x, test_x = horses
     write_npz(work / 'other.npz', 255 - train_x[:100], test_x[:20])
+    write_npz(work / 'swapped.npz', train_x[:100, :, :, ::-1], test_x[:20])  # red and blue swapped: the same grey
     argv = SMALL + ['--data', 'data.npz', '-e', '2', '--experiment-name', 'exp']
     assert call(colorization, argv[:-6] + ['-e', '1', '--experiment-name', 'exp'], capsys)[0] == 0
     refused(colorization, argv + ['--resume'] + change(work), capsys, work, ['--resume'] + words)
@@ -337,6 +404,35 @@ CATEGORIES = [
     ('colorize-no-images', colorize, ['outputs', '--checkpoint', 'mine.pkl', '--model', 'CNN', '-f', '4'],
      ['no image files']),
     ('colorize-tile', colorize, ['a.png', '--tile', '2'], ['--tile']),
+    ('flag-epochs', colorization, ['-e', '0'], ['-e/--epochs', 'at least 1']),
+    ('flag-seed', colorization, ['-s', '-1'], ['-s/--seed']),
+    ('flag-filters', colorization, ['-f', '0'], ['-f/--num-filters']),
+    ('flag-augment', colorization, ['--augment', 'spin'], ['--augment', 'spin']),
+    ('flag-warmup', colorization, ['--warmup', '-1'], ['--warmup']),
+    ('flag-ema', colorization, ['--ema', '1'], ['--ema']),
+    ('flag-weight-decay', colorization, ['--weight-decay', 'inf'], ['--weight-decay']),
+    ('flag-save-every', colorization, ['--save-every', '0'], ['--save-every']),
+    ('flag-val-share', colorization, ['--val-share', '1.5'], ['--val-share']),
+    ('flag-recipe', colorization, ['--recipe', 'slow'], ['--recipe', 'slow']),
+    ('flag-image-size-cifar', colorization, ['--image-size', '64'], ['--image-size', '32x32']),
+    ('flag-temperature', colorization, ['--colour-space', 'lab', '--temperature', '-1'], ['--temperature']),
+    ('flag-legacy-eval-training', colorization, ['--legacy-eval'], ['--legacy-eval', '--valid']),
+    ('flag-tta-training', colorization, ['--tta'], ['--tta', '--valid']),
+    ('flag-init-with-valid', colorization, ['--valid', '--init', 'mine.pkl', '--checkpoint', 'mine.pkl'], ['--init']),
+    ('flag-lab-superres', colorization, ['--colour-space', 'lab', '--task', 'superres'], ['--colour-space lab']),
+    ('flag-extra-categories', colorization, ['--extra-categories', 'deer'], ['--extra-categories', 'deer']),
+    ('flag-category-number', colorization, ['--category', '11'], ['--category', '11']),
+    ('regression-label-smoothing', color_regression, ['--label-smoothing', '0.1'], ['--label-smoothing']),
+    ('regression-lab', color_regression, ['--colour-space', 'lab'], ['unrecognized', '--colour-space']),
+    ('resume-and-init', colorization, ['--resume', '--init', 'mine.pkl'], ['--init', '--resume']),
+    ('activations-negative-index', activations, ['-1', '--checkpoint', 'mine.pkl', '--model', 'CNN', '-f', '4'],
+     ['index', 'at least 0']),
+    ('activations-all-and-checkpoint', activations, ['0', '--all', '--checkpoint', 'mine.pkl'], ['--all']),
+    ('activations-other-model', activations, ['0', '--model', 'UNet', '--checkpoint', 'mine.pkl'], ['--checkpoint']),
+    ('colorize-missing-checkpoint', colorize, ['a.png', '--checkpoint', 'none.pkl'], ['--checkpoint', 'no such file']),
+    ('colorize-margin', colorize, ['a.png', '--margin', '-4'], ['--margin']),
+    ('colorize-net-size', colorize, ['a.png', '--net-size', '0'], ['--net-size']),
+    ('colorize-superres', colorize, ['a.png', '--task', 'superres'], ['unrecognized']),
 ]
 
 

@@ -25,6 +25,18 @@ def test_atomic_write_writes_and_makes_folders(tmp_path):
     assert os.listdir(path.parent) == ['out.bin']
 
 
+def test_atomic_write_syncs_the_file_and_its_folder_before_and_after_the_rename(tmp_path, monkeypatch):
+    synced = []
+    real_fsync = os.fsync
+
+    def fsync(fd):
+        synced.append(os.path.isdir(f'/proc/self/fd/{fd}') and os.readlink(f'/proc/self/fd/{fd}'))
+        real_fsync(fd)
+    monkeypatch.setattr(os, 'fsync', fsync)
+    atomic_write(tmp_path / 'out.bin', lambda f: f.write(b'data'))
+    assert synced == [False, str(tmp_path)]  # the temp file's data, then the folder that holds the new name
+
+
 def test_atomic_write_keeps_the_old_file_on_failure(tmp_path):
     path = tmp_path / 'out.bin'
     path.write_bytes(b'old')

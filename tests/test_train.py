@@ -2,6 +2,7 @@
 assignment's test order, to_device and training."""
 import copy
 import json
+import signal
 from dataclasses import replace
 
 import numpy as np
@@ -366,6 +367,23 @@ def test_a_non_finite_loss_stops_training_and_keeps_the_last_good_state(small_se
     state = read_resumable(tmp_path / 'run' / 'resume.pt')
     assert state['epoch'] == 1 and all(torch.isfinite(v).all() for v in state['model'].values() if v.is_floating_point())
     assert len((tmp_path / 'run' / 'metrics.jsonl').read_text().splitlines()) == 1
+
+
+def test_a_stop_after_a_non_finite_loss_saves_no_state_past_it(small_sets, centres, tmp_path):
+    """A signal before step 8 (epoch 2, step 4), after the loss went NaN at step 7: the state is not saved, since its
+    weights are the bad step's; the run stops as for the NaN, keeping epoch 1's state."""
+    train_set, val_set = small_sets
+    asked = []
+
+    def stop_signal():
+        asked.append(1)
+        return signal.SIGTERM if len(asked) >= 8 else None
+    with pytest.raises(NonFiniteLoss, match=r'^training stopped in epoch 2: .* at step 3; the last good state '
+                                            r'\(epoch 1\)'):
+        train(small_model(centres), LossTurnsNaN(centres, bad=7), train_set, val_set,
+              TrainConfig(epochs=3, batch_size=50), tmp_path / 'run', stop_signal=stop_signal)
+    state = read_resumable(tmp_path / 'run' / 'resume.pt')  # refuses non-finite weights, so these are finite
+    assert state['epoch'] == 1 and state['position'] is None
 
 # -----------------------------------------------------------------------------
 # recipe ingredients: schedules with warm-up, EMA, label smoothing

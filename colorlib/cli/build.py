@@ -1,5 +1,6 @@
 """Flags to the library's objects: the target, the model's config, the images, the device, the weights' files, and
 every output place checked before the work starts."""
+import os
 import sys
 from pathlib import Path
 
@@ -51,26 +52,26 @@ def make_target(args, fit_on=None):
         if task == 'superres' or loss == 'mse':
             raise UsageError('--colour-space lab: the ab bins are classes for colourization; use a CNN, UNet or DUNet '
                              'without --task superres or --loss mse')
-        saved = saved_palette(args)
-        if args.bins or not (fit_on is not None or 'bins.centres' in saved):
+        saved = {} if args.bins or fit_on is not None else saved_palette(args)
+        if fit_on is not None and not args.bins:
+            centres, prior = (torch.from_numpy(part).float() for part in fit_bins(fit_on))
+        elif 'bins.centres' in saved:
+            centres, prior = saved['bins.centres'], saved['bins.prior']
+        else:
             with flag('--bins'):
                 centres, prior = load_bins(args.bins or shipped.DEFAULT_BINS)
-        elif fit_on is not None:
-            centres, prior = (torch.from_numpy(part).float() for part in fit_bins(fit_on))
-        else:
-            centres, prior = saved['bins.centres'], saved['bins.prior']
         with flag('--rebalance'):
             return LabBins(centres, prior, getattr(args, 'rebalance', None), getattr(args, 'soft_encode', False),
                            args.temperature)
     if loss == 'mse':
         return RGB(task)
-    saved = saved_palette(args)
-    if args.colours or not (fit_on is not None or 'colours.centres' in saved):
-        with flag('-c/--colours'):
-            return ColourClasses(load_colours(args.colours or shipped.DEFAULT_COLOURS), task)
-    if fit_on is not None:
+    saved = {} if args.colours or fit_on is not None else saved_palette(args)
+    if fit_on is not None and not args.colours:
         return ColourClasses(torch.from_numpy(fit_colours(fit_on, 24, sample=200_000)[0]).float(), task)
-    return ColourClasses(saved['colours.centres'], task)
+    if 'colours.centres' in saved:
+        return ColourClasses(saved['colours.centres'], task)
+    with flag('-c/--colours'):
+        return ColourClasses(load_colours(args.colours or shipped.DEFAULT_COLOURS), task)
 
 
 def model_config(args, target, device, batch_size=100, side=32):
@@ -102,7 +103,7 @@ def check_output(path, name, inputs=(), overwrite=False, hint='give --overwrite 
     clash = next((i for i in inputs if same_file(path, i)), None)
     if clash is not None:
         raise UsageError(f'{name}: {path} is an input of this run ({clash}); write somewhere else')
-    if Path(path).is_file() and not overwrite:
+    if Path(os.path.realpath(path)).is_file() and not overwrite:  # outputs/../x is x, once outputs/ is made
         raise UsageError(f'{name}: {path} exists; {hint}')
     with flag(name):
         check_writable(path)
@@ -137,8 +138,12 @@ def load_images(args):
         return train_x, test_x
     with flag('--data'):
         arrays = load_cifar10(data)
+    if args.image_size != 32:
+        raise UsageError(f'--image-size {args.image_size}: CIFAR-10 images are 32x32; the size applies to a folder of '
+                         'your pictures (--data FOLDER)')
     with flag('--category'):
         train_x, test_x = select_category(arrays, parse_category(args.category), data)
+    with flag('--extra-categories'):
         extra = [select_category(arrays, category, data)[0] for category in getattr(args, 'extra_categories', [])]
     return np.concatenate([train_x, *extra]), test_x
 

@@ -6,17 +6,18 @@ from pathlib import Path
 
 import torch
 
-from colorlib import distributed
+from colorlib import distributed, shipped
 from colorlib.augment import AUGMENTATIONS
 from colorlib.checkpoints import load_weights, read_resumable, save_weights
 from colorlib.cli import recipes
 from colorlib.cli.build import (check_output, checkpoint_path, fitted_file, load_images, make_target, model_config,
-                                pick_device, saved_palette)
+                                pick_device, same_file, saved_palette)
 from colorlib.cli.common import (OneLineParser, UsageError, add_data_flags, add_lab_flags, add_model_flags,
                                  add_task_flags, augmentation_list, category_list, finite_float, flag, int_at_least,
                                  run_command, seed)
 from colorlib.data import is_cifar10, to_float
-from colorlib.errors import NonFiniteLoss
+from colorlib.errors import InputError, NonFiniteLoss
+from colorlib.folders import image_files
 from colorlib.models import build_model
 from colorlib.plots import save_sample_grid, save_training_curve
 from colorlib.preemption import catch_stop_signals
@@ -172,17 +173,29 @@ def run(args):
 
 def check_outputs(args, out_dir, checkpoint, fitted=()):
     """Before the first step: the checkpoint replaces no input and no file not named for it (--overwrite, or the
-    run's own with --resume), the experiment folder holds no earlier run unless resumed or --overwrite, and both
-    can be written."""
+    run's own with --resume), the experiment folder holds no earlier run (nor other files of a run's names) unless
+    resumed or --overwrite, no two outputs are one file, and all can be written."""
     inputs = [p for p in (args.data, args.colours, getattr(args, 'bins', None), args.init) if p]
+    inputs += [shipped.DEFAULT_COLOURS, shipped.DEFAULT_BINS]  # what the run reads when -c or --bins is not given
+    if Path(args.data).is_dir():
+        inputs += image_files(args.data)  # every picture of a --data folder is an input
     metrics, state = out_dir / 'metrics.jsonl', out_dir / 'resume.pt'
-    epochs = len(metrics.read_text().splitlines()) if metrics.is_file() else 0
+    epochs = metrics.read_bytes().count(b'\n') if metrics.is_file() else 0
     if (epochs or state.is_file()) and not (args.resume or args.overwrite):
-        saved = f', resume.pt at epoch {read_resumable(state)["epoch"]}' if state.is_file() else ''
+        try:
+            saved = f', resume.pt at epoch {read_resumable(state)["epoch"]}' if state.is_file() else ''
+            resume = '--resume continues it, ' if state.is_file() else ''
+        except InputError as err:
+            saved, resume = f'; its resume.pt cannot be resumed: {err}', ''
         raise UsageError(f'--experiment-name: {out_dir} holds a run ({epochs} epoch(s) logged{saved}); '
-                         f'--resume continues it, --overwrite starts it again')
-    for name in RUN_FILES:
-        check_output(out_dir / name, '--experiment-name', inputs, overwrite=True)
+                         f'{resume}--overwrite starts it again')
+    run_files = [out_dir / name for name in RUN_FILES]
+    for path in (checkpoint, *fitted):
+        own = next((f for f in run_files if same_file(path, f)), None)
+        if own is not None:
+            raise UsageError(f'--checkpoint: {path} is where the run keeps its {own.name}; choose another file')
+    for path in run_files:
+        check_output(path, '--experiment-name', inputs, overwrite=args.overwrite or args.resume)
     for path in (checkpoint, *fitted):
         check_output(path, '--checkpoint', inputs, overwrite=args.overwrite or args.resume)
 

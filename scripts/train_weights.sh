@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
 # Remake every file in weights/ with the project's own CLI, on the bundled training horses, on the CPU.
 # Each run's metrics.jsonl and training curve are kept under docs/training/<name>/.
-# Recipe: Adam with the learning rate annealed to zero on a cosine over the run, seed 0, kernel 3, 32 filters,
-# our 24-colour file; the classifiers also see random horizontal flips and shifts of up to 4 pixels (they
-# overfit without them), the regression CNN does not (it underfits, and smaller batches help it more).
+# The flags of each run are its `best` recipe (colorlib/cli/recipes.py): Adam with the learning rate annealed to zero
+# on a cosine, seed 0, kernel 3, 32 filters, our 24-colour file; the classifiers also see random horizontal flips and
+# shifts of up to 4 pixels (they overfit without them), the regression CNN does not (it underfits, and smaller
+# batches help it more). The UNet trains 300 epochs in bfloat16 with an average of the weights (--amp --ema 0.999);
+# the Lab UNet is Zhang's recipe (soft targets, rebalanced) for 5 epochs (docs/colour-spaces.md).
 # Super-resolution (--task superres): flips only (a shift would move the 4x4 blocks of the downsized input off
 # their grid, which test images never do), and fewer epochs to fit a shared CPU.
 # Figures can differ in the last digit with another thread count or torch build.
-#   bash scripts/train_weights.sh            # all seven
-#   bash scripts/train_weights.sh cnn        # just one (unet, dunet, cnn, regression_cnn,
+#   bash scripts/train_weights.sh            # all eight
+#   bash scripts/train_weights.sh cnn        # just one (unet, dunet, cnn, unet_lab, regression_cnn,
 #                                            #   superres_cnn, superres_unet, superres_unet_mse)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -22,12 +24,13 @@ train() {  # name, script, flags...
   cp "outputs/weights_$name/metrics.jsonl" "outputs/weights_$name/training_curve.png" "docs/training/$name/"
 }
 
-for name in unet dunet cnn regression_cnn superres_cnn superres_unet superres_unet_mse; do
+for name in unet dunet cnn unet_lab regression_cnn superres_cnn superres_unet superres_unet_mse; do
   [ $# -eq 0 ] || [[ " $* " == *" $name "* ]] || continue
   case $name in
     unet) train unet colorization.py --model UNet ;;
     dunet) train dunet colorization.py --model DUNet ;;
     cnn) train cnn colorization.py --model CNN ;;
+    unet_lab) train unet_lab colorization.py --model UNet --colour-space lab --soft-encode --rebalance 0.5 ;;
     regression_cnn) train regression_cnn color_regression.py ;;
     superres_cnn) train superres_cnn colorization.py --task superres --model CNN ;;
     superres_unet) train superres_unet colorization.py --task superres --model UNet ;;

@@ -121,3 +121,21 @@ def test_memory_grows_with_the_tile_not_the_image(checkpoint, tmp_path):
     big = peak_memory_of_colorize(tmp_path / 'big.png', checkpoint, tmp_path)
     assert (tmp_path / 'out' / 'big_colorized.png').is_file()
     assert (big - medium) / (2400 * 2500 - 1200 * 1250) < 40, (medium, big)
+
+
+def test_tta_averages_the_image_with_its_mirror(checkpoint, tmp_path, capsys):
+    """--tta: the colour of an image is the average over it and its mirror image, so it differs from the plain
+    result, and the mirror image's result is the result mirrored."""
+    picture = smooth_rgb(24, 32)
+    Image.fromarray(picture).save(tmp_path / 'a.png')
+    Image.fromarray(np.ascontiguousarray(picture[:, ::-1])).save(tmp_path / 'm.png')
+    results = {}
+    for flags in ([], ['--tta']):
+        out = tmp_path / ('tta' if flags else 'plain')
+        code, _, err = run([str(tmp_path / 'a.png'), str(tmp_path / 'm.png'), '--checkpoint', checkpoint, '-f', '4',
+                            '-o', str(out), *flags], capsys)
+        assert code == 0, err
+        results[out.name] = [np.asarray(Image.open(out / f'{stem}_colorized.png')).astype(int) for stem in 'am']
+    plain, tta = results['plain'], results['tta']
+    assert np.abs(plain[0] - tta[0]).max() > 10
+    assert np.abs(tta[1][:, ::-1] - tta[0]).max() <= 1  # up to the rounding to 8 bits

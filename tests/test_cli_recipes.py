@@ -66,3 +66,22 @@ def test_a_run_trains_with_its_recipe(tiny_npz, tmp_path, monkeypatch, capsys):
     assert code == 0, err
     run = read_resumable(tmp_path / 'outputs' / 'fast' / 'resume.pt')['run']
     assert (run['epochs'], run['batch_size'], run['learn_rate'], run['warmup'], run['amp']) == (1, 32, 0.035, 0.5, True)
+
+
+def test_each_ingredient_is_a_flag_of_its_own(tiny_npz, tmp_path, monkeypatch, capsys):
+    """--ema, --label-smoothing, --warmup and --lr-schedule given alone reach the run (and its resume.pt), and change
+    what it trains to."""
+    monkeypatch.chdir(tmp_path)
+    base = ['--model', 'CNN', '-f', '4', '-e', '1', '-b', '50', '--data', tiny_npz, '-c', str(DEFAULT_COLOURS),
+            '--device', 'cpu']
+    losses = {}
+    for name, flags in [('plain', []), ('ema', ['--ema', '0.9']), ('smooth', ['--label-smoothing', '0.1']),
+                        ('warm', ['--warmup', '0.5', '--lr-schedule', 'linear'])]:
+        code, out, err = call(main, base + flags + ['--experiment-name', name], capsys)
+        assert code == 0, err
+        run = read_resumable(tmp_path / 'outputs' / name / 'resume.pt')['run']
+        assert (run['ema'], run['label_smoothing'], run['warmup'], run['lr_schedule']) == {
+            'plain': (0.0, 0.0, 0.0, 'constant'), 'ema': (0.9, 0.0, 0.0, 'constant'),
+            'smooth': (0.0, 0.1, 0.0, 'constant'), 'warm': (0.0, 0.0, 0.5, 'linear')}[name]
+        losses[name] = [line for line in out.splitlines() if line.startswith('Epoch [1/1]')][0].split(', Time')[0]
+    assert len(set(losses.values())) == 4, losses

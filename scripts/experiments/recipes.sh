@@ -2,7 +2,7 @@
 # The recipes of the UNet side by side: the assignment's 25 epochs, the fast recipe, and the fast recipe with each
 # of its ingredients taken away in turn (what each is worth in accuracy and time), plus two more seeds of it.
 # Writes docs/experiments/recipes.md (table) and recipes.png (validation loss per epoch), and
-# docs/experiments/time_to_accuracy.png (validation accuracy against seconds, with the best recipe's 100 epochs
+# docs/experiments/time_to_accuracy.png (validation accuracy against seconds, with the best recipe's 300 epochs
 # from docs/training/unet/).
 #   bash scripts/experiments/recipes.sh                 # every setting in turn, from the repository root
 #   sbatch scripts/experiments/recipes.sh               # one array task per setting (submit from the root)
@@ -28,5 +28,5 @@ settings=(
 )
 run_experiment recipes "${settings[@]}"
 [ -n "${SLURM_ARRAY_TASK_ID:-}" ] || python scripts/experiments/time_to_accuracy.py \
-  assignment=docs/experiments/recipes/assignment.jsonl fast=docs/experiments/recipes/fast.jsonl \
-  best=docs/training/unet/metrics.jsonl
+  "assignment (25 epochs)=docs/experiments/recipes/assignment.jsonl" "fast (3 epochs)=docs/experiments/recipes/fast.jsonl" \
+  "best (300 epochs, EMA)=docs/training/unet/metrics.jsonl"

@@ -1,0 +1,35 @@
+"""Tests for colorlib.cli.remake: `colorlib colours` and `colorlib bins` remake the colour files from training images,
+in the assignment's format, and refuse to replace a file unless told."""
+import numpy as np
+
+from colorlib.cli import main
+from colorlib.colours import load_colours
+from colorlib.lab import load_bins
+from conftest import call
+
+
+def test_colours_fits_each_k_and_keeps_what_exists(tiny_npz, tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    code, out, err = call(main, ['colours', '-k', '4', '8', '-o', 'made', '--data', tiny_npz], capsys)
+    assert code == 0, err
+    for k in (4, 8):
+        centres = load_colours(tmp_path / 'made' / f'colour_kmeans{k}_cat7.npy')
+        assert centres.shape == (k, 3) and (centres >= 0).all() and (centres < 1).all()
+        assert f'colour_kmeans{k}_cat7.npy: {k} colours, distortion ' in out
+    before = (tmp_path / 'made' / 'colour_kmeans4_cat7.npy').read_bytes()
+    code, _, err = call(main, ['colours', '-k', '4', '-o', 'made', '--data', tiny_npz, '-s', '1'], capsys)
+    assert code == 2 and err.count('\n') == 1 and 'exists' in err and '--overwrite' in err
+    assert (tmp_path / 'made' / 'colour_kmeans4_cat7.npy').read_bytes() == before
+    code, _, err = call(main, ['colours', '-k', '4', '-o', 'made', '--data', tiny_npz, '-s', '1', '--overwrite'], capsys)
+    assert code == 0, err
+
+
+def test_bins_finds_the_ab_cells_the_images_use(tiny_npz, tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    code, out, err = call(main, ['bins', '-o', 'made', '--data', tiny_npz], capsys)
+    assert code == 0, err
+    centres, prior = load_bins(tmp_path / 'made' / 'lab_bins10_cat7.npy')
+    assert centres.shape[1] == 2 and len(centres) > 10 and np.isclose(prior.sum().item(), 1, atol=1e-4)
+    assert (centres.remainder(10) == 0).all()  # cells of the 10x10 grid
+    code, _, err = call(main, ['bins', '-o', 'made', '--data', tiny_npz], capsys)
+    assert code == 2 and 'exists' in err

@@ -46,8 +46,9 @@ def split(files, folder, val_share, seed):
         raise InputError(f'{folder} holds one image file; validation needs a second (or train/ and test/ subfolders)')
     order = np.random.default_rng(seed).permutation(len(files))
     held = min(max(1, round(val_share * len(files))), len(files) - 1)
+    lone = ('; train/ without test/' if train else '; test/ without train/') if train or test else ''
     return ([files[i] for i in sorted(order[held:])], [files[i] for i in sorted(order[:held])],
-            f'{held} of {len(files)} held out for validation, seed {seed}')
+            f'{held} of {len(files)} held out for validation, seed {seed}{lone}')
 
 
 def cache_key(files, size, val_share, seed):

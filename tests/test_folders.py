@@ -55,6 +55,9 @@ def test_train_and_test_subfolders_are_the_splits(tmp_path):
     write_pictures(tmp_path / 'd' / 'test', 3, seed=10)
     train_x, test_x, summary = load_folder(tmp_path / 'd', 32)
     assert len(train_x) == 6 and len(test_x) == 3 and 'train/ and test/' in summary
+    write_pictures(tmp_path / 'e' / 'train', 10)  # no test/: a hold-out over everything, and the line says why
+    train_x, test_x, summary = load_folder(tmp_path / 'e', 32)
+    assert len(train_x) == 9 and len(test_x) == 1 and 'held out' in summary and 'train/ without test/' in summary
 
 
 def test_unreadable_files_are_skipped_and_named(tmp_path):

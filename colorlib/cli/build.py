@@ -117,10 +117,11 @@ def checkpoint_path(args, target):
         return str(shipped.weights(weights_name(args.model, target, args.kernel, args.num_filters)))
 
 
-def load_images(args):
+def load_images(args, device=torch.device('cpu')):
     """Train and test images of the chosen category (training also on any extra categories), downloading the
     official archive into ./data first if asked; or the pictures of a folder (--data FOLDER), cached in
-    outputs/cache/."""
+    outputs/cache/, refused up front if they would not fit in the memory of the host and of the `device` they go
+    to."""
     with flag('--download'):
         data = download_cifar10(Path('data')) if args.download else args.data
     if not is_cifar10(data):
@@ -132,7 +133,7 @@ def load_images(args):
                 print(f'{args.prog}: skipped {path}: {reason}', file=sys.stderr)
         with flag('--data'):
             train_x, test_x, summary = load_folder(data, args.image_size, args.val_share, 0, Path('outputs') / 'cache',
-                                                   skipped, available_memory(torch.device('cpu')))
+                                                   skipped, min(map(available_memory, {torch.device('cpu'), device})))
         if distributed.rank() == 0:
             print(summary)
         return train_x, test_x

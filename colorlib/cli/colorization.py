@@ -109,7 +109,7 @@ def run(args):
         raise UsageError("--sync-bn: PyTorch's SyncBatchNorm runs on GPUs only; on the CPU leave it out "
                          "(each process then normalises with its own batch's statistics)")
     torch.manual_seed(args.seed)
-    train_x, test_x = load_images(args)
+    train_x, test_x = load_images(args, device)
     own = not (args.valid or args.init or is_cifar10(args.data))  # a new run on pictures: colours fitted on them
     target = make_target(args, fit_on=train_x if own else None)
     if args.label_smoothing and not target.has_accuracy:

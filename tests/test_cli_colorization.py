@@ -250,6 +250,20 @@ def test_extra_categories_and_augmentation_train_on_more_images(horses, tmp_path
     assert run['lr_schedule'] == 'cosine' and run['weight_decay'] == 0.01
 
 
+def test_extra_categories_all_is_every_other_class(horses, tmp_path, monkeypatch, capsys):
+    """Pre-training on all of CIFAR-10: --extra-categories all adds the nine other classes, the horses once."""
+    train_x, test_x = horses
+    labels = np.repeat(np.arange(10), 20)  # 20 images of each class, the horses' own pictures standing in for all
+    path = tmp_path / 'all.npz'
+    np.savez(path, train_x=train_x[:200], train_y=labels, test_x=test_x[:50], test_y=np.repeat(np.arange(10), 5))
+    monkeypatch.chdir(tmp_path)
+    argv = ['--model', 'CNN', '-e', '1', '-f', '4', '--data', str(path), '-c', COLOURS, '--device', 'cpu',
+            '--extra-categories', 'all', '--experiment-name', 'all']
+    code, _, err = call(main, argv, capsys)
+    assert code == 0, err
+    assert read_resumable(tmp_path / 'outputs' / 'all' / 'resume.pt')['run']['data.images'] == 200
+
+
 @pytest.mark.parametrize('flag, value, words', [
     ('--augment', 'rotate', ['--augment', 'rotate', 'hflip']),
     ('--extra-categories', 'deer,zebra', ['--extra-categories', 'zebra']),

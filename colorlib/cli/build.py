@@ -143,9 +143,11 @@ def load_images(args, device=torch.device('cpu')):
         raise UsageError(f'--image-size {args.image_size}: CIFAR-10 images are 32x32; the size applies to a folder of '
                          'your pictures (--data FOLDER)')
     with flag('--category'):
-        train_x, test_x = select_category(arrays, parse_category(args.category), data)
+        category = parse_category(args.category)
+        train_x, test_x = select_category(arrays, category, data)
     with flag('--extra-categories'):
-        extra = [select_category(arrays, category, data)[0] for category in getattr(args, 'extra_categories', [])]
+        extra = [select_category(arrays, other, data)[0] for other in getattr(args, 'extra_categories', [])
+                 if other != category]
     return np.concatenate([train_x, *extra]), test_x
 
 

@@ -70,7 +70,8 @@ def build_parser(regression=False, prog=None):
     parser.add_argument('--augment', type=augmentation_list, default=(),
                         help=f'random {", ".join(AUGMENTATIONS)} of the training images, comma-separated')
     parser.add_argument('--extra-categories', type=category_list, default=[],
-                        help='also train on these CIFAR-10 classes (e.g. deer,dog; needs the full --data)')
+                        help='also train on these CIFAR-10 classes (e.g. deer,dog, or all: every other class; needs the '
+                             'full --data)')
     parser.add_argument('--experiment-name', '--experiment_name', dest='experiment_name',
                         help='folder under outputs/ (default: model_k<kernel>_f<filters>)')
     parser.add_argument('--resume', action='store_true',

@@ -116,6 +116,9 @@ def augmentation_list(text):
 
 
 def category_list(text):
+    """Comma-separated class names or numbers; 'all' for every class (the main one is left out where it is used)."""
+    if text == 'all':
+        return list(range(len(CATEGORIES)))
     try:
         return [parse_category(name) for name in text.split(',') if name]
     except InputError as err:

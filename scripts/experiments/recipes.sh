@@ -2,8 +2,8 @@
 # The recipes of the UNet side by side: the assignment's 25 epochs, the fast recipe, and the fast recipe with each
 # of its ingredients taken away in turn (what each is worth in accuracy and time), plus two more seeds of it.
 # Writes docs/experiments/recipes.md (table) and recipes.png (validation loss per epoch), and
-# docs/experiments/time_to_accuracy.png (validation accuracy against seconds, with the best recipe's 300 epochs
-# from docs/training/unet/).
+# docs/experiments/time_to_accuracy.png (validation accuracy against seconds, with the best recipe's two
+# stages from docs/training/unet/).
 #   bash scripts/experiments/recipes.sh                 # every setting in turn, from the repository root
 #   sbatch scripts/experiments/recipes.sh               # one array task per setting (submit from the root)
 #SBATCH --job-name=colorlib-recipes
@@ -29,4 +29,4 @@ settings=(
 run_experiment recipes "${settings[@]}"
 [ -n "${SLURM_ARRAY_TASK_ID:-}" ] || python scripts/experiments/time_to_accuracy.py \
   "assignment (25 epochs)=docs/experiments/recipes/assignment.jsonl" "fast (3 epochs)=docs/experiments/recipes/fast.jsonl" \
-  "best (300 epochs, EMA)=docs/training/unet/metrics.jsonl"
+  "best (60 epochs on all CIFAR-10, 100 on horses)=docs/training/unet/pretrain_metrics.jsonl+docs/training/unet/metrics.jsonl"

@@ -4,8 +4,8 @@
 # The flags of each run are its `best` recipe (colorlib/cli/recipes.py): Adam with the learning rate annealed to zero
 # on a cosine, seed 0, kernel 3, 32 filters, our 24-colour file; the classifiers also see random horizontal flips and
 # shifts of up to 4 pixels (they overfit without them), the regression CNN does not (it underfits, and smaller
-# batches help it more). The UNet is pre-trained for 60 epochs on all of CIFAR-10, then fine-tuned for 100 on the
-# horses, both in bfloat16, the second with an average of the weights (--amp --ema 0.999);
+# batches help it more). The UNet and DUNet are pre-trained for 60 epochs on all of CIFAR-10, then fine-tuned on the
+# horses (100 and 40 epochs), both in bfloat16, the second with an average of the weights (--amp --ema 0.999);
 # the Lab UNet is Zhang's recipe (soft targets, rebalanced) for 5 epochs (docs/colour-spaces.md).
 # Super-resolution (--task superres): flips only (a shift would move the 4x4 blocks of the downsized input off
 # their grid, which test images never do), and fewer epochs to fit a shared CPU.
@@ -17,8 +17,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 common=(--recipe best --device cpu)  # the flags of each run are the `best` recipe's (colorlib/cli/recipes.py)
 
-# The UNet first learns from all 50,000 CIFAR-10 training images (the full data set: the official tarball, or
-# CIFAR10=path/to/cifar10.npz), then is fine-tuned on the horses by its recipe.
+# The UNets first learn from all 50,000 CIFAR-10 training images (the full data set: the official tarball, or
+# CIFAR10=path/to/cifar10.npz), then are fine-tuned on the horses by their recipe.
 CIFAR10=${CIFAR10:-data/cifar-10-python.tar.gz}
 
 pretrain() {  # name, flags...: 60 epochs over every class, no average of the weights, saved under outputs/
@@ -45,7 +45,8 @@ for name in unet dunet cnn unet_lab regression_cnn superres_cnn superres_unet su
   case $name in
     unet) pretrain unet --model UNet
       train unet colorization.py --model UNet --init outputs/weights_unet_pretrain.pkl ;;
-    dunet) train dunet colorization.py --model DUNet ;;
+    dunet) pretrain dunet --model DUNet
+      train dunet colorization.py --model DUNet --init outputs/weights_dunet_pretrain.pkl ;;
     cnn) train cnn colorization.py --model CNN ;;
     unet_lab) train unet_lab colorization.py --model UNet --colour-space lab --soft-encode --rebalance 0.5 ;;
     regression_cnn) train regression_cnn color_regression.py ;;

@@ -15,9 +15,9 @@ RECIPES = {  # recipe -> {run name, or '*' for any: {flag dest: value}}
                    'amp': True}},
     # what made the shipped weights (scripts/train_weights.sh)
     'best': {
-        # the UNet is fine-tuned with these from one pre-trained on all of CIFAR-10 (scripts/train_weights.sh)
+        # the UNets are fine-tuned with these from ones pre-trained on all of CIFAR-10 (scripts/train_weights.sh)
         'unet': {**CLASSIFIER, 'epochs': 100, 'learn_rate': 0.001, 'amp': True, 'ema': 0.999},
-        'dunet': {**CLASSIFIER, 'epochs': 100, 'learn_rate': 0.003},
+        'dunet': {**CLASSIFIER, 'epochs': 40, 'learn_rate': 0.001, 'amp': True, 'ema': 0.999},
         'cnn': {**CLASSIFIER, 'epochs': 100, 'learn_rate': 0.002},
         'unet_lab': {**CLASSIFIER, 'epochs': 5, 'learn_rate': 0.003},  # with --soft-encode --rebalance 0.5
         'regression_cnn': {'seed': 0, 'lr_schedule': 'cosine', 'epochs': 40, 'learn_rate': 0.002, 'batch_size': 20},

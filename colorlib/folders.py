@@ -85,23 +85,24 @@ def load_folder(folder, size=32, val_share=0.1, seed=0, cache_dir=None, on_skip=
                          f'in training, more than the {memory / 1e9:.1f} GB free; about {fits} would fit')
     train_files, test_files, how = split(files, folder, val_share, seed)
     cache = None if cache_dir is None else Path(cache_dir) / f'{folder.name}-{size}px-{cache_key(files, size, val_share, seed)}.npz'
-    if cache is not None and cache.is_file():
-        with np.load(cache) as z:
-            train_x, test_x = z['train_x'], z['test_x']
-            skipped = int(z['skipped']) if 'skipped' in z.files else 0  # caches written before the count
-        return train_x, test_x, (f'{len(train_x)} training and {len(test_x)} test images of {size}x{size} from '
-                                 f'{folder} ({how}; {skipped} skipped; read from {cache})')
     on_skip = on_skip or (lambda path, reason: None)
+    if cache is not None and cache.is_file():  # the skipped files are said again, as on the run that wrote it
+        with np.load(cache) as z:
+            train_x, test_x, skipped = z['train_x'], z['test_x'], z['skipped'].tolist()
+        for line in skipped:
+            on_skip(*line.split('\t', 1))
+        return train_x, test_x, (f'{len(train_x)} training and {len(test_x)} test images of {size}x{size} from '
+                                 f'{folder} ({how}; {len(skipped)} skipped; read from {cache})')
     skipped = []
 
     def skip(path, reason):
-        skipped.append(path)
+        skipped.append(f'{path}\t{reason}')
         on_skip(path, reason)
     train_x, test_x = read_squares(train_files, size, skip), read_squares(test_files, size, skip)
     if len(train_x) == 0 or len(test_x) == 0:
         raise InputError(f'{folder}: no usable {"training" if len(train_x) == 0 else "test"} image '
                          f'({len(skipped)} of {len(files)} files skipped)')
     if cache is not None:
-        atomic_write(cache, lambda f: np.savez(f, train_x=train_x, test_x=test_x, skipped=len(skipped)))
+        atomic_write(cache, lambda f: np.savez(f, train_x=train_x, test_x=test_x, skipped=np.array(skipped, dtype=str)))
     return train_x, test_x, (f'{len(train_x)} training and {len(test_x)} test images of {size}x{size} from {folder} '
                              f'({how}; {len(skipped)} skipped)')

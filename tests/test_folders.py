@@ -69,8 +69,11 @@ def test_unreadable_files_are_skipped_and_named(tmp_path):
     assert [p.name for p in skipped] == ['broken.png'] and '1 skipped' in summary
     assert len(train_x) + len(test_x) == 6
     load_folder(tmp_path / 'd', 32, 0.2, cache_dir=tmp_path / 'cache')
-    _, _, summary = load_folder(tmp_path / 'd', 32, 0.2, cache_dir=tmp_path / 'cache')
-    assert 'read from' in summary and '1 skipped' in summary  # the count survives the cache
+    again = []
+    _, _, summary = load_folder(tmp_path / 'd', 32, 0.2, cache_dir=tmp_path / 'cache',
+                                on_skip=lambda path, reason: again.append((path, reason)))
+    assert 'read from' in summary and '1 skipped' in summary  # the cache says the skipped files again
+    assert [(path, reason) for path, reason in again] == [(str(skipped[0]), again[0][1])] and again[0][1]
 
 
 @pytest.mark.parametrize('setup, size, words', [

@@ -17,7 +17,7 @@ def run_name(model, target, label=None):
     """'unet', 'unet_lab', 'superres_unet_mse', 'regression_cnn', ...: the stem of experiment folders and pictures.
     `label` spells the model otherwise (the assignment's eval_UNet.png); the RegressionCNN predicts RGB by
     definition, so its name does not say mse."""
-    tag = f'_{target.tag}' if target.tag and model != 'RegressionCNN' else ''
+    tag = f'_{target.tag}' if target.tag and (model, target.tag) != ('RegressionCNN', 'mse') else ''
     return f'{target.prefix}{label or FILE_NAMES[model]}{tag}'
 
 

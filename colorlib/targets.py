@@ -131,22 +131,38 @@ class ColourClasses(Target):
 
 
 class RGB(Target):
-    """Regression: the network predicts each pixel's RGB directly, trained with the mean squared error."""
-    tag = 'mse'
+    """Regression: the network predicts each pixel's RGB directly, trained with the mean squared error. With
+    `residual` (super-resolution only) it predicts what bicubic upsampling of the small image gets wrong, so that
+    it starts from bicubic's pictures instead of learning to upsample from scratch; the loss is the same MSE."""
     has_accuracy = False
     out_channels = 3
 
+    def __init__(self, task='colour', residual=False):
+        super().__init__(task)
+        if residual and task != 'superres':
+            raise ValueError('a residual over bicubic upsampling needs the super-resolution task')
+        self.residual = residual
+        self.tag = 'res' if residual else 'mse'
+
+    def base(self, inputs):
+        """What the network's outputs are added to: bicubic upsampling of the small image, or nothing."""
+        return upsample(downsize(inputs), 'bicubic') if self.residual else 0
+
     def encode(self, rgb):
-        return self.inputs(rgb), rgb
+        inputs = self.inputs(rgb)
+        return inputs, rgb - self.base(inputs)
 
     def loss(self, outputs, target, smoothing=0.0):  # no classes: nothing to smooth
         return F.mse_loss(outputs, target)
 
     def decode(self, outputs, inputs):
-        return outputs.clamp(0, 1)
+        return (outputs + self.base(inputs)).clamp(0, 1)
 
     def truth(self, inputs, target):
-        return 'truth', target
+        return 'truth', target + self.base(inputs)
+
+    def describe(self):
+        return {**super().describe(), **({'residual': True} if self.residual else {})}
 
 
 class LabBins(Target):

@@ -48,6 +48,8 @@ def test_run_name_of_other_rgb_models():
     assert run_name('CNN', RGB()) == 'cnn_mse'
     assert run_name('DUNet', RGB('superres')) == 'superres_dunet_mse'
     assert run_name('RegressionCNN', RGB('superres')) == 'superres_regression_cnn'  # never _mse
+    assert run_name('UNet', RGB('superres', residual=True)) == 'superres_unet_res'
+    assert run_name('RegressionCNN', RGB('superres', residual=True)) == 'superres_regression_cnn_res'
 
 
 @pytest.mark.parametrize('kind, labels', [

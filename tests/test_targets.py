@@ -18,6 +18,7 @@ CASES = {
     'classes-superres': (lambda c, b: ColourClasses(c, 'superres'), 3, 24, True),
     'rgb-colour': (lambda c, b: RGB(), 1, 3, False),
     'rgb-superres': (lambda c, b: RGB('superres'), 3, 3, False),
+    'rgb-residual': (lambda c, b: RGB('superres', residual=True), 3, 3, False),
     'lab-plain': (lambda c, b: LabBins(*b), 1, None, True),
     'lab-rebalanced-soft': (lambda c, b: LabBins(*b, rebalance=0.5, soft=True), 1, None, True),
 }
@@ -183,6 +184,23 @@ def test_rgb_targets_are_the_picture_and_loss_is_mse(task, rgb):
     outputs = torch.rand(4, 3, 32, 32)
     torch.testing.assert_close(target.loss(outputs, targets), ((outputs - rgb) ** 2).mean())
     assert target.decode(torch.full_like(rgb, 2.0), None).max() == 1  # clamped to [0, 1]
+
+
+def test_residual_targets_are_what_bicubic_misses(rgb):
+    target = RGB('superres', residual=True)
+    inputs, targets = target.encode(rgb)
+    bicubic = upsample(downsize(rgb), 'bicubic')
+    torch.testing.assert_close(targets, rgb - bicubic, atol=1e-6, rtol=0)
+    torch.testing.assert_close(target.decode(torch.zeros_like(rgb), inputs), bicubic, atol=1e-6, rtol=0)
+    outputs = 0.1 * torch.randn(4, 3, 32, 32, generator=torch.Generator().manual_seed(2))
+    # the same loss as predicting the picture itself: the MSE of bicubic plus the outputs against the truth
+    torch.testing.assert_close(target.loss(outputs, targets), ((outputs + bicubic - rgb) ** 2).mean())
+    assert target.tag == 'res' and RGB('superres').tag == 'mse'
+
+
+def test_residual_needs_superres():
+    with pytest.raises(ValueError, match='super-resolution'):
+        RGB('colour', residual=True)
 
 
 def srgb_lightness(rgb):

@@ -63,8 +63,11 @@ def make_target(args, fit_on=None):
         with flag('--rebalance'):
             return LabBins(centres, prior, getattr(args, 'rebalance', None), getattr(args, 'soft_encode', False),
                            args.temperature)
+    residual = getattr(args, 'residual', False)
+    if residual and (task != 'superres' or loss != 'mse'):
+        raise UsageError('--residual: a correction to bicubic upsampling is for --task superres with --loss mse')
     if loss == 'mse':
-        return RGB(task)
+        return RGB(task, residual)
     saved = {} if args.colours or fit_on is not None else saved_palette(args)
     if fit_on is not None and not args.colours:
         return ColourClasses(torch.from_numpy(fit_colours(fit_on, 24, sample=200_000)[0]).float(), task)

@@ -68,7 +68,8 @@ def build_parser(regression=False, prog=None):
     parser.add_argument('--weight-decay', type=finite_float(0, inclusive=True), default=0.0,
                         help='decoupled (AdamW) weight decay')
     parser.add_argument('--augment', type=augmentation_list, default=(),
-                        help=f'random {", ".join(AUGMENTATIONS)} of the training images, comma-separated')
+                        help=f'random {", ".join(AUGMENTATIONS)} of the training images, comma-separated, or none '
+                             '(to take away a recipe\'s)')
     parser.add_argument('--extra-categories', type=category_list, default=[],
                         help='also train on these CIFAR-10 classes (e.g. deer,dog, or all: every other class; needs the '
                              'full --data)')

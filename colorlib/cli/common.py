@@ -20,7 +20,7 @@ FLAGS = {'epochs': '-e', 'batch_size': '-b', 'learn_rate': '-l', 'seed': '-s', '
          'filters': '-f', 'colours': '-c/--colours/--loss or --colour-space/--bins', 'in_channels': '--task',
          'dilation': '--dilation', 'target.kind': '--loss or --colour-space', 'target.task': '--task',
          'target.colours': '-c/--colours', 'target.bins': '--bins', 'target.rebalance': '--rebalance',
-         'target.soft': '--soft-encode', 'data.images': 'training images (--data, --category, --extra-categories)',
+         'target.soft': '--soft-encode', 'target.residual': '--residual', 'data.images': 'training images (--data, --category, --extra-categories)',
          'data.digest': 'training data (--data, --category, --extra-categories)', 'processes': 'torchrun processes'}
 
 
@@ -107,11 +107,14 @@ def seed(text):
 
 
 def augmentation_list(text):
+    """Comma-separated kinds; 'none' for no augmentation (to take away a recipe's)."""
+    if text == 'none':
+        return ()
     kinds = [k for k in text.split(',') if k]
     unknown = [k for k in kinds if k not in AUGMENTATIONS]
     if unknown or not kinds:
         raise argparse.ArgumentTypeError(f'unknown augmentation {",".join(unknown) or text!r} '
-                                         f'(choose from {", ".join(AUGMENTATIONS)}, comma-separated)')
+                                         f'(choose from {", ".join(AUGMENTATIONS)}, comma-separated, or none)')
     return tuple(kinds)
 
 
@@ -145,6 +148,8 @@ def add_task_flags(parser, loss=True):
     if loss:
         parser.add_argument('--loss', choices=['ce', 'mse'],
                             help='ce: cross-entropy over the colour classes (default); mse: predict RGB directly')
+    parser.add_argument('--residual', action='store_true',
+                        help='superres with --loss mse: predict the correction to bicubic upsampling, not the image')
 
 
 def add_lab_flags(parser, training=False):

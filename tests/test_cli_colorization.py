@@ -332,6 +332,26 @@ def test_superres_trains_then_valid_prints_psnr_beside_bilinear_and_bicubic(mode
     assert_png(tmp_path / 'outputs' / f'eval_{name}.png')
 
 
+def test_superres_residual_adds_the_network_to_bicubic(small_npz, tmp_path, monkeypatch, capsys):
+    """--residual trains its own run (superres_unet_res), and a network whose last layer is zero gives bicubic's
+    pictures exactly: what it learns is added to them."""
+    monkeypatch.chdir(tmp_path)
+    flags = ['--model', 'UNet', '--task', 'superres', '--loss', 'mse', '--residual']
+    checkpoint = train_tiny(small_npz, flags, capsys)
+    assert (tmp_path / 'outputs' / 'superres_unet_res_k3_f4' / 'metrics.jsonl').is_file()
+    state = torch.load(checkpoint, weights_only=True)
+    valid = ['--valid', '-f', '4', '--data', small_npz] + flags
+    code, out, err = call(main, valid + ['--checkpoint', checkpoint], capsys)
+    assert code == 0, err
+    trained, bicubic = out.splitlines()[2], out.splitlines()[4].split(' ', 1)[1]
+    assert trained != bicubic
+    torch.save({k: torch.zeros_like(v) if k.startswith('finalconv') else v for k, v in state.items()}, 'zero.pkl')
+    code, out, err = call(main, valid + ['--checkpoint', 'zero.pkl'], capsys)
+    assert code == 0, err
+    assert out.splitlines()[2] == out.splitlines()[4].split(' ', 1)[1] == bicubic
+    assert 'eval_superres_UNet_res.png' in out.splitlines()[5]
+
+
 @pytest.mark.parametrize('entry, flags', [(main, ['--model', 'DUNet']), (main, ['--model', 'UNet', '--loss', 'mse']),
                                           (regression_main, [])])
 def test_colour_valid_prints_the_psnr_of_the_decoded_pictures(entry, flags, small_npz, tmp_path, monkeypatch, capsys):

@@ -29,6 +29,7 @@ def test_activations_for_superres_and_for_all_shipped_kinds(small_npz, tmp_path,
     (tmp_path / 'w').mkdir()
     for flags, name in ((['--model', 'UNet', '--task', 'superres'], 'superres_unet'),
                         (['--model', 'UNet', '--task', 'superres', '--loss', 'mse'], 'superres_unet_mse'),
+                        (['--model', 'UNet', '--task', 'superres', '--loss', 'mse', '--residual'], 'superres_unet_res'),
                         (['--model', 'CNN'], 'cnn'), (['--model', 'UNet', '--colour-space', 'lab'], 'unet_lab')):
         train_tiny(small_npz, flags, capsys)
         Path('tiny.pkl').rename(tmp_path / 'w' / f'{name}_k3_f4.pkl')
@@ -42,7 +43,7 @@ def test_activations_for_superres_and_for_all_shipped_kinds(small_npz, tmp_path,
                           capsys)
     assert code == 0, err
     written = sorted(p.parent.name for p in (tmp_path / 'outputs').glob('*/act3'))
-    assert written == ['CNN', 'UNet_lab', 'superres_UNet', 'superres_UNet_mse']
+    assert written == ['CNN', 'UNet_lab', 'superres_UNet', 'superres_UNet_mse', 'superres_UNet_res']
     for folder in written:
         assert {p.name for p in (tmp_path / 'outputs' / folder / 'act3').iterdir()} == EXPECTED
         assert_png(tmp_path / 'outputs' / folder / 'act3' / '1_downconv1.png')
@@ -56,9 +57,9 @@ def test_all_without_weights_dir_draws_every_shipped_model(tmp_path, monkeypatch
     assert code == 0, err
     written = sorted(p.parent.name for p in (tmp_path / 'outputs').glob('*/act0'))
     shipped = sorted(p.name for p in (REPO / 'weights').glob('*_k3_f32.pkl'))
-    assert len(written) == len(shipped) == 8 and 'Skipped' not in out
+    assert len(written) == len(shipped) == 9 and 'Skipped' not in out
     assert written == ['CNN', 'DUNet', 'RegressionCNN', 'UNet', 'UNet_lab', 'superres_CNN', 'superres_UNet',
-                       'superres_UNet_mse']
+                       'superres_UNet_mse', 'superres_UNet_res']
 
 
 @needs_shared

@@ -32,7 +32,7 @@ def test_a_recipe_sets_its_flags_and_a_flag_given_wins():
     args = parse(['--model', 'UNet', '--recipe', 'best', '-e', '5', '--augment', 'vflip'])
     assert (args.epochs, args.learn_rate, args.augment) == (5, 0.001, ('vflip',))
     assert parse(['--model', 'UNet', '--recipe', 'best', '--augment', 'none']).augment == ()  # taken away
-    assert parse(['--model', 'CNN', '--recipe', 'best']).learn_rate == 0.002  # per model
+    assert parse(['--model', 'CNN', '--recipe', 'best']).epochs == 50  # per model
     assert parse(['--recipe', 'best'], regression=True).batch_size == 20
     assert parse(['--model', 'UNet', '--task', 'superres', '--loss', 'mse', '--recipe', 'best']).batch_size == 25
 

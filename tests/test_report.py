@@ -29,9 +29,11 @@ def tiny_model(name, target):
     ('CNN', 'classes', 'superres', 'superres_cnn'),
     ('UNet', 'classes', 'superres', 'superres_unet'),
     ('UNet', 'rgb', 'superres', 'superres_unet_mse'),
+    ('UNet', 'residual', 'superres', 'superres_unet_res'),
 ])
 def test_run_name_of_every_shipped_model(model, kind, task, want, centres, bins):
-    target = {'classes': lambda: ColourClasses(centres, task), 'rgb': lambda: RGB(task), 'lab': lambda: LabBins(*bins)}
+    target = {'classes': lambda: ColourClasses(centres, task), 'rgb': lambda: RGB(task), 'lab': lambda: LabBins(*bins),
+              'residual': lambda: RGB(task, residual=True)}
     assert run_name(model, target[kind]()) == want
     assert shipped.weights(f'{want}_k3_f32').is_file()  # the names the shipped weights go by
 

@@ -12,7 +12,7 @@ from colorlib.lab import load_bins
 
 REPO = Path(__file__).resolve().parents[1]
 STEMS = ['cnn_k3_f32', 'dunet_k3_f32', 'regression_cnn_k3_f32', 'superres_cnn_k3_f32', 'superres_unet_k3_f32',
-         'superres_unet_mse_k3_f32', 'unet_k3_f32', 'unet_lab_k3_f32']
+         'superres_unet_mse_k3_f32', 'superres_unet_res_k3_f32', 'unet_k3_f32', 'unet_lab_k3_f32']
 
 
 @pytest.mark.parametrize('kind', ['weights', 'colours', 'data'])

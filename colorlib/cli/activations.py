@@ -16,7 +16,8 @@ from colorlib.report import run_name, save_activations, weights_name
 # the flags of every model we ship in weights/, in the order --all draws them
 SHIPPED = [{'model': 'CNN'}, {'model': 'UNet'}, {'model': 'DUNet'}, {'model': 'RegressionCNN', 'loss': 'mse'},
            {'model': 'UNet', 'colour_space': 'lab'}, {'model': 'CNN', 'task': 'superres'},
-           {'model': 'UNet', 'task': 'superres'}, {'model': 'UNet', 'task': 'superres', 'loss': 'mse'}]
+           {'model': 'UNet', 'task': 'superres'}, {'model': 'UNet', 'task': 'superres', 'loss': 'mse'},
+           {'model': 'UNet', 'task': 'superres', 'loss': 'mse', 'residual': True}]
 
 
 def build_parser(prog='activations.py'):
@@ -59,10 +60,12 @@ def run(args):
     weights_dir = Path(args.weights_dir) if args.weights_dir else shipped.folder('weights')
     found = 0
     for flags in SHIPPED:
-        one = argparse.Namespace(**{**vars(args), 'task': 'colour', 'loss': None, 'colour_space': 'rgb', **flags})
+        one = argparse.Namespace(**{**vars(args), 'task': 'colour', 'loss': None, 'colour_space': 'rgb',
+                                    'residual': False, **flags})
         one.checkpoint = str(weights_dir / f'{weights_name(one.model, make_target(one), one.kernel, one.num_filters)}.pkl')
         if not Path(one.checkpoint).is_file():
-            print(f'Skipped {one.model} ({one.task}, {one.loss or "ce"}, {one.colour_space}): no {one.checkpoint}')
+            kind = f'{one.loss or "ce"}{", residual" if one.residual else ""}'
+            print(f'Skipped {one.model} ({one.task}, {kind}, {one.colour_space}): no {one.checkpoint}')
             continue
         found += 1
         draw(one, test_x)

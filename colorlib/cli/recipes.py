@@ -15,18 +15,21 @@ RECIPES = {  # recipe -> {run name, or '*' for any: {flag dest: value}}
                    'amp': True}},
     # what made the shipped weights (scripts/train_weights.sh)
     'best': {
-        # the UNets are fine-tuned with these from ones pre-trained on all of CIFAR-10 (scripts/train_weights.sh)
+        # these are fine-tuned with their recipe from weights pre-trained on all of CIFAR-10 (scripts/train_weights.sh)
         'unet': {**CLASSIFIER, 'epochs': 100, 'learn_rate': 0.001, 'amp': True, 'ema': 0.999},
         'dunet': {**CLASSIFIER, 'epochs': 40, 'learn_rate': 0.001, 'amp': True, 'ema': 0.999},
-        'cnn': {**CLASSIFIER, 'epochs': 100, 'learn_rate': 0.002},
+        'cnn': {**CLASSIFIER, 'epochs': 50, 'learn_rate': 0.001, 'amp': True, 'ema': 0.999},
         'unet_lab': {**CLASSIFIER, 'epochs': 5, 'learn_rate': 0.003},  # with --soft-encode --rebalance 0.5
-        'regression_cnn': {'seed': 0, 'lr_schedule': 'cosine', 'epochs': 40, 'learn_rate': 0.002, 'batch_size': 20},
+        'regression_cnn': {'seed': 0, 'lr_schedule': 'cosine', 'epochs': 40, 'learn_rate': 0.001, 'batch_size': 20,
+                           'amp': True},
         'superres_cnn': {'seed': 0, 'lr_schedule': 'cosine', 'epochs': 8, 'learn_rate': 0.002, 'batch_size': 100,
                          'augment': ('hflip',)},
         'superres_unet': {'seed': 0, 'lr_schedule': 'cosine', 'epochs': 12, 'learn_rate': 0.003, 'batch_size': 100,
                           'augment': ('hflip',)},
         'superres_unet_mse': {'seed': 0, 'lr_schedule': 'cosine', 'epochs': 20, 'learn_rate': 0.002,
                               'batch_size': 25, 'augment': ('hflip',)},
+        'superres_unet_res': {'seed': 0, 'lr_schedule': 'cosine', 'epochs': 20, 'learn_rate': 0.001, 'batch_size': 50,
+                              'augment': ('hflip',), 'amp': True},
     },
 }
 

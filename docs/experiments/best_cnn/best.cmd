@@ -1,0 +1,1 @@
+bash scripts/train_weights.sh cnn

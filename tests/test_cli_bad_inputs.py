@@ -422,6 +422,7 @@ CATEGORIES = [
     ('flag-lab-superres', colorization, ['--colour-space', 'lab', '--task', 'superres'], ['--colour-space lab']),
     ('flag-residual-colour', colorization, ['--residual', '--loss', 'mse'], ['--residual', '--task superres']),
     ('flag-residual-classes', colorization, ['--residual', '--task', 'superres'], ['--residual', '--loss mse']),
+    ('flag-residual-lab', colorization, ['--residual', '--colour-space', 'lab'], ['--residual', '--task superres']),
     ('flag-extra-categories', colorization, ['--extra-categories', 'deer'], ['--extra-categories', 'deer']),
     ('flag-category-number', colorization, ['--category', '11'], ['--category', '11']),
     ('regression-label-smoothing', color_regression, ['--label-smoothing', '0.1'], ['--label-smoothing']),

@@ -48,6 +48,9 @@ def make_target(args, fit_on=None):
         if loss == 'ce':
             raise UsageError('--loss ce: the RegressionCNN predicts RGB; use --loss mse or a CNN, UNet or DUNet')
         loss = 'mse'
+    residual = getattr(args, 'residual', False)
+    if residual and (task != 'superres' or loss != 'mse'):
+        raise UsageError('--residual: a correction to bicubic upsampling is for --task superres with --loss mse')
     if space == 'lab':
         if task == 'superres' or loss == 'mse':
             raise UsageError('--colour-space lab: the ab bins are classes for colourization; use a CNN, UNet or DUNet '
@@ -63,9 +66,6 @@ def make_target(args, fit_on=None):
         with flag('--rebalance'):
             return LabBins(centres, prior, getattr(args, 'rebalance', None), getattr(args, 'soft_encode', False),
                            args.temperature)
-    residual = getattr(args, 'residual', False)
-    if residual and (task != 'superres' or loss != 'mse'):
-        raise UsageError('--residual: a correction to bicubic upsampling is for --task superres with --loss mse')
     if loss == 'mse':
         return RGB(task, residual)
     saved = {} if args.colours or fit_on is not None else saved_palette(args)

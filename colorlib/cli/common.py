@@ -20,7 +20,8 @@ FLAGS = {'epochs': '-e', 'batch_size': '-b', 'learn_rate': '-l', 'seed': '-s', '
          'filters': '-f', 'colours': '-c/--colours/--loss or --colour-space/--bins', 'in_channels': '--task',
          'dilation': '--dilation', 'target.kind': '--loss or --colour-space', 'target.task': '--task',
          'target.colours': '-c/--colours', 'target.bins': '--bins', 'target.rebalance': '--rebalance',
-         'target.soft': '--soft-encode', 'target.residual': '--residual', 'data.images': 'training images (--data, --category, --extra-categories)',
+         'target.soft': '--soft-encode', 'target.residual': '--residual',
+         'data.images': 'training images (--data, --category, --extra-categories)',
          'data.digest': 'training data (--data, --category, --extra-categories)', 'processes': 'torchrun processes'}
 
 

@@ -20,6 +20,7 @@ init="--init outputs/weights_cnn_pretrain.pkl"
 mkdir -p docs/experiments/best_cnn
 cp docs/training/cnn/metrics.jsonl docs/experiments/best_cnn/best.jsonl
 echo "bash scripts/train_weights.sh cnn" > docs/experiments/best_cnn/best.cmd
+rows_first=(best)
 settings=(
   "no_pretraining|$best"
   "no_ema|$best $init --ema 0"
@@ -30,4 +31,3 @@ settings=(
   "seed_1|$best $init -s 1"
 )
 run_experiment best_cnn "${settings[@]}"
-python scripts/experiments/summarize.py best_cnn best "${settings[@]%%|*}"

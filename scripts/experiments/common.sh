@@ -1,7 +1,8 @@
 # Shared by the experiment scripts (sourced, not run): run one setting or all, then summarize.
 # A setting is "name|script flags..."; SLURM_ARRAY_TASK_ID (0-based) picks one, else all run in turn.
 # Each run's metrics.jsonl and command go to docs/experiments/<experiment>/<name>.{jsonl,cmd}, then
-# summarize.py rewrites docs/experiments/<experiment>.md and .png from whatever runs are there.
+# summarize.py rewrites docs/experiments/<experiment>.md and .png from whatever runs are there, led by the rows
+# named in the array rows_first (runs made elsewhere, copied there by the calling script).
 
 run_experiment() {  # experiment, settings...
   local experiment=$1; shift
@@ -24,5 +25,5 @@ run_experiment() {  # experiment, settings...
     cp "outputs/exp_${experiment}_$name/metrics.jsonl" "$out/$name.jsonl"
     echo "$command" > "$out/$name.cmd"
   done
-  python scripts/experiments/summarize.py "$experiment" "${settings[@]%%|*}"
+  python scripts/experiments/summarize.py "$experiment" ${rows_first[@]+"${rows_first[@]}"} "${settings[@]%%|*}"
 }

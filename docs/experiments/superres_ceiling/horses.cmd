@@ -1,0 +1,1 @@
+python scripts/experiments/superres_ceiling.py --epochs 20

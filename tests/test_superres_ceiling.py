@@ -45,3 +45,11 @@ def test_an_existing_file_is_replaced_only_when_asked(tmp_path):
     proc = run('--save', str(weights), '--overwrite')
     assert proc.returncode == 0, proc.stderr
     assert torch.load(weights, weights_only=True)  # replaced by a state dict
+
+
+def test_init_of_another_shape_fails_in_one_line(tmp_path):
+    weights = tmp_path / 'small.pt'
+    assert run('--save', str(weights)).returncode == 0
+    proc = run('--init', str(weights), '--channels', '8')
+    assert proc.returncode == 2 and 'Traceback' not in proc.stderr and 'epoch' not in proc.stdout
+    assert f'--init: {weights} does not hold a --channels 8 --blocks 1 network' in proc.stderr

@@ -7,7 +7,7 @@ and adds bicubic upsampling. Same data, loss and PSNR as `colorization.py --task
 If this network, with many times the UNet's parameters, stays below the goal, the goal is not the UNet's to meet.
 
     python scripts/experiments/superres_ceiling.py --channels 64 --blocks 8 --epochs 20
-    python scripts/experiments/superres_ceiling.py --data ../shared/data/cifar10.npz --all-categories --epochs 5
+    python scripts/experiments/superres_ceiling.py --data ../shared/data/cifar10.npz --all-categories --epochs 6
 """
 import argparse
 import json
@@ -17,11 +17,11 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from colorlib.checkpoints import read_weights, save_weights
 from colorlib.cli.build import check_output
 from colorlib.cli.common import UsageError
 from colorlib.data import DEFAULT_DATA, load_cifar10, parse_category, to_float
 from colorlib.errors import InputError
-from colorlib.files import atomic_write, require_file
 from colorlib.metrics import psnr, ssim
 from colorlib.superres import FACTOR, downsize, upsample
 
@@ -79,35 +79,36 @@ def main():
     p.add_argument('--init', help='start from these weights (state dict)')
     p.add_argument('--overwrite', action='store_true', help='let --save replace an existing file')
     args = p.parse_args()
+    torch.manual_seed(args.seed)
+    model = SubPixelSR(args.channels, args.blocks)
     try:  # before the first step, not after the last
-        if args.init:
-            require_file(args.init)
         if args.save:
             check_output(args.save, '--save', [args.init] if args.init else [], args.overwrite)
-    except InputError as err:
-        p.error(f'--init: {err}')
     except UsageError as err:
         p.error(str(err))
+    try:
+        if args.init:
+            model.load_state_dict(read_weights(args.init))
+    except InputError as err:
+        p.error(f'--init: {err}')
+    except RuntimeError:
+        p.error(f'--init: {args.init} does not hold a --channels {args.channels} --blocks {args.blocks} network')
 
-    torch.manual_seed(args.seed)
     train_x, train_y, test_x, test_y = load_cifar10(args.data)
     horse = parse_category('horse')
     train = to_float(train_x if args.all_categories else train_x[train_y == horse])
     test = to_float(test_x[test_y == horse])
-    model = SubPixelSR(args.channels, args.blocks)
-    if args.init:
-        model.load_state_dict(torch.load(args.init, weights_only=True))
-    steps = args.epochs * (len(train) // args.batch_size)
+    steps_per_epoch = len(train) // args.batch_size
     optimizer = torch.optim.Adam(model.parameters(), lr=args.learn_rate)
-    schedule = torch.optim.lr_scheduler.OneCycleLR(optimizer, args.learn_rate, total_steps=steps, pct_start=0.02,
-                                                   anneal_strategy='cos')
+    schedule = torch.optim.lr_scheduler.OneCycleLR(optimizer, args.learn_rate, args.epochs * steps_per_epoch,
+                                                   pct_start=0.02, anneal_strategy='cos')
     print(json.dumps({'parameters': sum(p.numel() for p in model.parameters()), **vars(args)}), flush=True)
     start = time.perf_counter()
     for epoch in range(1, args.epochs + 1):
         order = torch.randperm(len(train))
         total = 0.0
-        for i in range(0, len(train) - args.batch_size + 1, args.batch_size):
-            rgb = train[order[i:i + args.batch_size]]
+        for step in range(steps_per_epoch):
+            rgb = train[order[step * args.batch_size:(step + 1) * args.batch_size]]
             rgb = torch.where(torch.rand(len(rgb), 1, 1, 1) < 0.5, rgb.flip(-1), rgb)  # random mirror image
             small = downsize(rgb)
             loss = F.mse_loss(model(small), rgb - upsample(small, 'bicubic'))
@@ -117,11 +118,11 @@ def main():
             schedule.step()
             total += loss.item()
         psnr_db, ssim_index = evaluate(model, test)
-        print(json.dumps({'epoch': epoch, 'train_loss': round(total / (len(train) // args.batch_size), 6),
+        print(json.dumps({'epoch': epoch, 'train_loss': round(total / steps_per_epoch, 6),
                           'psnr': round(psnr_db, 3), 'ssim': round(ssim_index, 4),
                           'seconds': round(time.perf_counter() - start, 1)}), flush=True)
     if args.save:
-        atomic_write(args.save, lambda f: torch.save(model.state_dict(), f))
+        save_weights(model, args.save)
 
 
 if __name__ == '__main__':

@@ -23,7 +23,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from colorlib.colours import load_colours, rgb_to_classes  # noqa: E402
-from colorlib.data import load_category, to_float  # noqa: E402
+from colorlib.data import load_category  # noqa: E402
+from colorlib.images import to_float  # noqa: E402
 from colorlib.models import ModelConfig, build_model  # noqa: E402
 from colorlib.shipped import DEFAULT_COLOURS, DEFAULT_DATA  # noqa: E402
 from colorlib.targets import RGB, ColourClasses  # noqa: E402
@@ -140,7 +141,8 @@ import sys
 sys.path.insert(0, {root!r})
 import colorlib.train
 from colorlib.colours import load_colours
-from colorlib.data import load_category, to_float
+from colorlib.data import load_category
+from colorlib.images import to_float
 from colorlib.shipped import DEFAULT_COLOURS, DEFAULT_DATA
 from colorlib.targets import ColourClasses
 target = ColourClasses(load_colours(DEFAULT_COLOURS))

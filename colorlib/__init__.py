@@ -1,3 +1,19 @@
 """colorlib: the CSC321/CSC421 colourization assignment as a small library (data, targets, models, training,
-reports) with a thin command line on top (colorlib.cli)."""
+reports) with a thin command line on top (colorlib.cli).
+
+The verbs a notebook needs are here (colorlib.api): load (trained weights), fit (train a network), images, names,
+and the configs TargetConfig, ModelConfig, TrainConfig. They are imported on first use, so that `colorlib --version`
+need not import torch. (Training is `fit`: `colorlib.train` is the module of the training loop.)
+"""
 __version__ = '0.1.0'
+
+VERBS = {'load': 'api', 'fit': 'api', 'images': 'api', 'names': 'api', 'Model': 'api', 'Run': 'api',
+         'TargetConfig': 'targets', 'ModelConfig': 'models', 'TrainConfig': 'train'}
+__all__ = list(VERBS)
+
+
+def __getattr__(name):
+    if name not in VERBS:
+        raise AttributeError(f'module {__name__!r} has no attribute {name!r}')
+    import importlib
+    return getattr(importlib.import_module(f'colorlib.{VERBS[name]}'), name)

@@ -1,6 +1,14 @@
 """Plain state_dict weights in the assignment's layout, and resumable training states with the description of their
-run, both written atomically and read with weights_only=True."""
+run, both written atomically and read with weights_only=True.
+
+Our weights say what they hold: the model's config and the target (its kind, task and the digest of its colours)
+ride in the state_dict's `_metadata`, where PyTorch keeps its own notes and where `model.load_state_dict` looks only
+for the names of modules, so the assignment's strict loader still loads the file. Colours fitted on a run's own
+pictures are stored as tensors beside the weights ('colours.centres', ...), as before.
+"""
+import dataclasses
 import warnings
+from collections import OrderedDict
 from dataclasses import asdict
 
 import torch
@@ -8,6 +16,7 @@ import torch
 from colorlib import distributed
 from colorlib.errors import ConfigMismatch, InputError
 from colorlib.files import atomic_write, require_file
+from colorlib.models import MODELS, ModelConfig, build_model
 from colorlib.targets import digest
 
 RESUMABLE_PARTS = ('model', 'optimizer', 'scheduler', 'rng', 'epoch', 'position', 'history', 'run')
@@ -15,15 +24,49 @@ FREE_ON_RESUME = ('compile', 'save_every')  # settings a resumed run may change:
 
 
 PALETTE_KEYS = ('colours.', 'bins.')  # a target's palette stored beside the weights (Target.palette_state)
+ABOUT = 'colorlib'  # the entry of the state_dict's _metadata that says what the weights hold
+TARGET_FIELDS = ('kind', 'task', 'residual')  # what of a TargetConfig the weights say; the rest are choices of use
 
 
-def save_weights(model, path, palette=None):
+def save_weights(model, path, palette=None, target=None):
     """The model's state_dict, written atomically; BatchNorm's num_batches_tracked counters are left out, as in
     the assignment's own files. `palette`: the colours of a run that fitted its own (Target.palette_state()),
-    stored with the weights so that they are never used with other colours."""
-    state = {k: v.detach().cpu() for k, v in model.state_dict().items() if not k.endswith('num_batches_tracked')}
+    stored with the weights so that they are never used with other colours. What the weights hold (the model's
+    config, and the target's kind, task and colours' digest) goes with them (see the module's docstring)."""
+    state = OrderedDict((k, v.detach().cpu()) for k, v in model.state_dict().items()
+                        if not k.endswith('num_batches_tracked'))
     state.update({k: v.detach().cpu() for k, v in (palette or {}).items()})
+    about = {}
+    if dataclasses.is_dataclass(getattr(model, 'config', None)):
+        about['model'] = asdict(model.config)
+    if target is not None:
+        described = target.describe()
+        about['target'] = {'kind': target.kind, 'task': target.task, 'residual': getattr(target, 'residual', False),
+                           'palette': described.get('colours', described.get('bins'))}
+    if about:
+        state._metadata = {ABOUT: about}  # no module versions: BatchNorm then takes files without num_batches_tracked
     return atomic_write(path, lambda f: torch.save(state, f))
+
+
+def read_about(path, state=None):
+    """What the weights in `path` say they hold: {'model': ModelConfig, 'target': {kind, task, residual, palette}},
+    either missing where not said (the assignment's files say nothing)."""
+    state = read_weights(path) if state is None else state
+    about = (getattr(state, '_metadata', None) or {}).get(ABOUT)
+    if about is None:
+        return {}
+    try:
+        said = {}
+        if 'model' in about:
+            config = ModelConfig(**about['model'])
+            if config.name not in MODELS:
+                raise ValueError(f'unknown model {config.name!r}')
+            said['model'] = config
+        if 'target' in about:
+            said['target'] = {k: about['target'][k] for k in (*TARGET_FIELDS, 'palette')}
+        return said
+    except (TypeError, KeyError, ValueError) as err:
+        raise InputError(f'{path} says it holds something colorlib cannot read ({str(err)[:100]})') from None
 
 
 def read_palette(path):
@@ -63,41 +106,57 @@ def read_weights(path):
     return state
 
 
-SUMMARY_FIELDS = ('name', 'kernel', 'filters', 'colours', 'in_channels')  # ModelConfig's fields the shapes tell
+SUMMARY_FIELDS = ('name', 'kernel', 'filters', 'colours', 'in_channels', 'dilation')  # ModelConfig's, in order
 
 
-def summarize(state):
-    """What a state_dict holds, read off its shapes: (model, kernel, filters, outputs, input channels), or None
-    if unknown. UNet and DUNet have the same shapes, and so do a CNN and a RegressionCNN with 3 colours."""
+def summarize(state, about=None):
+    """What a state_dict holds: ModelConfig's fields, 'name' as the tuple of the models it can be; from what the
+    file says (read_about), else read off its shapes (the assignment's files), where a UNet and a DUNet, or a CNN
+    and a RegressionCNN with 3 colours, look alike and the dilation is unknown. None if it is not one of ours."""
+    if about and 'model' in about:
+        return {**asdict(about['model']), 'name': (about['model'].name,)}
+    weights = {k: tuple(v.shape) for k, v in state.items()
+               if not k.startswith(PALETTE_KEYS) and not k.endswith('num_batches_tracked')}
     try:
-        first, up1, outputs = state['downconv1.0.weight'], state['upconv1.0.weight'], state['finalconv.bias']
+        first, outputs = weights['downconv1.0.weight'], weights['finalconv.bias']
     except KeyError:
         return None
-    filters, in_channels, kernel, outputs = first.shape[0], first.shape[1], first.shape[-1], outputs.numel()
-    if up1.shape[1] == 4 * filters:
-        model = 'UNet/DUNet'
-    else:
-        model = 'RegressionCNN' if outputs == 3 else 'CNN'
-    return model, kernel, filters, outputs, in_channels
+    sizes = {'kernel': first[-1], 'filters': first[0], 'colours': outputs[0], 'in_channels': first[1]}
+    with torch.device('meta'):  # no memory is used
+        names = tuple(name for name in MODELS if weights == {
+            k: tuple(v.shape) for k, v in build_model(ModelConfig(name=name, **sizes)).state_dict().items()
+            if not k.endswith('num_batches_tracked')})
+    return {'name': names or None, **sizes, 'dilation': None}  # None: no model has its keys (the load says which)
 
 
 def describe(summary):
-    model, kernel, filters, outputs, in_channels = summary
-    what = 'RGB' if outputs == 3 else f'{outputs} colours'
-    task = ' for super-resolution' if in_channels == 3 else ''
-    return f'{model} (k={kernel}, f={filters}, {what}){task}'
+    what = 'RGB' if summary['colours'] == 3 else f'{summary["colours"]} colours'
+    task = ' for super-resolution' if summary['in_channels'] == 3 else ''
+    return f'{"/".join(summary["name"] or ["network"])} (k={summary["kernel"]}, f={summary["filters"]}, {what}){task}'
+
+
+def differences(found, wanted):
+    """The ModelConfig fields in which two summaries differ (a field one of them does not know never does)."""
+    return [field for field in SUMMARY_FIELDS if None not in (found[field], wanted[field]) and (
+            not set(found[field]) & set(wanted[field]) if field == 'name' else found[field] != wanted[field])]
 
 
 def load_weights(model, path):
     """Load `path` into `model` (strict); on a mismatch an InputError whose fields name the ModelConfig fields
     that disagree with the file."""
-    state = {k: v for k, v in read_weights(path).items() if not k.startswith(PALETTE_KEYS)}
-    found, wanted = summarize(state), summarize(model.state_dict())
+    state = read_weights(path)
+    found = summarize(state, read_about(path, state))
+    state = {k: v for k, v in state.items() if not k.startswith(PALETTE_KEYS)}
+    config = getattr(model, 'config', None)
+    wanted = ({**asdict(config), 'name': (config.name,)} if dataclasses.is_dataclass(config)
+              else summarize(model.state_dict()))
     if found is None:
         raise InputError(f'{path} is not a colorlib or assignment checkpoint (no downconv1/upconv1/finalconv)')
-    if found != wanted:
-        fields = [field for field, a, b in zip(SUMMARY_FIELDS, found, wanted) if a != b]
-        raise InputError(f'{path} holds a {describe(found)} checkpoint but {describe(wanted)} is asked for', fields)
+    fields = differences(found, wanted)
+    if fields:
+        dilation = f' (dilation {found["dilation"]}, not {wanted["dilation"]})' if 'dilation' in fields else ''
+        raise InputError(f'{path} holds a {describe(found)} checkpoint but {describe(wanted)} is asked for{dilation}',
+                         fields)
     try:
         model.load_state_dict(state, strict=True)
     except RuntimeError as err:
@@ -129,7 +188,9 @@ def describe_run(model, target, config, train_set):
     """What defines a run, flat (field -> plain value): the training settings, the model, the target, the training
     images and the number of processes. Stored in resume.pt and compared on resuming."""
     settings = {k: v for k, v in asdict(config).items() if k not in FREE_ON_RESUME}
-    return {**settings, **asdict(model.config), **{f'target.{k}': v for k, v in target.describe().items()},
+    config = getattr(model, 'config', None)  # a network of colorlib.models, or another (its class names it)
+    network = asdict(config) if dataclasses.is_dataclass(config) else {'name': type(model).__name__}
+    return {**settings, **network, **{f'target.{k}': v for k, v in target.describe().items()},
             'data.images': len(train_set[0]), 'data.digest': digest(*train_set),  # inputs and targets
             'processes': distributed.world_size()}
 

@@ -11,10 +11,10 @@ from pathlib import Path
 import numpy as np
 import torch
 import torch.nn.functional as F
-from PIL import Image, ImageOps
+from PIL import Image
 
-from colorlib.errors import InputError
 from colorlib.files import atomic_write
+from colorlib.images import read_image
 from colorlib.lab import lab_to_rgb, rgb_to_lab
 
 STRIDE = 4  # two 2x2 poolings: tiles start, and images are padded, on multiples of 4 so the pooling grid never moves
@@ -22,35 +22,6 @@ STRIDE = 4  # two 2x2 poolings: tiles start, and images are padded, on multiples
 
 def round_up(n, multiple=STRIDE):
     return -(-n // multiple) * multiple
-
-
-def default_margin(kernel, dilation=1):
-    """Context each tile needs: more than the receptive-field radius of the CNN/UNet/DUNet, which is at most
-    (kernel // 2) * (10 + 4 * (dilation + 1)) pixels plus a few for the poolings (a 3x3 UNet's measures 15,
-    tests/test_colorize.py checks each model stays inside)."""
-    return round_up((kernel // 2) * (10 + 4 * (dilation + 1)) + 12)
-
-
-def read_image(path):
-    """The pixels and the alpha channel ((H, W) uint8, or None) of any file Pillow reads: 8- or 16-bit, grey, palette,
-    with alpha or a transparent colour, turned upright by its EXIF tag. Pixels are (H, W, 3) uint8 RGB, or for 16-
-    and 32-bit grey (H, W, 1) float32 in [0, 1], every level kept: a byte or four a pixel, not the twelve of float
-    RGB. Regular files only: a FIFO or a device would never end."""
-    if not Path(path).is_file():
-        raise InputError(f'{path}: {"not a regular file" if Path(path).exists() else "no such file"}')
-    with Image.open(path) as image:
-        image.load()
-        ImageOps.exif_transpose(image, in_place=True)  # no copy: a 100-megapixel image is 400 MB in Pillow
-        if image.mode in ('I', 'I;16', 'I;16B', 'I;16L', 'F'):  # 16-bit (or 32-bit) grey: keep every level
-            values = np.asarray(image, dtype=np.float32)
-            peak = 1.0 if image.mode == 'F' else 65535.0 if values.max() > 255 or 'I;16' in image.mode else 255.0
-            return np.clip(values / peak, 0, 1)[:, :, None], None
-        has_alpha = image.mode in ('RGBA', 'LA', 'PA', 'La', 'RGBa') or 'transparency' in image.info
-        mode = 'RGBA' if has_alpha else 'RGB'
-        rgba = np.asarray(image if image.mode == mode else image.convert(mode))
-    if not has_alpha:
-        return rgba, None
-    return np.ascontiguousarray(rgba[:, :, :3]), np.ascontiguousarray(rgba[:, :, 3])
 
 
 def to_rgb(pixels, device='cpu'):

@@ -20,10 +20,9 @@ import zlib
 from pathlib import Path
 
 import numpy as np
-import torch
 
 from colorlib.errors import InputError
-from colorlib.files import atomic_write
+from colorlib.files import NumpyUnpickler, atomic_write
 from colorlib.shipped import DEFAULT_DATA
 
 CATEGORIES = ('airplane', 'automobile', 'bird', 'cat', 'deer', 'dog', 'frog', 'horse', 'ship', 'truck')
@@ -61,20 +60,6 @@ def parse_category(value):
 
 # -----------------------------------------------------------------------------
 # readers for the three on-disk layouts
-
-class NumpyUnpickler(pickle.Unpickler):
-    """The batches are pickles; allow only what a numpy array needs, so a hostile file cannot run code."""
-    ALLOWED = {('numpy.core.multiarray', '_reconstruct'), ('numpy.core.multiarray', 'scalar'),
-               ('numpy', 'ndarray'), ('numpy', 'dtype'), ('_codecs', 'encode')}
-
-    def find_class(self, module, name):
-        key = (module.replace('numpy._core', 'numpy.core'), name)
-        if key not in self.ALLOWED:
-            raise pickle.UnpicklingError(f'forbidden global {module}.{name}')
-        if module.startswith('numpy.core') and hasattr(np, '_core'):  # numpy 2 moved it; avoid the shim's warning
-            module = 'numpy._core' + module[len('numpy.core'):]
-        return super().find_class(module, name)
-
 
 def _read_batch(f):
     """One pickled batch -> (N,32,32,3) uint8 images, (N,) int64 labels."""
@@ -249,15 +234,3 @@ def download_cifar10(dest_dir, url=CIFAR10_URL, md5=CIFAR10_MD5, progress=None):
             e.close()  # it holds the open response
         raise InputError(f'cannot fetch {url}: {_oneline(e)}') from None
     return final
-
-# -----------------------------------------------------------------------------
-# tensors
-
-def to_float(images):
-    """uint8 NHWC -> float NCHW in [0, 1), divided by 256 as the assignment does."""
-    return torch.from_numpy(np.ascontiguousarray(images)).permute(0, 3, 1, 2).float() / 256
-
-
-def to_grey(rgb):
-    """(N,3,H,W) -> (N,1,H,W): the plain channel mean the assignment uses as the network's input."""
-    return rgb.mean(dim=1, keepdim=True)

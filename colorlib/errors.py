@@ -3,11 +3,13 @@
 
 class InputError(Exception):
     """A file or value given to colorlib that it cannot use. `fields` names the settings at fault where known
-    (e.g. ('filters',)), so that a front end can say them in its own terms (the command line: its flags)."""
+    (e.g. ('filters',)), so that a front end can say them in its own terms (the command line: its flags); `needs`
+    ({field: value}) the settings that would make it work, where one setting asks for others."""
 
-    def __init__(self, message, fields=()):
+    def __init__(self, message, fields=(), needs=None):
         super().__init__(message)
         self.fields = tuple(fields)
+        self.needs = dict(needs or {})
 
 
 class ConfigMismatch(InputError):

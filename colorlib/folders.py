@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from colorlib.colorize import read_image
+from colorlib.images import read_image
 from colorlib.errors import InputError
 from colorlib.files import atomic_write
 

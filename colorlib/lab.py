@@ -11,7 +11,7 @@ import torch
 import torch.nn.functional as F
 
 from colorlib.colours import check_centres, rgb_to_classes
-from colorlib.data import to_float
+from colorlib.images import to_float
 from colorlib.errors import InputError
 from colorlib.files import read_pair, write_pair
 

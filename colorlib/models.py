@@ -1,5 +1,9 @@
 """The handout's four networks. Module names match the assignment's checkpoints key for key.
 
+Each network says what the rest of colorlib needs to know of it: `stem`, its name in file and folder names, and
+`predicts`, the one target kind it is made for ('rgb' for the RegressionCNN; None: any). A new network is a class
+here with those two attributes and one line in MODELS.
+
 Each block is a Sequential whose indices give the checkpoint keys: downconv = conv, max-pool, BatchNorm, ReLU;
 rfconv = conv, BatchNorm, ReLU; upconv = conv, upsample, BatchNorm, ReLU; finalconv = a bare convolution.
 """
@@ -27,6 +31,7 @@ def up(in_channels, out_channels, kernel):
 
 class CNN(nn.Module):
     """Classification CNN: grey in, a score per colour class per pixel out. 32 -> 16 -> 8 -> 16 -> 32."""
+    stem, predicts = 'cnn', None
 
     def __init__(self, kernel, num_filters, num_colours, num_in_channels=1):
         super().__init__()
@@ -46,6 +51,7 @@ class CNN(nn.Module):
 
 class RegressionCNN(CNN):
     """The same network predicting the 3 RGB values of each pixel directly (trained with MSE)."""
+    stem, predicts = 'regression_cnn', 'rgb'
 
     def __init__(self, kernel, num_filters, num_colours=3, num_in_channels=1):
         super().__init__(kernel, num_filters, num_colours, num_in_channels)
@@ -54,6 +60,7 @@ class RegressionCNN(CNN):
 class UNet(nn.Module):
     """The CNN with skip connections: each up block also sees the down block of its size, and the final
     convolution sees the input image."""
+    stem, predicts = 'unet', None
 
     def __init__(self, kernel, num_filters, num_colours, num_in_channels=1):
         super().__init__()
@@ -79,6 +86,7 @@ class UNet(nn.Module):
 
 class DUNet(UNet):
     """The UNet with a dilated middle convolution: a wider receptive field for the same parameters."""
+    stem, predicts = 'dunet', None
 
     def __init__(self, kernel, num_filters, num_colours, num_in_channels=1, dilation=1):
         self.dilation = dilation
@@ -88,7 +96,7 @@ class DUNet(UNet):
         return MyDilatedConv2d(channels, channels, kernel, dilation=self.dilation)
 
 
-MODELS = {'RegressionCNN': RegressionCNN, 'CNN': CNN, 'UNet': UNet, 'DUNet': DUNet}
+MODELS = {'RegressionCNN': RegressionCNN, 'CNN': CNN, 'UNet': UNet, 'DUNet': DUNet}  # the registry: one line a model
 
 
 class FlipAveraged(nn.Module):
@@ -116,12 +124,20 @@ class ModelConfig:
 
 def build_model(config):
     """The handout's network that `config` describes, with the config kept on it as `model.config`."""
-    if config.name == 'DUNet':
-        model = DUNet(config.kernel, config.filters, config.colours, config.in_channels, config.dilation)
-    else:
-        model = MODELS[config.name](config.kernel, config.filters, config.colours, config.in_channels)
+    extra = {'dilation': config.dilation} if config.name == 'DUNet' else {}
+    model = MODELS[config.name](kernel=config.kernel, num_filters=config.filters, num_colours=config.colours,
+                                num_in_channels=config.in_channels, **extra)
     model.config = config
     return model
+
+
+def context(config):
+    """Pixels of context a tile of an image needs (colorlib.colorize): more than the receptive-field radius, which
+    is at most (kernel // 2) * (10 + 4 * (dilation + 1)) pixels plus a few for the poolings (a 3x3 UNet's measures
+    15; tests/test_colorize.py checks that each model stays inside), rounded up to the pooling grid of 4."""
+    dilation = config.dilation if config.name == 'DUNet' else 0
+    radius = (config.kernel // 2) * (10 + 4 * (dilation + 1)) + 12
+    return -(-radius // 4) * 4
 
 
 def layer_outputs(model, x):

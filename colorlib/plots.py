@@ -1,5 +1,7 @@
-"""Pictures: sample grids, training curves and activation tiles, drawn with matplotlib's Agg backend."""
+"""Pictures: sample grids, training curves and activation tiles, as matplotlib figures (shown inline in a notebook)
+or PNG files (drawn with the Agg backend outside a notebook)."""
 import math
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -8,18 +10,27 @@ from colorlib.files import atomic_write
 
 
 def pyplot():
-    """matplotlib.pyplot on the Agg backend, imported on first use: it costs about half a second of start-up,
-    which runs that draw nothing should not pay."""
+    """matplotlib.pyplot, imported on first use: it costs about half a second of start-up, which runs that draw
+    nothing should not pay. On the Agg backend, except in a notebook's kernel, whose own backend shows figures."""
     import matplotlib
-    matplotlib.use('Agg')
+    if 'ipykernel' not in sys.modules:
+        matplotlib.use('Agg')
     import matplotlib.pyplot as plt
     return plt
+
+
+def new_figure(*args, **kwargs):
+    """plt.subplots, the figure left out of pyplot's list of open ones: it is shown once where it is returned (a
+    notebook displays it), and freed when no longer used, with no plt.close to call."""
+    plt = pyplot()
+    fig, axes = plt.subplots(*args, **kwargs)
+    plt.close(fig)
+    return fig, axes
 
 
 def save_figure(fig, path):
     """Write the figure as a PNG, whole or not at all, and close it."""
     atomic_write(path, lambda f: fig.savefig(f, format='png', dpi=100))
-    pyplot().close(fig)
     return Path(path)
 
 
@@ -31,14 +42,17 @@ def to_numpy_images(images):
     return images.transpose(0, 2, 3, 1)
 
 
-def save_sample_grid(rows, path, pad=2):
+def save_sample_grid(rows, path):
+    return save_figure(sample_grid(rows), path)
+
+
+def sample_grid(rows, pad=2):
     """One labelled row per (label, images) pair, the images side by side, about an inch each.
 
     The extra width and height leave room for the margins and titles, so even a single image is over 100 px wide.
     """
-    plt = pyplot()
     count = len(rows[0][1])
-    fig, axes = plt.subplots(len(rows), 1, figsize=(1.2 * count + 0.4, 1.6 * len(rows)), squeeze=False)
+    fig, axes = new_figure(len(rows), 1, figsize=(1.2 * count + 0.4, 1.6 * len(rows)), squeeze=False)
     for ax, (label, images) in zip(axes[:, 0], rows):
         images = to_numpy_images(images)
         h, w = images.shape[1:3]
@@ -50,15 +64,18 @@ def save_sample_grid(rows, path, pad=2):
         ax.set_xticks([])
         ax.set_yticks([])
     fig.tight_layout()
-    return save_figure(fig, path)
+    return fig
 
 
 def save_training_curve(history, path):
+    return save_figure(training_curve(history), path)
+
+
+def training_curve(history):
     """Train and validation loss, and validation accuracy where the task has one, per epoch."""
-    plt = pyplot()
     epochs = [h['epoch'] for h in history]
     has_acc = any(h.get('val_acc') is not None for h in history)
-    fig, axes = plt.subplots(1, 2 if has_acc else 1, figsize=(10 if has_acc else 5, 4), squeeze=False)
+    fig, axes = new_figure(1, 2 if has_acc else 1, figsize=(10 if has_acc else 5, 4), squeeze=False)
     ax = axes[0, 0]
     ax.plot(epochs, [h['train_loss'] for h in history], 'o-', label='train')
     ax.plot(epochs, [h['val_loss'] for h in history], 'o-', label='validation')
@@ -69,20 +86,23 @@ def save_training_curve(history, path):
         ax.plot(epochs, [h['val_acc'] for h in history], 'o-', color='tab:green')
         ax.set(xlabel='epoch', ylabel='accuracy (%)', title='Validation accuracy')
     fig.tight_layout()
-    return save_figure(fig, path)
+    return fig
 
 
 def save_activation_tiles(activation, path, title):
+    return save_figure(activation_tiles(activation, title), path)
+
+
+def activation_tiles(activation, title):
     """One tile per channel of a (C, H, W) activation, each scaled to its own range."""
-    plt = pyplot()
     activation = activation.detach().float().cpu().numpy()
     channels = activation.shape[0]
     cols = math.ceil(math.sqrt(channels))
     rows = math.ceil(channels / cols)
-    fig, axes = plt.subplots(rows, cols, figsize=(1.1 * cols, 1.1 * rows + 0.5), squeeze=False)
+    fig, axes = new_figure(rows, cols, figsize=(1.1 * cols, 1.1 * rows + 0.5), squeeze=False)
     for i, ax in enumerate(axes.flat):
         ax.axis('off')
         if i < channels:
             ax.imshow(activation[i], cmap='viridis', interpolation='nearest')
     fig.suptitle(title)
-    return save_figure(fig, path)
+    return fig

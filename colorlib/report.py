@@ -1,35 +1,62 @@
-"""What a run is called and what it shows: the run name, the validation figures, sample grids and
-activations."""
+"""What a model shows: the validation figures, sample grids and the activations of each block."""
 from pathlib import Path
 
 import torch
 
 from colorlib.metrics import colourfulness, psnr, ssim
 from colorlib.models import FlipAveraged, layer_outputs
-from colorlib.plots import save_activation_tiles, save_sample_grid
+from colorlib.plots import activation_tiles, sample_grid, save_figure
 from colorlib.train import evaluate, evaluate_legacy, predict
 
-FILE_NAMES = {'RegressionCNN': 'regression_cnn', 'CNN': 'cnn', 'UNet': 'unet', 'DUNet': 'dunet'}
 NUM_SAMPLES = 10
 
 
-def run_name(model, target, label=None):
-    """'unet', 'unet_lab', 'superres_unet_mse', 'regression_cnn', ...: the stem of experiment folders and pictures.
-    `label` spells the model otherwise (the assignment's eval_UNet.png); the RegressionCNN predicts RGB by
-    definition, so its name does not say mse."""
-    tag = f'_{target.tag}' if target.tag and (model, target.tag) != ('RegressionCNN', 'mse') else ''
-    return f'{target.prefix}{label or FILE_NAMES[model]}{tag}'
-
-
-def weights_name(model, target, kernel, filters):
-    """The stem of a weights file and of a run's default folder: 'unet_k3_f32', 'superres_unet_mse_k3_f32', ..."""
-    return f'{run_name(model, target)}_k{kernel}_f{filters}'
-
-
 def quality(pictures, truth):
-    """The picture line of a validation: PSNR and SSIM against the truth, and the colourfulness of both."""
-    return (f'PSNR: {psnr(pictures, truth):.2f} dB, SSIM: {ssim(pictures, truth):.4f}, '
-            f'colourfulness: {colourfulness(pictures):.1f} (truth {colourfulness(truth):.1f})')
+    """PSNR and SSIM of pictures against the truth, and the colourfulness of both."""
+    return {'psnr': psnr(pictures, truth), 'ssim': ssim(pictures, truth), 'colourfulness': colourfulness(pictures),
+            'truth_colourfulness': colourfulness(truth)}
+
+
+def quality_line(q):
+    return (f'PSNR: {q["psnr"]:.2f} dB, SSIM: {q["ssim"]:.4f}, colourfulness: {q["colourfulness"]:.1f} '
+            f'(truth {q["truth_colourfulness"]:.1f})')
+
+
+def loss_line(loss, acc):
+    return f'Val Loss: {loss:.4f}' + ('' if acc is None else f', Val Acc: {acc:.1f}%')
+
+
+def figures(model, target, test_set, truth, legacy_order=None, batch_size=100, amp=False, flips=False):
+    """The validation figures as a dict: the loss and pixel accuracy (the assignment's figures; accuracy None
+    without classes), the quality of the pictures against the full-colour truth (BatchNorm in eval mode), the
+    same of each baseline ('baselines': {name: quality}), and with `flips` of the model averaged with its mirror
+    image ('flips': {loss, accuracy, quality}).
+
+    legacy_order: evaluate as the assignment did (BatchNorm in training mode), on the test set in that order."""
+    inputs, targets = test_set
+    if legacy_order is None:
+        loss, acc = evaluate(model, target, inputs, targets, amp=amp)
+    else:
+        order = legacy_order.to(inputs.device)
+        loss, acc = evaluate_legacy(model, target, inputs[order], targets[order], batch_size)
+    result = {'loss': loss, 'accuracy': acc, **quality(predict(model, target, inputs), truth),
+              'baselines': {name: quality(pictures, truth) for name, pictures in target.baselines(inputs)}}
+    if flips:
+        averaged = FlipAveraged(model)
+        flip_loss, flip_acc = evaluate(averaged, target, inputs, targets, amp=amp)
+        result['flips'] = {'loss': flip_loss, 'accuracy': flip_acc, **quality(predict(averaged, target, inputs), truth)}
+    return result
+
+
+def lines(result):
+    """figures() as the lines the command line prints: the loss line, the picture line, one per baseline and the
+    flip-averaged figures."""
+    said = [loss_line(result['loss'], result['accuracy']), quality_line(result)]
+    said += [f'{name.capitalize()} {quality_line(q)}' for name, q in result['baselines'].items()]
+    if 'flips' in result:
+        flips = result['flips']
+        said.append(f'With flip averaging: {loss_line(flips["loss"], flips["accuracy"])}; {quality_line(flips)}')
+    return said
 
 
 @torch.inference_mode()
@@ -41,45 +68,29 @@ def sample_rows(model, target, inputs, targets):
             *target.pictures(model(inputs), inputs), *target.baselines(inputs)]
 
 
-def loss_line(loss, acc):
-    return f'Val Loss: {loss:.4f}' + ('' if acc is None else f', Val Acc: {acc:.1f}%')
+def samples(model, target, inputs, targets):
+    """The sample grid of the first NUM_SAMPLES test images, as a figure."""
+    return sample_grid(sample_rows(model, target, inputs[:NUM_SAMPLES], targets[:NUM_SAMPLES]))
 
 
-def validate(model, target, test_set, truth, grid_path, legacy_order=None, batch_size=100, amp=False, flips=False):
-    """Print the loss line (the assignment's figures), then PSNR, SSIM and colourfulness of the pictures against the
-    full-colour truth (BatchNorm in eval mode) and of each baseline, and write a sample grid to grid_path.
-
-    legacy_order: evaluate as the assignment did (BatchNorm in training mode), on the test set in that order.
-    flips: also the figures of the model averaged with its mirror image (test-time augmentation), apart."""
-    inputs, targets = test_set
-    if legacy_order is None:
-        loss, acc = evaluate(model, target, inputs, targets, amp=amp)
-    else:
-        order = legacy_order.to(inputs.device)
-        loss, acc = evaluate_legacy(model, target, inputs[order], targets[order], batch_size)
-    print(loss_line(loss, acc))
-    print(quality(predict(model, target, inputs), truth))
-    for name, pictures in target.baselines(inputs):
-        print(f'{name.capitalize()} {quality(pictures, truth)}')
-    if flips:
-        averaged = FlipAveraged(model)
-        print(f'With flip averaging: {loss_line(*evaluate(averaged, target, inputs, targets, amp=amp))}; '
-              f'{quality(predict(averaged, target, inputs), truth)}')
-    rows = sample_rows(model, target, inputs[:NUM_SAMPLES], targets[:NUM_SAMPLES])
-    print(f'Sample output available at: {save_sample_grid(rows, grid_path)}')
-
-
-def save_activations(model, target, rgb, out_dir, title):
-    """For one image (float RGB (1, 3, H, W)): its input, one tile sheet per block of the model, and the decoded
-    output beside the truth, as PNGs in out_dir."""
-    out_dir = Path(out_dir)
+def activations(model, target, rgb, title=''):
+    """For one image (float RGB (1, 3, H, W)): {name: figure}, its input ('input'), one tile sheet per block of
+    the model ('1_downconv1', ...) and the decoded output beside the truth ('output')."""
     inputs = target.inputs(rgb)
     model.eval()
     outputs = layer_outputs(model, inputs)
+    pictures = {'input': sample_grid([(target.input_label, inputs)])}
     for i, (name, activation) in enumerate(outputs.items(), 1):
         active = 100 * (activation > 0).float().mean().item()  # after ReLU: how sparse the block is
-        save_activation_tiles(activation[0], out_dir / f'{i}_{name}.png',
-                              f'{title} {name}: {activation.shape[1]} channels, {active:.0f}% of values > 0')
-    save_sample_grid([(target.input_label, inputs)], out_dir / 'input.png')
-    save_sample_grid([('output', target.decode(outputs['finalconv'], inputs)), ('truth', rgb)], out_dir / 'output.png')
+        pictures[f'{i}_{name}'] = activation_tiles(
+            activation[0], f'{title} {name}: {activation.shape[1]} channels, {active:.0f}% of values > 0'.strip())
+    pictures['output'] = sample_grid([('output', target.decode(outputs['finalconv'], inputs)), ('truth', rgb)])
+    return pictures
+
+
+def save_activations(model, target, rgb, out_dir, title):
+    """activations() as PNGs in out_dir: input.png, 1_downconv1.png, ..., output.png."""
+    out_dir = Path(out_dir)
+    for name, fig in activations(model, target, rgb, title).items():
+        save_figure(fig, out_dir / f'{name}.png')
     return out_dir

@@ -6,20 +6,119 @@ A target turns float RGB images (N, 3, H, W) in [0, 1) into the network's inputs
 outputs (`loss`, and pixel accuracy where `has_accuracy`), and turns outputs back into RGB pictures (`decode`).
 Colour classes and RGB regression also serve super-resolution (task 'superres'): the input is then the colour
 image downsized 4x (nearest-upsampled back to full size) instead of its grey version.
+
+A TargetConfig says which target, by keyword, and build_target makes it, reading (or fitting) its colours; the
+rules of which settings go together are here and nowhere else, as InputErrors naming the fields at fault.
 """
 import hashlib
+from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
 
-from colorlib.colours import classes_to_rgb, rgb_to_classes, save_colours
-from colorlib.data import to_grey
+from colorlib.colours import classes_to_rgb, fit_colours, load_colours, rgb_to_classes, save_colours
+from colorlib.images import to_grey
 from colorlib.errors import InputError
-from colorlib.lab import (DEFAULT_TEMPERATURE, decode_lab, lab_to_rgb, rebalance_weights, rgb_to_lab, save_bins,
-                          soft_targets, weighted_cross_entropy)
+from colorlib.lab import (DEFAULT_TEMPERATURE, decode_lab, fit_bins, lab_to_rgb, load_bins, rebalance_weights,
+                          rgb_to_lab, save_bins, soft_targets, weighted_cross_entropy)
 from colorlib.superres import downsize, superres_input, upsample
 
 TASKS = ('colour', 'superres')
+KINDS = ('classes', 'rgb', 'lab')  # colour classes, RGB regression, Lab bins
+
+
+@dataclass(frozen=True)
+class TargetConfig:
+    """What the network learns, by keyword: `kind` (KINDS) for `task` (TASKS); `colours` or `bins`, the file of
+    the classes (None: those stored with the weights, else the shipped ones); `residual`, RGB super-resolution as a
+    correction to bicubic upsampling; Lab's `rebalance` (lambda in [0, 1], None: none), `soft` targets and the
+    decoding `temperature`. A config that cannot be built is refused as it is made."""
+    kind: str = 'classes'
+    task: str = 'colour'
+    colours: str = None
+    bins: str = None
+    residual: bool = False
+    rebalance: float = None
+    soft: bool = False
+    temperature: float = DEFAULT_TEMPERATURE
+
+    def __post_init__(self):
+        check_settings(self.kind, self.task, self.residual)
+        if self.rebalance is not None and not 0 <= self.rebalance <= 1:
+            raise InputError(f'rebalance {self.rebalance} is outside [0, 1]', ['target.rebalance'])
+        if not (self.temperature >= 0 and self.temperature < float('inf')):
+            raise InputError(f'temperature {self.temperature} is not a finite number >= 0', ['target.temperature'])
+
+    @property
+    def tag(self):
+        """The run-name suffix: '' for colour classes, 'mse' for RGB ('res' for the residual), 'lab' for Lab bins."""
+        return {'classes': '', 'rgb': 'res' if self.residual else 'mse', 'lab': 'lab'}[self.kind]
+
+    @property
+    def prefix(self):
+        """The run-name prefix: what the task adds to the names of weights, folders and pictures."""
+        return 'superres_' if self.task == 'superres' else ''
+
+    @property
+    def in_channels(self):
+        return 3 if self.task == 'superres' else 1
+
+
+def check_settings(kind, task, residual=False):
+    """Which settings go together; an InputError naming the field at fault and what it needs otherwise."""
+    if kind is not None and kind not in KINDS:  # None: the interface, of no kind yet
+        raise InputError(f'unknown target kind {kind!r} (choose from {", ".join(KINDS)})', ['target.kind'])
+    if task not in TASKS:
+        raise InputError(f'unknown task {task!r} (choose from {", ".join(TASKS)})', ['target.task'])
+    if residual and (task != 'superres' or kind != 'rgb'):
+        needs = {**({'target.task': 'superres'} if task != 'superres' else {}),
+                 **({'target.kind': 'rgb'} if kind != 'rgb' else {})}
+        raise InputError('a residual over bicubic upsampling is for super-resolution by RGB regression',
+                         ['target.residual'], needs)
+    if kind == 'lab' and task != 'colour':
+        raise InputError('the ab bins are classes for colourization, not for super-resolution', ['target.kind'],
+                         {'target.task': 'colour'})
+
+
+def build_target(config, fit_on=None, palette=None):
+    """The target `config` describes. Its classes come from config.colours or config.bins; else, given `fit_on`
+    (uint8 NHWC training images, e.g. a folder of one's own pictures), fitted on them (k-means, 24 colours, or the
+    Lab bins they use); else from `palette`, the colours stored with the weights (checkpoints.read_palette); else
+    the shipped ones. A file that cannot be used is an InputError naming target.colours or target.bins."""
+    from colorlib import shipped  # the shipped files' places: only when no file is given
+    palette = palette or {}
+    if config.kind == 'rgb':
+        return configured(RGB(config.task, config.residual), config)
+    if config.kind == 'lab':
+        if fit_on is not None and not config.bins:
+            centres, prior = (torch.from_numpy(part).float() for part in fit_bins(fit_on))
+        elif 'bins.centres' in palette and not config.bins:
+            centres, prior = palette['bins.centres'], palette['bins.prior']
+        else:
+            centres, prior = with_field('target.bins', load_bins, config.bins or shipped.DEFAULT_BINS)
+        target = with_field('target.rebalance', LabBins, centres, prior, config.rebalance, config.soft,
+                            config.temperature)
+        return configured(target, config)
+    if fit_on is not None and not config.colours:
+        centres = torch.from_numpy(fit_colours(fit_on, 24, sample=200_000)[0]).float()
+    elif 'colours.centres' in palette and not config.colours:
+        centres = palette['colours.centres']
+    else:
+        centres = with_field('target.colours', load_colours, config.colours or shipped.DEFAULT_COLOURS)
+    return configured(ColourClasses(centres, config.task), config)
+
+
+def with_field(field, make, *args):
+    """make(*args), its InputError naming `field`."""
+    try:
+        return make(*args)
+    except InputError as err:
+        raise InputError(str(err), [field]) from None
+
+
+def configured(target, config):
+    target.config = config
+    return target
 
 
 def digest(*tensors):
@@ -32,24 +131,19 @@ def digest(*tensors):
 
 class Target:
     """The interface, with what the kinds share: the input of the task, the plain pictures and the baselines."""
-    tag = ''  # the run-name suffix: '' for colour classes, 'mse' for RGB, 'lab' for Lab bins
     palette = None  # the kind of file its classes come from ('colours', 'bins'); None: no classes
     has_accuracy = True
     out_channels = None
 
+    kind = None  # its TargetConfig kind
+
     def __init__(self, task='colour'):
-        if task not in TASKS:
-            raise ValueError(f'unknown task {task!r} (choose from {", ".join(TASKS)})')
+        check_settings(self.kind, task)
         self.task = task
 
     @property
     def in_channels(self):
         return 3 if self.task == 'superres' else 1
-
-    @property
-    def prefix(self):
-        """The run-name prefix: what the task adds to the names of weights, folders and pictures."""
-        return 'superres_' if self.task == 'superres' else ''
 
     @property
     def input_label(self):
@@ -101,7 +195,7 @@ class Target:
 
 class ColourClasses(Target):
     """The assignment's classification: each pixel's nearest of k colours (k-means centres, (k, 3) in [0, 1])."""
-    palette = 'colours'
+    kind, palette = 'classes', 'colours'
 
     def __init__(self, centres, task='colour'):
         super().__init__(task)
@@ -134,15 +228,12 @@ class RGB(Target):
     """Regression: the network predicts each pixel's RGB directly, trained with the mean squared error. With
     `residual` (super-resolution only) it predicts what bicubic upsampling of the small image gets wrong, so that
     it starts from bicubic's pictures instead of learning to upsample from scratch; the loss is the same MSE."""
-    has_accuracy = False
-    out_channels = 3
+    kind, has_accuracy, out_channels = 'rgb', False, 3
 
     def __init__(self, task='colour', residual=False):
         super().__init__(task)
-        if residual and task != 'superres':
-            raise ValueError('a residual over bicubic upsampling needs the super-resolution task')
+        check_settings(self.kind, task, residual)
         self.residual = residual
-        self.tag = 'res' if residual else 'mse'
 
     def base(self, inputs):
         """What the network's outputs are added to: bicubic upsampling of the small image, or nothing."""
@@ -169,8 +260,7 @@ class LabBins(Target):
     """Zhang et al.'s classification in CIE Lab: the network sees L/100 and scores the ab bins ((K, 2) centres with
     their prior); the loss may weight rare colours up (rebalance, lambda in [0, 1]) and spread the target over the
     nearest bins (soft); pictures are the annealed mean at `temperature` (0: the mode) on the input's own L."""
-    tag = 'lab'
-    palette = 'bins'
+    kind, palette = 'lab', 'bins'
     input_label = 'L input'
 
     def __init__(self, centres, prior, rebalance=None, soft=False, temperature=DEFAULT_TEMPERATURE):
@@ -179,7 +269,7 @@ class LabBins(Target):
         self.out_channels = len(centres)
         self.weights = rebalance_weights(prior, rebalance)
         if not torch.isfinite(self.weights).all():  # lambda 0 weighs a bin of prior 0 infinitely
-            raise InputError(f'rebalance {rebalance} cannot weigh the bins whose prior is 0')
+            raise InputError(f'rebalance {rebalance} cannot weigh the bins whose prior is 0', ['target.rebalance'])
         self.table = soft_targets(centres) if soft else None
 
     def inputs(self, rgb):

@@ -14,15 +14,14 @@ from pathlib import Path
 import numpy as np
 import torch
 from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn, update_bn
-from tqdm import tqdm
+from tqdm.auto import tqdm
 
 from colorlib import distributed
 from colorlib.augment import augment
 from colorlib.checkpoints import check_same_run, describe_run, read_resumable, restore, save_resumable, training_state
 from colorlib.errors import NonFiniteLoss, WriteError
 from colorlib.files import atomic_write
-
-RESUME_FILE = 'resume.pt'
+from colorlib.naming import METRICS_FILE, RESUME_FILE
 # channels_last on every device: cuDNN's convolutions want it, and on our CPU it evaluated faster than NCHW in three
 # of four benchmark runs and trained as fast within the noise (docs/performance.md)
 LAYOUT = torch.channels_last
@@ -133,15 +132,21 @@ def make_scheduler(optimizer, config, steps_per_epoch):
     return schedules.SequentialLR(optimizer, [schedules.LinearLR(optimizer, 0.01, 1.0, warm), main()], [warm])
 
 
+def show_progress(progress):
+    """Whether to draw a progress bar: asked for (True, as in a notebook, whatever stderr is), refused (False), or
+    by default (None) where stderr is a terminal; on the first process only."""
+    return (sys.stderr.isatty() if progress is None else progress) and distributed.rank() == 0
+
+
 def train_epoch(model, target, optimizer, scheduler, train_set, config, generator, position=None, should_stop=None,
-                ema=None):
+                ema=None, progress=None):
     """One pass over a fresh shuffle; the loss stays on the device until the epoch ends (no per-step sync).
 
     The generator lives on the data's device, so shuffles and augmentations draw no numbers on the host.
     should_stop() is asked before every step; when true, Interrupted carries the position, and passing that
     position back in continues the same pass. A loss that is not finite (counted on the device, so without a sync
     per step) is a NonFiniteLoss at the end of the pass, naming its first step. `ema` (an AveragedModel) follows the
-    weights after every step.
+    weights after every step. `progress`: a bar over the steps (see show_progress).
     """
     inputs, targets = train_set
     model.train()
@@ -151,8 +156,7 @@ def train_epoch(model, target, optimizer, scheduler, train_set, config, generato
     finite = torch.ones((), dtype=torch.bool, device=inputs.device)  # every loss so far was finite
     finite_steps = torch.zeros((), dtype=torch.long, device=inputs.device)
     starts = range(0, len(inputs), config.batch_size)
-    for step in tqdm(range(first_step, len(starts)), desc='train', leave=False,
-                     disable=not sys.stderr.isatty() or distributed.rank() != 0):
+    for step in tqdm(range(first_step, len(starts)), desc='train', leave=False, disable=not show_progress(progress)):
         if should_stop is not None and should_stop():
             check_finite(finite, first_step + finite_steps.item() + 1)  # weights after a bad step are no state
             raise Interrupted('stop requested', (order.cpu(), step, total.cpu()))
@@ -183,25 +187,34 @@ def write_metrics(path, history):
     atomic_write(path, lambda f: f.write(''.join(json.dumps(row) + '\n' for row in history).encode()))
 
 
-def train(model, target, train_set, val_set, config, out_dir, resume=False, on_epoch=None, stop_signal=None):
-    """Train `model` to predict `target` on train_set, evaluating on val_set after each epoch; the sets are
-    (inputs, targets) tensor pairs from target.encode. Prints and logs one line per epoch.
+def epoch_line(row, epochs):
+    """The line printed after each epoch, in the assignment's words."""
+    acc = '' if row['val_acc'] is None else f', Val Acc: {row["val_acc"]:.1f}%'
+    return (f'Epoch [{row["epoch"]}/{epochs}], Loss: {row["train_loss"]:.4f}, Val Loss: {row["val_loss"]:.4f}{acc}, '
+            f'Time(s): {row["seconds"]:.2f}')
 
-    The figures go to stdout and, as JSON lines, to out_dir/metrics.jsonl (started afresh for each run).
-    Every config.save_every epochs, and at the last, out_dir/resume.pt holds the whole training state and the run's
-    description; resume=True continues from it (a ConfigMismatch if this run is another). stop_signal() (see
-    colorlib.preemption) is checked at every step: once it names a signal, the state is saved where the run is and
-    Interrupted is raised. A loss that turns NaN or infinite stops the run with a NonFiniteLoss before anything more
-    is saved, so resume.pt keeps the last good state. on_epoch(epoch) is called after each epoch.
-    With config.ema the moving average of the weights, with BatchNorm statistics recomputed for it over the training
-    images after each epoch, is what is evaluated, and what `model` holds at the end.
+
+def train(model, target, train_set, val_set, config, out_dir=None, resume=False, on_epoch=None, stop_signal=None,
+          progress=None, log=None):
+    """Train `model` to predict `target` on train_set, evaluating on val_set after each epoch; the sets are
+    (inputs, targets) tensor pairs from target.encode. Returns the history: one dict of figures per epoch.
+
+    Nothing is printed or written unless asked: log(line) gets one line per epoch (e.g. print), `progress` a bar
+    over the steps (show_progress), and out_dir the run's files: METRICS_FILE (the figures as JSON lines, started
+    afresh for each run) and, every config.save_every epochs and at the last, RESUME_FILE, the whole training state
+    and the run's description; resume=True continues from it (a ConfigMismatch if this run is another).
+    stop_signal() (see colorlib.preemption) is checked at every step: once it names a signal, the state is saved
+    where the run is and Interrupted is raised. A loss that turns NaN or infinite stops the run with a NonFiniteLoss
+    before anything more is saved, so the resume file keeps the last good state. on_epoch(row) is called after
+    each epoch with its figures (the history's new row). With config.ema the moving average of the weights, with BatchNorm statistics recomputed for it over
+    the training images after each epoch, is what is evaluated, and what `model` holds at the end.
     Under torchrun each rank trains on its own shard of every epoch, the model wrapped in DDP; the figures
-    are averaged over ranks and only rank 0 prints and writes.
+    are averaged over ranks and only rank 0 logs and writes.
     """
-    out_dir = Path(out_dir)
     main = distributed.rank() == 0
     world = distributed.world_size()
-    metrics_path, resume_path = out_dir / 'metrics.jsonl', out_dir / RESUME_FILE
+    keep = main and out_dir is not None  # whether this process writes the run's files
+    resume_path = None if out_dir is None else Path(out_dir) / RESUME_FILE
     generator = torch.Generator(train_set[0].device).manual_seed(config.seed)
     net = distributed.wrap(model)
     if config.compile:  # the compiled wrapper trains; `model` keeps the plain names that checkpoints use
@@ -211,15 +224,19 @@ def train(model, target, train_set, val_set, config, out_dir, resume=False, on_e
     ema = AveragedModel(model, multi_avg_fn=get_ema_multi_avg_fn(config.ema)) if config.ema else None
     kept = model if ema is None else ema.module  # what is evaluated, and what the run leaves in `model`
     run = describe_run(model, target, config, train_set)
+
+    def state(epoch, history, position=None):
+        return training_state(model, optimizer, scheduler, generator, epoch, history, run, position, ema)
+
     history, done, position = [], 0, None
     if resume:
-        state = read_resumable(resume_path)
-        check_same_run(state['run'], run)
-        restore(state, model, optimizer, scheduler, generator, ema)
-        history, done, position = state['history'], state['epoch'], state['position']
+        saved_state = read_resumable(resume_path)
+        check_same_run(saved_state['run'], run)
+        restore(saved_state, model, optimizer, scheduler, generator, ema)
+        history, done, position = saved_state['history'], saved_state['epoch'], saved_state['position']
     saved = done
-    if main:
-        write_metrics(metrics_path, history)
+    if keep:
+        write_metrics(Path(out_dir) / METRICS_FILE, history)
     should_stop = None if stop_signal is None else lambda: distributed.any_rank(stop_signal() is not None)
     val_set = tuple(t[distributed.rank()::world] for t in val_set)
     start_time = time.perf_counter() - (history[-1]['seconds'] if history else 0)
@@ -230,17 +247,17 @@ def train(model, target, train_set, val_set, config, out_dir, resume=False, on_e
             epoch_set = tuple(t[index.to(t.device)] for t in train_set)
         try:
             train_loss = train_epoch(net, target, optimizer, scheduler, epoch_set, config, generator, position,
-                                     should_stop, ema)
+                                     should_stop, ema, progress)
         except Interrupted as stop:
             where = (f'stopped by {stop_signal().name if stop_signal() else "a signal on another rank"} in epoch '
                      f'{epoch}, before step {stop.position[1] + 1}')
-            if main:
+            if keep:
                 try:
-                    save_resumable(training_state(model, optimizer, scheduler, generator, epoch - 1, history, run,
-                                                  stop.position, ema), resume_path)
+                    save_resumable(state(epoch - 1, history, stop.position), resume_path)
                 except WriteError as err:
                     raise WriteError(f'{where}, but {err}') from None
-            raise Interrupted(f'{where}: the training state is in {resume_path}', stop.position) from None
+            kept_in = f'the training state is in {resume_path}' if out_dir is not None else 'nothing was saved'
+            raise Interrupted(f'{where}: {kept_in}', stop.position) from None
         except NonFiniteLoss as err:
             last = f'the last good state (epoch {saved}) is in {resume_path}' if saved else 'no state was saved'
             raise NonFiniteLoss(f'training stopped in epoch {epoch}: {err}; {last}', err.step) from None
@@ -257,16 +274,15 @@ def train(model, target, train_set, val_set, config, out_dir, resume=False, on_e
         history.append(row)
         if not main:
             continue
-        write_metrics(metrics_path, history)
-        acc = '' if row['val_acc'] is None else f', Val Acc: {row["val_acc"]:.1f}%'
-        print(f'Epoch [{epoch}/{config.epochs}], Loss: {row["train_loss"]:.4f}, Val Loss: {row["val_loss"]:.4f}{acc}, '
-              f'Time(s): {row["seconds"]:.2f}', flush=True)
-        if epoch % config.save_every == 0 or epoch == config.epochs:
-            save_resumable(training_state(model, optimizer, scheduler, generator, epoch, history, run, ema=ema),
-                           resume_path)
+        if keep:
+            write_metrics(Path(out_dir) / METRICS_FILE, history)
+        if log is not None:
+            log(epoch_line(row, config.epochs))
+        if keep and (epoch % config.save_every == 0 or epoch == config.epochs):
+            save_resumable(state(epoch, history), resume_path)
             saved = epoch
         if on_epoch is not None:
-            on_epoch(epoch)
+            on_epoch(row)
     if ema is not None:
         model.load_state_dict(ema.module.state_dict())
     return history

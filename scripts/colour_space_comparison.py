@@ -15,7 +15,8 @@ sys.path.insert(0, str(ROOT))
 
 from colorlib.checkpoints import load_weights  # noqa: E402
 from colorlib.colours import load_colours  # noqa: E402
-from colorlib.data import load_category, to_float  # noqa: E402
+from colorlib.data import load_category  # noqa: E402
+from colorlib.images import to_float  # noqa: E402
 from colorlib.lab import decode_lab, lab_to_rgb, load_bins, rgb_to_lab  # noqa: E402
 from colorlib.metrics import colourfulness, psnr, ssim  # noqa: E402
 from colorlib.models import ModelConfig, build_model  # noqa: E402

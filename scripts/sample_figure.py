@@ -9,16 +9,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from colorlib.checkpoints import load_weights  # noqa: E402
-from colorlib.colours import load_colours  # noqa: E402
-from colorlib.data import load_category, to_float, to_grey  # noqa: E402
-from colorlib.models import ModelConfig, build_model  # noqa: E402
+import colorlib  # noqa: E402
+from colorlib.images import to_float, to_grey  # noqa: E402
 from colorlib.plots import save_sample_grid  # noqa: E402
-from colorlib.shipped import DEFAULT_COLOURS, DEFAULT_DATA  # noqa: E402
-from colorlib.targets import RGB, ColourClasses  # noqa: E402
 from colorlib.train import predict  # noqa: E402
 
-ROWS = [('RegressionCNN', 'regression_cnn'), ('CNN', 'cnn'), ('UNet', 'unet'), ('DUNet', 'dunet')]
+ROWS = ['regression_cnn', 'cnn', 'unet', 'dunet']  # the shipped weights, each saying what it holds
 
 
 def main():
@@ -28,16 +24,13 @@ def main():
     parser.add_argument('--first', type=int, default=0)
     parser.add_argument('--count', type=int, default=8)
     args = parser.parse_args()
-    classes = ColourClasses(load_colours(DEFAULT_COLOURS))
-    _, test_x = load_category(DEFAULT_DATA, 7)
-    rgb = to_float(test_x[args.first:args.first + args.count])
-    grey = to_grey(rgb)
-    rows = [('grey input', grey), ('truth', rgb)]
-    for name, stem in ROWS:
-        target = RGB() if name == 'RegressionCNN' else classes
-        model = load_weights(build_model(ModelConfig(name, colours=target.out_channels)),
-                             Path(args.weights) / f'{stem}_k3_f32.pkl')
-        rows.append((name, predict(model, target, grey)))
+    _, test_x = colorlib.images()
+    shown = test_x[args.first:args.first + args.count]
+    rgb = to_float(shown)
+    rows = [('grey input', to_grey(rgb)), ('truth', rgb)]
+    for stem in ROWS:
+        model = colorlib.load(Path(args.weights) / f'{stem}_k3_f32.pkl')
+        rows.append((model.config.name, predict(model.net, model.target, model.target.inputs(rgb))))
     print(save_sample_grid(rows, args.out))
 
 

@@ -34,7 +34,7 @@ def test_save_writes_a_plain_dict_of_tensors(tmp_path):
     path = tmp_path / 'sub' / 'dir' / 'weights.pkl'  # parent folders are made
     save_weights(model, path)
     state = torch.load(path, map_location='cpu', weights_only=True)
-    assert type(state) is dict
+    assert isinstance(state, dict)
     assert all(torch.is_tensor(v) for v in state.values())
     assert not [k for k in state if 'num_batches_tracked' in k]
     assert list(state) == [k for k in model.state_dict() if not k.endswith('num_batches_tracked')]
@@ -216,7 +216,7 @@ def test_other_model(tmp_path):
     before = {k: v.clone() for k, v in unet.state_dict().items()}
     with pytest.raises(InputError) as e:
         load_weights(unet, tmp_path / 'cnn.pkl')
-    one_line_error(e, 'cnn.pkl', 'a CNN (k=3, f=8, 24 colours)', 'UNet/DUNet (k=3, f=8, 24 colours)')
+    one_line_error(e, 'cnn.pkl', 'a CNN (k=3, f=8, 24 colours)', 'but UNet (k=3, f=8, 24 colours) is asked for')
     assert e.value.fields == ('name',)
     assert all(torch.equal(before[k], v) for k, v in unet.state_dict().items())  # left untouched
 
@@ -253,7 +253,7 @@ def test_other_input_channels(tmp_path):
     save_weights(model_of('UNet', in_channels=3), tmp_path / 'superres.pkl')
     with pytest.raises(InputError) as e:
         load_weights(model_of('UNet', in_channels=1), tmp_path / 'superres.pkl')
-    one_line_error(e, 'superres.pkl', 'UNet/DUNet (k=3, f=8, 24 colours) for super-resolution checkpoint')
+    one_line_error(e, 'superres.pkl', 'UNet (k=3, f=8, 24 colours) for super-resolution checkpoint')
     assert e.value.fields == ('in_channels',)
     save_weights(model_of('CNN', colours=3), tmp_path / 'grey.pkl')
     with pytest.raises(InputError) as e:
@@ -397,3 +397,40 @@ def test_a_fifo_is_not_a_regular_file(tmp_path):
     with pytest.raises(InputError) as excinfo:
         read_weights(tmp_path / 'fifo')  # at once: reading it would wait for a writer forever
     one_line_error(excinfo, 'fifo', 'not a regular file')
+
+
+# -----------------------------------------------------------------------------
+# weights that say what they hold
+
+
+def test_weights_say_their_model_and_target_and_the_strict_loader_still_loads_them(tmp_path, centres):
+    from colorlib.checkpoints import read_about
+    from colorlib.models import DUNet
+    from colorlib.targets import ColourClasses
+    model = trained_like('DUNet')
+    save_weights(model, tmp_path / 'w.pkl', target=ColourClasses(centres, 'colour'))
+    about = read_about(tmp_path / 'w.pkl')
+    assert about['model'] == model.config and about['target']['kind'] == 'classes'
+    assert about['target']['palette'] == ColourClasses(centres).describe()['colours']
+    fresh = DUNet(3, 8, 24)  # the assignment's own way: model.load_state_dict(torch.load(path)), strict
+    fresh.load_state_dict(torch.load(tmp_path / 'w.pkl'))
+    loaded, saved = fresh.state_dict(), model.state_dict()
+    assert all(torch.equal(loaded[k], saved[k]) for k in saved if not k.endswith('num_batches_tracked'))
+
+
+def test_a_dunet_file_says_it_is_one_where_shapes_cannot(tmp_path):
+    save_weights(model_of('DUNet'), tmp_path / 'w.pkl')
+    with pytest.raises(InputError) as e:
+        load_weights(model_of('UNet'), tmp_path / 'w.pkl')
+    one_line_error(e, 'holds a DUNet (k=3, f=8, 24 colours)')
+    assert e.value.fields == ('name',)
+
+
+@needs_shared
+def test_the_assignments_files_say_nothing_and_load_by_their_shapes(assignment_weights):
+    from colorlib.checkpoints import read_about, summarize
+    from conftest import assignment_weights_path
+    path = assignment_weights_path('UNet', 16)
+    assert read_about(path) == {}
+    assert summarize(read_weights(path))['name'] == ('UNet', 'DUNet')
+    load_weights(model_of('DUNet', 16), path)

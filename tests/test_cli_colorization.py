@@ -17,7 +17,7 @@ from colorlib.cli.activations import main as main_activations
 from colorlib.cli.colorization import main, main_regression
 from colorlib.cli.colorize import main as main_colorize
 from colorlib.colours import load_colours
-from colorlib.data import to_float
+from colorlib.images import to_float
 from colorlib.metrics import colourfulness, psnr, ssim
 from colorlib.models import FlipAveraged, ModelConfig, build_model
 from colorlib.shipped import DEFAULT_COLOURS

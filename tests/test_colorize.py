@@ -5,10 +5,12 @@ import pytest
 import torch
 from PIL import Image
 
-from colorlib.colorize import (chroma_predictor, colorize_file, colorize_pixels, default_margin, find_images,
-                               output_stems, predict_rows, read_image, to_rgb, upsample_rows)
+from colorlib.colorize import (chroma_predictor, colorize_file, colorize_pixels, find_images, output_stems, predict_rows,
+                               to_rgb, upsample_rows)
 from colorlib.colours import load_colours
+from colorlib.images import read_image
 from colorlib.lab import load_bins, rgb_to_lab
+from colorlib.models import ModelConfig, context
 from colorlib.shipped import DEFAULT_BINS, DEFAULT_COLOURS
 from colorlib.targets import ColourClasses, LabBins
 from conftest import random_model as tiny_model, smooth_rgb, write_odd_images
@@ -59,7 +61,7 @@ def test_odd_files_are_colourized_at_their_size_keeping_alpha(tmp_path):
     predict = chroma_predictor(tiny_model(), ColourClasses(load_colours(DEFAULT_COLOURS)))
     out = tmp_path / 'out'
     for path in files[:-1]:
-        written = colorize_file(path, out, predict, torch.device('cpu'), 512, default_margin(3), compare=True)
+        written = colorize_file(path, out, predict, torch.device('cpu'), 512, context(ModelConfig(name="DUNet")), compare=True)
         assert written == out / f'{path.stem}_colorized.png'
         result = Image.open(written)
         assert result.size == sizes[path.stem]
@@ -104,7 +106,7 @@ def test_receptive_field_is_inside_the_default_margin(name, kernel, dilation):
         changed = (model(x) - model(y)).abs().amax(1)[0] > 0
     rows, cols = torch.nonzero(changed, as_tuple=True)
     radius = max((rows - 48).abs().max().item(), (cols - 48).abs().max().item())
-    assert 8 < radius < default_margin(kernel, dilation)
+    assert 8 < radius < context(model.config)
 
 
 def test_chroma_predictor_gives_the_ab_of_the_targets_decoding():
@@ -132,13 +134,13 @@ def test_tiles_with_the_default_margin_match_one_whole_image_run():
     predict = chroma_predictor(model, ColourClasses(load_colours(DEFAULT_COLOURS)))
     pixels = smooth_rgb(150, 133)
     whole = predict_rows(pixels, predict, tile=512, margin=0, top=0, bottom=150)
-    tiled = predict_rows(pixels, predict, tile=40, margin=default_margin(3, 0), top=0, bottom=150)  # 16 tiles
+    tiled = predict_rows(pixels, predict, tile=40, margin=context(ModelConfig()), top=0, bottom=150)  # 16 tiles
     assert whole.shape == (2, 150, 133)
     # nearest-colour decoding flips on near ties, so compare the ab of nearly all pixels
     assert ((tiled - whole).abs().amax(0) < 1e-3).float().mean() > 0.999
     seams = predict_rows(pixels, predict, tile=40, margin=0, top=0, bottom=150)
     assert ((seams - whole).abs().amax(0) > 1).float().mean() > 0.01  # without context the tiles disagree
-    band = predict_rows(pixels, predict, tile=40, margin=default_margin(3, 0), top=80, bottom=120)
+    band = predict_rows(pixels, predict, tile=40, margin=context(ModelConfig()), top=80, bottom=120)
     torch.testing.assert_close(band, tiled[:, 80:120])  # a band alone is what the whole run gives for its rows
 
 
@@ -148,9 +150,9 @@ def test_lab_model_tiles_match_and_the_result_keeps_the_original_lightness():
     predict = chroma_predictor(model, LabBins(centres, prior, temperature=0.38))
     pixels = smooth_rgb(70, 90, seed=1)
     whole = predict_rows(pixels, predict, tile=512, margin=0, top=0, bottom=70)
-    tiled = predict_rows(pixels, predict, tile=24, margin=default_margin(3, 0), top=0, bottom=70)
+    tiled = predict_rows(pixels, predict, tile=24, margin=context(ModelConfig()), top=0, bottom=70)
     torch.testing.assert_close(tiled, whole, atol=1e-3, rtol=0)  # the annealed mean is smooth: no ties
-    result, grey = colorize_pixels(pixels, predict, tile=24, margin=default_margin(3, 0), grey=True)
+    result, grey = colorize_pixels(pixels, predict, tile=24, margin=context(ModelConfig()), grey=True)
     assert result.shape == grey.shape == (70, 90, 3) and result.dtype == np.uint8
     lightness = rgb_to_lab(to_rgb(pixels)[None])[0, 0]
     assert (rgb_to_lab(to_rgb(result)[None])[0, 0] - lightness).abs().mean() < 0.6  # clipping, 8 bits move it a bit
@@ -163,8 +165,8 @@ def test_bands_and_pieces_do_not_change_the_result():
     """Small bands (tile 24) and colour conversions in pieces of 500 pixels give the picture of one big piece."""
     predict = chroma_predictor(tiny_model(), ColourClasses(load_colours(DEFAULT_COLOURS)))
     pixels = smooth_rgb(70, 90, seed=2)
-    big, _ = colorize_pixels(pixels, predict, tile=512, margin=default_margin(3, 0))
-    small, _ = colorize_pixels(pixels, predict, tile=24, margin=default_margin(3, 0), chunk=500)
+    big, _ = colorize_pixels(pixels, predict, tile=512, margin=context(ModelConfig()))
+    small, _ = colorize_pixels(pixels, predict, tile=24, margin=context(ModelConfig()), chunk=500)
     assert (np.abs(big.astype(int) - small).max(2) <= 1).mean() > 0.999  # near-tie colour classes may flip
 
 

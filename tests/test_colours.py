@@ -7,7 +7,7 @@ import torch
 
 from colorlib import shipped
 from colorlib.colours import classes_to_rgb, fit_colours, load_colours, rgb_to_classes, save_colours
-from colorlib.data import to_float
+from colorlib.images import to_float
 from colorlib.errors import InputError
 from conftest import assignment_colours_path, needs_shared, one_line_error
 

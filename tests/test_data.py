@@ -15,8 +15,9 @@ import pytest
 import torch
 
 from colorlib.data import (CATEGORIES, CIFAR10_MD5, CIFAR10_URL, download_cifar10, load_category, load_cifar10,
-                           parse_category, select_category, to_float, to_grey)
+                           parse_category, select_category)
 from colorlib.errors import InputError
+from colorlib.images import to_float, to_grey
 from colorlib.shipped import DEFAULT_DATA
 from conftest import one_line_error
 

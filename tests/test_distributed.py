@@ -14,7 +14,8 @@ from PIL import Image
 from colorlib import distributed
 from colorlib.checkpoints import read_palette, read_resumable, read_weights
 from colorlib.cli.colorization import main
-from colorlib.data import load_category, to_float, to_grey
+from colorlib.data import load_category
+from colorlib.images import to_float, to_grey
 from colorlib.shipped import DEFAULT_COLOURS
 
 REPO = Path(__file__).resolve().parents[1]

@@ -6,7 +6,7 @@ import torch.nn.functional as F
 
 from colorlib import shipped
 from colorlib.checkpoints import load_weights
-from colorlib.data import to_float
+from colorlib.images import to_float
 from colorlib.errors import InputError
 from colorlib.lab import (DEFAULT_TEMPERATURE, GRID, decode_ab, decode_lab, fit_bins, lab_to_rgb, load_bins,
                           rebalance_weights, rgb_to_lab, save_bins, soft_targets, weighted_cross_entropy)

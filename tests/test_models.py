@@ -6,7 +6,7 @@ import torch.nn as nn
 from colorlib import shipped
 from colorlib.checkpoints import load_weights
 from colorlib.colours import load_colours
-from colorlib.data import to_float
+from colorlib.images import to_float
 from colorlib.layers import MyConv2d, MyDilatedConv2d
 from colorlib.models import CNN, DUNet, MODELS, FlipAveraged, ModelConfig, RegressionCNN, UNet, build_model, layer_outputs
 from colorlib.targets import ColourClasses

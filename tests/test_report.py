@@ -4,10 +4,11 @@ import torch
 from PIL import Image
 
 from colorlib import shipped
-from colorlib.data import to_float
+from colorlib.images import to_float
 from colorlib.models import ModelConfig, build_model
-from colorlib.report import run_name, sample_rows, save_activations
-from colorlib.targets import RGB, ColourClasses, LabBins
+from colorlib.naming import run_name
+from colorlib.report import sample_rows, save_activations
+from colorlib.targets import RGB, ColourClasses, LabBins, TargetConfig
 
 
 @pytest.fixture(scope='module')
@@ -31,27 +32,28 @@ def tiny_model(name, target):
     ('UNet', 'rgb', 'superres', 'superres_unet_mse'),
     ('UNet', 'residual', 'superres', 'superres_unet_res'),
 ])
-def test_run_name_of_every_shipped_model(model, kind, task, want, centres, bins):
-    target = {'classes': lambda: ColourClasses(centres, task), 'rgb': lambda: RGB(task), 'lab': lambda: LabBins(*bins),
-              'residual': lambda: RGB(task, residual=True)}
-    assert run_name(model, target[kind]()) == want
+def test_run_name_of_every_shipped_model(model, kind, task, want):
+    config = TargetConfig(kind='rgb', task=task, residual=True) if kind == 'residual' else TargetConfig(kind=kind,
+                                                                                                      task=task)
+    assert run_name(model, config) == want
     assert shipped.weights(f'{want}_k3_f32').is_file()  # the names the shipped weights go by
 
 
-def test_run_name_with_a_label(centres, bins):
-    assert run_name('UNet', ColourClasses(centres), 'UNet') == 'UNet'
-    assert run_name('UNet', ColourClasses(centres, 'superres'), 'UNet') == 'superres_UNet'
-    assert run_name('UNet', LabBins(*bins), 'UNet') == 'UNet_lab'
-    assert run_name('UNet', RGB(), 'UNet') == 'UNet_mse'
-    assert run_name('RegressionCNN', RGB(), 'regression') == 'regression'
+def test_run_name_with_a_label():
+    assert run_name('UNet', TargetConfig(), 'UNet') == 'UNet'
+    assert run_name('UNet', TargetConfig(task='superres'), 'UNet') == 'superres_UNet'
+    assert run_name('UNet', TargetConfig(kind='lab'), 'UNet') == 'UNet_lab'
+    assert run_name('UNet', TargetConfig(kind='rgb'), 'UNet') == 'UNet_mse'
+    assert run_name('RegressionCNN', TargetConfig(kind='rgb'), 'regression') == 'regression'
 
 
 def test_run_name_of_other_rgb_models():
-    assert run_name('CNN', RGB()) == 'cnn_mse'
-    assert run_name('DUNet', RGB('superres')) == 'superres_dunet_mse'
-    assert run_name('RegressionCNN', RGB('superres')) == 'superres_regression_cnn'  # never _mse
-    assert run_name('UNet', RGB('superres', residual=True)) == 'superres_unet_res'
-    assert run_name('RegressionCNN', RGB('superres', residual=True)) == 'superres_regression_cnn_res'
+    assert run_name('CNN', TargetConfig(kind='rgb')) == 'cnn_mse'
+    assert run_name('DUNet', TargetConfig(kind='rgb', task='superres')) == 'superres_dunet_mse'
+    assert run_name('RegressionCNN', TargetConfig(kind='rgb', task='superres')) == 'superres_regression_cnn'
+    assert run_name('UNet', TargetConfig(kind='rgb', task='superres', residual=True)) == 'superres_unet_res'
+    assert run_name('RegressionCNN', TargetConfig(kind='rgb', task='superres', residual=True)) == \
+        'superres_regression_cnn_res'
 
 
 @pytest.mark.parametrize('kind, labels', [

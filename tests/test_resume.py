@@ -11,7 +11,7 @@ import torch
 from colorlib.checkpoints import read_resumable, read_weights
 from colorlib.cli.colorization import main
 from colorlib.colours import load_colours
-from colorlib.data import to_float
+from colorlib.images import to_float
 from colorlib.errors import ConfigMismatch, InputError
 from colorlib.models import ModelConfig, build_model
 from colorlib.shipped import DEFAULT_COLOURS
@@ -85,7 +85,7 @@ def test_stopped_mid_epoch_and_resumed_equals_uninterrupted(sets, target, tmp_pa
 def test_save_every_n_epochs_and_after_the_last(sets, target, tmp_path):
     saved_at = []
 
-    def note_epoch(epoch):
+    def note_epoch(row):
         path = tmp_path / 'resume.pt'
         saved_at.append(read_resumable(path)['epoch'] if path.exists() else None)
 

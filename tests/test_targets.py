@@ -7,10 +7,12 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from colorlib.data import to_float
+from colorlib.errors import InputError
+from colorlib.images import to_float
 from colorlib.models import ModelConfig, build_model
 from colorlib.superres import downsize, upsample
-from colorlib.targets import RGB, ColourClasses, LabBins, Target
+from colorlib.targets import RGB, ColourClasses, LabBins, Target, TargetConfig, build_target
+from conftest import one_line_error
 
 # name -> (make(centres, bins), in_channels, out_channels (None: the number of bins), has_accuracy)
 CASES = {
@@ -151,8 +153,9 @@ def test_describe_tells_the_cases_apart(centres, bins):
 
 
 def test_unknown_task():
-    with pytest.raises(ValueError, match='superres'):
+    with pytest.raises(InputError, match='superres') as e:
         RGB('denoise')
+    assert e.value.fields == ('target.task',)
 
 # -----------------------------------------------------------------------------
 # each kind
@@ -195,12 +198,14 @@ def test_residual_targets_are_what_bicubic_misses(rgb):
     outputs = 0.1 * torch.randn(4, 3, 32, 32, generator=torch.Generator().manual_seed(2))
     # the same loss as predicting the picture itself: the MSE of bicubic plus the outputs against the truth
     torch.testing.assert_close(target.loss(outputs, targets), ((outputs + bicubic - rgb) ** 2).mean())
-    assert target.tag == 'res' and RGB('superres').tag == 'mse'
+    assert TargetConfig(kind='rgb', task='superres', residual=True).tag == 'res'
+    assert TargetConfig(kind='rgb', task='superres').tag == 'mse'
 
 
 def test_residual_needs_superres():
-    with pytest.raises(ValueError, match='super-resolution'):
+    with pytest.raises(InputError, match='super-resolution') as e:
         RGB('colour', residual=True)
+    assert e.value.fields == ('target.residual',) and e.value.needs == {'target.task': 'superres'}
 
 
 def srgb_lightness(rgb):
@@ -245,3 +250,52 @@ def test_lab_pictures_are_annealed_mean_and_mode(bins, rgb):
 def test_base_target_is_abstract(rgb):
     with pytest.raises(NotImplementedError):
         Target().encode(rgb)
+
+
+# -----------------------------------------------------------------------------
+# configs: the rules of which settings go together, said once
+
+
+@pytest.mark.parametrize('settings, field, needs', [
+    (dict(kind='rgb', residual=True), 'target.residual', {'target.task': 'superres'}),
+    (dict(kind='classes', task='superres', residual=True), 'target.residual', {'target.kind': 'rgb'}),
+    (dict(kind='lab', residual=True), 'target.residual', {'target.task': 'superres', 'target.kind': 'rgb'}),
+    (dict(kind='lab', task='superres'), 'target.kind', {'target.task': 'colour'}),
+    (dict(kind='hsv'), 'target.kind', {}),
+    (dict(task='denoise'), 'target.task', {}),
+    (dict(kind='lab', rebalance=1.5), 'target.rebalance', {}),
+    (dict(kind='lab', temperature=float('nan')), 'target.temperature', {}),
+], ids=['residual-colour', 'residual-classes', 'residual-lab', 'lab-superres', 'kind', 'task', 'rebalance',
+        'temperature'])
+def test_a_config_that_cannot_be_built_names_its_fields(settings, field, needs):
+    with pytest.raises(InputError) as e:
+        TargetConfig(**settings)
+    one_line_error(e)
+    assert e.value.fields == (field,) and e.value.needs == needs
+
+
+def test_build_target_of_each_kind(centres, bins):
+    classes = build_target(TargetConfig())
+    assert isinstance(classes, ColourClasses) and classes.out_channels == 24 and classes.config == TargetConfig()
+    residual = build_target(TargetConfig(kind='rgb', task='superres', residual=True))
+    assert isinstance(residual, RGB) and residual.residual and residual.in_channels == 3
+    lab = build_target(TargetConfig(kind='lab', rebalance=0.5, soft=True, temperature=0.2))
+    assert isinstance(lab, LabBins) and (lab.rebalance, lab.soft, lab.temperature) == (0.5, True, 0.2)
+
+
+def test_build_target_takes_the_stored_palette_unless_a_file_is_given(tmp_path):
+    stored = {'colours.centres': torch.rand(5, 3)}
+    assert torch.equal(build_target(TargetConfig(), palette=stored).centres, stored['colours.centres'])
+    (tmp_path / 'bad.npy').write_bytes(b'not a colour file')
+    with pytest.raises(InputError) as e:
+        build_target(TargetConfig(colours=str(tmp_path / 'bad.npy')), palette=stored)
+    one_line_error(e, 'bad.npy', 'not a colour file')
+    assert e.value.fields == ('target.colours',)
+    with pytest.raises(InputError) as e:
+        build_target(TargetConfig(kind='lab', bins=str(tmp_path / 'none.npy')))
+    assert e.value.fields == ('target.bins',)
+
+
+def test_build_target_fits_the_colours_on_given_pictures(horses):
+    fitted = build_target(TargetConfig(), fit_on=horses[0][:20])
+    assert fitted.out_channels == 24 and not torch.equal(fitted.centres, build_target(TargetConfig()).centres)

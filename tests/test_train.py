@@ -11,7 +11,7 @@ import torch
 import torch.nn.functional as F
 
 from colorlib.checkpoints import read_resumable
-from colorlib.data import to_float
+from colorlib.images import to_float
 from colorlib.errors import NonFiniteLoss
 from colorlib.metrics import psnr
 from colorlib.models import ModelConfig, build_model
@@ -282,7 +282,7 @@ def test_train_lowers_the_loss_and_logs_each_epoch(small_sets, centres, classes,
     before, _ = evaluate(model, classes, *train_set)
     epochs_seen = []
     history = train(model, classes, train_set, val_set, TrainConfig(epochs=2, batch_size=25, learn_rate=0.01),
-                    tmp_path / 'run', on_epoch=epochs_seen.append)
+                    tmp_path / 'run', on_epoch=lambda row: epochs_seen.append(row['epoch']))
     after, _ = evaluate(model, classes, *train_set)
     assert after < before - 0.1
     assert [h['epoch'] for h in history] == [1, 2] and epochs_seen == [1, 2]

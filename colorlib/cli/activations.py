@@ -5,25 +5,19 @@ from pathlib import Path
 import torch
 
 from colorlib import shipped
-from colorlib.checkpoints import load_weights
-from colorlib.cli.build import checkpoint_path, load_images, make_target, model_config
-from colorlib.cli.common import (OneLineParser, UsageError, add_data_flags, add_lab_flags, add_model_flags,
-                                 add_task_flags, flag, int_at_least, run_command)
-from colorlib.data import to_float
-from colorlib.models import MODELS, build_model
-from colorlib.report import run_name, save_activations, weights_name
-
-# the flags of every model we ship in weights/, in the order --all draws them
-SHIPPED = [{'model': 'CNN'}, {'model': 'UNet'}, {'model': 'DUNet'}, {'model': 'RegressionCNN', 'loss': 'mse'},
-           {'model': 'UNet', 'colour_space': 'lab'}, {'model': 'CNN', 'task': 'superres'},
-           {'model': 'UNet', 'task': 'superres'}, {'model': 'UNet', 'task': 'superres', 'loss': 'mse'},
-           {'model': 'UNet', 'task': 'superres', 'loss': 'mse', 'residual': True}]
-
+from colorlib.checkpoints import TARGET_FIELDS, read_about
+from colorlib.cli.build import load_images, open_model
+from colorlib.cli.common import (MODEL_DEFAULTS, OneLineParser, UsageError, add_data_flags, add_lab_flags,
+                                 add_model_flags, add_task_flags, flag, int_at_least, run_command)
+from colorlib.images import to_float
+from colorlib.naming import run_name, weights_name
+from colorlib.report import save_activations
+from colorlib.targets import TargetConfig
 
 def build_parser(prog='activations.py'):
     parser = OneLineParser(prog=prog, description="Save every layer's activations of a trained model for one test image.")
     parser.add_argument('index', type=int_at_least(0), help='test image number (0-based)')
-    add_model_flags(parser, list(MODELS), 'UNet', 'the weights to look into (default: the shipped ones)')
+    add_model_flags(parser, 'the weights to look into (default: the shipped ones)')
     add_task_flags(parser)
     add_lab_flags(parser)
     parser.add_argument('--all', action='store_true',
@@ -36,15 +30,22 @@ def build_parser(prog='activations.py'):
 
 def draw(args, test_x):
     """outputs/<run name>/act<N>/: input.png, one tile sheet per block, and the decoded output."""
-    target = make_target(args)
-    model = build_model(model_config(args, target, torch.device('cpu')))
-    with flag('--checkpoint'):
-        load_weights(model, checkpoint_path(args, target))
-    name = run_name(args.model, target, args.model)
+    _, model = open_model(args, torch.device('cpu'))
+    name = run_name(model.config.name, model.target.config, model.config.name)
     out_dir = Path('outputs') / name / f'act{args.index}'
     with flag('index'):
-        save_activations(model, target, to_float(test_x[args.index:args.index + 1]), out_dir, name)
+        save_activations(model.net, model.target, to_float(test_x[args.index:args.index + 1]), out_dir, name)
     print(f'Activations of test image {args.index} written to {out_dir}/')
+
+
+def shipped_kinds():
+    """(model name, TargetConfig) of every shipped weights file, as the files say, in the order --all draws them."""
+    kinds = []
+    for path in sorted(shipped.folder('weights').glob('*.pkl')):
+        with flag('--all'):
+            about = read_about(path)
+        kinds.append((about['model'].name, TargetConfig(**{k: about['target'][k] for k in TARGET_FIELDS})))
+    return kinds
 
 
 def run(args):
@@ -58,20 +59,18 @@ def run(args):
     if not args.all:
         return draw(args, test_x)
     weights_dir = Path(args.weights_dir) if args.weights_dir else shipped.folder('weights')
+    kernel, filters = args.kernel or MODEL_DEFAULTS['kernel'], args.num_filters or MODEL_DEFAULTS['num_filters']
     found = 0
-    for flags in SHIPPED:
-        one = argparse.Namespace(**{**vars(args), 'task': 'colour', 'loss': None, 'colour_space': 'rgb',
-                                    'residual': False, **flags})
-        one.checkpoint = str(weights_dir / f'{weights_name(one.model, make_target(one), one.kernel, one.num_filters)}.pkl')
-        if not Path(one.checkpoint).is_file():
-            kind = f'{one.loss or "ce"}{", residual" if one.residual else ""}'
-            print(f'Skipped {one.model} ({one.task}, {kind}, {one.colour_space}): no {one.checkpoint}')
+    for model, target in shipped_kinds():
+        path = weights_dir / f'{weights_name(model, target, kernel, filters)}.pkl'
+        if not path.is_file():
+            print(f'Skipped {model} ({run_name(model, target)}): no {path}')
             continue
         found += 1
-        draw(one, test_x)
+        draw(argparse.Namespace(**{**vars(args), 'checkpoint': str(path)}), test_x)
     if not found:
         raise UsageError(f'--weights-dir: no weights for --all in {weights_dir} '
-                         f'(e.g. unet_k{args.kernel}_f{args.num_filters}.pkl)')
+                         f'(e.g. unet_k{kernel}_f{filters}.pkl)')
 
 
 def main(argv=None, prog=None):

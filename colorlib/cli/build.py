@@ -7,89 +7,81 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from colorlib import distributed, shipped
-from colorlib.checkpoints import read_palette
-from colorlib.cli.common import UsageError, flag
-from colorlib.colours import fit_colours, load_colours
+from colorlib import api, distributed, shipped
+from colorlib.cli.common import MODEL_DEFAULTS, UsageError, flag
 from colorlib.data import download_cifar10, is_cifar10, load_cifar10, parse_category, select_category
 from colorlib.files import check_writable
 from colorlib.folders import load_folder
-from colorlib.lab import fit_bins, load_bins
 from colorlib.memory import available_memory, largest_fitting, training_bytes
-from colorlib.models import ModelConfig
-from colorlib.report import weights_name
-from colorlib.targets import RGB, ColourClasses, LabBins
+from colorlib.naming import weights_name
+from colorlib.targets import build_target
 
 
-def saved_palette(args):
-    """The colours or bins stored with the weights the run starts from or looks at (--init when training, else
-    --checkpoint) by a run that fitted its own on a folder of pictures; {} for weights on a file's colours."""
-    training = hasattr(args, 'valid') and not args.valid
-    name = '--init' if training else '--checkpoint'
-    weights = getattr(args, name.strip('-'), None)
-    if not weights or not Path(weights).is_file():
-        return {}  # no weights, or the shipped ones: the load says what is wrong with a missing file
-    with flag(name):
-        return read_palette(weights)
+def target_settings(args):
+    """The TargetConfig settings the flags give (None: not given): the kind from --loss and --colour-space."""
+    space, loss = getattr(args, 'colour_space', None), getattr(args, 'loss', None)
+    if space == 'lab' and loss == 'mse':
+        raise UsageError('--colour-space lab: the ab bins are classes; leave out --loss mse')
+    kind = 'lab' if space == 'lab' else {'mse': 'rgb', 'ce': 'classes'}.get(loss)
+    return {'kind': kind, 'task': getattr(args, 'task', None), 'colours': args.colours, 'bins': getattr(args, 'bins', None),
+            'residual': getattr(args, 'residual', None) or None, 'rebalance': getattr(args, 'rebalance', None),
+            'soft': getattr(args, 'soft_encode', None) or None, 'temperature': getattr(args, 'temperature', None)}
+
+
+def target_config(args):
+    """The TargetConfig of the flags (the model's and target's defaults where not given)."""
+    settings = target_settings(args)
+    with flag(values={'target.kind': settings['kind'] or 'classes'}):
+        return api.target_config(args.model or MODEL_DEFAULTS['model'], **settings)
+
+
+def make_target(args, fit_on=None, palette=None):
+    """What the network learns, from --loss, --task, --colour-space and their files. fit_on: training images to fit
+    the colours (k-means, 24) or Lab bins on when no file is given (a folder of the user's own pictures). Without
+    either, the `palette` stored with the weights the run starts from, else the shipped ones."""
+    config = target_config(args)
+    with flag(values={'target.kind': config.kind}):
+        return build_target(config, fit_on, palette)
+
+
+def model_config(args, target, device, batch_size=100, side=32):
+    """The model the flags describe, refused up front if training it on batches of `side`-pixel images would not fit
+    in the device's memory."""
+    with flag('--model'):
+        config = api.model_config(target, name=args.model, kernel=args.kernel, filters=args.num_filters,
+                                  dilation=args.dilation)
+    check_memory(config, device, batch_size, side)
+    return config
+
+
+def check_memory(config, device, batch_size=100, side=32):
+    """Refused up front, with the -f or -k that would fit, if training `config` would not fit in the device's memory."""
+    need, free = training_bytes(config, batch_size, side), available_memory(device)
+    if need > free:
+        fits = [f'{flag} {value}' for flag, field in (('-f', 'filters'), ('-k', 'kernel'))
+                if (value := largest_fitting(config, field, batch_size, free, side)) is not None]
+        raise UsageError(f'-f/-k: a {config.name} with {config.filters} filters of {config.kernel}x{config.kernel} '
+                         f'needs about {need / 1e9:.3g} GB to train, more than the {free / 1e9:.1f} GB free on '
+                         f'{device.type}' + (f'; {" or ".join(fits)} would fit' if fits else ''))
+
+
+def open_model(args, device):
+    """The Model of --checkpoint (default: the shipped weights the flags name): what the file says it holds, the
+    flags given filling what it does not say (the assignment's files) and refused where they contradict it."""
+    settings = target_settings(args)
+    path = checkpoint_path(args)
+    values = {'target.kind': settings['kind'] or 'classes'}
+    with flag('--checkpoint', values=values):
+        model = api.open_weights(path, model=args.model, kernel=args.kernel, filters=args.num_filters,
+                                 dilation=args.dilation, device=device, **settings)
+    check_memory(model.config, device)
+    return path, model
 
 
 def fitted_file(checkpoint, kind):
     """Where a run that fitted its own colours or bins also writes them in the assignment's file format, for -c or
     --bins: beside its weights, mine.pkl -> mine.colours.npy."""
     return Path(checkpoint).with_suffix(f'.{kind}.npy')
-
-
-def make_target(args, fit_on=None):
-    """What the network learns, from --loss, --task, --colour-space and their files. fit_on: training images to fit
-    the colours (k-means, 24) or Lab bins on when no file is given (a folder of the user's own pictures). Without
-    either, the colours stored with the weights (saved_palette), else the shipped ones."""
-    loss, space, task = getattr(args, 'loss', None), getattr(args, 'colour_space', 'rgb'), getattr(args, 'task', 'colour')
-    if args.model == 'RegressionCNN':
-        if loss == 'ce':
-            raise UsageError('--loss ce: the RegressionCNN predicts RGB; use --loss mse or a CNN, UNet or DUNet')
-        loss = 'mse'
-    residual = getattr(args, 'residual', False)
-    if residual and (task != 'superres' or loss != 'mse'):
-        raise UsageError('--residual: a correction to bicubic upsampling is for --task superres with --loss mse')
-    if space == 'lab':
-        if task == 'superres' or loss == 'mse':
-            raise UsageError('--colour-space lab: the ab bins are classes for colourization; use a CNN, UNet or DUNet '
-                             'without --task superres or --loss mse')
-        saved = {} if args.bins or fit_on is not None else saved_palette(args)
-        if fit_on is not None and not args.bins:
-            centres, prior = (torch.from_numpy(part).float() for part in fit_bins(fit_on))
-        elif 'bins.centres' in saved:
-            centres, prior = saved['bins.centres'], saved['bins.prior']
-        else:
-            with flag('--bins'):
-                centres, prior = load_bins(args.bins or shipped.DEFAULT_BINS)
-        with flag('--rebalance'):
-            return LabBins(centres, prior, getattr(args, 'rebalance', None), getattr(args, 'soft_encode', False),
-                           args.temperature)
-    if loss == 'mse':
-        return RGB(task, residual)
-    saved = {} if args.colours or fit_on is not None else saved_palette(args)
-    if fit_on is not None and not args.colours:
-        return ColourClasses(torch.from_numpy(fit_colours(fit_on, 24, sample=200_000)[0]).float(), task)
-    if 'colours.centres' in saved:
-        return ColourClasses(saved['colours.centres'], task)
-    with flag('-c/--colours'):
-        return ColourClasses(load_colours(args.colours or shipped.DEFAULT_COLOURS), task)
-
-
-def model_config(args, target, device, batch_size=100, side=32):
-    """The model the flags describe, refused up front if training it on batches of `side`-pixel images would not fit
-    in the device's memory."""
-    config = ModelConfig(args.model, args.kernel, args.num_filters, target.out_channels, target.in_channels,
-                         args.dilation)
-    need, free = training_bytes(config, batch_size, side), available_memory(device)
-    if need > free:
-        fits = [f'{flag} {value}' for flag, field in (('-f', 'filters'), ('-k', 'kernel'))
-                if (value := largest_fitting(config, field, batch_size, free, side)) is not None]
-        raise UsageError(f'-f/-k: a {args.model} with {args.num_filters} filters of {args.kernel}x{args.kernel} needs '
-                         f'about {need / 1e9:.3g} GB to train, more than the {free / 1e9:.1f} GB free on {device.type}'
-                         + (f'; {" or ".join(fits)} would fit' if fits else ''))
-    return config
 
 
 def same_file(a, b):
@@ -112,12 +104,14 @@ def check_output(path, name, inputs=(), overwrite=False, hint='give --overwrite 
         check_writable(path)
 
 
-def checkpoint_path(args, target):
-    """--checkpoint, or the shipped weights of the model the flags describe."""
+def checkpoint_path(args):
+    """--checkpoint, or the shipped weights of the model the flags describe (the defaults where not given)."""
     if args.checkpoint:
         return args.checkpoint
+    name = weights_name(args.model or MODEL_DEFAULTS['model'], target_config(args),
+                        args.kernel or MODEL_DEFAULTS['kernel'], args.num_filters or MODEL_DEFAULTS['num_filters'])
     with flag('--checkpoint'):
-        return str(shipped.weights(weights_name(args.model, target, args.kernel, args.num_filters)))
+        return str(shipped.weights(name))
 
 
 def load_images(args, device=torch.device('cpu')):

@@ -8,24 +8,26 @@ import torch
 
 from colorlib import distributed, shipped
 from colorlib.augment import AUGMENTATIONS
-from colorlib.checkpoints import load_weights, read_resumable, save_weights
+from colorlib.checkpoints import load_weights, read_palette, read_resumable, save_weights
 from colorlib.cli import recipes
-from colorlib.cli.build import (check_output, checkpoint_path, fitted_file, load_images, make_target, model_config,
-                                pick_device, same_file, saved_palette)
+from colorlib.cli.build import (check_output, fitted_file, load_images, make_target, model_config, open_model,
+                                pick_device, same_file)
 from colorlib.cli.common import (OneLineParser, UsageError, add_data_flags, add_lab_flags, add_model_flags,
                                  add_task_flags, augmentation_list, category_list, finite_float, flag, int_at_least,
-                                 run_command, seed)
-from colorlib.data import is_cifar10, to_float
+                                 run_command, seed, with_model_defaults)
+from colorlib.data import is_cifar10
 from colorlib.errors import InputError, NonFiniteLoss
 from colorlib.folders import image_files
-from colorlib.models import build_model
-from colorlib.plots import save_sample_grid, save_training_curve
+from colorlib.images import to_float
+from colorlib.models import MODELS, build_model
+from colorlib.naming import (CURVE_FILE, METRICS_FILE, RESUME_FILE, RUN_FILES, SAMPLES_FILE, WEIGHTS_FILE, run_name,
+                             samples_file, weights_name)
+from colorlib.plots import save_figure, training_curve
 from colorlib.preemption import catch_stop_signals
-from colorlib.report import NUM_SAMPLES, run_name, sample_rows, validate, weights_name
+from colorlib.report import NUM_SAMPLES, figures, lines, samples
 from colorlib.train import LAYOUT, Interrupted, TrainConfig, assignment_test_order, to_device, train
 
 EVAL_LABELS = {'RegressionCNN': 'regression'}  # the assignment's eval_<model>.png names
-RUN_FILES = ('metrics.jsonl', 'resume.pt', 'training_curve.png', 'samples.png')  # what a run writes in its folder
 
 
 def build_parser(regression=False, prog=None):
@@ -34,9 +36,10 @@ def build_parser(regression=False, prog=None):
     parser = OneLineParser(prog=prog, description=f'Train or validate a {what} colourization CNN on CIFAR-10 or on your own pictures.',
                            epilog=f'recipes (--recipe; a flag given wins over its recipe):\n{recipes.describe()}',
                            formatter_class=argparse.RawDescriptionHelpFormatter)
-    models = ['RegressionCNN'] if regression else ['CNN', 'UNet', 'DUNet']
-    add_model_flags(parser, models, models[-1] if regression else 'UNet',
-                    'weights to validate with --valid (default: the shipped ones), or where training saves them')
+    # the RegressionCNN's own command; the others learn any target
+    models = [name for name, network in MODELS.items() if (network.predicts == 'rgb') == regression]
+    add_model_flags(parser, 'weights to validate with --valid (default: the shipped ones), or where training saves '
+                            'them', models, models[0] if regression else None)
     add_task_flags(parser, loss=not regression)
     parser.add_argument('--valid', action='store_true', help='evaluate --checkpoint on the test images, no training')
     parser.add_argument('--init', metavar='CHECKPOINT',
@@ -90,12 +93,14 @@ def build_parser(regression=False, prog=None):
 
 
 def train_config(args):
-    return TrainConfig(args.epochs, args.batch_size, args.learn_rate, args.seed, args.lr_schedule, args.weight_decay,
-                       args.augment, args.amp, args.compile, args.save_every, args.warmup, args.ema,
-                       args.label_smoothing)
+    return TrainConfig(epochs=args.epochs, batch_size=args.batch_size, learn_rate=args.learn_rate, seed=args.seed,
+                       lr_schedule=args.lr_schedule, weight_decay=args.weight_decay, augment=args.augment,
+                       amp=args.amp, compile=args.compile, save_every=args.save_every, warmup=args.warmup,
+                       ema=args.ema, label_smoothing=args.label_smoothing)
 
 
-def run(args):
+def check_flags(args):
+    """What flags alone can tell, before anything is read."""
     if args.legacy_eval and not args.valid:
         raise UsageError('--legacy-eval only applies with --valid')
     if args.tta and not args.valid:
@@ -104,56 +109,77 @@ def run(args):
         raise UsageError(f'--init starts a training run; leave it out with {"--valid" if args.valid else "--resume"}')
     if args.valid and distributed.launched_by_torchrun():
         raise UsageError('--valid runs in one process: start it with python, not torchrun')
-    if args.legacy_eval and getattr(args, 'colour_space', 'rgb') == 'lab':
+    if args.legacy_eval and getattr(args, 'colour_space', None) == 'lab':
         raise UsageError('--legacy-eval reproduces the assignment, which has no --colour-space lab')
+
+
+def run(args):
+    check_flags(args)
     device = distributed.setup(pick_device(args.device))
     if args.sync_bn and distributed.active() and device.type != 'cuda':
         raise UsageError("--sync-bn: PyTorch's SyncBatchNorm runs on GPUs only; on the CPU leave it out "
                          "(each process then normalises with its own batch's statistics)")
     torch.manual_seed(args.seed)
+    return (validate if args.valid else train_run)(args, device)
+
+
+def validate(args, device):
+    """--valid: the figures of --checkpoint (or the shipped weights) on the test images, and a sample grid."""
+    checkpoint, model = open_model(args, device)
     train_x, test_x = load_images(args, device)
-    own = not (args.valid or args.init or is_cifar10(args.data))  # a new run on pictures: colours fitted on them
-    target = make_target(args, fit_on=train_x if own else None)
+    label = EVAL_LABELS.get(model.config.name, model.config.name)
+    grid = Path('outputs') / f'eval_{run_name(model.config.name, model.target.config, label)}.png'
+    print(f'Evaluating Model {model.config.name}: {checkpoint}')
+    rgb = to_float(test_x)
+    test_set = to_device(model.target.encode(rgb), device)
+    order = assignment_test_order(len(train_x), len(test_x), args.seed) if args.legacy_eval else None
+    with flag('--valid'):
+        result = figures(model.net, model.target, test_set, rgb.to(device), order, args.batch_size, args.amp, args.tta)
+    for line in lines(result):
+        print(line)
+    with flag('--valid'):
+        print(f'Sample output available at: {save_figure(samples(model.net, model.target, *test_set), grid)}')
+
+
+def train_run(args, device):
+    """Train a model as the flags say, writing its run's files and its weights."""
+    with_model_defaults(args)
+    train_x, test_x = load_images(args, device)
+    own = not (args.init or is_cifar10(args.data))  # a new run on pictures: colours fitted on them
+    palette = {}
+    if args.init and Path(args.init).is_file():
+        with flag('--init'):
+            palette = read_palette(args.init)
+    target = make_target(args, fit_on=train_x if own else None, palette=palette)
     if args.label_smoothing and not target.has_accuracy:
         raise UsageError('--label-smoothing: RGB regression has no classes to smooth')
     model = build_model(model_config(args, target, device, args.batch_size, side=train_x.shape[1]))
     if args.sync_bn and distributed.active():
         model = torch.nn.SyncBatchNorm.convert_sync_batchnorm(model)
-    if args.valid:
-        checkpoint = checkpoint_path(args, target)
-        with flag('--checkpoint'):
-            load_weights(model, checkpoint)
     if args.init:
         with flag('--init'):
             load_weights(model, args.init)
-    test_rgb = to_float(test_x).to(device)
     test_set = to_device(target.encode(to_float(test_x)), device)
     model.to(device, memory_format=LAYOUT)
-    if args.valid:
-        print(f'Evaluating Model {args.model}: {checkpoint}')
-        order = assignment_test_order(len(train_x), len(test_x), args.seed) if args.legacy_eval else None
-        grid = Path('outputs') / f'eval_{run_name(args.model, target, EVAL_LABELS.get(args.model, args.model))}.png'
-        with flag('--valid'):
-            return validate(model, target, test_set, test_rgb, grid, order, args.batch_size, args.amp, args.tta)
-
-    out_dir = Path('outputs') / (args.experiment_name or weights_name(args.model, target, args.kernel, args.num_filters))
-    checkpoint = Path(args.checkpoint or out_dir / 'weights.pkl')
+    out_dir = Path('outputs') / (args.experiment_name or weights_name(args.model, target.config, args.kernel,
+                                                                      args.num_filters))
+    checkpoint = Path(args.checkpoint or out_dir / WEIGHTS_FILE)
     kind = target.palette  # colours fitted on the user's pictures, or taken from --init's, go with the weights
-    palette = target.palette_state() if kind and not getattr(args, kind) and (own or saved_palette(args)) else {}
+    palette = target.palette_state() if kind and not getattr(args, kind) and (own or palette) else {}
     fitted = fitted_file(checkpoint, kind) if palette else None
     check_outputs(args, out_dir, checkpoint, [fitted] if fitted else [])
     train_set = to_device(target.encode(to_float(train_x)), device)
-    samples = tuple(t[:NUM_SAMPLES] for t in test_set)
+    shown = tuple(t[:NUM_SAMPLES] for t in test_set)
 
-    def plot_epoch(epoch):
+    def plot_epoch(row):
         if args.plot:
-            save_sample_grid(sample_rows(model, target, *samples), out_dir / f'samples_epoch{epoch:03d}.png')
+            save_figure(samples(model, target, *shown), out_dir / samples_file(row['epoch']))
 
     with catch_stop_signals() as stop_signal:
         try:
             with flag('--resume', writes='--experiment-name'):
                 history = train(model, target, train_set, test_set, train_config(args), out_dir, resume=args.resume,
-                                on_epoch=plot_epoch, stop_signal=stop_signal)
+                                on_epoch=plot_epoch, stop_signal=stop_signal, log=lambda line: print(line, flush=True))
         except NonFiniteLoss as err:
             raise UsageError(f'-l/--learn-rate: {err}; a smaller learning rate may train') from None
         except Interrupted as stop:
@@ -163,10 +189,10 @@ def run(args):
     if distributed.rank() != 0:
         return
     with flag('--experiment-name'):
-        print(f'Training curve: {save_training_curve(history, out_dir / "training_curve.png")}')
-        print(f'Samples: {save_sample_grid(sample_rows(model, target, *samples), out_dir / "samples.png")}')
+        print(f'Training curve: {save_figure(training_curve(history), out_dir / CURVE_FILE)}')
+        print(f'Samples: {save_figure(samples(model, target, *shown), out_dir / SAMPLES_FILE)}')
     with flag('--checkpoint'):
-        save_weights(model, checkpoint, palette)
+        save_weights(model, checkpoint, palette, target)
         if fitted:  # the same colours in the assignment's format, for -c or --bins
             print(f'{kind.capitalize()} of the training pictures saved with the weights, and to '
                   f'{target.save_palette(fitted)}')
@@ -181,7 +207,7 @@ def check_outputs(args, out_dir, checkpoint, fitted=()):
     inputs += [shipped.DEFAULT_COLOURS, shipped.DEFAULT_BINS]  # what the run reads when -c or --bins is not given
     if Path(args.data).is_dir():
         inputs += image_files(args.data)  # every picture of a --data folder is an input
-    metrics, state = out_dir / 'metrics.jsonl', out_dir / 'resume.pt'
+    metrics, state = out_dir / METRICS_FILE, out_dir / RESUME_FILE
     epochs = metrics.read_bytes().count(b'\n') if metrics.is_file() else 0
     if (epochs or state.is_file()) and not (args.resume or args.overwrite):
         try:

@@ -6,12 +6,10 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from colorlib.checkpoints import load_weights
-from colorlib.cli.build import check_output, checkpoint_path, make_target, model_config, pick_device
-from colorlib.cli.common import (OneLineParser, UsageError, add_lab_flags, add_model_flags, flag, int_at_least,
-                                 run_command)
-from colorlib.colorize import STRIDE, chroma_predictor, colorize_file, default_margin, find_images, output_stems
-from colorlib.models import MODELS, FlipAveraged, build_model
+from colorlib.cli.build import check_output, open_model, pick_device
+from colorlib.cli.common import OneLineParser, UsageError, add_lab_flags, add_model_flags, int_at_least, run_command
+from colorlib.colorize import STRIDE, chroma_predictor, colorize_file, find_images, output_stems
+from colorlib.models import FlipAveraged, context
 
 FAILED = 1  # exit status when some file could not be read or written (2 stays for bad flags)
 
@@ -19,8 +17,8 @@ FAILED = 1  # exit status when some file could not be read or written (2 stays f
 def build_parser(prog='colorize.py'):
     parser = OneLineParser(prog=prog, description='Colourize image files of any size with a trained model.')
     parser.add_argument('paths', nargs='+', metavar='PATH', help='image files, or folders of them')
-    add_model_flags(parser, list(MODELS), 'UNet',
-                    'weights of a trained model, its flags matching (default: the shipped ones of --model)')
+    add_model_flags(parser, 'weights of a trained model (default: the shipped ones of --model); our files say what '
+                            'they hold, the assignment\'s need their flags')
     add_lab_flags(parser)
     parser.add_argument('-o', '--out-dir', default='outputs/colorized', help='where the PNGs go')
     parser.add_argument('--compare', action='store_true', help='also write grey | result | original side by side')
@@ -40,15 +38,11 @@ def build_parser(prog='colorize.py'):
 
 def run(args):
     device = pick_device(args.device)
-    target = make_target(args)  # colour from grey: super-resolution weights do not apply here
-    model = build_model(model_config(args, target, device))
-    with flag('--checkpoint'):
-        load_weights(model, checkpoint_path(args, target))
-    model = model.eval().to(device)
-    predict = chroma_predictor(FlipAveraged(model) if args.tta else model, target)
-    margin = args.margin
-    if margin is None:
-        margin = default_margin(args.kernel, args.dilation if args.model == 'DUNet' else 0)
+    checkpoint, model = open_model(args, device)
+    if model.target.task != 'colour':
+        raise UsageError(f'--checkpoint: {checkpoint} holds super-resolution weights; colorize needs colourization ones')
+    predict = chroma_predictor(FlipAveraged(model.net) if args.tta else model.net, model.target)
+    margin = context(model.config) if args.margin is None else args.margin
     out_dir = Path(args.out_dir)
     files = find_images(args.paths)
     if not files:

@@ -11,6 +11,7 @@ from colorlib.augment import AUGMENTATIONS
 from colorlib.data import CATEGORIES, parse_category
 from colorlib.errors import ConfigMismatch, InputError, WriteError
 from colorlib.lab import DEFAULT_TEMPERATURE
+from colorlib.models import MODELS
 from colorlib.targets import TASKS
 
 # the flag that sets each field of the library's configs and run descriptions
@@ -20,9 +21,44 @@ FLAGS = {'epochs': '-e', 'batch_size': '-b', 'learn_rate': '-l', 'seed': '-s', '
          'filters': '-f', 'colours': '-c/--colours/--loss or --colour-space/--bins', 'in_channels': '--task',
          'dilation': '--dilation', 'target.kind': '--loss or --colour-space', 'target.task': '--task',
          'target.colours': '-c/--colours', 'target.bins': '--bins', 'target.rebalance': '--rebalance',
-         'target.soft': '--soft-encode', 'target.residual': '--residual',
+         'target.soft': '--soft-encode', 'target.residual': '--residual', 'target.temperature': '--temperature',
+         'data': '--data', 'category': '--category', 'extra_categories': '--extra-categories',
+         'image_size': '--image-size', 'device': '--device', 'out_dir': '--experiment-name', 'weights': '--checkpoint',
          'data.images': 'training images (--data, --category, --extra-categories)',
          'data.digest': 'training data (--data, --category, --extra-categories)', 'processes': 'torchrun processes'}
+
+KIND_FLAGS = {'classes': '--loss ce', 'rgb': '--loss mse', 'lab': '--colour-space lab'}  # a target kind as flags
+# the model and target flags default to None, so that a checkpoint's own settings fill what is not given
+MODEL_DEFAULTS = {'model': 'UNet', 'kernel': 3, 'num_filters': 32, 'dilation': 1, 'task': 'colour',
+                  'colour_space': 'rgb', 'residual': False}
+
+
+def spell(field, value):
+    """A setting as the flags that give it: ('target.kind', 'rgb') -> '--loss mse', ('target.task', 'superres')
+    -> '--task superres', ('target.residual', True) -> '--residual'."""
+    if field == 'target.kind':
+        return KIND_FLAGS[value]
+    return FLAGS.get(field, field) if value is True or value is None else f'{FLAGS.get(field, field)} {value}'
+
+
+def in_flag_terms(err, name=None, values=None):
+    """A library InputError in flag terms: led by `name`, or by the flag of the target setting at fault (a kind
+    with its value from `values`), then the message, what it needs, and the flags of the other fields to check."""
+    fields = list(err.fields)
+    if fields and (name is None or fields[0].startswith('target.')):
+        field = fields.pop(0)
+        name = spell(field, (values or {}).get(field)) if field == 'target.kind' else FLAGS.get(field, field)
+    needs = f'; it needs {" ".join(spell(f, v) for f, v in err.needs.items())}' if err.needs else ''
+    check = f': check {", ".join(FLAGS.get(f, f) for f in fields)}' if fields else ''
+    return f'{name}: {err}{needs}{check}'
+
+
+def with_model_defaults(args):
+    """The flags with the model's and target's defaults filled in where not given."""
+    for dest, value in MODEL_DEFAULTS.items():
+        if getattr(args, dest, value) is None:
+            setattr(args, dest, value)
+    return args
 
 
 class UsageError(Exception):
@@ -30,9 +66,9 @@ class UsageError(Exception):
 
 
 @contextlib.contextmanager
-def flag(name, writes=None):
+def flag(name=None, writes=None, values=None):
     """Library errors inside the block become UsageErrors that start with the flag the input came from (`writes`:
-    the flag of the place the block writes to, for a write that fails)."""
+    the flag of the place the block writes to, for a write that fails; see in_flag_terms() for `values`)."""
     try:
         yield
     except WriteError as err:
@@ -42,8 +78,7 @@ def flag(name, writes=None):
                          for f, saved, now in err.differences)
         raise UsageError(f'{name}: {said}; resume with the same flags') from None
     except InputError as err:
-        check = f': check {", ".join(FLAGS.get(f, f) for f in err.fields)}' if err.fields else ''
-        raise UsageError(f'{name}: {err}{check}') from None
+        raise UsageError(in_flag_terms(err, name, values)) from None
 
 
 class OneLineParser(argparse.ArgumentParser):
@@ -132,29 +167,33 @@ def category_list(text):
 # the shared flags
 
 
-def add_model_flags(parser, models, default_model, checkpoint_help):
-    parser.add_argument('--model', choices=models, default=default_model)
+def add_model_flags(parser, checkpoint_help, models=tuple(MODELS), default_model=None):
+    """--model, --checkpoint, -k, -f, -c, --dilation: left None when not given (MODEL_DEFAULTS), so that the settings
+    of a checkpoint that says what it holds fill them; given ones must agree with it."""
+    parser.add_argument('--model', choices=list(models), default=default_model,
+                        help=f'default: what --checkpoint holds, else {MODEL_DEFAULTS["model"]}')
     parser.add_argument('--checkpoint', help=checkpoint_help)
-    parser.add_argument('-k', '--kernel', type=odd_kernel, default=3, help='convolution kernel size (odd)')
-    parser.add_argument('-f', '--num-filters', '--num_filters', dest='num_filters', type=int_at_least(1), default=32)
+    parser.add_argument('-k', '--kernel', type=odd_kernel, help='convolution kernel size (odd; default 3)')
+    parser.add_argument('-f', '--num-filters', '--num_filters', dest='num_filters', type=int_at_least(1),
+                        help='number of filters (default 32)')
     parser.add_argument('-c', '--colours', help='k-means colour file (.npy; default: the one saved beside --checkpoint, '
                                                  'fitted on a folder of your pictures, or the shipped 24 horse colours)')
-    parser.add_argument('--dilation', type=int_at_least(0), default=1,
-                        help='DUNet: empty pixels between the middle filter taps (0: undilated)')
+    parser.add_argument('--dilation', type=int_at_least(0),
+                        help='DUNet: empty pixels between the middle filter taps (0: undilated; default 1)')
 
 
 def add_task_flags(parser, loss=True):
-    parser.add_argument('--task', choices=TASKS, default='colour',
+    parser.add_argument('--task', choices=TASKS,
                         help='colour: grey in, colours out; superres: 4x-downsized colour image in, full resolution out')
     if loss:
         parser.add_argument('--loss', choices=['ce', 'mse'],
                             help='ce: cross-entropy over the colour classes (default); mse: predict RGB directly')
-    parser.add_argument('--residual', action='store_true',
+    parser.add_argument('--residual', action='store_true', default=None,
                         help='superres with --loss mse: predict the correction to bicubic upsampling, not the image')
 
 
 def add_lab_flags(parser, training=False):
-    parser.add_argument('--colour-space', '--color-space', dest='colour_space', choices=['rgb', 'lab'], default='rgb',
+    parser.add_argument('--colour-space', '--color-space', dest='colour_space', choices=['rgb', 'lab'],
                         help='rgb: grey in, k-means colours (-c) out; lab: L in, ab bins (--bins) out (Zhang et al.)')
     parser.add_argument('--bins', help='Lab: ab bins file (default: as for -c; the shipped ones remake with colorlib bins)')
     parser.add_argument('--temperature', type=finite_float(0, inclusive=True), default=DEFAULT_TEMPERATURE,

@@ -1,8 +1,8 @@
 """Training recipes: named sets of flag values, written here and nowhere else. A recipe sets the defaults of the
 flags it names; a flag given on the command line wins over it."""
-from colorlib.cli.build import make_target
-from colorlib.cli.common import FLAGS, UsageError
-from colorlib.report import run_name
+from colorlib.cli.build import target_config
+from colorlib.cli.common import FLAGS, MODEL_DEFAULTS, UsageError
+from colorlib.naming import run_name
 
 CLASSIFIER = {'seed': 0, 'lr_schedule': 'cosine', 'batch_size': 100, 'augment': ('hflip', 'shift')}
 
@@ -53,7 +53,7 @@ def describe():
 def with_recipe(parser, argv, args):
     """The flags parsed again with the recipe's values as defaults, so that what the command line says wins."""
     runs = RECIPES[args.recipe]
-    run = run_name(args.model, make_target(args))
+    run = run_name(args.model or MODEL_DEFAULTS['model'], target_config(args))  # names only: no file is read
     if run not in runs and '*' not in runs:
         raise UsageError(f'--recipe {args.recipe}: no recipe of that name for {run} (it has {", ".join(runs)})')
     parser.set_defaults(**runs.get(run, runs.get('*')))

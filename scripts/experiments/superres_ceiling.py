@@ -3,7 +3,8 @@
 The super-resolution goal (1.5 dB over bicubic) was set from ESPCN's gains on large natural images. This trains a
 network built for the job instead of the handout's UNet: it works on the 8x8 image itself (a stack of residual
 blocks, as in EDSR), then spreads each pixel's channels over its 4x4 block (sub-pixel convolution, as in ESPCN),
-and adds bicubic upsampling. Same data, loss and PSNR as `colorization.py --task superres --loss mse --residual`.
+and adds bicubic upsampling. Same data, target (colorlib.targets.RGB, residual), loss, PSNR and training loop (colorlib.train) as
+`colorization.py --task superres --loss mse --residual`.
 If this network, with many times the UNet's parameters, stays below the goal, the goal is not the UNet's to meet.
 
     python scripts/experiments/superres_ceiling.py --channels 64 --blocks 8 --epochs 20
@@ -11,19 +12,21 @@ If this network, with many times the UNet's parameters, stays below the goal, th
 """
 import argparse
 import json
-import time
+from pathlib import Path
 
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
 from colorlib.checkpoints import read_weights, save_weights
-from colorlib.cli.build import check_output
-from colorlib.cli.common import UsageError
-from colorlib.data import DEFAULT_DATA, load_cifar10, parse_category, to_float
+from colorlib.data import DEFAULT_DATA, load_cifar10, parse_category
 from colorlib.errors import InputError
+from colorlib.files import check_writable
+from colorlib.images import to_float
 from colorlib.metrics import psnr, ssim
-from colorlib.superres import FACTOR, downsize, upsample
+from colorlib.superres import FACTOR, downsize
+from colorlib.targets import RGB
+from colorlib.train import TrainConfig, predict, train
 
 
 class Block(nn.Module):
@@ -39,7 +42,8 @@ class Block(nn.Module):
 
 
 class SubPixelSR(nn.Module):
-    """The small image in, the correction to its bicubic upsampling out, at full size."""
+    """The target's input (the small image, nearest-upsampled) in, the correction to its bicubic upsampling out,
+    at full size; the network itself works on the small image, which pooling the input gives back exactly."""
 
     def __init__(self, channels, blocks):
         super().__init__()
@@ -47,22 +51,19 @@ class SubPixelSR(nn.Module):
         self.body = nn.Sequential(*[Block(channels) for _ in range(blocks)])
         self.tail = nn.Conv2d(channels, 3 * FACTOR ** 2, 3, padding=1)
 
-    def forward(self, small):
-        x = self.head(small)
+    def forward(self, upsampled):
+        x = self.head(downsize(upsampled))
         x = x + self.body(x)
         return F.pixel_shuffle(self.tail(x), FACTOR)
 
 
-def evaluate(model, test, batch=500):
-    model.eval()
-    pictures = []
-    with torch.no_grad():
-        for i in range(0, len(test), batch):
-            small = downsize(test[i:i + batch])
-            pictures.append((model(small) + upsample(small, 'bicubic')).clamp(0, 1))
-    model.train()
-    pictures = torch.cat(pictures)
-    return psnr(pictures, test), ssim(pictures, test)
+def check_save(path, init, overwrite):
+    """Before the first step: --save replaces no input, and no file unless --overwrite, and can be written."""
+    if init and Path(path).resolve() == Path(init).resolve():
+        raise InputError(f'{path} is an input of this run ({init}); write somewhere else')
+    if Path(path).is_file() and not overwrite:
+        raise InputError(f'{path} exists; give --overwrite to replace it')
+    check_writable(path)
 
 
 def main():
@@ -83,9 +84,9 @@ def main():
     model = SubPixelSR(args.channels, args.blocks)
     try:  # before the first step, not after the last
         if args.save:
-            check_output(args.save, '--save', [args.init] if args.init else [], args.overwrite)
-    except UsageError as err:
-        p.error(str(err))
+            check_save(args.save, args.init, args.overwrite)
+    except InputError as err:
+        p.error(f'--save: {err}')
     try:
         if args.init:
             model.load_state_dict(read_weights(args.init))
@@ -96,31 +97,21 @@ def main():
 
     train_x, train_y, test_x, test_y = load_cifar10(args.data)
     horse = parse_category('horse')
-    train = to_float(train_x if args.all_categories else train_x[train_y == horse])
-    test = to_float(test_x[test_y == horse])
-    steps_per_epoch = len(train) // args.batch_size
-    optimizer = torch.optim.Adam(model.parameters(), lr=args.learn_rate)
-    schedule = torch.optim.lr_scheduler.OneCycleLR(optimizer, args.learn_rate, args.epochs * steps_per_epoch,
-                                                   pct_start=0.02, anneal_strategy='cos')
+    target = RGB('superres', residual=True)  # the same data, loss and PSNR as the UNet's --residual runs
+    train_set = target.encode(to_float(train_x if args.all_categories else train_x[train_y == horse]))
+    truth = to_float(test_x[test_y == horse])
+    test_set = target.encode(truth)
+    # a warm-up over the first 2% of the steps, then annealed to zero on a cosine; random mirror images
+    config = TrainConfig(epochs=args.epochs, batch_size=args.batch_size, learn_rate=args.learn_rate, seed=args.seed,
+                         lr_schedule='cosine', warmup=0.02 * args.epochs, augment=('hflip',))
     print(json.dumps({'parameters': sum(p.numel() for p in model.parameters()), **vars(args)}), flush=True)
-    start = time.perf_counter()
-    for epoch in range(1, args.epochs + 1):
-        order = torch.randperm(len(train))
-        total = 0.0
-        for step in range(steps_per_epoch):
-            rgb = train[order[step * args.batch_size:(step + 1) * args.batch_size]]
-            rgb = torch.where(torch.rand(len(rgb), 1, 1, 1) < 0.5, rgb.flip(-1), rgb)  # random mirror image
-            small = downsize(rgb)
-            loss = F.mse_loss(model(small), rgb - upsample(small, 'bicubic'))
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            optimizer.step()
-            schedule.step()
-            total += loss.item()
-        psnr_db, ssim_index = evaluate(model, test)
-        print(json.dumps({'epoch': epoch, 'train_loss': round(total / steps_per_epoch, 6),
-                          'psnr': round(psnr_db, 3), 'ssim': round(ssim_index, 4),
-                          'seconds': round(time.perf_counter() - start, 1)}), flush=True)
+
+    def report(row):
+        pictures = predict(model, target, test_set[0], 500)
+        print(json.dumps({'epoch': row['epoch'], 'train_loss': round(row['train_loss'], 6),
+                          'psnr': round(psnr(pictures, truth), 3), 'ssim': round(ssim(pictures, truth), 4),
+                          'seconds': round(row['seconds'], 1)}), flush=True)
+    train(model, target, train_set, test_set, config, on_epoch=report)
     if args.save:
         save_weights(model, args.save)
 

@@ -1,0 +1,311 @@
+"""colorlib from Python: load a trained network or train one, then look at what it does. What a notebook calls.
+
+    import colorlib
+    unet = colorlib.load('unet')                    # the shipped UNet by name, or a path to weights
+    unet.evaluate()                                  # {'loss': ..., 'accuracy': ..., 'psnr': ..., ...}
+    unet.samples()                                   # a figure: inputs, truth, outputs
+    run = colorlib.fit(model='UNet', epochs=5)       # run.history, run.model, run.curve()
+
+Nothing here prints or writes unless asked (log=print, progress=True, out_dir=...); pictures come back as uint8
+arrays or matplotlib figures. Bad settings and files are InputErrors whose `fields` name the settings at fault.
+"""
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from colorlib import shipped
+from colorlib.checkpoints import load_weights, read_about, read_palette, read_weights, save_weights
+from colorlib.colorize import chroma_predictor, colorize_pixels
+from colorlib.data import load_cifar10, parse_category, select_category
+from colorlib.errors import InputError
+from colorlib.images import to_float
+from colorlib.models import MODELS, FlipAveraged, ModelConfig, build_model, context
+from colorlib.naming import CURVE_FILE, METRICS_FILE, RESUME_FILE, SAMPLES_FILE, WEIGHTS_FILE, run_name
+from colorlib.plots import save_figure, training_curve
+from colorlib.report import NUM_SAMPLES, activations, figures, samples
+from colorlib.targets import TargetConfig, build_target
+from colorlib.train import LAYOUT, TrainConfig, assignment_test_order, to_device
+from colorlib.train import train as train_loop
+
+MODEL_FIELDS = ('name', 'kernel', 'filters', 'dilation')  # what of a ModelConfig one chooses (the rest: the target's)
+TARGET_FIELDS = ('kind', 'task', 'residual')  # what of a TargetConfig the weights say (checkpoints.TARGET_FIELDS)
+
+
+def device_of(name='auto'):
+    """'auto' (CUDA where there is one, else the CPU), 'cpu' or 'cuda', as a torch.device."""
+    if name == 'auto':
+        return torch.device('cuda' if torch.cuda.is_available() else 'cpu')
+    if str(name).startswith('cuda') and not torch.cuda.is_available():
+        raise InputError('no CUDA device is available here', ['device'])
+    return torch.device(name)
+
+
+def images(data=None, category='horse', extra_categories=(), image_size=32, val_share=0.1, cache_dir=None,
+           on_skip=None, memory=None, log=None):
+    """(train_x, test_x): uint8 NHWC images of one CIFAR-10 class (the bundled horses by default; training also on
+    `extra_categories`), or the pictures of a folder (colorlib.folders), brought to image_size and split."""
+    from colorlib.data import is_cifar10
+    data = shipped.DEFAULT_DATA if data is None else data
+    if not is_cifar10(data):
+        from colorlib.folders import load_folder
+        train_x, test_x, summary = load_folder(data, image_size, val_share, 0, cache_dir, on_skip, memory)
+        if log is not None:
+            log(summary)
+        return train_x, test_x
+    if image_size != 32:
+        raise InputError(f'image size {image_size}: CIFAR-10 images are 32x32; the size applies to a folder of '
+                         'pictures', ['image_size'])
+    arrays = with_fields(['data'], load_cifar10, data)
+    category = with_fields(['category'], parse_category, category)
+    train_x, test_x = with_fields(['category'], select_category, arrays, category, data)
+    extra = [with_fields(['extra_categories'], select_category, arrays, parse_category(other), data)[0]
+             for other in extra_categories if parse_category(other) != category]
+    return np.concatenate([train_x, *extra]), test_x
+
+
+def with_fields(fields, make, *args):
+    """make(*args), an InputError from it naming `fields` where it names none."""
+    try:
+        return make(*args)
+    except InputError as err:
+        if err.fields:
+            raise
+        raise InputError(str(err), fields) from None
+
+
+def target_config(model='UNet', **settings):
+    """The TargetConfig of `settings`, its kind by default the one the model is made for (RGB for the
+    RegressionCNN), else colour classes; a kind the model is not made for is an InputError."""
+    made_for = MODELS[model].predicts if model in MODELS else None
+    config = TargetConfig(**{'kind': made_for or 'classes', **{k: v for k, v in settings.items() if v is not None}})
+    if made_for and config.kind != made_for:
+        raise InputError(f'the {model} predicts {made_for.upper()} only', ['target.kind'], {'target.kind': made_for})
+    return config
+
+
+def model_config(target, name='UNet', kernel=3, filters=32, dilation=1):
+    """The ModelConfig of a network of `name` that learns `target` (its outputs and inputs follow the target)."""
+    if name not in MODELS:
+        raise InputError(f'unknown model {name!r} (choose from {", ".join(MODELS)})', ['name'])
+    return ModelConfig(name=name, kernel=kernel, filters=filters, colours=target.out_channels,
+                       in_channels=target.in_channels, dilation=dilation)
+
+
+def weights_path(weights):
+    """A path to weights as given, or the shipped weights of that name ('unet', 'unet_k3_f32', ...)."""
+    if Path(weights).suffix or Path(weights).exists():
+        return Path(weights)
+    stem = str(weights)
+    return shipped.weights(stem if '_k' in stem else f'{stem}_k3_f32')
+
+
+def agree(path, said, given, what):
+    """Settings from what the weights say, and from what is given: each given one must agree with the file."""
+    settings = dict(said)
+    for name, value in given.items():
+        if value is None:
+            continue
+        if name in said and said[name] != value:
+            raise InputError(f'{path} holds a {what} with {name} {said[name]!r}, not {value!r}',
+                             [name if what == 'model' else f'target.{name}'])
+        settings[name] = value
+    return settings
+
+
+def open_weights(path, model=None, kernel=None, filters=None, dilation=None, colours=None, bins=None,
+                 temperature=None, device='cpu', **target_settings):
+    """The Model in the weights file `path`: what the file says it holds (our files) or, for the assignment's, what
+    is given (else the defaults: a 3x3 UNet of 32 filters over the shipped colours). A setting given that the file
+    contradicts is an InputError naming it; the colours are those stored with the weights, else `colours`/`bins`,
+    else the shipped ones, and must be those the weights were trained on where the file says which."""
+    state = read_weights(path)
+    about, palette = read_about(path, state), read_palette(path)
+    saved_model = {k: getattr(about['model'], k) for k in MODEL_FIELDS} if 'model' in about else {}
+    chosen = agree(path, saved_model, dict(name=model, kernel=kernel, filters=filters, dilation=dilation), 'model')
+    saved_target = {k: about['target'][k] for k in TARGET_FIELDS} if 'target' in about else {}
+    target_settings = agree(path, saved_target, target_settings, 'target')
+    config = target_config(chosen.get('name', 'UNet'), colours=colours, bins=bins, temperature=temperature,
+                           **target_settings)
+    target = build_target(config, palette=palette)
+    trained_on = about.get('target', {}).get('palette')
+    described = target.describe()
+    if trained_on and trained_on != described.get('colours', described.get('bins')):
+        file = 'bins' if config.kind == 'lab' else 'colours'
+        raise InputError(f'{path} was trained on other {file} than {getattr(config, file) or "the shipped ones"}',
+                         [f'target.{file}'])
+    net = build_model(model_config(target, **{'name': 'UNet', **chosen}))
+    load_weights(net, path)
+    return Model(net, target, device, keeps_palette=bool(palette))
+
+
+def load(weights='unet', *, device='cpu', **settings):
+    """A trained Model: shipped weights by name ('unet', 'cnn', 'dunet', 'regression_cnn', 'unet_lab',
+    'superres_unet', ...) or a path to weights. Our files say what they hold; for the assignment's own, say it:
+    model='CNN', kernel=3, filters=16, kind='rgb', task='superres', colours='colours.npy', ... (open_weights)."""
+    return open_weights(weights_path(weights), device=device_of(device), **settings)
+
+
+@dataclass
+class Run:
+    """What fit() gives: the trained Model, the figures of every epoch, and the files written (if any)."""
+    model: 'Model'
+    history: list
+    files: dict = field(default_factory=dict)  # kind ('weights', 'curve', 'samples', 'metrics', ...) -> path
+
+    def curve(self):
+        """Training and validation loss (and accuracy) per epoch, as a figure."""
+        return training_curve(self.history)
+
+
+class Model:
+    """A network with the target it learns: evaluate it, look at its pictures and activations, colour images with
+    it, train it further, save it."""
+
+    def __init__(self, net, target, device='cpu', keeps_palette=False):
+        self.device = torch.device(device)
+        self.net = net.to(self.device, memory_format=LAYOUT).eval()
+        self.target = target
+        self.keeps_palette = keeps_palette  # its colours go with its weights: fitted on one's pictures, or read so
+
+    def __repr__(self):
+        c = self.net.config
+        return f'<colorlib.Model {self.name}: k={c.kernel}, f={c.filters}, {c.colours} outputs>'
+
+    @property
+    def config(self):
+        return self.net.config
+
+    @property
+    def name(self):
+        """The run name: 'unet', 'superres_unet_mse', ..."""
+        return run_name(self.config.name, self.target.config)
+
+    def _test(self, test_x=None):
+        return images()[1] if test_x is None else test_x
+
+    def evaluate(self, test_x=None, legacy=False, flips=False, batch_size=100, seed=0, num_train=None):
+        """The validation figures (report.figures) on uint8 NHWC test images (default: the bundled test horses).
+        legacy: as the assignment computed them (BatchNorm in training mode, its test order, which depends on the
+        number of training images and the seed)."""
+        if test_x is None:
+            train_x, test_x = images()
+            num_train = len(train_x) if num_train is None else num_train
+        rgb = to_float(test_x)
+        test_set = to_device(self.target.encode(rgb), self.device)
+        order = assignment_test_order(num_train or 0, len(test_x), seed) if legacy else None
+        return figures(self.net, self.target, test_set, rgb.to(self.device), order, batch_size, flips=flips)
+
+    @torch.inference_mode()
+    def predict(self, rgb_images):
+        """The network's pictures of uint8 NHWC images (their grey, or downsized, version in), as uint8 NHWC."""
+        inputs = self.target.inputs(to_float(rgb_images).to(self.device))
+        self.net.eval()
+        out = torch.cat([self.target.decode(self.net(x), x) for x in inputs.split(100)])
+        return (out.clamp(0, 1) * 255).round().byte().permute(0, 2, 3, 1).cpu().numpy()
+
+    def colorize(self, image, tile=512, margin=None, net_size=None, flips=False):
+        """One image of any size ((H, W, 3) or (H, W) uint8, grey or colour) coloured: its lightness with the
+        network's colour, as (H, W, 3) uint8 (colorlib.colorize)."""
+        if self.target.task != 'colour':
+            raise InputError('super-resolution weights do not colour images', ['target.task'])
+        pixels = np.asarray(image)
+        pixels = pixels[:, :, None].repeat(3, 2) if pixels.ndim == 2 else pixels
+        net = FlipAveraged(self.net) if flips else self.net
+        predict = chroma_predictor(net.eval(), self.target)
+        result, _ = colorize_pixels(pixels, predict, tile, context(self.config) if margin is None else margin,
+                                    net_size, device=self.device)
+        return result
+
+    def samples(self, test_x=None):
+        """A figure: the inputs, the truth, the outputs (and the baselines) of the first test images."""
+        rgb = to_float(self._test(test_x)[:NUM_SAMPLES])
+        return samples(self.net, self.target, *to_device(self.target.encode(rgb), self.device))
+
+    def activations(self, image=0):
+        """{block: figure} of one image (an index into the test images, or a uint8 (H, W, 3) array): its input,
+        every block's activations and the output beside the truth (report.activations)."""
+        pixels = self._test()[image] if isinstance(image, (int, np.integer)) else np.asarray(image)
+        return activations(self.net, self.target, to_float(pixels[None]).to(self.device), self.name)
+
+    def fit(self, **settings):
+        """Train further from these weights: fit(init=this model, ...), with this model's network and target."""
+        c = self.config
+        return fit(model=c.name, kernel=c.kernel, filters=c.filters, dilation=c.dilation,
+                     target=self.target, init=self, **settings)
+
+    def save(self, path):
+        """The weights, with what they hold, in the assignment's layout (checkpoints.save_weights); colours fitted
+        on one's own pictures go with them."""
+        return save_weights(self.net, path, self.target.palette_state() if self.keeps_palette else {}, self.target)
+
+
+def fit(model='UNet', *, kernel=3, filters=32, dilation=1, target=None, kind=None, task=None, colours=None,
+          bins=None, residual=None, rebalance=None, soft=None, temperature=None, data=None, category='horse',
+          extra_categories=(), train_x=None, test_x=None, init=None, out_dir=None, weights=None, resume=False,
+          overwrite=False, progress=False, log=None, device='auto', on_epoch=None, stop_signal=None, **settings):
+    """Train a network and return the Run. The model: `model` ('UNet', 'CNN', 'DUNet', 'RegressionCNN'),
+    `kernel`, `filters`, `dilation`; what it learns: a built `target`, or its settings (TargetConfig: kind,
+    task, colours, ...); the images: train_x and test_x (uint8 NHWC), else those of `data` and `category`
+    (colorlib.images; the colours are fitted on a folder of one's own pictures); how it trains: TrainConfig's
+    fields as keywords (epochs=5, batch_size=10, learn_rate=..., ...). init: weights (a Model or a path) to start
+    from. Nothing is written unless out_dir is given: then the metrics, the resumable state (resume=True continues
+    it), the training curve, a sample grid and the weights (`weights`, default out_dir/weights.pkl) go there;
+    a folder that holds a run is refused unless resumed or `overwrite`. log=print prints a line per epoch;
+    progress=True draws a progress bar (tqdm.auto: in a notebook too)."""
+    config = TrainConfig(**settings)
+    device = device_of(device)
+    torch.manual_seed(config.seed)
+    own = train_x is None and data is not None and not Path(data).suffix and Path(data).is_dir() and not init
+    if train_x is None:
+        train_x, test_x = images(data, category, extra_categories, log=log)
+    if isinstance(init, (str, Path)):
+        init = open_weights(init, model=model, kernel=kernel, filters=filters, dilation=dilation, colours=colours,
+                            bins=bins, kind=kind, task=task, residual=residual)
+    if target is None and init is not None:
+        target = init.target
+    if target is None:
+        config_of_target = target_config(model, kind=kind, task=task, colours=colours, bins=bins, residual=residual,
+                                         rebalance=rebalance, soft=soft, temperature=temperature)
+        target = build_target(config_of_target, fit_on=train_x if own else None)
+    if config.label_smoothing and not target.has_accuracy:
+        raise InputError('RGB regression has no classes to smooth', ['label_smoothing'])
+    net = build_model(model_config(target, model, kernel, filters, dilation))
+    if init is not None:
+        net.load_state_dict(init.net.state_dict())
+    files = {}
+    if out_dir is not None:
+        out_dir = Path(out_dir)
+        files = {'metrics': out_dir / METRICS_FILE, 'resume': out_dir / RESUME_FILE, 'curve': out_dir / CURVE_FILE,
+                 'samples': out_dir / SAMPLES_FILE, 'weights': Path(weights) if weights else out_dir / WEIGHTS_FILE}
+        check_run_folder(files, resume, overwrite)
+    net.to(device, memory_format=LAYOUT)
+    train_set = to_device(target.encode(to_float(train_x)), device)
+    test_set = to_device(target.encode(to_float(test_x)), device)
+    history = train_loop(net, target, train_set, test_set, config, out_dir, resume, on_epoch, stop_signal,
+                         progress, log)
+    trained = Model(net, target, device, keeps_palette=own or (init is not None and init.keeps_palette))
+    if out_dir is not None:
+        save_figure(training_curve(history), files['curve'])
+        save_figure(trained.samples(test_x), files['samples'])
+        trained.save(files['weights'])
+    return Run(trained, history, files)
+
+
+def check_run_folder(files, resume, overwrite):
+    """Before the first step: the run's folder holds no earlier run unless it is resumed or `overwrite`, and every
+    file of the run can be written."""
+    from colorlib.files import check_writable
+    if (files['metrics'].is_file() or files['resume'].is_file()) and not (resume or overwrite):
+        raise InputError(f'{files["metrics"].parent} holds a run; resume it or overwrite it', ['out_dir'])
+    if files['weights'].is_file() and not (resume or overwrite):
+        raise InputError(f'{files["weights"]} exists', ['weights'])
+    for name, path in files.items():
+        with_fields(['weights' if name == 'weights' else 'out_dir'], check_writable, path)
+
+
+def names():
+    """The shipped weights, by the names load() takes."""
+    return sorted(p.stem.rsplit('_k', 1)[0] for p in shipped.folder('weights').glob('*_k3_f32.pkl'))
+

@@ -1,0 +1,30 @@
+"""What runs and their files are called: one place for the names that weights, experiment folders and pictures go
+by, so that a run's files are spelled once."""
+from colorlib.models import MODELS
+
+# the files a training run keeps in its experiment folder
+METRICS_FILE = 'metrics.jsonl'  # one JSON line per epoch
+RESUME_FILE = 'resume.pt'  # the whole training state, to continue bit for bit
+CURVE_FILE = 'training_curve.png'
+SAMPLES_FILE = 'samples.png'
+WEIGHTS_FILE = 'weights.pkl'  # where the weights go when no other place is named
+RUN_FILES = (METRICS_FILE, RESUME_FILE, CURVE_FILE, SAMPLES_FILE)
+
+
+def run_name(model, target, label=None):
+    """'unet', 'unet_lab', 'superres_unet_mse', 'regression_cnn', ...: the stem of experiment folders and pictures,
+    from the model's name and the TargetConfig. `label` spells the model otherwise (the assignment's eval_UNet.png);
+    a model made for one kind (the RegressionCNN predicts RGB) does not say it."""
+    said = target.tag and (target.kind != MODELS[model].predicts or target.residual)
+    tag = f'_{target.tag}' if said else ''
+    return f'{target.prefix}{label or MODELS[model].stem}{tag}'
+
+
+def weights_name(model, target, kernel, filters):
+    """The stem of a weights file and of a run's default folder: 'unet_k3_f32', 'superres_unet_mse_k3_f32', ..."""
+    return f'{run_name(model, target)}_k{kernel}_f{filters}'
+
+
+def samples_file(epoch):
+    """The sample grid drawn after `epoch` (with --plot)."""
+    return f'samples_epoch{epoch:03d}.png'

@@ -1,0 +1,97 @@
+"""The Python API a notebook reads (colorlib.load, colorlib.fit and the Model they give): nothing printed or
+written unless asked, pictures as arrays and figures, weights that say what they hold."""
+import numpy as np
+import pytest
+import torch
+from matplotlib.figure import Figure
+
+import colorlib
+from colorlib.errors import InputError
+from conftest import needs_shared, assignment_colours_path, assignment_weights_path, one_line_error
+
+
+@pytest.fixture(scope='module')
+def tiny_run(horses):
+    """One epoch of a 4-filter CNN on 60 horses, in memory only."""
+    return colorlib.fit(model='CNN', filters=4, epochs=1, batch_size=20, train_x=horses[0][:60],
+                          test_x=horses[1][:20], device='cpu')
+
+
+def test_train_prints_and_writes_nothing_unless_asked(tiny_run, tmp_path, monkeypatch, capsys, horses):
+    assert len(tiny_run.history) == 1 and set(tiny_run.history[0]) >= {'train_loss', 'val_loss', 'val_acc'}
+    assert tiny_run.files == {} and isinstance(tiny_run.curve(), Figure)
+    monkeypatch.chdir(tmp_path)
+    colorlib.fit(model='RegressionCNN', filters=4, epochs=1, train_x=horses[0][:20], test_x=horses[1][:10],
+                   device='cpu')
+    assert list(tmp_path.iterdir()) == [] and capsys.readouterr() == ('', '')
+
+
+def test_train_logs_and_writes_a_run_when_asked(horses, tmp_path, capsys):
+    lines = []
+    run = colorlib.fit(model='UNet', filters=4, epochs=2, batch_size=30, train_x=horses[0][:60],
+                         test_x=horses[1][:20], out_dir=tmp_path / 'run', log=lines.append, device='cpu')
+    assert [line.split(',')[0] for line in lines] == ['Epoch [1/2]', 'Epoch [2/2]']
+    assert sorted(p.name for p in (tmp_path / 'run').iterdir()) == sorted(
+        ['metrics.jsonl', 'resume.pt', 'training_curve.png', 'samples.png', 'weights.pkl'])
+    with pytest.raises(InputError) as e:  # a folder holding a run is not started again unless asked
+        colorlib.fit(model='UNet', filters=4, epochs=1, train_x=horses[0][:20], test_x=horses[1][:10],
+                       out_dir=tmp_path / 'run', device='cpu')
+    assert e.value.fields == ('out_dir',)
+    loaded = colorlib.load(tmp_path / 'run' / 'weights.pkl')  # no settings: the file says what it holds
+    assert loaded.config == run.model.config and loaded.name == 'unet'
+    assert loaded.evaluate(horses[1][:20])['loss'] == pytest.approx(run.history[-1]['val_loss'], rel=1e-5)
+    assert capsys.readouterr() == ('', '')
+
+
+def test_a_model_gives_arrays_and_figures(tiny_run, horses):
+    model = tiny_run.model
+    pictures = model.predict(horses[1][:3])
+    assert pictures.shape == (3, 32, 32, 3) and pictures.dtype == np.uint8
+    coloured = model.colorize(horses[1][0].mean(2).astype(np.uint8).repeat(3, 0).repeat(3, 1))  # 96x96 grey
+    assert coloured.shape == (96, 96, 3) and coloured.dtype == np.uint8
+    acts = model.activations(horses[1][4])
+    assert list(acts)[0] == 'input' and list(acts)[-1] == 'output' and '1_downconv1' in acts
+    assert all(isinstance(fig, Figure) for fig in acts.values())
+    assert isinstance(model.samples(horses[1][:10]), Figure)
+
+
+def test_fit_further_from_a_model(tiny_run, horses):
+    again = tiny_run.model.fit(epochs=1, learn_rate=0.0, train_x=horses[0][:20], test_x=horses[1][:20],
+                                 device='cpu')
+    assert again.model.config == tiny_run.model.config
+    # at learning rate 0 only BatchNorm's running statistics move: the weights are those it started from
+    start, end = tiny_run.model.net.state_dict(), again.model.net.state_dict()
+    assert all(torch.equal(start[k], end[k]) for k in start if k.endswith('conv.weight') or k.endswith('0.weight'))
+
+
+def test_shipped_weights_by_name_and_contradictions_refused():
+    unet = colorlib.load('unet')
+    assert unet.name == 'unet' and unet.config.filters == 32 and 'unet' in colorlib.names()
+    assert colorlib.load('superres_unet_res').target.residual
+    with pytest.raises(InputError) as e:
+        colorlib.load('unet', model='CNN')
+    one_line_error(e, 'unet_k3_f32.pkl', "'UNet'", "'CNN'")
+    assert e.value.fields == ('name',)
+    with pytest.raises(InputError) as e:
+        colorlib.load('unet', kind='rgb')
+    assert e.value.fields == ('target.kind',)
+    with pytest.raises(InputError) as e:
+        colorlib.load('unet', colours=str(colorlib.shipped.folder('colours') / 'colour_kmeans16_cat7.npy'))
+    one_line_error(e, 'trained on other colours')
+
+
+def test_configs_by_keyword_refuse_what_cannot_be():
+    with pytest.raises(InputError) as e:
+        colorlib.fit(model='RegressionCNN', kind='classes', epochs=1)
+    one_line_error(e, 'RegressionCNN')
+    assert e.value.fields == ('target.kind',)
+    with pytest.raises(InputError) as e:
+        colorlib.TargetConfig(kind='rgb', residual=True)
+    assert e.value.needs == {'target.task': 'superres'}
+
+
+@needs_shared
+def test_the_assignments_weights_load_with_their_settings():
+    unet = colorlib.load(assignment_weights_path('UNet', 32), model='UNet', colours=assignment_colours_path(24))
+    figures = unet.evaluate()
+    assert f'{figures["loss"]:.4f}, {figures["accuracy"]:.1f}' == '1.3786, 48.2'  # the assignment's figure

@@ -50,14 +50,18 @@ def images(data=None, category='horse', extra_categories=(), image_size=32, val_
     data = shipped.DEFAULT_DATA if data is None else data
     if not is_cifar10(data):
         from colorlib.folders import load_folder
-        train_x, test_x, summary = load_folder(data, image_size, val_share, 0, cache_dir, on_skip, memory)
+        if image_size % 4 or image_size < 4:
+            raise InputError(f'image size {image_size} is not a multiple of 4 (the networks pool twice by 2)',
+                             ['image_size'])
+        train_x, test_x, summary = with_fields(['data'], load_folder, data, image_size, val_share, 0, cache_dir,
+                                               on_skip, memory)
         if log is not None:
             log(summary)
         return train_x, test_x
+    arrays = with_fields(['data'], load_cifar10, data)
     if image_size != 32:
         raise InputError(f'image size {image_size}: CIFAR-10 images are 32x32; the size applies to a folder of '
                          'pictures', ['image_size'])
-    arrays = with_fields(['data'], load_cifar10, data)
     category = with_fields(['category'], parse_category, category)
     train_x, test_x = with_fields(['category'], select_category, arrays, category, data)
     extra = [with_fields(['extra_categories'], select_category, arrays, parse_category(other), data)[0]
@@ -81,7 +85,9 @@ def target_config(model='UNet', **settings):
     made_for = MODELS[model].predicts if model in MODELS else None
     config = TargetConfig(**{'kind': made_for or 'classes', **{k: v for k, v in settings.items() if v is not None}})
     if made_for and config.kind != made_for:
-        raise InputError(f'the {model} predicts {made_for.upper()} only', ['target.kind'], {'target.kind': made_for})
+        others = [name for name, network in MODELS.items() if network.predicts is None]
+        raise InputError(f'the {model} predicts {made_for.upper()} only; for {config.kind} use a '
+                         f'{", ".join(others[:-1])} or {others[-1]}', ['target.kind'], {'target.kind': made_for})
     return config
 
 
@@ -257,7 +263,8 @@ def fit(model='UNet', *, kernel=3, filters=32, dilation=1, target=None, kind=Non
     config = TrainConfig(**settings)
     device = device_of(device)
     torch.manual_seed(config.seed)
-    own = train_x is None and data is not None and not Path(data).suffix and Path(data).is_dir() and not init
+    from colorlib.data import is_cifar10
+    own = train_x is None and data is not None and not is_cifar10(data) and init is None  # colours fitted on them
     if train_x is None:
         train_x, test_x = images(data, category, extra_categories, log=log)
     if isinstance(init, (str, Path)):

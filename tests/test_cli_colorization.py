@@ -603,3 +603,25 @@ def test_a_new_run_on_own_pictures_fits_its_colours_and_keeps_them_with_the_weig
     assert code == 0, err
     code, _, err = call(main, flags + ['-e', '1', '--checkpoint', 'mine.pkl'], capsys)  # the sidecar is not replaced
     assert code == 2 and '--overwrite' in err
+
+
+def test_our_weights_need_no_model_flags_and_flags_that_contradict_them_are_refused(tiny_npz, tmp_path, monkeypatch,
+                                                                                    capsys):
+    """A file colorlib wrote says its model, sizes and target: --valid, activations and colorize take them from it;
+    a flag given must agree with the file (it fills in only what the assignment's files do not say)."""
+    from colorlib.cli.activations import main as activations
+    monkeypatch.chdir(tmp_path)
+    code, _, err = call(main, ['--model', 'DUNet', '-f', '4', '--task', 'superres', '--loss', 'mse', '-e', '1',
+                               '--data', tiny_npz, '--device', 'cpu', '--checkpoint', 'mine.pkl'], capsys)
+    assert code == 0, err
+    code, out, err = call(main, ['--valid', '--checkpoint', 'mine.pkl', '--data', tiny_npz], capsys)
+    assert code == 0 and 'Evaluating Model DUNet: mine.pkl' in out and 'Bicubic PSNR' in out, err
+    assert (tmp_path / 'outputs' / 'eval_superres_DUNet_mse.png').is_file()
+    code, out, err = call(activations, ['1', '--checkpoint', 'mine.pkl', '--data', tiny_npz], capsys)
+    assert code == 0 and 'superres_DUNet_mse' in out, err
+    for flags, words in ((['--model', 'UNet'], ["'DUNet'", "'UNet'", 'check --model']),
+                         (['-f', '8'], ['filters 4', 'check -f']),
+                         (['--task', 'colour'], ["'superres'", '--task'])):
+        code, out, err = call(main, ['--valid', '--checkpoint', 'mine.pkl', '--data', tiny_npz] + flags, capsys)
+        assert code == 2 and err.count('\n') == 1 and err.startswith('colorization.py: error: --checkpoint: mine.pkl')
+        assert all(word in err for word in words), (words, err)

@@ -4,14 +4,12 @@ import os
 import sys
 from pathlib import Path
 
-import numpy as np
 import torch
 
 from colorlib import api, distributed, shipped
 from colorlib.cli.common import MODEL_DEFAULTS, UsageError, flag
-from colorlib.data import download_cifar10, is_cifar10, load_cifar10, parse_category, select_category
+from colorlib.data import download_cifar10
 from colorlib.files import check_writable
-from colorlib.folders import load_folder
 from colorlib.memory import available_memory, largest_fitting, training_bytes
 from colorlib.naming import weights_name
 from colorlib.targets import build_target
@@ -69,6 +67,7 @@ def open_model(args, device):
     """The Model of --checkpoint (default: the shipped weights the flags name): what the file says it holds, the
     flags given filling what it does not say (the assignment's files) and refused where they contradict it."""
     settings = target_settings(args)
+    target_config(args)  # what the flags alone tell, before any file is read
     path = checkpoint_path(args)
     values = {'target.kind': settings['kind'] or 'classes'}
     with flag('--checkpoint', values=values):
@@ -118,34 +117,18 @@ def load_images(args, device=torch.device('cpu')):
     """Train and test images of the chosen category (training also on any extra categories), downloading the
     official archive into ./data first if asked; or the pictures of a folder (--data FOLDER), cached in
     outputs/cache/, refused up front if they would not fit in the memory of the host and of the `device` they go
-    to."""
+    to (colorlib.api.images)."""
     with flag('--download'):
         data = download_cifar10(Path('data')) if args.download else args.data
-    if not is_cifar10(data):
-        if args.image_size % 4:
-            raise UsageError(f'--image-size: {args.image_size} is not a multiple of 4')
 
-        def skipped(path, reason):
-            if distributed.rank() == 0:  # once, not once a process
-                print(f'{args.prog}: skipped {path}: {reason}', file=sys.stderr)
-        with flag('--data'):
-            train_x, test_x, summary = load_folder(data, args.image_size, args.val_share, 0, Path('outputs') / 'cache',
-                                                   skipped, min(map(available_memory, {torch.device('cpu'), device})))
-        if distributed.rank() == 0:
-            print(summary)
-        return train_x, test_x
-    with flag('--data'):
-        arrays = load_cifar10(data)
-    if args.image_size != 32:
-        raise UsageError(f'--image-size {args.image_size}: CIFAR-10 images are 32x32; the size applies to a folder of '
-                         'your pictures (--data FOLDER)')
-    with flag('--category'):
-        category = parse_category(args.category)
-        train_x, test_x = select_category(arrays, category, data)
-    with flag('--extra-categories'):
-        extra = [select_category(arrays, other, data)[0] for other in getattr(args, 'extra_categories', [])
-                 if other != category]
-    return np.concatenate([train_x, *extra]), test_x
+    def skipped(path, reason):
+        if distributed.rank() == 0:  # once, not once a process
+            print(f'{args.prog}: skipped {path}: {reason}', file=sys.stderr)
+    with flag():
+        return api.images(data, args.category, getattr(args, 'extra_categories', []), args.image_size,
+                          args.val_share, Path('outputs') / 'cache', skipped,
+                          min(map(available_memory, {torch.device('cpu'), device})),
+                          log=print if distributed.rank() == 0 else None)
 
 
 def pick_device(name):

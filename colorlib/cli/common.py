@@ -41,11 +41,15 @@ def spell(field, value):
     return FLAGS.get(field, field) if value is True or value is None else f'{FLAGS.get(field, field)} {value}'
 
 
+OWN_VALUE_FIELDS = ('target.colours', 'target.bins', 'target.rebalance', 'target.temperature')  # lead with their flag
+
+
 def in_flag_terms(err, name=None, values=None):
-    """A library InputError in flag terms: led by `name`, or by the flag of the target setting at fault (a kind
-    with its value from `values`), then the message, what it needs, and the flags of the other fields to check."""
+    """A library InputError in flag terms: led by `name`, or by the flag of the first setting at fault where none is
+    named or where that setting's own file or value is at fault (a kind with its value from `values`), then the
+    message, what it needs, and the flags of the other fields to check."""
     fields = list(err.fields)
-    if fields and (name is None or fields[0].startswith('target.')):
+    if fields and (name is None or fields[0] in OWN_VALUE_FIELDS):
         field = fields.pop(0)
         name = spell(field, (values or {}).get(field)) if field == 'target.kind' else FLAGS.get(field, field)
     needs = f'; it needs {" ".join(spell(f, v) for f, v in err.needs.items())}' if err.needs else ''

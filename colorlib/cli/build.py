@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from colorlib import distributed, shipped
+from colorlib import distributed, machine, shipped
 from colorlib.checkpoints import read_palette
 from colorlib.cli.common import UsageError, flag
 from colorlib.colours import fit_colours, load_colours
@@ -155,8 +155,5 @@ def load_images(args, device=torch.device('cpu')):
 
 
 def pick_device(name):
-    if name == 'auto':
-        return torch.device('cuda' if torch.cuda.is_available() else 'cpu')
-    if name == 'cuda' and not torch.cuda.is_available():
-        raise UsageError('--device cuda/--gpu: no CUDA device is available here; use --device cpu')
-    return torch.device(name)
+    with flag(f'--device {name}' + ('/--gpu' if name == 'cuda' else '')):
+        return machine.pick_device(name)

@@ -8,8 +8,8 @@ from tqdm import tqdm
 
 from colorlib.checkpoints import load_weights
 from colorlib.cli.build import check_output, checkpoint_path, make_target, model_config, pick_device
-from colorlib.cli.common import (OneLineParser, UsageError, add_lab_flags, add_model_flags, flag, int_at_least,
-                                 run_command)
+from colorlib.cli.common import (OneLineParser, UsageError, add_device_flags, add_lab_flags, add_model_flags, flag,
+                                 int_at_least, run_command)
 from colorlib.colorize import STRIDE, chroma_predictor, colorize_file, default_margin, find_images, output_stems
 from colorlib.models import MODELS, FlipAveraged, build_model
 
@@ -33,7 +33,7 @@ def build_parser(prog='colorize.py'):
                              'the colour is scaled back up, the lightness stays full size')
     parser.add_argument('--tta', action='store_true',
                         help='average the network with its mirror image (test-time augmentation; twice the work)')
-    parser.add_argument('--device', choices=['auto', 'cpu', 'cuda'], default='auto')
+    add_device_flags(parser)
     parser.set_defaults(prog=prog)
     return parser
 

@@ -3,6 +3,7 @@ flags."""
 import argparse
 import contextlib
 import sys
+import warnings
 
 import numpy as np
 
@@ -11,6 +12,7 @@ from colorlib.augment import AUGMENTATIONS
 from colorlib.data import CATEGORIES, parse_category
 from colorlib.errors import ConfigMismatch, InputError, WriteError
 from colorlib.lab import DEFAULT_TEMPERATURE
+from colorlib.machine import DEVICES
 from colorlib.targets import TASKS
 
 # the flag that sets each field of the library's configs and run descriptions
@@ -20,7 +22,7 @@ FLAGS = {'epochs': '-e', 'batch_size': '-b', 'learn_rate': '-l', 'seed': '-s', '
          'filters': '-f', 'colours': '-c/--colours/--loss or --colour-space/--bins', 'in_channels': '--task',
          'dilation': '--dilation', 'target.kind': '--loss or --colour-space', 'target.task': '--task',
          'target.colours': '-c/--colours', 'target.bins': '--bins', 'target.rebalance': '--rebalance',
-         'target.soft': '--soft-encode', 'target.residual': '--residual',
+         'target.soft': '--soft-encode', 'target.residual': '--residual', 'device': '--device',
          'data.images': 'training images (--data, --category, --extra-categories)',
          'data.digest': 'training data (--data, --category, --extra-categories)', 'processes': 'torchrun processes'}
 
@@ -54,13 +56,18 @@ class OneLineParser(argparse.ArgumentParser):
 
 
 def run_command(parser, runner, argv=None):
-    """Parse, run, and turn a UsageError into one line on stderr and exit status 2."""
+    """Parse, run, and turn a UsageError into one line on stderr and exit status 2, a warning into one line."""
     args = parser.parse_args(argv)
-    try:
-        runner(args)
-    except UsageError as err:
-        print(f'{parser.prog}: error: {err}', file=sys.stderr)
-        sys.exit(2)
+
+    def one_line(message, *_, **__):  # a library warning is said like an error: the command, then the message
+        print(f'{parser.prog}: warning: {message}', file=sys.stderr, flush=True)
+    with warnings.catch_warnings():
+        warnings.showwarning = one_line
+        try:
+            runner(args)
+        except UsageError as err:
+            print(f'{parser.prog}: error: {err}', file=sys.stderr)
+            sys.exit(2)
 
 # -----------------------------------------------------------------------------
 # flag types
@@ -130,6 +137,12 @@ def category_list(text):
 
 # -----------------------------------------------------------------------------
 # the shared flags
+
+
+def add_device_flags(parser):
+    parser.add_argument('--device', choices=DEVICES, default='auto',
+                        help='auto: a CUDA GPU, else Apple\'s MPS, else the CPU')
+    parser.add_argument('--gpu', action='store_const', const='cuda', dest='device', help='same as --device cuda')
 
 
 def add_model_flags(parser, models, default_model, checkpoint_help):

@@ -139,3 +139,13 @@ def devices():
     if mps_available():
         found.append(torch.device('mps'))
     return found
+
+
+def summary(device='cpu'):
+    """One line naming the machine a figure came from: its CPU (or GPU), cores, and whether bfloat16 is fast."""
+    import os
+    device = torch.device(device)
+    fast, why = fast_bf16(device)
+    if device.type == 'cuda':
+        return why.replace('this GPU, ', '').replace(' has ', ': ')
+    return f'{cpu_name()}, {os.cpu_count()} cores: {why.replace("this CPU has ", "")}'

@@ -42,7 +42,7 @@ def test_a_recipe_sets_its_flags_and_a_flag_given_wins():
 def test_fast_is_the_same_for_every_model():
     for model in ('CNN', 'UNet', 'DUNet'):
         args = parse(['--model', model, '--recipe', 'fast'])
-        assert (args.epochs, args.batch_size, args.learn_rate, args.warmup, args.amp) == (3, 32, 0.035, 0.5, 'auto')
+        assert (args.epochs, args.batch_size, args.learn_rate, args.warmup, args.amp) == (2, 16, 0.04, 0.4, 'auto')
 
 
 def test_a_recipe_with_nothing_for_this_run_is_one_line(capsys):
@@ -69,7 +69,7 @@ def test_a_run_trains_with_its_recipe(tiny_npz, tmp_path, monkeypatch, capsys):
     assert code == 0, err
     run = read_resumable(tmp_path / 'outputs' / 'fast' / 'resume.pt')['run']
     bf16 = machine.use_bf16(torch.device('cpu'), 'auto')[0]  # the recipe asks for auto: bfloat16 only if fast here
-    assert (run['epochs'], run['batch_size'], run['learn_rate'], run['warmup'], run['amp']) == (1, 32, 0.035, 0.5, bf16)
+    assert (run['epochs'], run['batch_size'], run['learn_rate'], run['warmup'], run['amp']) == (1, 16, 0.04, 0.4, bf16)
     assert out.splitlines()[0] == f'precision: {machine.use_bf16(torch.device("cpu"), "auto")[1]}'
 
 

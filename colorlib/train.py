@@ -39,7 +39,7 @@ class TrainConfig:
     lr_schedule: str = 'constant'  # or 'cosine' or 'linear': annealed to zero over the run, step by step
     weight_decay: float = 0.0  # decoupled (AdamW); 0 is plain Adam, the assignment's setting
     augment: tuple = ()  # random flips and shifts (colorlib.augment.AUGMENTATIONS)
-    amp: str = 'off'  # bfloat16 autocast: 'auto' (where the device has it in hardware), 'on' or 'off' (colorlib.machine)
+    amp: str = 'off'  # bfloat16 autocast: 'auto' (where the device does it in hardware), 'on' or 'off' (machine.py)
     compile: bool = False  # torch.compile the network that trains
     save_every: int = 1  # write the resumable state every N epochs, and after the last
     warmup: float = 0.0  # epochs over which the learning rate first rises linearly from near zero

@@ -13,8 +13,8 @@ from colorlib.cli import recipes
 from colorlib.cli.build import (check_output, checkpoint_path, fitted_file, load_images, make_target, model_config,
                                 pick_device, same_file, saved_palette)
 from colorlib.cli.common import (OneLineParser, UsageError, add_data_flags, add_device_flags, add_lab_flags,
-                                 add_model_flags, add_task_flags, augmentation_list, category_list, finite_float, flag, int_at_least,
-                                 run_command, seed)
+                                 add_model_flags, add_task_flags, augmentation_list, category_list, finite_float, flag,
+                                 int_at_least, run_command, seed)
 from colorlib.data import is_cifar10, to_float
 from colorlib.errors import InputError, NonFiniteLoss
 from colorlib.folders import image_files

@@ -34,7 +34,8 @@ def lines(seconds):
     has = [name for name in CPU_FLAGS if caps.get(name)]
     lacks = [name for name in CPU_FLAGS if name in caps and not caps[name]]
     affinity = len(os.sched_getaffinity(0)) if hasattr(os, 'sched_getaffinity') else os.cpu_count()
-    yield f'colorlib {__version__}, torch {torch.__version__}, numpy {np.__version__}, Python {platform.python_version()}'
+    yield (f'colorlib {__version__}, torch {torch.__version__}, numpy {np.__version__}, '
+           f'Python {platform.python_version()}')
     yield f'system: {platform.system()} {platform.release()} {platform.machine()}'
     yield f'cpu: {machine.cpu_name()}; has {", ".join(has) or "none of " + ", ".join(CPU_FLAGS)}' + (
         f'; lacks {", ".join(lacks)}' if lacks else '')

@@ -22,6 +22,7 @@ from torch.utils.flop_counter import FlopCounterMode
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from colorlib import machine  # noqa: E402
 from colorlib.colours import load_colours, rgb_to_classes  # noqa: E402
 from colorlib.data import load_category  # noqa: E402
 from colorlib.images import to_float  # noqa: E402
@@ -39,34 +40,16 @@ def timed(work):
     return time.perf_counter() - start
 
 
-def sync(device):
-    if device.type == 'cuda':
-        torch.cuda.synchronize()
-
-
-def matmul_rate(device, n=2048, seconds=2.0):
-    """Sustained fp32 GFLOP/s of an n x n matrix multiply."""
-    a, b = torch.randn(n, n, device=device), torch.randn(n, n, device=device)
-    a @ b
-    sync(device)
-    count, start = 0, time.perf_counter()
-    while time.perf_counter() - start < seconds:
-        a @ b
-        count += 1
-    sync(device)
-    return 2 * n ** 3 * count / (time.perf_counter() - start) / 1e9
-
-
 def copy_rate(device, mib=64, repeats=10):
     """GB/s moved (read + write) by copying a large tensor: the limit of the memory-bound layers."""
     a = torch.empty(mib << 18, device=device)
     b = torch.empty_like(a)
     b.copy_(a)
-    sync(device)
+    machine.sync(device)
     start = time.perf_counter()
     for _ in range(repeats):
         b.copy_(a)
-    sync(device)
+    machine.sync(device)
     return 2 * a.numel() * 4 * repeats / (time.perf_counter() - start) / 1e9
 
 
@@ -86,8 +69,8 @@ def conv_rows(device, layout, batch=100, repeats=10):
         passes = 3 if x.requires_grad else 2  # forward, weight gradient and (not for the image) input gradient
         flops = 2 * c_in * c_out * 9 * side * side * batch * passes
         upstream = torch.randn_like(F.conv2d(x, w, b, padding=1))
-        seconds = min(timed(lambda: (torch.autograd.grad(F.conv2d(x, w, b, padding=1), wanted, upstream), sync(device)))
-                      for _ in range(repeats))
+        seconds = min(timed(lambda: (torch.autograd.grad(F.conv2d(x, w, b, padding=1), wanted, upstream),
+                                     machine.sync(device))) for _ in range(repeats))
         rows.append(f'| {name} | {c_in} -> {c_out}, {side}x{side} | {1e3 * seconds:.1f} | {flops / seconds / 1e9:.0f} |')
     return rows
 
@@ -109,9 +92,9 @@ def time_epochs(model, target, train_set, batch_size, epochs, device, amp=False,
     generator = torch.Generator(device).manual_seed(0)
     config = TrainConfig(batch_size=batch_size, amp=amp)
     train_epoch(net, target, optimizer, scheduler, train_set, config, generator)
-    sync(device)
+    machine.sync(device)
     return min(timed(lambda: (train_epoch(net, target, optimizer, scheduler, train_set, config, generator),
-                              sync(device))) for _ in range(epochs))
+                              machine.sync(device))) for _ in range(epochs))
 
 
 def profile_steps(model, target, train_set, batch_size, steps=5):
@@ -133,7 +116,7 @@ def profile_steps(model, target, train_set, batch_size, steps=5):
 def time_eval(model, target, test_set, device, repeats=5):
     """The fastest of `repeats` evaluations of the test set, after a warm-up one."""
     evaluate(model, target, *test_set)
-    return min(timed(lambda: (evaluate(model, target, *test_set), sync(device))) for _ in range(repeats))
+    return min(timed(lambda: (evaluate(model, target, *test_set), machine.sync(device))) for _ in range(repeats))
 
 
 STARTUP = '''
@@ -179,6 +162,18 @@ def write_section(path, key, lines):
     path.write_text(page)
 
 
+def write_machine_row(path, key, intro, header, row):
+    """The section `key` as one table with a row per kind of machine: `row` (its first cell names the machine)
+    replaces that machine's earlier row, and the other machines' rows are kept."""
+    begin = f'<!-- bench:{key} -->'
+    page = Path(path).read_text() if Path(path).exists() else ''
+    old = page[page.index(begin):page.index(f'<!-- /bench:{key} -->')] if begin in page else ''
+    machine = row.split(' | ')[0]
+    rows = [line for line in old.splitlines() if line.startswith('| ') and line not in header and
+            not line.startswith(machine + ' | ')]
+    write_section(path, key, [*intro, *header, *rows, row])
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('--device', default='cuda' if torch.cuda.is_available() else 'cpu')
@@ -200,7 +195,7 @@ def main():
     train_sets = {r: to_device(t.encode(to_float(train_x)), device) for r, t in targets.items()}
     test_sets = {r: to_device(t.encode(to_float(test_x)), device) for r, t in targets.items()}
 
-    rate, bandwidth = matmul_rate(device), copy_rate(device)
+    rate, bandwidth = machine.matmul_rate(device, seconds=2.0), copy_rate(device)
     print(f'fp32 matmul: {rate:.1f} GFLOP/s, copy {bandwidth:.1f} GB/s on {device} ({torch.get_num_threads()} threads)',
           flush=True)
     layout = LAYOUT
@@ -230,8 +225,11 @@ def main():
         model = build_model(ModelConfig('UNet', colours=len(centres))).to(device, memory_format=fmt)
         data, test = (tuple(t.contiguous(memory_format=fmt) if t.dim() == 4 else t for t in dataset)
                       for dataset in (train_sets[False], test_sets[False]))
-        epochs = 1 if amp and device.type == 'cpu' else args.epochs  # bfloat16 on this CPU takes minutes an epoch
-        variants.append((label, time_epochs(model, targets[False], data, 100, epochs, device, amp=amp, compiled=compiled),
+        if amp and not machine.fast_bf16(device)[0]:  # emulated bfloat16 takes minutes an epoch, and auto skips it
+            variants.append((f'{label}: not timed, {machine.fast_bf16(device)[1]}', None, None))
+            continue
+        variants.append((label, time_epochs(model, targets[False], data, 100, args.epochs, device, amp=amp,
+                                            compiled=compiled),
                          None if amp or compiled else time_eval(model, targets[False], test, device)))
         print(f'UNet {label}: epoch {variants[-1][1]:.2f} s (b100)', flush=True)
     torch.manual_seed(0)
@@ -245,8 +243,7 @@ def main():
     n = len(train_x)
     lines = [
         f'Written by `python bench/train_speed.py --device {device.type}` on {datetime.date.today()}: '
-        f'{platform.processor() or platform.machine()}, {os.cpu_count()} cores, '
-        f'{torch.cuda.get_device_name() if device.type == "cuda" else "CPU"}, torch {torch.__version__}, '
+        f'{machine.summary(device)}, {platform.machine()}, {os.cpu_count()} cores, torch {torch.__version__}, '
         f'{torch.get_num_threads()} threads; load average {load_before:.1f} at the start, '
         f'{os.getloadavg()[0]:.1f} at the end.', '',
         f'- fp32 matmul rate (the limit): **{rate:.1f} GFLOP/s**; memory copy: {bandwidth:.1f} GB/s',
@@ -265,7 +262,7 @@ def main():
                      f"{r['mflop'] * n / r[100] / 1e3:.1f} | {r[100] / r['floor']:.2f} | {r[10]:.2f} | "
                      f"{r[10] / r[100]:.2f} | {r['eval']:.3f} |")
     lines += ['', '| UNet variant, batch 100 | epoch (s) | eval 1000 (s) |', '|---|---|---|']
-    lines += [f'| {label} | {epoch:.2f} | {"" if seconds is None else f"{seconds:.3f}"} |'
+    lines += [f'| {label} | {"" if epoch is None else f"{epoch:.2f}"} | {"" if seconds is None else f"{seconds:.3f}"} |'
               for label, epoch, seconds in variants]
     lines += ['', 'Where a UNet training step (batch 100) spends its time (torch.profiler, self time):', '',
               '| operator | share |', '|---|---|', *profile_rows]

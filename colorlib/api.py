@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from colorlib import shipped
+from colorlib import machine, shipped
 from colorlib.checkpoints import load_weights, read_about, read_palette, read_weights, save_weights
 from colorlib.colorize import chroma_predictor, colorize_pixels
 from colorlib.data import load_cifar10, parse_category, select_category
@@ -34,12 +34,10 @@ TARGET_FIELDS = ('kind', 'task', 'residual')  # what of a TargetConfig the weigh
 
 
 def device_of(name='auto'):
-    """'auto' (CUDA where there is one, else the CPU), 'cpu' or 'cuda', as a torch.device."""
-    if name == 'auto':
-        return torch.device('cuda' if torch.cuda.is_available() else 'cpu')
-    if str(name).startswith('cuda') and not torch.cuda.is_available():
-        raise InputError('no CUDA device is available here', ['device'])
-    return torch.device(name)
+    """A torch.device: 'auto' (CUDA, else Apple's MPS, else the CPU), a name ('cpu', 'cuda', 'mps'), or one as is."""
+    if isinstance(name, torch.device):
+        return name
+    return with_fields(['device'], machine.pick_device, name)
 
 
 def images(data=None, category='horse', extra_categories=(), image_size=32, val_share=0.1, cache_dir=None,

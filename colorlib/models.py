@@ -81,7 +81,7 @@ class UNet(nn.Module):
         mid = self.rfconv(down2)
         up1 = self.upconv1(torch.cat([mid, down2], dim=1))
         up2 = self.upconv2(torch.cat([up1, down1], dim=1))
-        return self.finalconv(torch.cat([up2, x], dim=1))
+        return self.finalconv(up2, x)  # the convolution of the two stacked, as the handout draws it
 
 
 class DUNet(UNet):

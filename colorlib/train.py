@@ -4,6 +4,7 @@ Nothing here knows what the network learns: the target (colorlib.targets) gives 
 pictures; the model is any of colorlib.models built from a ModelConfig.
 """
 import copy
+import dataclasses
 import json
 import math
 import sys
@@ -16,7 +17,7 @@ import torch
 from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn, update_bn
 from tqdm.auto import tqdm
 
-from colorlib import distributed
+from colorlib import distributed, machine
 from colorlib.augment import augment
 from colorlib.checkpoints import check_same_run, describe_run, read_resumable, restore, save_resumable, training_state
 from colorlib.errors import NonFiniteLoss, WriteError
@@ -37,7 +38,7 @@ class TrainConfig:
     lr_schedule: str = 'constant'  # or 'cosine' or 'linear': annealed to zero over the run, step by step
     weight_decay: float = 0.0  # decoupled (AdamW); 0 is plain Adam, the assignment's setting
     augment: tuple = ()  # random flips and shifts (colorlib.augment.AUGMENTATIONS)
-    amp: bool = False  # bfloat16 autocast
+    amp: str = 'off'  # bfloat16 autocast: 'auto' (where the device does it in hardware), 'on' or 'off' (machine.py)
     compile: bool = False  # torch.compile the network that trains
     save_every: int = 1  # write the resumable state every N epochs, and after the last
     warmup: float = 0.0  # epochs over which the learning rate first rises linearly from near zero
@@ -206,12 +207,18 @@ def train(model, target, train_set, val_set, config, out_dir=None, resume=False,
     stop_signal() (see colorlib.preemption) is checked at every step: once it names a signal, the state is saved
     where the run is and Interrupted is raised. A loss that turns NaN or infinite stops the run with a NonFiniteLoss
     before anything more is saved, so the resume file keeps the last good state. on_epoch(row) is called after
-    each epoch with its figures (the history's new row). With config.ema the moving average of the weights, with BatchNorm statistics recomputed for it over
-    the training images after each epoch, is what is evaluated, and what `model` holds at the end.
+    each epoch with its figures (the history's new row). config.amp is decided for the data's device first
+    (colorlib.machine.use_bf16) and said to log first. With config.ema the moving average of the weights, with
+    BatchNorm statistics recomputed for it over the training images after each epoch, is what is evaluated, and what
+    `model` holds at the end.
     Under torchrun each rank trains on its own shard of every epoch, the model wrapped in DDP; the figures
     are averaged over ranks and only rank 0 logs and writes.
     """
     main = distributed.rank() == 0
+    bf16, precision = machine.use_bf16(train_set[0].device, config.amp)
+    config = dataclasses.replace(config, amp=bf16)  # what ran, not what was asked: a resumed run compares it
+    if main and log is not None:
+        log(f'precision: {precision}')
     world = distributed.world_size()
     keep = main and out_dir is not None  # whether this process writes the run's files
     resume_path = None if out_dir is None else Path(out_dir) / RESUME_FILE

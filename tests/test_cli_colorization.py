@@ -12,6 +12,7 @@ import pytest
 import torch
 from PIL import Image
 
+from colorlib import machine
 from colorlib.checkpoints import load_weights, read_palette, read_resumable
 from colorlib.cli.activations import main as main_activations
 from colorlib.cli.colorization import main, main_regression
@@ -201,13 +202,46 @@ def test_amp_trains_and_validates_in_bfloat16_on_cpu(small_npz, tmp_path, monkey
             '--device', 'cpu', '--amp', '--checkpoint', 'w.pkl']
     code, out, err = call(main, argv, capsys)
     assert code == 0, err
+    native, why = machine.fast_bf16(torch.device('cpu'))
+    assert out.splitlines()[0] == f'precision: bfloat16 autocast (asked for; {why})'
+    # where bfloat16 is emulated, --amp on warns, on one line; where it is fast, nothing is said
+    assert err == ('' if native else f'colorization.py: warning: bfloat16 asked for, but {why}: it is emulated there '
+                                     'and can be many times slower than float32\n')
     match = EPOCH_LINE.fullmatch(epoch_lines(out)[0])
     assert match and np.isfinite(float(match.group(4)))
     state = torch.load(tmp_path / 'w.pkl', weights_only=True)
     assert state['finalconv.weight'].dtype == torch.float32  # autocast leaves the weights in float32
     code, out, err = call(main, ['--model', 'UNet', '-f', '4', '--data', small_npz, '-c', COLOURS, '--device', 'cpu',
-                                 '--amp', '--valid', '--checkpoint', 'w.pkl'], capsys)
+                                 '--amp', 'on', '--valid', '--checkpoint', 'w.pkl'], capsys)
     assert code == 0 and 'Val Loss: ' in out, err
+
+
+@pytest.mark.parametrize('flags, said', [([], 'float32 (bfloat16 autocast turned off)'),
+                                         (['--no-amp'], 'float32 (bfloat16 autocast turned off)'),
+                                         (['--amp', 'off'], 'float32 (bfloat16 autocast turned off)'),
+                                         (['--amp', 'auto'], None)])
+def test_training_says_its_precision_first(flags, said, small_npz, tmp_path, monkeypatch, capsys):
+    """The assignment's default is float32; auto is bfloat16 only on a CPU with bfloat16 arithmetic (mocked in
+    tests/test_machine.py); the choice is the first line and goes into resume.pt as what ran."""
+    monkeypatch.chdir(tmp_path)
+    argv = ['--model', 'CNN', '-e', '1', '-f', '4', '--data', small_npz, '-c', COLOURS, '--device', 'cpu',
+            '--checkpoint', 'w.pkl', *flags]
+    code, out, err = call(main, argv, capsys)
+    bf16, why = machine.use_bf16(torch.device('cpu'), 'auto')
+    assert code == 0 and err == '', err
+    assert out.splitlines()[0] == f'precision: {said or why}'
+    run = read_resumable(tmp_path / 'outputs' / 'cnn_k3_f4' / 'resume.pt')['run']
+    assert run['amp'] is (bf16 if said is None else False)
+
+
+@pytest.mark.parametrize('device', ['mps', 'cuda'])
+def test_a_device_that_is_not_here_is_one_line(device, sentinels, monkeypatch, capsys):
+    monkeypatch.setattr(machine, 'available', lambda kind: kind == 'cpu')
+    before = snapshot(sentinels)
+    code, _, err = call(main, TRAIN + ['--device', device], capsys)
+    assert code == 2 and err.count('\n') == 1 and 'Traceback' not in err, err
+    assert f'--device {device}' in err and f'no {device.upper()} device is available here' in err
+    assert snapshot(sentinels) == before
 
 
 def test_compile_trains_the_compiled_model_and_saves_plain_names(small_npz, tmp_path, monkeypatch, capsys):

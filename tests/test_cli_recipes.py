@@ -3,7 +3,9 @@ in --help and the README, and a run trains with what its recipe says."""
 from pathlib import Path
 
 import pytest
+import torch
 
+from colorlib import machine
 from colorlib.checkpoints import read_resumable
 from colorlib.cli import recipes
 from colorlib.cli.colorization import build_parser, main
@@ -22,13 +24,13 @@ def parse(argv, regression=False):
 def test_the_default_recipe_is_the_assignment():
     args = parse(['--model', 'UNet'])
     assert (args.recipe, args.epochs, args.batch_size, args.learn_rate, args.lr_schedule, args.augment, args.amp) == (
-        'assignment', 25, 100, 0.001, 'constant', (), False)
+        'assignment', 25, 100, 0.001, 'constant', (), 'off')
 
 
 def test_a_recipe_sets_its_flags_and_a_flag_given_wins():
     args = parse(['--model', 'UNet', '--recipe', 'best'])
     assert (args.epochs, args.learn_rate, args.batch_size, args.augment, args.lr_schedule, args.ema, args.amp) == (
-        100, 0.001, 100, ('hflip', 'shift'), 'cosine', 0.999, True)
+        100, 0.001, 100, ('hflip', 'shift'), 'cosine', 0.999, 'auto')
     args = parse(['--model', 'UNet', '--recipe', 'best', '-e', '5', '--augment', 'vflip'])
     assert (args.epochs, args.learn_rate, args.augment) == (5, 0.001, ('vflip',))
     assert parse(['--model', 'UNet', '--recipe', 'best', '--augment', 'none']).augment == ()  # taken away
@@ -40,7 +42,7 @@ def test_a_recipe_sets_its_flags_and_a_flag_given_wins():
 def test_fast_is_the_same_for_every_model():
     for model in ('CNN', 'UNet', 'DUNet'):
         args = parse(['--model', model, '--recipe', 'fast'])
-        assert (args.epochs, args.batch_size, args.learn_rate, args.warmup, args.amp) == (3, 32, 0.035, 0.5, True)
+        assert (args.epochs, args.batch_size, args.learn_rate, args.warmup, args.amp) == (2, 16, 0.04, 0.4, 'auto')
 
 
 def test_a_recipe_with_nothing_for_this_run_is_one_line(capsys):
@@ -66,7 +68,9 @@ def test_a_run_trains_with_its_recipe(tiny_npz, tmp_path, monkeypatch, capsys):
     code, out, err = call(main, argv, capsys)
     assert code == 0, err
     run = read_resumable(tmp_path / 'outputs' / 'fast' / 'resume.pt')['run']
-    assert (run['epochs'], run['batch_size'], run['learn_rate'], run['warmup'], run['amp']) == (1, 32, 0.035, 0.5, True)
+    bf16 = machine.use_bf16(torch.device('cpu'), 'auto')[0]  # the recipe asks for auto: bfloat16 only if fast here
+    assert (run['epochs'], run['batch_size'], run['learn_rate'], run['warmup'], run['amp']) == (1, 16, 0.04, 0.4, bf16)
+    assert out.splitlines()[0] == f'precision: {machine.use_bf16(torch.device("cpu"), "auto")[1]}'
 
 
 def test_each_ingredient_is_a_flag_of_its_own(tiny_npz, tmp_path, monkeypatch, capsys):

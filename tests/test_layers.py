@@ -113,3 +113,18 @@ def test_dilated_forward_does_not_use_the_dilation_argument(monkeypatch):
     monkeypatch.undo()
     ref = F.conv2d(x, layer.weight, layer.bias, dilation=3, padding=3)
     torch.testing.assert_close(out, ref, **TIGHT)
+
+
+@pytest.mark.parametrize('parts', [(24, 1), (3, 3), (8, 5, 2)])
+def test_stacked_inputs_are_the_convolution_of_their_concatenation(parts):
+    """conv(a, b) is conv(cat([a, b])): the same outputs and the same gradients for the weight, bias and inputs."""
+    torch.manual_seed(0)
+    conv = MyConv2d(sum(parts), 6, 3)
+    xs = [torch.randn(2, c, 8, 8, requires_grad=True) for c in parts]
+    upstream = torch.randn(2, 6, 8, 8)
+    together = conv(torch.cat(xs, 1))
+    grads = torch.autograd.grad(together, [conv.weight, conv.bias, *xs], upstream)
+    apart = conv(*xs)
+    torch.testing.assert_close(apart, together, rtol=1e-5, atol=1e-5)
+    for mine, theirs in zip(torch.autograd.grad(apart, [conv.weight, conv.bias, *xs], upstream), grads):
+        torch.testing.assert_close(mine, theirs, rtol=1e-5, atol=1e-4)

@@ -66,5 +66,5 @@ def test_ssim_is_scikit_images(noise, size, horses):
                                                       gaussian_weights=True, sigma=1.5, use_sample_covariance=False,
                                                       data_range=1.0, channel_axis=2)
                         for p, t in zip(pred, truth)])
-    assert math.isclose(ssim(pred.float(), truth.float()), expected, abs_tol=1e-5)
+    assert math.isclose(ssim(pred.float(), truth.float()), expected, abs_tol=1e-4)
 

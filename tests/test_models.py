@@ -80,11 +80,12 @@ def test_cnn_has_no_skips():
 @pytest.mark.parametrize('cls', [UNet, DUNet])
 def test_unet_skip_wiring(cls):
     """Each up block sees [previous block's output, the same-size down block's output]; finalconv sees
-    [upconv2's output, the input image], in that order, as in the assignment's checkpoints."""
+    [upconv2's output, the input image], in that order, as in the assignment's checkpoints (finalconv is given the
+    two apart and convolves their stack)."""
     model = randomise(cls(3, 4, 6)).eval()
     inputs, outputs = {}, {}
     for name, block in model.named_children():
-        block.register_forward_pre_hook(lambda _, args, name=name: inputs.__setitem__(name, args[0]))
+        block.register_forward_pre_hook(lambda _, args, name=name: inputs.__setitem__(name, torch.cat(args, 1)))
         block.register_forward_hook(lambda _, __, out, name=name: outputs.__setitem__(name, out))
     x = torch.rand(2, 1, 32, 32)
     with torch.no_grad():

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import torch
 
-from colorlib import api, distributed, shipped
+from colorlib import api, distributed, machine, shipped
 from colorlib.cli.common import MODEL_DEFAULTS, UsageError, flag
 from colorlib.data import download_cifar10
 from colorlib.files import check_writable
@@ -132,8 +132,5 @@ def load_images(args, device=torch.device('cpu')):
 
 
 def pick_device(name):
-    if name == 'auto':
-        return torch.device('cuda' if torch.cuda.is_available() else 'cpu')
-    if name == 'cuda' and not torch.cuda.is_available():
-        raise UsageError('--device cuda/--gpu: no CUDA device is available here; use --device cpu')
-    return torch.device(name)
+    with flag(f'--device {name}' + ('/--gpu' if name == 'cuda' else '')):
+        return machine.pick_device(name)

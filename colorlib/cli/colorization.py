@@ -12,13 +12,14 @@ from colorlib.checkpoints import load_weights, read_palette, read_resumable, sav
 from colorlib.cli import recipes
 from colorlib.cli.build import (check_output, fitted_file, load_images, make_target, model_config, open_model,
                                 pick_device, same_file)
-from colorlib.cli.common import (OneLineParser, UsageError, add_data_flags, add_lab_flags, add_model_flags,
-                                 add_task_flags, augmentation_list, category_list, finite_float, flag, int_at_least,
-                                 run_command, seed, with_model_defaults)
+from colorlib.cli.common import (OneLineParser, UsageError, add_data_flags, add_device_flags, add_lab_flags,
+                                 add_model_flags, add_task_flags, augmentation_list, category_list, finite_float, flag,
+                                 int_at_least, run_command, seed, with_model_defaults)
 from colorlib.data import is_cifar10
 from colorlib.errors import InputError, NonFiniteLoss
 from colorlib.folders import image_files
 from colorlib.images import to_float
+from colorlib.machine import PRECISIONS, use_bf16
 from colorlib.models import MODELS, build_model
 from colorlib.naming import (CURVE_FILE, METRICS_FILE, RESUME_FILE, RUN_FILES, SAMPLES_FILE, WEIGHTS_FILE, run_name,
                              samples_file, weights_name)
@@ -50,10 +51,12 @@ def build_parser(regression=False, prog=None):
     parser.add_argument('-b', '--batch-size', '--batch_size', dest='batch_size', type=int_at_least(1), default=100)
     parser.add_argument('-e', '--epochs', type=int_at_least(1), default=25)
     parser.add_argument('-s', '--seed', type=seed, default=0)
-    parser.add_argument('--device', choices=['auto', 'cpu', 'cuda'], default='auto')
-    parser.add_argument('--gpu', action='store_const', const='cuda', dest='device', help='same as --device cuda')
-    parser.add_argument('--amp', action=argparse.BooleanOptionalAction, default=False,
-                        help='bfloat16 mixed precision (autocast); --no-amp turns off a recipe\'s')
+    add_device_flags(parser)
+    parser.add_argument('--amp', nargs='?', const='on', default='off', choices=PRECISIONS,
+                        help='bfloat16 mixed precision (autocast): auto uses it only where the device has bfloat16 '
+                             'arithmetic (recipes ask for auto); --amp alone is on (emulated, slow, on a CPU without '
+                             'it)')
+    parser.add_argument('--no-amp', dest='amp', action='store_const', const='off', help='same as --amp off')
     parser.add_argument('--compile', action='store_true', help='torch.compile the model (pays off for long runs)')
     parser.add_argument('--plot', action='store_true', help='write a sample grid after every epoch')
     parser.add_argument('--recipe', choices=list(recipes.RECIPES), default='assignment',
@@ -134,7 +137,8 @@ def validate(args, device):
     test_set = to_device(model.target.encode(rgb), device)
     order = assignment_test_order(len(train_x), len(test_x), args.seed) if args.legacy_eval else None
     with flag('--valid'):
-        result = figures(model.net, model.target, test_set, rgb.to(device), order, args.batch_size, args.amp, args.tta)
+        bf16 = use_bf16(device, args.amp)[0]
+        result = figures(model.net, model.target, test_set, rgb.to(device), order, args.batch_size, bf16, args.tta)
     for line in lines(result):
         print(line)
     with flag('--valid'):

@@ -7,7 +7,8 @@ from pathlib import Path
 from tqdm import tqdm
 
 from colorlib.cli.build import check_output, open_model, pick_device
-from colorlib.cli.common import OneLineParser, UsageError, add_lab_flags, add_model_flags, int_at_least, run_command
+from colorlib.cli.common import (OneLineParser, UsageError, add_device_flags, add_lab_flags, add_model_flags,
+                                 int_at_least, run_command)
 from colorlib.colorize import STRIDE, chroma_predictor, colorize_file, find_images, output_stems
 from colorlib.models import FlipAveraged, context
 
@@ -31,7 +32,7 @@ def build_parser(prog='colorize.py'):
                              'the colour is scaled back up, the lightness stays full size')
     parser.add_argument('--tta', action='store_true',
                         help='average the network with its mirror image (test-time augmentation; twice the work)')
-    parser.add_argument('--device', choices=['auto', 'cpu', 'cuda'], default='auto')
+    add_device_flags(parser)
     parser.set_defaults(prog=prog)
     return parser
 

@@ -3,6 +3,7 @@ flags."""
 import argparse
 import contextlib
 import sys
+import warnings
 
 import numpy as np
 
@@ -11,6 +12,7 @@ from colorlib.augment import AUGMENTATIONS
 from colorlib.data import CATEGORIES, parse_category
 from colorlib.errors import ConfigMismatch, InputError, WriteError
 from colorlib.lab import DEFAULT_TEMPERATURE
+from colorlib.machine import DEVICES
 from colorlib.models import MODELS
 from colorlib.targets import TASKS
 
@@ -93,13 +95,18 @@ class OneLineParser(argparse.ArgumentParser):
 
 
 def run_command(parser, runner, argv=None):
-    """Parse, run, and turn a UsageError into one line on stderr and exit status 2."""
+    """Parse, run, and turn a UsageError into one line on stderr and exit status 2, a warning into one line."""
     args = parser.parse_args(argv)
-    try:
-        runner(args)
-    except UsageError as err:
-        print(f'{parser.prog}: error: {err}', file=sys.stderr)
-        sys.exit(2)
+
+    def one_line(message, *_, **__):  # a library warning is said like an error: the command, then the message
+        print(f'{parser.prog}: warning: {message}', file=sys.stderr, flush=True)
+    with warnings.catch_warnings():
+        warnings.showwarning = one_line
+        try:
+            runner(args)
+        except UsageError as err:
+            print(f'{parser.prog}: error: {err}', file=sys.stderr)
+            sys.exit(2)
 
 # -----------------------------------------------------------------------------
 # flag types
@@ -169,6 +176,12 @@ def category_list(text):
 
 # -----------------------------------------------------------------------------
 # the shared flags
+
+
+def add_device_flags(parser):
+    parser.add_argument('--device', choices=DEVICES, default='auto',
+                        help='auto: a CUDA GPU, else Apple\'s MPS, else the CPU')
+    parser.add_argument('--gpu', action='store_const', const='cuda', dest='device', help='same as --device cuda')
 
 
 def add_model_flags(parser, checkpoint_help, models=tuple(MODELS), default_model=None):

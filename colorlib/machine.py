@@ -1,0 +1,151 @@
+"""What the machine can do, asked at run time: which device to use and whether bfloat16 is fast on it.
+
+bfloat16 autocast is a 1.4x win on a CPU with AVX512-BF16 or AMX and on a recent GPU, but on a CPU without bfloat16
+arithmetic it is emulated: a matrix multiply ran 325x slower than in float32 on an AVX2-only AMD EPYC. So 'auto'
+decides by the capabilities of the device in hand, never by what was fastest where colorlib was developed.
+"""
+import platform
+import warnings
+
+import torch
+
+from colorlib.errors import InputError
+
+DEVICES = ('auto', 'cpu', 'cuda', 'mps')
+PRECISIONS = ('auto', 'on', 'off')  # bfloat16 autocast: where it is fast, always, never
+
+
+def mps_available():
+    mps = getattr(torch.backends, 'mps', None)
+    return bool(mps is not None and mps.is_available())
+
+
+def available(kind):
+    return kind == 'cpu' or (kind == 'cuda' and torch.cuda.is_available()) or (kind == 'mps' and mps_available())
+
+
+def pick_device(name='auto'):
+    """'auto': CUDA, then Apple's MPS, then the CPU; a named device must be there (an InputError otherwise)."""
+    if name not in DEVICES:
+        raise InputError(f'unknown device {name!r} (choose from {", ".join(DEVICES)})')
+    if name == 'auto':
+        return torch.device(next(kind for kind in ('cuda', 'mps', 'cpu') if available(kind)))
+    if not available(name):
+        raise InputError(f'no {name.upper()} device is available here; use cpu')
+    return torch.device(name)
+
+
+def cpu_capabilities():
+    """torch's view of the CPU's instruction sets (a dict of flags and a name); older torch lacks the public call,
+    so its private probes answer the two questions that matter here."""
+    get = getattr(getattr(torch, 'cpu', None), 'get_capabilities', None)
+    if get is not None:
+        try:
+            return dict(get())
+        except Exception:  # a torch whose probe fails on this CPU: fall through to the private helpers
+            pass
+    probes = getattr(torch._C, '_cpu', None)
+    caps = {}
+    for key, probe in (('avx512_bf16', '_is_avx512_bf16_supported'), ('amx_tile', '_is_amx_tile_supported')):
+        try:
+            caps[key] = bool(getattr(probes, probe)())
+        except Exception:
+            caps[key] = False
+    return caps
+
+
+def cpu_name():
+    name = cpu_capabilities().get('cpu_name')
+    if name:
+        return str(name)
+    try:
+        with open('/proc/cpuinfo') as f:
+            return next(line.split(':', 1)[1].strip() for line in f if line.startswith('model name'))
+    except (OSError, StopIteration):
+        return platform.processor() or platform.machine()
+
+
+def fast_bf16(device):
+    """(True or False, why): does `device` do bfloat16 arithmetic in hardware?"""
+    device = torch.device(device)
+    if device.type == 'cuda':
+        index = device.index if device.index is not None else torch.cuda.current_device()
+        major, minor = torch.cuda.get_device_capability(index)
+        try:
+            native = torch.cuda.is_bf16_supported(including_emulation=False)
+        except TypeError:  # a torch before the including_emulation argument: compute capability 8.0 is Ampere
+            native = major >= 8
+        gpu = f'{torch.cuda.get_device_name(index)} (compute capability {major}.{minor})'
+        return native, f'this GPU, {gpu}, has {"" if native else "no "}bfloat16 arithmetic'
+    if device.type == 'cpu':
+        caps = cpu_capabilities()
+        units = [name for key, name in (('avx512_bf16', 'AVX512-BF16'), ('amx_bf16', 'AMX'), ('amx_tile', 'AMX'))
+                 if caps.get(key)]
+        if units:
+            return True, f'this CPU has bfloat16 arithmetic ({units[0]})'
+        return False, 'this CPU has no bfloat16 arithmetic'
+    return False, f'bfloat16 is not known to be faster than float32 on {device.type}'
+
+
+def use_bf16(device, amp='auto'):
+    """(True or False, what to say): whether training and evaluation on `device` run under bfloat16 autocast.
+
+    amp: 'auto' (bfloat16 only where the device has it in hardware), 'on', 'off'; True and False mean on and off.
+    'on' where bfloat16 would be emulated runs as asked, with one warning."""
+    amp = {True: 'on', False: 'off'}.get(amp, amp)
+    if amp not in PRECISIONS:
+        raise InputError(f'unknown precision {amp!r} (choose from {", ".join(PRECISIONS)})', ['amp'])
+    if amp == 'off':
+        return False, 'float32 (bfloat16 autocast turned off)'
+    native, why = fast_bf16(device)
+    if amp == 'auto':
+        return native, f'{"bfloat16 autocast" if native else "float32"} ({why})'
+    if not native:
+        warnings.warn(f'bfloat16 asked for, but {why}: it is emulated there and can be many times slower than '
+                      'float32', RuntimeWarning, stacklevel=2)
+    return True, f'bfloat16 autocast (asked for; {why})'
+
+
+def sync(device):
+    if device.type == 'cuda':
+        torch.cuda.synchronize(device)
+    elif device.type == 'mps':
+        torch.mps.synchronize()
+
+
+def matmul_rate(device, dtype=torch.float32, n=2048, seconds=0.5):
+    """Sustained GFLOP/s of an n x n matrix multiply in `dtype` on `device`, measured for about `seconds` after
+    one warm-up product: the arithmetic limit that training speed is judged against."""
+    import time
+    device = torch.device(device)
+    a, b = torch.randn(n, n, device=device, dtype=dtype), torch.randn(n, n, device=device, dtype=dtype)
+    a @ b
+    sync(device)
+    count, start = 0, time.perf_counter()
+    while True:
+        a @ b
+        count += 1
+        sync(device)
+        elapsed = time.perf_counter() - start
+        if elapsed >= seconds:
+            return 2 * n ** 3 * count / elapsed / 1e9
+
+
+def devices():
+    """Every device torch sees here: the CPU, each CUDA GPU, Apple's MPS."""
+    found = [torch.device('cpu')]
+    if torch.cuda.is_available():
+        found += [torch.device('cuda', i) for i in range(torch.cuda.device_count())]
+    if mps_available():
+        found.append(torch.device('mps'))
+    return found
+
+
+def summary(device='cpu'):
+    """One line naming the machine a figure came from: its CPU (or GPU), cores, and whether bfloat16 is fast."""
+    import os
+    device = torch.device(device)
+    fast, why = fast_bf16(device)
+    if device.type == 'cuda':
+        return why.replace('this GPU, ', '').replace(' has ', ': ')
+    return f'{cpu_name()}, {os.cpu_count()} cores: {why.replace("this CPU has ", "")}'

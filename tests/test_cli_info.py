@@ -1,0 +1,37 @@
+"""colorlib info: versions, the CPU and its capabilities, each device with the precision --amp auto picks and why,
+threads and a measured matmul rate, in a couple of seconds."""
+import re
+
+import numpy as np
+import torch
+
+import colorlib
+from colorlib import machine
+from colorlib.cli import main
+from conftest import call
+
+
+def test_info_says_what_a_bug_report_needs(capsys):
+    code, out, err = call(main, ['info', '--seconds', '0.05'], capsys)
+    assert code == 0 and err == '', err
+    lines = out.splitlines()
+    assert lines[0] == (f'colorlib {colorlib.__version__}, torch {torch.__version__}, numpy {np.__version__}, '
+                        f'Python {lines[0].rsplit(" ", 1)[1]}')
+    assert lines[2].startswith(f'cpu: {machine.cpu_name()}; has ')
+    assert re.match(rf'threads: torch uses {torch.get_num_threads()} ', lines[3])
+    assert lines[4] == f'cpu: {torch.get_num_threads()} threads'
+    assert lines[5] == f'  --amp auto: {machine.use_bf16(torch.device("cpu"), "auto")[1]}'
+    rate = re.fullmatch(r'  2048x2048 matrix multiply: float32 (\d+) GFLOP/s(, bfloat16 (\d+) GFLOP/s)?', lines[6])
+    assert rate and int(rate.group(1)) > 0
+    assert (rate.group(2) is not None) == machine.fast_bf16(torch.device('cpu'))[0]  # timed only where it is fast
+
+
+def test_info_names_the_bfloat16_units_it_finds(monkeypatch, capsys):
+    caps = {'cpu_name': 'Test CPU', 'avx2': True, 'avx512_f': True, 'avx512_bf16': True, 'amx_bf16': False}
+    monkeypatch.setattr(machine, 'cpu_capabilities', lambda: caps)
+    monkeypatch.setattr(machine, 'matmul_rate', lambda device, dtype=torch.float32, **_: 100.0)
+    code, out, _ = call(main, ['info'], capsys)
+    assert code == 0
+    assert 'cpu: Test CPU; has avx2, avx512_f, avx512_bf16; lacks amx_bf16' in out
+    assert '  --amp auto: bfloat16 autocast (this CPU has bfloat16 arithmetic (AVX512-BF16))' in out
+    assert '  2048x2048 matrix multiply: float32 100 GFLOP/s, bfloat16 100 GFLOP/s' in out

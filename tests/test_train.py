@@ -282,7 +282,7 @@ def test_train_lowers_the_loss_and_logs_each_epoch(small_sets, centres, classes,
     before, _ = evaluate(model, classes, *train_set)
     epochs_seen = []
     history = train(model, classes, train_set, val_set, TrainConfig(epochs=2, batch_size=25, learn_rate=0.01),
-                    tmp_path / 'run', on_epoch=lambda row: epochs_seen.append(row['epoch']))
+                    tmp_path / 'run', on_epoch=lambda row: epochs_seen.append(row['epoch']), log=print)
     after, _ = evaluate(model, classes, *train_set)
     assert after < before - 0.1
     assert [h['epoch'] for h in history] == [1, 2] and epochs_seen == [1, 2]
@@ -310,7 +310,7 @@ def test_train_regression_logs_no_accuracy(horses, tmp_path, capsys):
     train_set, val_set = target.encode(to_float(horses[0][:60])), target.encode(to_float(horses[1][:20]))
     torch.manual_seed(0)
     model = build_model(ModelConfig('RegressionCNN', 3, 4, 3))
-    history = train(model, target, train_set, val_set, TrainConfig(epochs=1, batch_size=20), tmp_path)
+    history = train(model, target, train_set, val_set, TrainConfig(epochs=1, batch_size=20), tmp_path, log=print)
     assert history[0]['val_acc'] is None and np.isfinite(history[0]['val_loss'])
     line, = [line for line in capsys.readouterr().out.splitlines() if line.startswith('Epoch [')]
     assert line.startswith(f'Epoch [1/1], Loss: {history[0]["train_loss"]:.4f}, '
@@ -439,3 +439,19 @@ def test_label_smoothing_is_a_training_loss_only(small_sets, centres, classes, t
     plain = train(b, classes, train_set, val_set, config, tmp_path / 'b')
     assert smoothed[0]['train_loss'] > plain[0]['train_loss']  # the smoothed targets cost more to fit
     assert smoothed[0]['val_loss'] == pytest.approx(evaluate(a, classes, *val_set)[0], abs=1e-6)  # plain CE
+
+
+def test_train_prints_and_writes_nothing_unless_asked(small_sets, centres, classes, tmp_path, monkeypatch, capsys):
+    """No log, no progress, no out_dir: a library call a notebook makes leaves the screen and the disk alone."""
+    monkeypatch.chdir(tmp_path)
+    history = train(small_model(centres), classes, *small_sets, TrainConfig(epochs=1, batch_size=50))
+    assert len(history) == 1 and list(tmp_path.iterdir()) == [] and capsys.readouterr() == ('', '')
+
+
+def test_progress_bar_when_asked_even_without_a_terminal(small_sets, centres, classes, capsys):
+    """progress=True draws the bar although stderr is not a terminal (a notebook's is not); None leaves it to
+    whether stderr is one."""
+    from colorlib.train import show_progress
+    assert show_progress(True) and not show_progress(False) and not show_progress(None)  # pytest's stderr: no tty
+    train(small_model(centres), classes, *small_sets, TrainConfig(epochs=1, batch_size=50), progress=True)
+    assert 'train' in capsys.readouterr().err

@@ -1,13 +1,14 @@
 """colorlib: the CSC321/CSC421 colourization assignment as a small library (data, targets, models, training,
 reports) with a thin command line on top (colorlib.cli).
 
-The verbs a notebook needs are here (colorlib.api): load (trained weights), fit (train a network), images, names,
-and the configs TargetConfig, ModelConfig, TrainConfig. They are imported on first use, so that `colorlib --version`
-need not import torch. (Training is `fit`: `colorlib.train` is the module of the training loop.)
+The verbs a notebook needs are here (colorlib.api): load (trained weights), fit (train a network), load_images,
+names, and the configs TargetConfig, ModelConfig, TrainConfig. They are imported on first use, so that
+`colorlib --version` need not import torch. (No verb shares a module's name: colorlib.train and colorlib.images are
+modules, so training is `fit` and the data set is `load_images`.)
 """
 __version__ = '0.1.0'
 
-VERBS = {'load': 'api', 'fit': 'api', 'images': 'api', 'names': 'api', 'Model': 'api', 'Run': 'api',
+VERBS = {'load': 'api', 'fit': 'api', 'load_images': 'api', 'names': 'api', 'Model': 'api', 'Run': 'api',
          'TargetConfig': 'targets', 'ModelConfig': 'models', 'TrainConfig': 'train'}
 __all__ = list(VERBS)
 

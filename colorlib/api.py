@@ -40,7 +40,7 @@ def device_of(name='auto'):
     return with_fields(['device'], machine.pick_device, name)
 
 
-def images(data=None, category='horse', extra_categories=(), image_size=32, val_share=0.1, cache_dir=None,
+def load_images(data=None, category='horse', extra_categories=(), image_size=32, val_share=0.1, cache_dir=None,
            on_skip=None, memory=None, log=None):
     """(train_x, test_x): uint8 NHWC images of one CIFAR-10 class (the bundled horses by default; training also on
     `extra_categories`), or the pictures of a folder (colorlib.folders), brought to image_size and split."""
@@ -187,14 +187,14 @@ class Model:
         return run_name(self.config.name, self.target.config)
 
     def _test(self, test_x=None):
-        return images()[1] if test_x is None else test_x
+        return load_images()[1] if test_x is None else test_x
 
     def evaluate(self, test_x=None, legacy=False, flips=False, batch_size=100, seed=0, num_train=None):
         """The validation figures (report.figures) on uint8 NHWC test images (default: the bundled test horses).
         legacy: as the assignment computed them (BatchNorm in training mode, its test order, which depends on the
         number of training images and the seed)."""
         if test_x is None:
-            train_x, test_x = images()
+            train_x, test_x = load_images()
             num_train = len(train_x) if num_train is None else num_train
         rgb = to_float(test_x)
         test_set = to_device(self.target.encode(rgb), self.device)
@@ -252,7 +252,7 @@ def fit(model='UNet', *, kernel=3, filters=32, dilation=1, target=None, kind=Non
     """Train a network and return the Run. The model: `model` ('UNet', 'CNN', 'DUNet', 'RegressionCNN'),
     `kernel`, `filters`, `dilation`; what it learns: a built `target`, or its settings (TargetConfig: kind,
     task, colours, ...); the images: train_x and test_x (uint8 NHWC), else those of `data` and `category`
-    (colorlib.images; the colours are fitted on a folder of one's own pictures); how it trains: TrainConfig's
+    (load_images; the colours are fitted on a folder of one's own pictures); how it trains: TrainConfig's
     fields as keywords (epochs=5, batch_size=10, learn_rate=..., ...). init: weights (a Model or a path) to start
     from. Nothing is written unless out_dir is given: then the metrics, the resumable state (resume=True continues
     it), the training curve, a sample grid and the weights (`weights`, default out_dir/weights.pkl) go there;
@@ -264,7 +264,7 @@ def fit(model='UNet', *, kernel=3, filters=32, dilation=1, target=None, kind=Non
     from colorlib.data import is_cifar10
     own = train_x is None and data is not None and not is_cifar10(data) and init is None  # colours fitted on them
     if train_x is None:
-        train_x, test_x = images(data, category, extra_categories, log=log)
+        train_x, test_x = load_images(data, category, extra_categories, log=log)
     if isinstance(init, (str, Path)):
         init = open_weights(init, model=model, kernel=kernel, filters=filters, dilation=dilation, colours=colours,
                             bins=bins, kind=kind, task=task, residual=residual)

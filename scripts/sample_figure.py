@@ -24,7 +24,7 @@ def main():
     parser.add_argument('--first', type=int, default=0)
     parser.add_argument('--count', type=int, default=8)
     args = parser.parse_args()
-    _, test_x = colorlib.images()
+    _, test_x = colorlib.load_images()
     shown = test_x[args.first:args.first + args.count]
     rgb = to_float(shown)
     rows = [('grey input', to_grey(rgb)), ('truth', rgb)]

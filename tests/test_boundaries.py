@@ -57,3 +57,13 @@ def test_a_model_says_its_name_and_the_kind_it_predicts():
         assert network.stem and network.predicts in (None, 'rgb', 'classes', 'lab')
         kind = network.predicts or 'classes'
         assert run_name(name, TargetConfig(kind=kind)) == network.stem
+
+
+def test_the_top_level_verbs_are_not_shadowed_by_modules():
+    """A submodule, once imported, is an attribute of the package: no verb may share a module's name."""
+    import importlib
+    import types
+    for path in PACKAGE.glob('*.py'):
+        importlib.import_module(f'colorlib.{path.stem}') if path.stem != '__init__' else None
+    for name in colorlib.__all__:
+        assert not isinstance(getattr(colorlib, name), types.ModuleType), name

@@ -199,6 +199,7 @@ def test_a_full_disk_while_saving_is_one_line_and_keeps_the_old_state(work):
 def test_sigterm_while_the_disk_is_full_is_one_line(work):
     argv = SMALL + ['--data', 'data.npz', '-e', '50', '--save-every', '100']  # no save before the signal
     proc = run_script('colorization.py', argv, work, limit_file_size=20_000)
+    assert proc.stdout.readline().startswith('precision: ')  # the first line of training says it (issue 23)
     assert proc.stdout.readline().startswith('Epoch [1/50]')
     proc.send_signal(signal.SIGTERM)
     assert_one_line(proc, 2, ['stopped by SIGTERM', 'cannot write', 'resume.pt'])

@@ -1,5 +1,6 @@
 """Flags to the library's objects: the target, the model's config, the images, the device, the weights' files, and
 every output place checked before the work starts."""
+import argparse
 import os
 import sys
 from pathlib import Path
@@ -7,7 +8,7 @@ from pathlib import Path
 import torch
 
 from colorlib import api, distributed, machine, shipped
-from colorlib.cli.common import MODEL_DEFAULTS, UsageError, flag
+from colorlib.cli.common import MODEL_DEFAULTS, UsageError, flag, with_model_defaults
 from colorlib.data import download_cifar10
 from colorlib.files import check_writable
 from colorlib.memory import available_memory, largest_fitting, training_bytes
@@ -21,7 +22,8 @@ def target_settings(args):
     if space == 'lab' and loss == 'mse':
         raise UsageError('--colour-space lab: the ab bins are classes; leave out --loss mse')
     kind = 'lab' if space == 'lab' else {'mse': 'rgb', 'ce': 'classes'}.get(loss)
-    return {'kind': kind, 'task': getattr(args, 'task', None), 'colours': args.colours, 'bins': getattr(args, 'bins', None),
+    return {'kind': kind, 'task': getattr(args, 'task', None), 'colours': args.colours,
+            'bins': getattr(args, 'bins', None),
             'residual': getattr(args, 'residual', None) or None, 'rebalance': getattr(args, 'rebalance', None),
             'soft': getattr(args, 'soft_encode', None) or None, 'temperature': getattr(args, 'temperature', None)}
 
@@ -67,7 +69,11 @@ def open_model(args, device):
     """The Model of --checkpoint (default: the shipped weights the flags name): what the file says it holds, the
     flags given filling what it does not say (the assignment's files) and refused where they contradict it."""
     settings = target_settings(args)
-    target_config(args)  # what the flags alone tell, before any file is read
+    config = target_config(args)  # what the flags alone tell, before the checkpoint is read
+    if args.kernel or args.num_filters:  # a model too big for the memory is refused before its weights are sought
+        with flag(values={'target.kind': config.kind}):
+            target = build_target(config)
+        model_config(with_model_defaults(argparse.Namespace(**vars(args))), target, device)
     path = checkpoint_path(args)
     values = {'target.kind': settings['kind'] or 'classes'}
     with flag('--checkpoint', values=values):
@@ -117,7 +123,7 @@ def load_images(args, device=torch.device('cpu')):
     """Train and test images of the chosen category (training also on any extra categories), downloading the
     official archive into ./data first if asked; or the pictures of a folder (--data FOLDER), cached in
     outputs/cache/, refused up front if they would not fit in the memory of the host and of the `device` they go
-    to (colorlib.api.images)."""
+    to (colorlib.api.load_images)."""
     with flag('--download'):
         data = download_cifar10(Path('data')) if args.download else args.data
 
@@ -125,7 +131,7 @@ def load_images(args, device=torch.device('cpu')):
         if distributed.rank() == 0:  # once, not once a process
             print(f'{args.prog}: skipped {path}: {reason}', file=sys.stderr)
     with flag():
-        return api.images(data, args.category, getattr(args, 'extra_categories', []), args.image_size,
+        return api.load_images(data, args.category, getattr(args, 'extra_categories', []), args.image_size,
                           args.val_share, Path('outputs') / 'cache', skipped,
                           min(map(available_memory, {torch.device('cpu'), device})),
                           log=print if distributed.rank() == 0 else None)

@@ -129,6 +129,8 @@ def run(args):
 def validate(args, device):
     """--valid: the figures of --checkpoint (or the shipped weights) on the test images, and a sample grid."""
     checkpoint, model = open_model(args, device)
+    if args.legacy_eval and model.target.kind == 'lab':
+        raise UsageError(f'--legacy-eval reproduces the assignment, which has no Lab bins ({checkpoint} holds them)')
     train_x, test_x = load_images(args, device)
     label = EVAL_LABELS.get(model.config.name, model.config.name)
     grid = Path('outputs') / f'eval_{run_name(model.config.name, model.target.config, label)}.png'

@@ -41,7 +41,8 @@ def run(args):
     device = pick_device(args.device)
     checkpoint, model = open_model(args, device)
     if model.target.task != 'colour':
-        raise UsageError(f'--checkpoint: {checkpoint} holds super-resolution weights; colorize needs colourization ones')
+        raise UsageError(f'--checkpoint: {checkpoint} holds super-resolution weights; colorize needs colourization '
+                         'ones')
     predict = chroma_predictor(FlipAveraged(model.net) if args.tta else model.net, model.target)
     margin = context(model.config) if args.margin is None else args.margin
     out_dir = Path(args.out_dir)

@@ -3,8 +3,8 @@
 The super-resolution goal (1.5 dB over bicubic) was set from ESPCN's gains on large natural images. This trains a
 network built for the job instead of the handout's UNet: it works on the 8x8 image itself (a stack of residual
 blocks, as in EDSR), then spreads each pixel's channels over its 4x4 block (sub-pixel convolution, as in ESPCN),
-and adds bicubic upsampling. Same data, target (colorlib.targets.RGB, residual), loss, PSNR and training loop (colorlib.train) as
-`colorization.py --task superres --loss mse --residual`.
+and adds bicubic upsampling. Same data, target (colorlib.targets.RGB, residual), loss, PSNR and training loop
+(colorlib.train) as `colorization.py --task superres --loss mse --residual`.
 If this network, with many times the UNet's parameters, stays below the goal, the goal is not the UNet's to meet.
 
     python scripts/experiments/superres_ceiling.py --channels 64 --blocks 8 --epochs 20

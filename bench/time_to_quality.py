@@ -32,8 +32,9 @@ TARGET_LOSS, TARGET_ACC = 1.3786, 48.2
 FAST = ['--model', 'UNet', '--recipe', 'fast']
 
 
-def assignment_loop(epochs=25, batch_size=100, learn_rate=1e-3, seed=0, device='cpu'):
-    """The assignment's way of training, with our UNet: everything in numpy until the batch goes in."""
+def assignment_loop(epochs=25, batch_size=100, learn_rate=1e-3, seed=0, device='cpu', eval_figure=False):
+    """The assignment's way of training, with our UNet: everything in numpy until the batch goes in; at the end
+    its training curve and its weights, into the current folder, as the assignment's script writes them."""
     import torch
     import torch.nn.functional as F
 
@@ -58,13 +59,16 @@ def assignment_loop(epochs=25, batch_size=100, learn_rate=1e-3, seed=0, device='
     torch.manual_seed(seed)
     model = build_model(ModelConfig('UNet', 3, 32, len(centres))).to(device)
     optimizer = torch.optim.Adam(model.parameters(), lr=learn_rate)
+    train_losses, valid_losses = [], []
     for epoch in range(epochs):
         model.train()
         order = np.random.permutation(len(train_x))
+        batch_losses = []
         for start in range(0, len(order), batch_size):
             index = order[start:start + batch_size]
             x, y = torch.from_numpy(train_x[index]).to(device), torch.from_numpy(train_y[index]).to(device)
             loss = F.cross_entropy(model(x), y)
+            batch_losses.append(loss.item())  # the assignment reads every batch's loss back
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()
@@ -72,13 +76,26 @@ def assignment_loop(epochs=25, batch_size=100, learn_rate=1e-3, seed=0, device='
             losses = [F.cross_entropy(model(torch.from_numpy(test_x[s:s + batch_size]).to(device)),
                                       torch.from_numpy(test_y[s:s + batch_size]).to(device)).item()
                       for s in range(0, len(test_x), batch_size)]
+        train_losses.append(np.mean(batch_losses))
+        valid_losses.append(np.mean(losses))
         print(f'Epoch [{epoch + 1}/{epochs}], Val Loss: {np.mean(losses):.4f}', flush=True)
-    model.eval()
-    with torch.no_grad():
-        outputs = torch.cat([model(torch.from_numpy(test_x[s:s + 100]).to(device)) for s in range(0, len(test_x), 100)])
-    target = torch.from_numpy(test_y).to(device)
-    print(f'eval mode: Val Loss: {F.cross_entropy(outputs, target).item():.4f}, '
-          f'Val Acc: {100 * (outputs.argmax(1) == target).float().mean().item():.1f}%')
+    import matplotlib  # what the assignment writes at the end: its training curve and its weights
+    matplotlib.use('Agg')
+    import matplotlib.pyplot as plt
+    plt.figure()
+    plt.plot(train_losses, 'ro-', label='Train')
+    plt.plot(valid_losses, 'go-', label='Validation')
+    plt.legend()
+    plt.savefig('training_curve.png')
+    torch.save(model.state_dict(), 'weights.pkl')
+    if eval_figure:  # ours, for the comparison: the figure in eval mode, as colorlib reports it
+        model.eval()
+        with torch.no_grad():
+            outputs = torch.cat([model(torch.from_numpy(test_x[s:s + 100]).to(device))
+                                 for s in range(0, len(test_x), 100)])
+        target = torch.from_numpy(test_y).to(device)
+        print(f'eval mode: Val Loss: {F.cross_entropy(outputs, target).item():.4f}, '
+              f'Val Acc: {100 * (outputs.argmax(1) == target).float().mean().item():.1f}%')
 
 
 def timed(command, cwd):
@@ -99,9 +116,10 @@ def main():
     parser.add_argument('--epochs', type=int, default=25, help="the assignment loop's epochs")
     parser.add_argument('--out', default=str(ROOT / 'docs' / 'performance.md'))
     parser.add_argument('--assignment-loop', action='store_true', help='run the assignment loop in this process')
+    parser.add_argument('--eval-figure', action='store_true', help="with --assignment-loop: print its eval-mode figure")
     args = parser.parse_args()
     if args.assignment_loop:
-        return assignment_loop(args.epochs, device=args.device)
+        return assignment_loop(args.epochs, device=args.device, eval_figure=args.eval_figure)
     from colorlib import machine
     from colorlib.cli.recipes import RECIPES, spelled
     from train_speed import write_machine_row
@@ -115,7 +133,8 @@ def main():
                                      '--checkpoint', 'fast.pkl', '--experiment-name', 'fast', '--overwrite'], tmp)
             _, valid = timed([sys.executable, str(ROOT / 'colorization.py'), '--model', 'UNet', '--valid',
                               '--device', args.device, '--checkpoint', 'fast.pkl'], tmp)
-            slow_seconds, slow = timed([sys.executable, __file__, '--assignment-loop', '--device', args.device], tmp)
+            slow_seconds, slow = timed([sys.executable, __file__, '--assignment-loop', '--eval-figure', '--device',
+                                        args.device], tmp)
             rows.append((run, fast_seconds, figures(valid), slow_seconds, figures(slow)))
             print(f'run {run}: fast {fast_seconds:.1f} s {figures(valid)}, assignment loop {slow_seconds:.1f} s '
                   f'{figures(slow)}, ratio {slow_seconds / fast_seconds:.1f}', flush=True)

@@ -202,10 +202,8 @@ def train(model, target, train_set, val_set, config, out_dir, resume=False, on_e
     """
     out_dir = Path(out_dir)
     main = distributed.rank() == 0
-    bf16, precision = machine.use_bf16(train_set[0].device, config.amp)
-    config = dataclasses.replace(config, amp=bf16)  # what ran, not what was asked: a resumed run compares it
-    if main:
-        print(f'precision: {precision}', flush=True)
+    asked = config.amp  # what ran, not what was asked, goes into the run: a resumed run compares it
+    config = dataclasses.replace(config, amp=machine.use_bf16(train_set[0].device, asked, warn=False)[0])
     world = distributed.world_size()
     metrics_path, resume_path = out_dir / 'metrics.jsonl', out_dir / RESUME_FILE
     generator = torch.Generator(train_set[0].device).manual_seed(config.seed)
@@ -224,7 +222,8 @@ def train(model, target, train_set, val_set, config, out_dir, resume=False, on_e
         restore(state, model, optimizer, scheduler, generator, ema)
         history, done, position = state['history'], state['epoch'], state['position']
     saved = done
-    if main:
+    if main:  # said once the run is known to go ahead (with a warning where bfloat16 is emulated)
+        print(f'precision: {machine.use_bf16(train_set[0].device, asked)[1]}', flush=True)
         write_metrics(metrics_path, history)
     should_stop = None if stop_signal is None else lambda: distributed.any_rank(stop_signal() is not None)
     val_set = tuple(t[distributed.rank()::world] for t in val_set)

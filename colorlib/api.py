@@ -122,8 +122,9 @@ def open_weights(path, model=None, kernel=None, filters=None, dilation=None, col
                  temperature=None, device='cpu', **target_settings):
     """The Model in the weights file `path`: what the file says it holds (our files) or, for the assignment's, what
     is given (else the defaults: a 3x3 UNet of 32 filters over the shipped colours). A setting given that the file
-    contradicts is an InputError naming it; the colours are those stored with the weights, else `colours`/`bins`,
-    else the shipped ones, and must be those the weights were trained on where the file says which."""
+    contradicts is an InputError naming it. The colours are `colours`/`bins` where given (they win), else those
+    stored with the weights, else the shipped ones, which must then be those the weights were trained on where the
+    file says which."""
     state = read_weights(path)
     about, palette = read_about(path, state), read_palette(path)
     saved_model = {k: getattr(about['model'], k) for k in MODEL_FIELDS} if 'model' in about else {}
@@ -133,9 +134,10 @@ def open_weights(path, model=None, kernel=None, filters=None, dilation=None, col
     config = target_config(chosen.get('name', 'UNet'), colours=colours, bins=bins, temperature=temperature,
                            **target_settings)
     target = build_target(config, palette=palette)
-    trained_on = about.get('target', {}).get('palette')
+    trained_on = about.get('target', {}).get('palette')  # checked where the colours are not given: given ones win
     described = target.describe()
-    if trained_on and trained_on != described.get('colours', described.get('bins')):
+    given = config.bins if config.kind == 'lab' else config.colours
+    if trained_on and not given and trained_on != described.get('colours', described.get('bins')):
         file = 'bins' if config.kind == 'lab' else 'colours'
         raise InputError(f'{path} was trained on other {file} than {getattr(config, file) or "the shipped ones"}',
                          [f'target.{file}'])
@@ -245,7 +247,7 @@ class Model:
         return save_weights(self.net, path, self.target.palette_state() if self.keeps_palette else {}, self.target)
 
 
-def fit(model='UNet', *, kernel=3, filters=32, dilation=1, target=None, kind=None, task=None, colours=None,
+def fit(model=None, *, kernel=None, filters=None, dilation=None, target=None, kind=None, task=None, colours=None,
           bins=None, residual=None, rebalance=None, soft=None, temperature=None, data=None, category='horse',
           extra_categories=(), train_x=None, test_x=None, init=None, out_dir=None, weights=None, resume=False,
           overwrite=False, progress=False, log=None, device='auto', on_epoch=None, stop_signal=None, **settings):
@@ -254,7 +256,8 @@ def fit(model='UNet', *, kernel=3, filters=32, dilation=1, target=None, kind=Non
     task, colours, ...); the images: train_x and test_x (uint8 NHWC), else those of `data` and `category`
     (load_images; the colours are fitted on a folder of one's own pictures); how it trains: TrainConfig's
     fields as keywords (epochs=5, batch_size=10, learn_rate=..., ...). init: weights (a Model or a path) to start
-    from. Nothing is written unless out_dir is given: then the metrics, the resumable state (resume=True continues
+    from, whose network and target are then the run's (settings given must agree with them); without init the
+    network is by default a 3x3 UNet of 32 filters. Nothing is written unless out_dir is given: then the metrics, the resumable state (resume=True continues
     it), the training curve, a sample grid and the weights (`weights`, default out_dir/weights.pkl) go there;
     a folder that holds a run is refused unless resumed or `overwrite`. log=print prints a line per epoch;
     progress=True draws a progress bar (tqdm.auto: in a notebook too)."""
@@ -268,8 +271,10 @@ def fit(model='UNet', *, kernel=3, filters=32, dilation=1, target=None, kind=Non
     if isinstance(init, (str, Path)):
         init = open_weights(init, model=model, kernel=kernel, filters=filters, dilation=dilation, colours=colours,
                             bins=bins, kind=kind, task=task, residual=residual)
-    if target is None and init is not None:
-        target = init.target
+    if init is not None:
+        target = init.target if target is None else target
+        model, kernel, filters, dilation = init.config.name, init.config.kernel, init.config.filters, init.config.dilation
+    model, kernel, filters, dilation = model or 'UNet', kernel or 3, filters or 32, 1 if dilation is None else dilation
     if target is None:
         config_of_target = target_config(model, kind=kind, task=task, colours=colours, bins=bins, residual=residual,
                                          rebalance=rebalance, soft=soft, temperature=temperature)

@@ -87,11 +87,11 @@ def fast_bf16(device):
     return False, f'bfloat16 is not known to be faster than float32 on {device.type}'
 
 
-def use_bf16(device, amp='auto'):
+def use_bf16(device, amp='auto', warn=True):
     """(True or False, what to say): whether training and evaluation on `device` run under bfloat16 autocast.
 
     amp: 'auto' (bfloat16 only where the device has it in hardware), 'on', 'off'; True and False mean on and off.
-    'on' where bfloat16 would be emulated runs as asked, with one warning."""
+    'on' where bfloat16 would be emulated runs as asked, with a warning (unless `warn` is false)."""
     amp = {True: 'on', False: 'off'}.get(amp, amp)
     if amp not in PRECISIONS:
         raise InputError(f'unknown precision {amp!r} (choose from {", ".join(PRECISIONS)})', ['amp'])
@@ -100,7 +100,7 @@ def use_bf16(device, amp='auto'):
     native, why = fast_bf16(device)
     if amp == 'auto':
         return native, f'{"bfloat16 autocast" if native else "float32"} ({why})'
-    if not native:
+    if not native and warn:
         warnings.warn(f'bfloat16 asked for, but {why}: it is emulated there and can be many times slower than '
                       'float32', RuntimeWarning, stacklevel=2)
     return True, f'bfloat16 autocast (asked for; {why})'

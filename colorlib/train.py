@@ -215,10 +215,8 @@ def train(model, target, train_set, val_set, config, out_dir=None, resume=False,
     are averaged over ranks and only rank 0 logs and writes.
     """
     main = distributed.rank() == 0
-    bf16, precision = machine.use_bf16(train_set[0].device, config.amp)
-    config = dataclasses.replace(config, amp=bf16)  # what ran, not what was asked: a resumed run compares it
-    if main and log is not None:
-        log(f'precision: {precision}')
+    asked = config.amp  # what ran, not what was asked, goes into the run: a resumed run compares it
+    config = dataclasses.replace(config, amp=machine.use_bf16(train_set[0].device, asked, warn=False)[0])
     world = distributed.world_size()
     keep = main and out_dir is not None  # whether this process writes the run's files
     resume_path = None if out_dir is None else Path(out_dir) / RESUME_FILE
@@ -242,6 +240,8 @@ def train(model, target, train_set, val_set, config, out_dir=None, resume=False,
         restore(saved_state, model, optimizer, scheduler, generator, ema)
         history, done, position = saved_state['history'], saved_state['epoch'], saved_state['position']
     saved = done
+    if main and log is not None:  # said once the run is known to go ahead (with a warning where bfloat16 is emulated)
+        log(f'precision: {machine.use_bf16(train_set[0].device, asked)[1]}')
     if keep:
         write_metrics(Path(out_dir) / METRICS_FILE, history)
     should_stop = None if stop_signal is None else lambda: distributed.any_rank(stop_signal() is not None)

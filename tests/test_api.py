@@ -76,9 +76,21 @@ def test_shipped_weights_by_name_and_contradictions_refused():
     with pytest.raises(InputError) as e:
         colorlib.load('unet', kind='rgb')
     assert e.value.fields == ('target.kind',)
+
+
+def test_weights_trained_on_other_colours_need_them_given(tmp_path):
+    """A file says the digest of its colours: the shipped ones are not silently used for others; colours given win."""
+    from colorlib.checkpoints import save_weights
+    from colorlib.models import ModelConfig, build_model
+    from colorlib.targets import ColourClasses
+    other = ColourClasses(torch.rand(24, 3, generator=torch.Generator().manual_seed(0)))
+    save_weights(build_model(ModelConfig(name='CNN', filters=4)), tmp_path / 'w.pkl', target=other)
     with pytest.raises(InputError) as e:
-        colorlib.load('unet', colours=str(colorlib.shipped.folder('colours') / 'colour_kmeans16_cat7.npy'))
-    one_line_error(e, 'trained on other colours')
+        colorlib.load(tmp_path / 'w.pkl')
+    one_line_error(e, 'w.pkl', 'trained on other colours')
+    assert e.value.fields == ('target.colours',)
+    shipped = colorlib.shipped.DEFAULT_COLOURS
+    assert colorlib.load(tmp_path / 'w.pkl', colours=shipped).config.name == 'CNN'
 
 
 def test_configs_by_keyword_refuse_what_cannot_be():

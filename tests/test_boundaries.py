@@ -64,6 +64,7 @@ def test_the_top_level_verbs_are_not_shadowed_by_modules():
     import importlib
     import types
     for path in PACKAGE.glob('*.py'):
-        importlib.import_module(f'colorlib.{path.stem}') if path.stem != '__init__' else None
+        if path.stem not in ('__init__', '__main__'):  # __main__ runs the command line
+            importlib.import_module(f'colorlib.{path.stem}')
     for name in colorlib.__all__:
         assert not isinstance(getattr(colorlib, name), types.ModuleType), name

@@ -510,7 +510,10 @@ def test_lab_training_then_valid(small_npz, tmp_path, monkeypatch, capsys):
     assert lines[1].startswith('Val Loss:') and 'Val Acc:' in lines[1]
     assert lines[2].startswith('PSNR:') and lines[3] == 'Sample output available at: outputs/eval_UNet_lab.png'
     assert_png(tmp_path / 'outputs' / 'eval_UNet_lab.png')
-    for wrong, named in ((['--valid', '--checkpoint', 'lab.pkl'], '--colour-space/--bins'),  # 89 bins, not 24 colours
+    code, out, err = call(main, ['--model', 'UNet', '-f', '4', '--data', small_npz, '--valid', '--checkpoint',
+                                 'lab.pkl'], capsys)  # the file says it holds Lab bins: no --colour-space needed
+    assert code == 0 and 'outputs/eval_UNet_lab.png' in out, err
+    for wrong, named in ((['--valid', '--checkpoint', 'lab.pkl', '--loss', 'mse'], '--checkpoint: lab.pkl'),
                          (['--colour-space', 'lab', '--task', 'superres', '-e', '1'], '--task superres'),
                          (['--colour-space', 'lab', '--valid', '--legacy-eval', '--checkpoint', 'lab.pkl'],
                           '--legacy-eval')):

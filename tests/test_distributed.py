@@ -74,8 +74,8 @@ def test_torchrun_two_cpu_processes_stop_resume_share_each_epoch_and_end_with_on
     work.mkdir()
     # SIGTERM to torchrun reaches both processes; they agree on one step, rank 0 saves, both exit
     run = torchrun(REPO / 'colorization.py', flags(tiny_npz), work)
-    first = run.stdout.readline()
-    assert first.startswith('Epoch [1/4]'), first + run.stderr.read()
+    precision, first = run.stdout.readline(), run.stdout.readline()
+    assert precision.startswith('precision: ') and first.startswith('Epoch [1/4]'), first + run.stderr.read()
     run.send_signal(signal.SIGTERM)
     out, err = run.communicate(timeout=120)
     stops = [line for line in out.splitlines() if line.startswith('stopped by SIGTERM in epoch')]
@@ -127,8 +127,8 @@ def test_torchrun_on_a_folder_of_pictures_says_things_once_stops_and_resumes(tmp
     argv = ['--model', 'CNN', '-f', '4', '-e', '30', '-b', '4', '--data', 'pics', '--device', 'cpu',
             '--experiment-name', 'ddp', '--checkpoint', 'w.pkl']
     run = torchrun(REPO / 'colorization.py', argv, tmp_path)
-    lines = [run.stdout.readline() for _ in range(2)]
-    assert lines[1].startswith('Epoch [1/30]'), ''.join(lines) + run.stderr.read()
+    lines = [run.stdout.readline() for _ in range(3)]  # the data set's line, the precision, the first epoch
+    assert lines[1].startswith('precision: ') and lines[2].startswith('Epoch [1/30]'), ''.join(lines) + run.stderr.read()
     run.send_signal(signal.SIGTERM)
     out, err = run.communicate(timeout=120)
     out = ''.join(lines) + out

@@ -61,8 +61,8 @@ def test_a_signalled_run_saves_exits_cleanly_and_resumes(sig, tiny_npz, uninterr
     env = {**os.environ, 'PYTHONPATH': str(REPO), 'OMP_NUM_THREADS': '1'}
     run = subprocess.Popen([sys.executable, '-u', str(REPO / 'colorization.py')] + flags(tiny_npz), cwd=tmp_path,
                            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    first = run.stdout.readline()
-    assert first.startswith('Epoch [1/6]'), first + run.stderr.read()
+    precision, first = run.stdout.readline(), run.stdout.readline()
+    assert precision.startswith('precision: ') and first.startswith('Epoch [1/6]'), first + run.stderr.read()
     run.send_signal(sig)
     out, err = run.communicate(timeout=120)
     assert run.returncode == 128 + sig, err

@@ -76,8 +76,8 @@ def check_settings(kind, task, residual=False):
         raise InputError('a residual over bicubic upsampling is for super-resolution by RGB regression',
                          ['target.residual'], needs)
     if kind == 'lab' and task != 'colour':
-        raise InputError('the ab bins are classes for colourization, not for super-resolution', ['target.kind'],
-                         {'target.task': 'colour'})
+        raise InputError('the ab bins are classes for colourization, not for super-resolution',
+                         ['target.kind', 'target.task'], {'target.task': 'colour'})
 
 
 def build_target(config, fit_on=None, palette=None):

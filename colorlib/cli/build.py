@@ -31,7 +31,7 @@ def target_settings(args):
 def target_config(args):
     """The TargetConfig of the flags (the model's and target's defaults where not given)."""
     settings = target_settings(args)
-    with flag(values={'target.kind': settings['kind'] or 'classes'}):
+    with flag(values={'target.kind': settings['kind'] or 'classes', 'target.task': settings['task'] or 'colour'}):
         return api.target_config(args.model or MODEL_DEFAULTS['model'], **settings)
 
 
@@ -70,7 +70,7 @@ def open_model(args, device):
     flags given filling what it does not say (the assignment's files) and refused where they contradict it."""
     settings = target_settings(args)
     config = target_config(args)  # what the flags alone tell, before the checkpoint is read
-    if args.kernel or args.num_filters:  # a model too big for the memory is refused before its weights are sought
+    if args.kernel or args.num_filters or config.colours or config.bins:  # files and sizes given are checked first
         with flag(values={'target.kind': config.kind}):
             target = build_target(config)
         model_config(with_model_defaults(argparse.Namespace(**vars(args))), target, device)

@@ -55,7 +55,9 @@ def in_flag_terms(err, name=None, values=None):
         field = fields.pop(0)
         name = spell(field, (values or {}).get(field)) if field == 'target.kind' else FLAGS.get(field, field)
     needs = f'; it needs {" ".join(spell(f, v) for f, v in err.needs.items())}' if err.needs else ''
-    check = f': check {", ".join(FLAGS.get(f, f) for f in fields)}' if fields else ''
+    values = values or {}
+    check = f': check {", ".join(spell(f, values[f]) if f in values else FLAGS.get(f, f) for f in fields)}' \
+        if fields else ''
     return f'{name}: {err}{needs}{check}'
 
 

@@ -112,9 +112,9 @@ def test_training_never_writes_over_what_it_reads_without_naming_it(work, capsys
 
 
 def test_a_folder_that_holds_files_of_a_runs_names_is_not_written_over(work, capsys):
-    (work / 'mine').mkdir()
-    Image.fromarray(smooth_rgb(8, 8)).save(work / 'mine' / 'samples.png')  # the user's own picture of that name
-    refused(colorization, SMALL + ['--data', 'data.npz', '--experiment-name', '../mine'], capsys, work,
+    (work / 'outputs' / 'mine').mkdir(parents=True)
+    Image.fromarray(smooth_rgb(8, 8)).save(work / 'outputs' / 'mine' / 'samples.png')  # the user's own picture
+    refused(colorization, SMALL + ['--data', 'data.npz', '--experiment-name', 'mine'], capsys, work,
             ['--experiment-name', 'samples.png', 'exists', '--overwrite'])
 
 
@@ -156,10 +156,11 @@ def test_colorize_never_replaces_an_input(work, capsys):
 @pytest.mark.parametrize('flags, words', [
     (['--checkpoint', 'afile/w.pkl'], ['--checkpoint', 'afile', 'not a folder']),
     (['--checkpoint', 'afile/deeper/w.pkl'], ['--checkpoint', 'afile', 'not a folder']),
-    (['--experiment-name', '../afile'], ['--experiment-name', 'afile']),
+    (['--experiment-name', 'afile'], ['--experiment-name', 'afile']),
 ], ids=['checkpoint-under-a-file', 'checkpoint-deeper-under-a-file', 'experiment-folder-is-a-file'])
 def test_unwritable_output_places_are_refused_before_training(flags, words, work, capsys):
     (work / 'outputs').mkdir()
+    (work / 'outputs' / 'afile').write_text('a plain file where the experiment folder would be')
     refused(colorization, SMALL + ['--data', 'data.npz'] + flags, capsys, work, words)
 
 
@@ -283,7 +284,7 @@ def test_a_resume_state_missing_a_part(part, work, capsys):
     assert call(colorization, argv, capsys)[0] == 0
     state = read_resumable('outputs/exp/resume.pt')
     del state[part]
-    save_resumable(state, 'outputs/exp/resume.pt')
+    save_resumable(state, 'outputs/exp/resume.pt', replace=True)
     refused(colorization, argv[:-8] + ['-e', '2', '-f', '4', '--data', 'data.npz', '--experiment-name', 'exp',
                                        '--resume'], capsys, work, ['--resume', 'resume.pt', f'lacks {part}'])
 

@@ -17,7 +17,7 @@ from colorlib.cli.common import (OneLineParser, UsageError, a_path, add_data_fla
                                  add_task_flags, augmentation_list, category_list, finite_float, flag, folder_name,
                                  int_at_least, run_command, seed)
 from colorlib.data import is_cifar10, to_float
-from colorlib.errors import InputError, NonFiniteLoss, WriteError
+from colorlib.errors import FileExists, InputError, NonFiniteLoss, WriteError
 from colorlib.files import held, same_file
 from colorlib.models import build_model
 from colorlib.plots import save_sample_grid, save_training_curve
@@ -194,8 +194,9 @@ def train_and_save(args, model, target, train_x, test_set, out_dir, checkpoint, 
         if fitted:  # the same colours in the assignment's format, for -c or --bins
             print(f'{target.palette.capitalize()} of the training pictures saved with the weights, and to '
                   f'{target.save_palette(fitted, replace=own)}')
-    except WriteError as err:
-        raise UsageError(f'--checkpoint: {err}; the trained model is in {state} (--resume with another --checkpoint '
+    except WriteError as err:  # e.g. a file that appeared there since the checks: it is kept
+        said = f'{err} (it appeared while this run trained; it is kept)' if isinstance(err, FileExists) else err
+        raise UsageError(f'--checkpoint: {said}; the trained model is in {state} (--resume with another --checkpoint '
                          'saves it)') from None
     print(f'Weights saved to {checkpoint}')
 

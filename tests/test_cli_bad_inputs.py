@@ -547,7 +547,7 @@ def wait_for_state(proc, path, timeout=120):
 
 
 def test_a_run_killed_with_sigkill_blocks_neither_resume_nor_a_new_run(work, capsys):
-    argv = SMALL + ['--data', 'data.npz', '-b', '10', '-e', '4', '--experiment-name', 'exp']
+    argv = SMALL + ['--data', 'data.npz', '-e', '4', '--experiment-name', 'exp']
     proc = run_script('colorization.py', argv, work)
     wait_for_state(proc, work / 'outputs' / 'exp' / 'resume.pt')
     proc.kill()
@@ -560,7 +560,7 @@ def test_a_run_killed_with_sigkill_blocks_neither_resume_nor_a_new_run(work, cap
 
 
 def test_ctrl_c_is_one_line_and_keeps_the_last_epochs_state(work):
-    proc = run_script('colorization.py', SMALL + ['--data', 'data.npz', '-b', '10', '-e', '50'], work)
+    proc = run_script('colorization.py', SMALL + ['--data', 'data.npz', '-e', '50'], work)
     wait_for_state(proc, work / 'outputs' / 'cnn_k3_f4' / 'resume.pt')
     proc.send_signal(signal.SIGINT)
     assert_one_line(proc, 130, ['interrupted', 'resume.pt', '--resume'])

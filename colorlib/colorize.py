@@ -14,7 +14,6 @@ import torch
 import torch.nn.functional as F
 from PIL import Image, ImageOps
 
-from colorlib.errors import InputError
 from colorlib.files import atomic_write, require_file
 from colorlib.lab import lab_to_rgb, rgb_to_lab
 

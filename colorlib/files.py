@@ -84,9 +84,13 @@ def sync_folder(folder):
 def require_file(path):
     """`path` as a Path if it is a regular file; an InputError otherwise (a FIFO or a device would never end)."""
     path = Path(path)
-    if not path.is_file():
-        raise InputError(f'{path} is a folder, not a file' if path.is_dir() else f'{path} is not a regular file'
-                         if path.exists() else f'no such file: {path}')
+    try:
+        mode = os.stat(path).st_mode
+    except OSError as err:
+        raise InputError(f'no such file: {path}' if err.errno in (errno.ENOENT, errno.ENOTDIR)
+                         else f'cannot read {path}: {err.strerror}') from None
+    if not stat.S_ISREG(mode):
+        raise InputError(f'{path} is a folder, not a file' if stat.S_ISDIR(mode) else f'{path} is not a regular file')
     return path
 
 

@@ -87,7 +87,8 @@ def save_activations(model, target, rgb, out_dir, title, reads=()):
     for path, (name, activation) in zip(blocks, outputs.items()):
         active = 100 * (activation > 0).float().mean().item()  # after ReLU: how sparse the block is
         save_activation_tiles(activation[0], path,
-                              f'{title} {name}: {activation.shape[1]} channels, {active:.0f}% of values > 0', True, reads)
+                              f'{title} {name}: {activation.shape[1]} channels, {active:.0f}% of values > 0',
+                              replace=True, reads=reads)
     save_sample_grid([(target.input_label, inputs)], first, replace=True, reads=reads)
     save_sample_grid([('output', target.decode(outputs['finalconv'], inputs)), ('truth', rgb)], last, replace=True,
                      reads=reads)

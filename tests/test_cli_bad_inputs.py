@@ -626,10 +626,12 @@ LONG = 'x' * 300
     (['--data', ''], ['--data', 'not a path']),
     (['--checkpoint', 'newdir/'], ['--checkpoint', 'newdir/', 'names a folder']),
     (['--checkpoint', 'a_folder'], ['--checkpoint', 'a_folder', 'is a folder']),
-    (['--checkpoint', LONG + '.pkl'], ['--checkpoint', 'File name too long']),
-    (['--checkpoint', 'outputs/' + LONG + '/w.pkl'], ['--checkpoint', 'File name too long']),
+    (['--checkpoint', LONG + '.pkl'], ['--checkpoint', '304 bytes long']),
+    (['--checkpoint', 'outputs/' + LONG + '/w.pkl'], ['--checkpoint', '300 bytes long']),
+    (['--data', LONG + '.npz'], ['--data', '304 bytes long']),
+    (['-c', LONG + '.npy'], ['-c/--colours', '304 bytes long']),
 ], ids=['dot-dot', 'dot-dot-weights', 'empty-name', 'long-name', 'empty-data', 'checkpoint-slash',
-        'checkpoint-folder', 'checkpoint-long', 'checkpoint-long-folder'])
+        'checkpoint-folder', 'checkpoint-long', 'checkpoint-long-folder', 'data-long', 'colours-long'])
 def test_paths_that_name_no_plain_place_are_refused(flags, words, work, capsys):
     (work / 'a_folder').mkdir()
     refused(colorization, SMALL + ['--data', 'data.npz'] + flags, capsys, work, words)
@@ -642,6 +644,7 @@ def test_colorize_skips_a_path_it_cannot_look_at_and_does_the_rest(bad, reason, 
         os.symlink('loop', work / 'loop')
     err = refused(colorize, [bad, 'a.png', '--checkpoint', 'mine.pkl', '--model', 'CNN', '-f', '4'], capsys, work,
                   ['skipped', reason], code=1, new_files_ok=True)
+    assert err.startswith(f'colorize.py: skipped {bad}: ')
     assert (work / 'outputs' / 'colorized' / 'a_colorized.png').is_file()
 
 # -----------------------------------------------------------------------------
@@ -679,7 +682,8 @@ def promising_npz(path, images):
         return f.getvalue() + (b'' if shape else array.tobytes())
     small = np.zeros((2, 32, 32, 3), np.uint8)
     members = {'train_x.npy': (npy(small, (images, 32, 32, 3)), images * 32 * 32 * 3),
-               'train_y.npy': (npy(np.full(2, 7)), 0), 'test_x.npy': (npy(small), 0), 'test_y.npy': (npy(np.full(2, 7)), 0)}
+               'train_y.npy': (npy(np.full(2, 7)), 0), 'test_x.npy': (npy(small), 0),
+               'test_y.npy': (npy(np.full(2, 7)), 0)}
     body, directory = b'', b''
     for name, (data, promised) in members.items():
         size, crc, offset = len(data) + promised, zlib.crc32(data), len(body)

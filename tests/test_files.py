@@ -197,8 +197,8 @@ def test_a_fifo_that_appears_while_writing_is_not_replaced_even_when_replacing(t
 
 
 def test_a_held_place_is_refused_to_another_process_naming_the_holder(tmp_path):
-    other = [sys.executable, '-c', 'import sys; from colorlib.files import held\n'
-             'try:\n    held(sys.argv[1], folder=True).__enter__()\nexcept Exception as e:\n    print(e)', str(tmp_path)]
+    other = [sys.executable, '-c', 'import sys; from colorlib.files import held\ntry:\n'
+             '    held(sys.argv[1], folder=True).__enter__()\nexcept Exception as e:\n    print(e)', str(tmp_path)]
     env = {**os.environ, 'PYTHONPATH': os.pathsep.join(sys.path)}
     with held(tmp_path, folder=True):
         with pytest.raises(Busy, match=f'pid {os.getpid()}'):  # another open file: refused in this process too

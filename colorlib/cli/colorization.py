@@ -7,7 +7,7 @@ from pathlib import Path
 
 import torch
 
-from colorlib import distributed, shipped
+from colorlib import distributed
 from colorlib.augment import AUGMENTATIONS
 from colorlib.checkpoints import load_weights, read_resumable, save_weights
 from colorlib.cli import recipes
@@ -188,7 +188,8 @@ def train_and_save(args, model, target, train_x, test_set, out_dir, checkpoint, 
         return
     with flag('--experiment-name'):
         print(f'Training curve: {save_training_curve(history, out_dir / "training_curve.png", replace=own)}')
-        print(f'Samples: {save_sample_grid(sample_rows(model, target, *samples), out_dir / "samples.png", replace=own)}')
+        rows = sample_rows(model, target, *samples)
+        print(f'Samples: {save_sample_grid(rows, out_dir / "samples.png", replace=own)}')
     try:
         save_weights(model, checkpoint, palette, replace=own, reads=read_files(args))
         if fitted:  # the same colours in the assignment's format, for -c or --bins

@@ -10,8 +10,8 @@ from tqdm import tqdm
 
 from colorlib.checkpoints import load_weights
 from colorlib.cli.build import check_output, checkpoint_path, make_target, model_config, pick_device, read_files
-from colorlib.cli.common import (OneLineParser, UsageError, a_path, add_lab_flags, add_model_flags, flag,
-                                 int_at_least, run_command)
+from colorlib.cli.common import (OneLineParser, UsageError, a_name, a_path, add_lab_flags, add_model_flags,
+                                 flag, int_at_least, run_command)
 from colorlib.colorize import STRIDE, chroma_predictor, colorize_file, default_margin, find_images, output_stems
 from colorlib.models import MODELS, FlipAveraged, build_model
 
@@ -20,7 +20,8 @@ FAILED = 1  # exit status when some file could not be read or written (2 stays f
 
 def build_parser(prog='colorize.py'):
     parser = OneLineParser(prog=prog, description='Colourize image files of any size with a trained model.')
-    parser.add_argument('paths', nargs='+', metavar='PATH', type=a_path, help='image files, or folders of them')
+    parser.add_argument('paths', nargs='+', metavar='PATH', type=a_name,  # one that cannot be looked at is skipped
+                        help='image files, or folders of them')
     add_model_flags(parser, list(MODELS), 'UNet',
                     'weights of a trained model, its flags matching (default: the shipped ones of --model)')
     add_lab_flags(parser)

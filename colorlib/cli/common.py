@@ -85,10 +85,19 @@ def int_at_least(low):
     return parse
 
 
-def a_path(text):
+def a_name(text):
     """A file or folder name as typed: not empty (that would be the current folder) and free of NUL bytes."""
     if not text or '\0' in text:
         raise argparse.ArgumentTypeError(f'{text!r} is not a path')
+    return text
+
+
+def a_path(text):
+    """a_name, each of whose parts fits the file system's limit on a name."""
+    long = next((part for part in a_name(text).split(os.sep) if len(os.fsencode(part)) > NAME_MAX), None)
+    if long:
+        raise argparse.ArgumentTypeError(f'{long[:20]}... is {len(os.fsencode(long))} bytes long, more than the '
+                                         f'{NAME_MAX} a file name may have')
     return text
 
 
@@ -161,7 +170,8 @@ def add_model_flags(parser, models, default_model, checkpoint_help):
     parser.add_argument('--checkpoint', type=a_path, help=checkpoint_help)
     parser.add_argument('-k', '--kernel', type=odd_kernel, default=3, help='convolution kernel size (odd)')
     parser.add_argument('-f', '--num-filters', '--num_filters', dest='num_filters', type=int_at_least(1), default=32)
-    parser.add_argument('-c', '--colours', type=a_path, help='k-means colour file (.npy; default: the one saved beside --checkpoint, '
+    parser.add_argument('-c', '--colours', type=a_path,
+                        help='k-means colour file (.npy; default: the one saved beside --checkpoint, '
                                                  'fitted on a folder of your pictures, or the shipped 24 horse colours)')
     parser.add_argument('--dilation', type=int_at_least(0), default=1,
                         help='DUNet: empty pixels between the middle filter taps (0: undilated)')
@@ -180,7 +190,8 @@ def add_task_flags(parser, loss=True):
 def add_lab_flags(parser, training=False):
     parser.add_argument('--colour-space', '--color-space', dest='colour_space', choices=['rgb', 'lab'], default='rgb',
                         help='rgb: grey in, k-means colours (-c) out; lab: L in, ab bins (--bins) out (Zhang et al.)')
-    parser.add_argument('--bins', type=a_path, help='Lab: ab bins file (default: as for -c; the shipped ones remake with colorlib bins)')
+    parser.add_argument('--bins', type=a_path,
+                        help='Lab: ab bins file (default: as for -c; the shipped ones remake with colorlib bins)')
     parser.add_argument('--temperature', type=finite_float(0, inclusive=True), default=DEFAULT_TEMPERATURE,
                         help='Lab: decode with the annealed mean at this temperature (0: the mode)')
     if training:

@@ -61,22 +61,25 @@ def run(args):
     def skip(path, err):
         reason = ' '.join(str(err).split()) or type(err).__name__
         tqdm.write(f'{args.prog}: skipped {path}: {reason[:200]}', file=sys.stderr)
-    files = []
-    for path in named:  # what cannot even be looked at (a symlink loop, a name too long) is skipped at once
+    unusable = {}  # what cannot even be looked at (a symlink loop, a name too long): no output name is made for it
+    for path in named:
         try:
             os.stat(path)
-            files.append(path)
         except OSError as err:
-            skip(path, err.strerror if err.errno != errno.ENOENT else 'no such file')
-    failed = len(named) - len(files)
+            if err.errno != errno.ENOENT:  # a missing file is said when it is read, as any unreadable one
+                unusable[path] = err.strerror
+    files = [path for path in named if path not in unusable]
     stems = output_stems(files)
     outputs = [out_dir / f'{stem}{kind}.png' for stem in stems for kind in ('_colorized', '_compare')]
     reads = [*files, *read_files(args, checkpoint)]
     for output in outputs:  # outputs never replace an input; earlier results of colorize are replaced
         check_output(output, '-o/--out-dir', reads, overwrite=True)
-    for path, stem in tqdm(list(zip(files, stems)), desc='colorize', unit='image', disable=not sys.stderr.isatty()):
+    failed, next_stem = 0, iter(stems).__next__
+    for path in tqdm(named, desc='colorize', unit='image', disable=not sys.stderr.isatty()):
         try:
-            colorize_file(path, out_dir, predict, device, args.tile, margin, args.compare, args.net_size, stem,
+            if path in unusable:
+                raise OSError(unusable[path])
+            colorize_file(path, out_dir, predict, device, args.tile, margin, args.compare, args.net_size, next_stem(),
                           replace=True, reads=reads)
         except Exception as err:  # one bad file (unreadable, not an image, truncated, full disk) must not stop the rest
             skip(path, err)

@@ -17,13 +17,14 @@ FREE_ON_RESUME = ('compile', 'save_every')  # settings a resumed run may change:
 PALETTE_KEYS = ('colours.', 'bins.')  # a target's palette stored beside the weights (Target.palette_state)
 
 
-def save_weights(model, path, palette=None):
+def save_weights(model, path, palette=None, replace=False, reads=()):
     """The model's state_dict, written atomically; BatchNorm's num_batches_tracked counters are left out, as in
     the assignment's own files. `palette`: the colours of a run that fitted its own (Target.palette_state()),
-    stored with the weights so that they are never used with other colours."""
+    stored with the weights so that they are never used with other colours. `replace`, `reads`: as for
+    colorlib.files.atomic_write."""
     state = {k: v.detach().cpu() for k, v in model.state_dict().items() if not k.endswith('num_batches_tracked')}
     state.update({k: v.detach().cpu() for k, v in (palette or {}).items()})
-    return atomic_write(path, lambda f: torch.save(state, f))
+    return atomic_write(path, lambda f: torch.save(state, f), replace, reads)
 
 
 def read_palette(path):
@@ -105,10 +106,10 @@ def load_weights(model, path):
     return model
 
 
-def save_resumable(state, path):
+def save_resumable(state, path, replace=False):
     """A training state (tensors, numbers, strings and plain containers only, so that it reads back with
     weights_only=True), written atomically like the weights."""
-    return atomic_write(path, lambda f: torch.save(state, f))
+    return atomic_write(path, lambda f: torch.save(state, f), replace)
 
 
 def read_resumable(path):

@@ -16,10 +16,13 @@ def pyplot():
     return plt
 
 
-def save_figure(fig, path):
-    """Write the figure as a PNG, whole or not at all, and close it."""
-    atomic_write(path, lambda f: fig.savefig(f, format='png', dpi=100))
-    pyplot().close(fig)
+def save_figure(fig, path, replace=False, reads=()):
+    """Write the figure as a PNG, whole or not at all (colorlib.files.atomic_write: `replace`, `reads`), and close
+    it."""
+    try:
+        atomic_write(path, lambda f: fig.savefig(f, format='png', dpi=100), replace, reads)
+    finally:
+        pyplot().close(fig)
     return Path(path)
 
 
@@ -31,7 +34,7 @@ def to_numpy_images(images):
     return images.transpose(0, 2, 3, 1)
 
 
-def save_sample_grid(rows, path, pad=2):
+def save_sample_grid(rows, path, pad=2, replace=False, reads=()):
     """One labelled row per (label, images) pair, the images side by side, about an inch each.
 
     The extra width and height leave room for the margins and titles, so even a single image is over 100 px wide.
@@ -50,10 +53,10 @@ def save_sample_grid(rows, path, pad=2):
         ax.set_xticks([])
         ax.set_yticks([])
     fig.tight_layout()
-    return save_figure(fig, path)
+    return save_figure(fig, path, replace, reads)
 
 
-def save_training_curve(history, path):
+def save_training_curve(history, path, replace=False):
     """Train and validation loss, and validation accuracy where the task has one, per epoch."""
     plt = pyplot()
     epochs = [h['epoch'] for h in history]
@@ -69,10 +72,10 @@ def save_training_curve(history, path):
         ax.plot(epochs, [h['val_acc'] for h in history], 'o-', color='tab:green')
         ax.set(xlabel='epoch', ylabel='accuracy (%)', title='Validation accuracy')
     fig.tight_layout()
-    return save_figure(fig, path)
+    return save_figure(fig, path, replace)
 
 
-def save_activation_tiles(activation, path, title):
+def save_activation_tiles(activation, path, title, replace=False, reads=()):
     """One tile per channel of a (C, H, W) activation, each scaled to its own range."""
     plt = pyplot()
     activation = activation.detach().float().cpu().numpy()
@@ -85,4 +88,4 @@ def save_activation_tiles(activation, path, title):
         if i < channels:
             ax.imshow(activation[i], cmap='viridis', interpolation='nearest')
     fig.suptitle(title)
-    return save_figure(fig, path)
+    return save_figure(fig, path, replace, reads)

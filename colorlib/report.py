@@ -5,6 +5,7 @@ from pathlib import Path
 import torch
 
 from colorlib.metrics import colourfulness, psnr, ssim
+from colorlib.files import may_write
 from colorlib.models import FlipAveraged, layer_outputs
 from colorlib.plots import save_activation_tiles, save_sample_grid
 from colorlib.train import evaluate, evaluate_legacy, predict
@@ -45,12 +46,14 @@ def loss_line(loss, acc):
     return f'Val Loss: {loss:.4f}' + ('' if acc is None else f', Val Acc: {acc:.1f}%')
 
 
-def validate(model, target, test_set, truth, grid_path, legacy_order=None, batch_size=100, amp=False, flips=False):
+def validate(model, target, test_set, truth, grid_path, legacy_order=None, batch_size=100, amp=False, flips=False,
+             reads=()):
     """Print the loss line (the assignment's figures), then PSNR, SSIM and colourfulness of the pictures against the
     full-colour truth (BatchNorm in eval mode) and of each baseline, and write a sample grid to grid_path.
 
     legacy_order: evaluate as the assignment did (BatchNorm in training mode), on the test set in that order.
-    flips: also the figures of the model averaged with its mirror image (test-time augmentation), apart."""
+    flips: also the figures of the model averaged with its mirror image (test-time augmentation), apart.
+    The grid replaces an earlier one of its name, never one of the files the run `reads`."""
     inputs, targets = test_set
     if legacy_order is None:
         loss, acc = evaluate(model, target, inputs, targets, amp=amp)
@@ -66,20 +69,27 @@ def validate(model, target, test_set, truth, grid_path, legacy_order=None, batch
         print(f'With flip averaging: {loss_line(*evaluate(averaged, target, inputs, targets, amp=amp))}; '
               f'{quality(predict(averaged, target, inputs), truth)}')
     rows = sample_rows(model, target, inputs[:NUM_SAMPLES], targets[:NUM_SAMPLES])
-    print(f'Sample output available at: {save_sample_grid(rows, grid_path)}')
+    print(f'Sample output available at: {save_sample_grid(rows, grid_path, replace=True, reads=reads)}')
 
 
-def save_activations(model, target, rgb, out_dir, title):
+def save_activations(model, target, rgb, out_dir, title, reads=()):
     """For one image (float RGB (1, 3, H, W)): its input, one tile sheet per block of the model, and the decoded
-    output beside the truth, as PNGs in out_dir."""
+    output beside the truth, as PNGs in out_dir, each replacing an earlier one of its name, never
+    one of the files the run `reads`."""
     out_dir = Path(out_dir)
     inputs = target.inputs(rgb)
     model.eval()
     outputs = layer_outputs(model, inputs)
-    for i, (name, activation) in enumerate(outputs.items(), 1):
+    first, last = out_dir / 'input.png', out_dir / 'output.png'
+    blocks = [out_dir / f'{i}_{name}.png' for i, name in enumerate(outputs, 1)]
+    for path in (first, *blocks, last):  # all, before any is written
+        may_write(path, True, reads)
+    for path, (name, activation) in zip(blocks, outputs.items()):
         active = 100 * (activation > 0).float().mean().item()  # after ReLU: how sparse the block is
-        save_activation_tiles(activation[0], out_dir / f'{i}_{name}.png',
-                              f'{title} {name}: {activation.shape[1]} channels, {active:.0f}% of values > 0')
-    save_sample_grid([(target.input_label, inputs)], out_dir / 'input.png')
-    save_sample_grid([('output', target.decode(outputs['finalconv'], inputs)), ('truth', rgb)], out_dir / 'output.png')
+        save_activation_tiles(activation[0], path,
+                              f'{title} {name}: {activation.shape[1]} channels, {active:.0f}% of values > 0',
+                              replace=True, reads=reads)
+    save_sample_grid([(target.input_label, inputs)], first, replace=True, reads=reads)
+    save_sample_grid([('output', target.decode(outputs['finalconv'], inputs)), ('truth', rgb)], last, replace=True,
+                     reads=reads)
     return out_dir

@@ -38,7 +38,7 @@ def main():
         model = load_weights(build_model(ModelConfig(name, colours=target.out_channels)),
                              Path(args.weights) / f'{stem}_k3_f32.pkl')
         rows.append((name, predict(model, target, grey)))
-    print(save_sample_grid(rows, args.out))
+    print(save_sample_grid(rows, args.out, replace=True))  # --out names the file to write
 
 
 if __name__ == '__main__':

@@ -2,13 +2,12 @@
 import argparse
 from pathlib import Path
 
-import torch
-
 from colorlib import shipped
 from colorlib.checkpoints import load_weights
-from colorlib.cli.build import checkpoint_path, load_images, make_target, model_config
-from colorlib.cli.common import (OneLineParser, UsageError, add_data_flags, add_lab_flags, add_model_flags,
-                                 add_task_flags, flag, int_at_least, run_command)
+from colorlib.cli.build import (check_output, checkpoint_path, load_images, make_target, model_config, pick_device,
+                                read_files)
+from colorlib.cli.common import (OneLineParser, UsageError, a_path, add_data_flags, add_device_flags, add_lab_flags,
+                                 add_model_flags, add_task_flags, flag, int_at_least, run_command)
 from colorlib.data import to_float
 from colorlib.models import MODELS, build_model
 from colorlib.report import run_name, save_activations, weights_name
@@ -28,22 +27,28 @@ def build_parser(prog='activations.py'):
     add_lab_flags(parser)
     parser.add_argument('--all', action='store_true',
                         help='every model and task we ship, from --weights-dir (no --checkpoint)')
-    parser.add_argument('--weights-dir', help='with --all: where the <name>_k<k>_f<f>.pkl files are '
+    add_device_flags(parser)
+    parser.add_argument('--weights-dir', type=a_path, help='with --all: where the <name>_k<k>_f<f>.pkl files are '
                                               '(default: the shipped weights)')
     add_data_flags(parser)
     return parser
 
 
-def draw(args, test_x):
-    """outputs/<run name>/act<N>/: input.png, one tile sheet per block, and the decoded output."""
+def draw(args, test_x, device):
+    """outputs/<run name>/act<N>/: input.png, one tile sheet per block, and the decoded output; the place is
+    checked before the work (it replaces earlier pictures of those names, never a file the run reads)."""
     target = make_target(args)
-    model = build_model(model_config(args, target, torch.device('cpu')))
-    with flag('--checkpoint'):
-        load_weights(model, checkpoint_path(args, target))
     name = run_name(args.model, target, args.model)
     out_dir = Path('outputs') / name / f'act{args.index}'
-    with flag('index'):
-        save_activations(model, target, to_float(test_x[args.index:args.index + 1]), out_dir, name)
+    checkpoint = checkpoint_path(args, target)
+    reads = read_files(args, checkpoint)
+    place = 'the activations (outputs/ under the current folder)'
+    check_output(out_dir / 'input.png', place, reads, overwrite=True)
+    model = build_model(model_config(args, target, device)).to(device)
+    with flag('--checkpoint'):
+        load_weights(model, checkpoint)
+    with flag(place):
+        save_activations(model, target, to_float(test_x[args.index:args.index + 1]).to(device), out_dir, name, reads)
     print(f'Activations of test image {args.index} written to {out_dir}/')
 
 
@@ -52,11 +57,12 @@ def run(args):
         raise UsageError('--all takes the weights from --weights-dir; leave out --checkpoint')
     if args.weights_dir and not args.all:
         raise UsageError('--weights-dir only applies with --all')
-    _, test_x = load_images(args)
+    device = pick_device(args.device)
+    _, test_x = load_images(args, device)
     if args.index >= len(test_x):
         raise UsageError(f'index: {args.index} is out of range; there are {len(test_x)} test images (0-{len(test_x) - 1})')
     if not args.all:
-        return draw(args, test_x)
+        return draw(args, test_x, device)
     weights_dir = Path(args.weights_dir) if args.weights_dir else shipped.folder('weights')
     found = 0
     for flags in SHIPPED:
@@ -68,7 +74,7 @@ def run(args):
             print(f'Skipped {one.model} ({one.task}, {kind}, {one.colour_space}): no {one.checkpoint}')
             continue
         found += 1
-        draw(one, test_x)
+        draw(one, test_x, device)
     if not found:
         raise UsageError(f'--weights-dir: no weights for --all in {weights_dir} '
                          f'(e.g. unet_k{args.kernel}_f{args.num_filters}.pkl)')

@@ -12,8 +12,9 @@ from colorlib.checkpoints import read_palette
 from colorlib.cli.common import UsageError, flag
 from colorlib.colours import fit_colours, load_colours
 from colorlib.data import download_cifar10, is_cifar10, load_cifar10, parse_category, select_category
+from colorlib.errors import FileExists, WriteError
 from colorlib.files import check_writable
-from colorlib.folders import load_folder
+from colorlib.folders import image_files, load_folder
 from colorlib.lab import fit_bins, load_bins
 from colorlib.memory import available_memory, largest_fitting, training_bytes
 from colorlib.models import ModelConfig
@@ -57,7 +58,8 @@ def make_target(args, fit_on=None):
                              'without --task superres or --loss mse')
         saved = {} if args.bins or fit_on is not None else saved_palette(args)
         if fit_on is not None and not args.bins:
-            centres, prior = (torch.from_numpy(part).float() for part in fit_bins(fit_on))
+            with flag('--data'):
+                centres, prior = (torch.from_numpy(part).float() for part in fit_bins(fit_on))
         elif 'bins.centres' in saved:
             centres, prior = saved['bins.centres'], saved['bins.prior']
         else:
@@ -70,7 +72,8 @@ def make_target(args, fit_on=None):
         return RGB(task, residual)
     saved = {} if args.colours or fit_on is not None else saved_palette(args)
     if fit_on is not None and not args.colours:
-        return ColourClasses(torch.from_numpy(fit_colours(fit_on, 24, sample=200_000)[0]).float(), task)
+        with flag('--data'):
+            return ColourClasses(torch.from_numpy(fit_colours(fit_on, 24, sample=200_000)[0]).float(), task)
     if 'colours.centres' in saved:
         return ColourClasses(saved['colours.centres'], task)
     with flag('-c/--colours'):
@@ -92,24 +95,28 @@ def model_config(args, target, device, batch_size=100, side=32):
     return config
 
 
-def same_file(a, b):
-    a, b = Path(a), Path(b)
-    try:
-        return a.resolve() == b.resolve() or (a.exists() and b.exists() and a.samefile(b))
-    except OSError:
-        return False
-
-
 def check_output(path, name, inputs=(), overwrite=False, hint='give --overwrite to replace it'):
-    """Before any work: `path` (set by flag `name`) replaces none of the run's `inputs`, replaces no existing file
-    unless `overwrite`, and can be written."""
-    clash = next((i for i in inputs if same_file(path, i)), None)
-    if clash is not None:
-        raise UsageError(f'{name}: {path} is an input of this run ({clash}); write somewhere else')
-    if Path(os.path.realpath(path)).is_file() and not overwrite:  # outputs/../x is x, once outputs/ is made
-        raise UsageError(f'{name}: {path} exists; {hint}')
-    with flag(name):
-        check_writable(path)
+    """Before any work: `path` (set by flag `name`) may be written by colorlib.files' one rule (none of the run's
+    `inputs`, no existing file unless `overwrite`, and then only a regular file) and its folder takes a new file.
+    The writers ask the same rule again at the moment of writing."""
+    try:
+        check_writable(path, overwrite, inputs)
+    except FileExists as err:
+        raise UsageError(f'{name}: {err}; {hint}') from None
+    except WriteError as err:
+        raise UsageError(f'{name}: {err}') from None
+
+
+def read_files(args, *more):
+    """Every file a command reads, so that none is ever written over: --data (and each picture of a --data folder),
+    -c, --bins, --init, the shipped colours and bins it falls back on, and `more` (e.g. the weights it looks at)."""
+    data = getattr(args, 'data', None)
+    files = [p for p in (data, getattr(args, 'colours', None), getattr(args, 'bins', None),
+                         getattr(args, 'init', None), *more) if p]
+    files += [shipped.DEFAULT_COLOURS, shipped.DEFAULT_BINS]
+    if data and os.path.isdir(data):
+        files += image_files(data)
+    return files
 
 
 def checkpoint_path(args, target):

@@ -122,7 +122,7 @@ def main():
                           'psnr': round(psnr_db, 3), 'ssim': round(ssim_index, 4),
                           'seconds': round(time.perf_counter() - start, 1)}), flush=True)
     if args.save:
-        save_weights(model, args.save)
+        save_weights(model, args.save, replace=args.overwrite)
 
 
 if __name__ == '__main__':

@@ -9,7 +9,6 @@
 Writes one row per kind of machine (colorlib.machine.summary) into docs/performance.md.
 """
 import argparse
-import datetime
 import os
 import statistics
 import subprocess
@@ -57,20 +56,17 @@ def main():
             print(f'run {run}: ' + ', '.join(f'{name} {s[-1]:.1f} s' for name, s in seconds.items()), flush=True)
     median = {name: statistics.median(s) for name, s in seconds.items()}
     intro = [
-        f'`python bench/commands.py --runs N`: whole processes, interleaved, N times, medians. `--valid` is '
+        '`python bench/commands.py --runs N`: whole processes, interleaved, N times, medians. `--valid` is '
         '`colorization.py --model UNet --valid` (the shipped weights: loss, PSNR, SSIM, colourfulness, sample grid) '
         'against a bare `python -c "import torch"` (goal: within 2.5x); default training is `colorization.py --model '
         "UNet -e 2` (batch 100) against the assignment's path for 2 epochs (goal: 1.5x as fast). One row per kind of "
         'machine.', '']
     header = ['| machine | date, runs, load | import torch (s) | --valid (s) | --valid / import torch | '
               "default training (s) | assignment's path (s) | speed-up |", '|---|---|---|---|---|---|---|---|']
-    row = (f'| {where} | {datetime.date.today()}, {args.runs}, {load_before:.1f}-{os.getloadavg()[0]:.1f} | '
-           f'{median["import torch"]:.1f} | {median["--valid"]:.1f} | '
-           f'**{median["--valid"] / median["import torch"]:.2f}x** | {median["default training"]:.1f} | '
-           f'{median[ASSIGNMENT]:.1f} | **{median[ASSIGNMENT] / median["default training"]:.2f}x** |')
-    print('\n'.join(intro + header + [row]))
-    write_machine_row(args.out, 'commands', intro, header, row)
-
+    write_machine_row(args.out, 'commands', intro, header, where, args.runs, load_before, [
+        f'{median["import torch"]:.1f}', f'{median["--valid"]:.1f}',
+        f'**{median["--valid"] / median["import torch"]:.2f}x**', f'{median["default training"]:.1f}',
+        f'{median[ASSIGNMENT]:.1f}', f'**{median[ASSIGNMENT] / median["default training"]:.2f}x**'])
 
 if __name__ == '__main__':
     main()

@@ -14,7 +14,6 @@ turned into a tensor as it is used, BatchNorm left in training mode for its vali
 batch 100, on the same UNet.
 """
 import argparse
-import datetime
 import os
 import re
 import statistics
@@ -149,13 +148,11 @@ def main():
         'machine; the recipe column is what `fast` set when that row was measured.', '']
     header = ['| machine | date, runs, load | recipe | fast (s) | its Val Loss, Val Acc | assignment (s) | '
               'ratio (range) | target |', '|---|---|---|---|---|---|---|---|']
-    row = (f'| {where} ({args.device}) | {datetime.date.today()}, {args.runs}, {load_before:.1f}-{os.getloadavg()[0]:.1f} | '
-           f'`{spelled(RECIPES["fast"]["*"])}` (--amp auto: {"bfloat16" if machine.use_bf16(args.device)[0] else "float32"}) | '
-           f'{fast:.1f} | {loss:.4f}, {acc:.1f}% | {slow:.1f} | **{statistics.median(ratios):.1f}x** '
-           f'({ratios[0]:.1f}-{ratios[-1]:.1f}) | {"met" if met else "NOT met"} |')
-    print('\n'.join(intro + header + [row]))
-    write_machine_row(args.out, 'time-to-quality', intro, header, row)
-
+    precision = 'bfloat16' if machine.use_bf16(args.device)[0] else 'float32'
+    write_machine_row(args.out, 'time-to-quality', intro, header, f'{where} ({args.device})', args.runs, load_before, [
+        f'`{spelled(RECIPES["fast"]["*"])}` (--amp auto: {precision})', f'{fast:.1f}', f'{loss:.4f}, {acc:.1f}%',
+        f'{slow:.1f}', f'**{statistics.median(ratios):.1f}x** ({ratios[0]:.1f}-{ratios[-1]:.1f})',
+        'met' if met else 'NOT met'])
 
 if __name__ == '__main__':
     sys.path.insert(0, str(Path(__file__).resolve().parent))

@@ -162,15 +162,18 @@ def write_section(path, key, lines):
     path.write_text(page)
 
 
-def write_machine_row(path, key, intro, header, row):
-    """The section `key` as one table with a row per kind of machine: `row` (its first cell names the machine)
-    replaces that machine's earlier row, and the other machines' rows are kept."""
+def write_machine_row(path, key, intro, header, where, runs, load_before, cells):
+    """Print and write the section `key` as one table with a row per kind of machine: this run's row (the machine
+    `where`, the date, the number of runs and the load average at its start and end, then `cells`) replaces that
+    machine's earlier row, and the other machines' rows are kept."""
+    row = ' | '.join([f'| {where}', f'{datetime.date.today()}, {runs}, {load_before:.1f}-{os.getloadavg()[0]:.1f}',
+                      *cells]) + ' |'
+    print('\n'.join(intro + header + [row]))
     begin = f'<!-- bench:{key} -->'
     page = Path(path).read_text() if Path(path).exists() else ''
     old = page[page.index(begin):page.index(f'<!-- /bench:{key} -->')] if begin in page else ''
-    machine = row.split(' | ')[0]
     rows = [line for line in old.splitlines() if line.startswith('| ') and line not in header and
-            not line.startswith(machine + ' | ')]
+            not line.startswith(f'| {where} | ')]
     write_section(path, key, [*intro, *header, *rows, row])
 
 

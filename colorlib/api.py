@@ -9,6 +9,8 @@
 Nothing here prints or writes unless asked (log=print, progress=True, out_dir=...); pictures come back as uint8
 arrays or matplotlib figures. Bad settings and files are InputErrors whose `fields` name the settings at fault.
 """
+import contextlib
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -20,6 +22,7 @@ from colorlib.checkpoints import load_weights, read_about, read_palette, read_we
 from colorlib.colorize import chroma_predictor, colorize_pixels
 from colorlib.data import load_cifar10, parse_category, select_category
 from colorlib.errors import InputError
+from colorlib.files import held
 from colorlib.images import to_float
 from colorlib.models import MODELS, FlipAveraged, ModelConfig, build_model, context
 from colorlib.naming import CURVE_FILE, METRICS_FILE, RESUME_FILE, SAMPLES_FILE, WEIGHTS_FILE, run_name
@@ -241,10 +244,12 @@ class Model:
         return fit(model=c.name, kernel=c.kernel, filters=c.filters, dilation=c.dilation,
                      target=self.target, init=self, **settings)
 
-    def save(self, path):
+    def save(self, path, replace=False, reads=()):
         """The weights, with what they hold, in the assignment's layout (checkpoints.save_weights); colours fitted
-        on one's own pictures go with them."""
-        return save_weights(self.net, path, self.target.palette_state() if self.keeps_palette else {}, self.target)
+        on one's own pictures go with them. A file already at `path` is replaced only with `replace`, never one of
+        the files in `reads` (colorlib.files.may_write)."""
+        return save_weights(self.net, path, self.target.palette_state() if self.keeps_palette else {}, self.target,
+                            replace, reads)
 
 
 def fit(model=None, *, kernel=None, filters=None, dilation=None, target=None, kind=None, task=None, colours=None,
@@ -259,7 +264,8 @@ def fit(model=None, *, kernel=None, filters=None, dilation=None, target=None, ki
     from, whose network and target are then the run's (settings given must agree with them); without init the
     network is by default a 3x3 UNet of 32 filters. Nothing is written unless out_dir is given: then the metrics, the resumable state (resume=True continues
     it), the training curve, a sample grid and the weights (`weights`, default out_dir/weights.pkl) go there;
-    a folder that holds a run is refused unless resumed or `overwrite`. log=print prints a line per epoch;
+    a folder that holds a run, or weights already there, are refused unless resumed or `overwrite`, and no file the
+    run reads is ever written over; the folder and the weights are held (colorlib.files.held) while it runs. log=print prints a line per epoch;
     progress=True draws a progress bar (tqdm.auto: in a notebook too)."""
     config = TrainConfig(**settings)
     device = device_of(device)
@@ -284,35 +290,51 @@ def fit(model=None, *, kernel=None, filters=None, dilation=None, target=None, ki
     net = build_model(model_config(target, model, kernel, filters, dilation))
     if init is not None:
         net.load_state_dict(init.net.state_dict())
-    files = {}
+    files, reads, replace = {}, read_files(data, colours, bins, init), resume or overwrite
     if out_dir is not None:
         out_dir = Path(out_dir)
         files = {'metrics': out_dir / METRICS_FILE, 'resume': out_dir / RESUME_FILE, 'curve': out_dir / CURVE_FILE,
                  'samples': out_dir / SAMPLES_FILE, 'weights': Path(weights) if weights else out_dir / WEIGHTS_FILE}
-        check_run_folder(files, resume, overwrite)
+        check_run_folder(files, resume, overwrite, reads)
     net.to(device, memory_format=LAYOUT)
     train_set = to_device(target.encode(to_float(train_x)), device)
     test_set = to_device(target.encode(to_float(test_x)), device)
-    history = train_loop(net, target, train_set, test_set, config, out_dir, resume, on_epoch, stop_signal,
-                         progress, log)
-    trained = Model(net, target, device, keeps_palette=own or (init is not None and init.keeps_palette))
-    if out_dir is not None:
-        save_figure(training_curve(history), files['curve'])
-        save_figure(trained.samples(test_x), files['samples'])
-        trained.save(files['weights'])
+    with contextlib.ExitStack() as held_places:
+        if out_dir is not None:  # no second run writes the same files meanwhile
+            held_places.enter_context(held(out_dir, folder=True))
+            held_places.enter_context(held(files['weights']))
+            check_run_folder(files, resume, overwrite, reads)  # again, now that they are held
+        history = train_loop(net, target, train_set, test_set, config, out_dir, resume, on_epoch, stop_signal,
+                             progress, log, overwrite)
+        trained = Model(net, target, device, keeps_palette=own or (init is not None and init.keeps_palette))
+        if out_dir is not None:
+            save_figure(training_curve(history), files['curve'], replace, reads)
+            save_figure(trained.samples(test_x), files['samples'], replace, reads)
+            trained.save(files['weights'], replace, reads)
     return Run(trained, history, files)
 
 
-def check_run_folder(files, resume, overwrite):
+def read_files(data, colours, bins, init):
+    """Every file fit reads, so that none is ever written over: `data` (each picture of a folder too), the colours'
+    and bins' files (the shipped ones it falls back on too) and the weights of `init`."""
+    from colorlib.folders import image_files
+    files = [p for p in (data, colours, bins, init) if isinstance(p, (str, Path))]
+    files += [shipped.DEFAULT_COLOURS, shipped.DEFAULT_BINS]
+    if data is not None and os.path.isdir(data):
+        files += image_files(data)
+    return files
+
+
+def check_run_folder(files, resume, overwrite, reads=()):
     """Before the first step: the run's folder holds no earlier run unless it is resumed or `overwrite`, and every
-    file of the run can be written."""
+    file of the run can be written (colorlib.files.may_write: none of the files the run `reads`)."""
     from colorlib.files import check_writable
     if (files['metrics'].is_file() or files['resume'].is_file()) and not (resume or overwrite):
         raise InputError(f'{files["metrics"].parent} holds a run; resume it or overwrite it', ['out_dir'])
     if files['weights'].is_file() and not (resume or overwrite):
         raise InputError(f'{files["weights"]} exists', ['weights'])
     for name, path in files.items():
-        with_fields(['weights' if name == 'weights' else 'out_dir'], check_writable, path)
+        with_fields(['weights' if name == 'weights' else 'out_dir'], check_writable, path, resume or overwrite, reads)
 
 
 def names():

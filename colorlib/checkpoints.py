@@ -28,11 +28,12 @@ ABOUT = 'colorlib'  # the entry of the state_dict's _metadata that says what the
 TARGET_FIELDS = ('kind', 'task', 'residual')  # what of a TargetConfig the weights say; the rest are choices of use
 
 
-def save_weights(model, path, palette=None, target=None):
+def save_weights(model, path, palette=None, target=None, replace=False, reads=()):
     """The model's state_dict, written atomically; BatchNorm's num_batches_tracked counters are left out, as in
     the assignment's own files. `palette`: the colours of a run that fitted its own (Target.palette_state()),
     stored with the weights so that they are never used with other colours. What the weights hold (the model's
-    config, and the target's kind, task and colours' digest) goes with them (see the module's docstring)."""
+    config, and the target's kind, task and colours' digest) goes with them (see the module's docstring).
+    `replace`, `reads`: as for colorlib.files.atomic_write."""
     state = OrderedDict((k, v.detach().cpu()) for k, v in model.state_dict().items()
                         if not k.endswith('num_batches_tracked'))
     state.update({k: v.detach().cpu() for k, v in (palette or {}).items()})
@@ -45,7 +46,7 @@ def save_weights(model, path, palette=None, target=None):
                            'palette': described.get('colours', described.get('bins'))}
     if about:
         state._metadata = {ABOUT: about}  # no module versions: BatchNorm then takes files without num_batches_tracked
-    return atomic_write(path, lambda f: torch.save(state, f))
+    return atomic_write(path, lambda f: torch.save(state, f), replace, reads)
 
 
 def read_about(path, state=None):
@@ -164,10 +165,10 @@ def load_weights(model, path):
     return model
 
 
-def save_resumable(state, path):
+def save_resumable(state, path, replace=False):
     """A training state (tensors, numbers, strings and plain containers only, so that it reads back with
     weights_only=True), written atomically like the weights."""
-    return atomic_write(path, lambda f: torch.save(state, f))
+    return atomic_write(path, lambda f: torch.save(state, f), replace)
 
 
 def read_resumable(path):

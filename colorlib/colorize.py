@@ -6,6 +6,7 @@ tile and the width (a 100-megapixel photo fits in under 2 GB: bench/colorize_mem
 a and b) is taken from the network: the lightness L is the original's, at full resolution, so the result is as sharp
 as the input.
 """
+import os
 from pathlib import Path
 
 import numpy as np
@@ -118,27 +119,29 @@ def to_uint8(image):
     return (image.clamp(0, 1) * 255).round().byte().permute(1, 2, 0).cpu().numpy()
 
 
-def write_png(array, path):
-    """Written whole or not at all (colorlib.files.atomic_write)."""
-    atomic_write(path, lambda f: Image.fromarray(array).save(f, format='PNG'))
+def write_png(array, path, replace=False, reads=()):
+    """Written whole or not at all (colorlib.files.atomic_write: `replace`, `reads`)."""
+    atomic_write(path, lambda f: Image.fromarray(array).save(f, format='PNG'), replace, reads)
 
 
-def colorize_file(path, out_dir, predict, device, tile, margin, compare, net_size=None, stem=None):
-    """Read, colourize and write one file: <stem>_colorized.png, and <stem>_compare.png if `compare`."""
+def colorize_file(path, out_dir, predict, device, tile, margin, compare, net_size=None, stem=None, replace=False,
+                  reads=()):
+    """Read, colourize and write one file: <stem>_colorized.png, and <stem>_compare.png if `compare`; `replace`
+    earlier results of those names, never one of the files in `reads` (colorlib.files.may_write)."""
     stem = stem or path.stem
     pixels, alpha = read_image(path)
     result, grey = colorize_pixels(pixels, predict, tile, margin, net_size, compare, device)
     if not compare:
         del pixels  # the input is not needed any more: its memory goes before the PNG encoder's
     written = out_dir / f'{stem}_colorized.png'
-    write_png(result if alpha is None else np.dstack([result, alpha]), written)
+    write_png(result if alpha is None else np.dstack([result, alpha]), written, replace, reads)
     if compare:
         original = pixels if pixels.dtype == np.uint8 else (pixels * 255).round().astype(np.uint8).repeat(3, axis=2)
         is_grey = np.array_equal(original[:, :, 0], original[:, :, 1]) and np.array_equal(original[:, :, 1],
                                                                                            original[:, :, 2])
         gap = np.full((result.shape[0], max(4, result.shape[1] // 50), 3), 255, np.uint8)
         parts = [grey, gap, result] + ([] if is_grey else [gap, original])
-        write_png(np.concatenate(parts, axis=1), out_dir / f'{stem}_compare.png')
+        write_png(np.concatenate(parts, axis=1), out_dir / f'{stem}_compare.png', replace, reads)
     return written
 
 
@@ -162,7 +165,7 @@ def find_images(paths):
     extensions = {ext for ext, _ in Image.registered_extensions().items()}
     files = []
     for path in map(Path, paths):
-        if path.is_dir():
+        if os.path.isdir(path):  # False, not an error, for a name too long or a symlink loop: skipped when read
             files.extend(sorted(p for p in path.iterdir() if p.is_file() and p.suffix.lower() in extensions))
         else:
             files.append(path)

@@ -13,7 +13,11 @@ from colorlib.files import read_pair, write_pair
 
 def load_colours(path):
     """Centres as a (k, 3) float tensor; reads the assignment's Python 2 files unchanged."""
-    centres, _ = read_pair(path, 'a colour file')
+    return check_colours(path, read_pair(path, 'a colour file')[0])
+
+
+def check_colours(path, centres):
+    """What a colour file must hold: (k, 3) centres, k >= 2, finite, in [0, 1] and distinct; as float32."""
     if centres.ndim != 2 or centres.shape[1] != 3:
         raise InputError(f'{path} holds an array of shape {centres.shape}, expected (k, 3)')
     if len(centres) < 2:
@@ -34,17 +38,24 @@ def check_centres(path, centres, low, high, what):
     return as_float
 
 
-def save_colours(path, centres, distortion):
-    return write_pair(path, np.asarray(centres, dtype=np.float64), float(distortion))
+def save_colours(path, centres, distortion, replace=False):
+    """Refused (InputError) for centres that load_colours would refuse: no file is written that cannot be read."""
+    centres = np.asarray(centres, dtype=np.float64)
+    check_colours(path, centres)
+    return write_pair(path, centres, float(distortion), replace)
 
 
 def fit_colours(images, k, seed=0, sample=None):
     """k-means over every pixel of uint8 NHWC images scaled to [0, 1) (or a seeded random `sample` of that many);
     distortion = mean distance to a centre."""
     from sklearn.cluster import KMeans
-    pixels = images.reshape(-1, 3).astype(np.float64) / 256
+    pixels = images.reshape(-1, 3)
     if sample is not None and len(pixels) > sample:
         pixels = pixels[np.random.default_rng(seed).choice(len(pixels), sample, replace=False)]
+    distinct = len(np.unique(pixels.astype(np.int32) @ np.array([65536, 256, 1], np.int32)))
+    if distinct < k:  # k-means would make equal centres, a colour file that load_colours refuses
+        raise InputError(f'the images hold {distinct} distinct colour(s), fewer than the {k} colours asked for')
+    pixels = pixels.astype(np.float64) / 256
     kmeans = KMeans(n_clusters=k, n_init=1, random_state=seed).fit(pixels)
     centres = kmeans.cluster_centers_
     nearest = centres[kmeans.labels_]

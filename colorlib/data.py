@@ -20,9 +20,11 @@ import zlib
 from pathlib import Path
 
 import numpy as np
+import torch
 
 from colorlib.errors import InputError
 from colorlib.files import NumpyUnpickler, atomic_write
+from colorlib.memory import available_memory
 from colorlib.shipped import DEFAULT_DATA
 
 CATEGORIES = ('airplane', 'automobile', 'bird', 'cat', 'deer', 'dog', 'frog', 'horse', 'ship', 'truck')
@@ -103,14 +105,16 @@ def _load_folder(folder):
 
 def _member_size_fits(z, key, path):
     """An array's header says its shape; check that the member holds that many bytes before numpy allocates them,
-    so that a header claiming a huge shape is a one-line error, not an exhausted machine."""
+    so that a header claiming a huge shape is a one-line error, not an exhausted machine. Returns those bytes."""
     info = z.zip.getinfo(f'{key}.npy')
     with z.zip.open(info) as f:
         version = np.lib.format.read_magic(f)
         read_header = np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
         shape, _, dtype = read_header(f)
-    if int(np.prod(shape, dtype=object)) * dtype.itemsize > info.file_size:
+    size = int(np.prod(shape, dtype=object)) * dtype.itemsize
+    if size > info.file_size:
         raise InputError(f'{path}: {key} claims shape {shape} but holds only {info.file_size} bytes')
+    return size
 
 
 def _load_npz(path):
@@ -119,8 +123,11 @@ def _load_npz(path):
         if missing:
             raise InputError(f"{path} lacks key(s) {', '.join(missing)} "
                             f"(an .npz needs {', '.join(NPZ_KEYS)})")
-        for key in NPZ_KEYS:
-            _member_size_fits(z, key, path)
+        need = sum(_member_size_fits(z, key, path) for key in NPZ_KEYS)
+        free = available_memory(torch.device('cpu'))
+        if need > free:  # refused from the headers alone, before anything is decompressed
+            raise InputError(f'{path}: its arrays take {need / 1e9:.3g} GB once decompressed, more than the '
+                             f'{free / 1e9:.3g} GB of memory free')
         return tuple(z[k] for k in NPZ_KEYS)
 
 
@@ -228,7 +235,7 @@ def download_cifar10(dest_dir, url=CIFAR10_URL, md5=CIFAR10_MD5, progress=None):
     except OSError as e:
         raise InputError(f'cannot write to {dest_dir}: {_oneline(e)}') from None
     try:
-        atomic_write(final, fetch)
+        atomic_write(final, fetch, replace=True)  # a tarball of another md5 there is replaced
     except (OSError, ValueError, http.client.HTTPException) as e:  # URLError and timeouts are OSErrors
         if isinstance(e, urllib.error.HTTPError):
             e.close()  # it holds the open response

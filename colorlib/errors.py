@@ -25,6 +25,14 @@ class WriteError(InputError):
     """A file that could not be written (a full disk, a read-only folder, ...); the file that was there is kept."""
 
 
+class FileExists(WriteError):
+    """A file to be written exists and was not named for replacing; a front end may say how to name it."""
+
+
+class Busy(InputError):
+    """A place another process holds for its run (colorlib.files.held); the message names that process."""
+
+
 class NonFiniteLoss(Exception):
     """Training produced a loss that is NaN or infinite; `step` is the first such step of the epoch (1-based)."""
 

@@ -103,6 +103,7 @@ def load_folder(folder, size=32, val_share=0.1, seed=0, cache_dir=None, on_skip=
         raise InputError(f'{folder}: no usable {"training" if len(train_x) == 0 else "test"} image '
                          f'({len(skipped)} of {len(files)} files skipped)')
     if cache is not None:
-        atomic_write(cache, lambda f: np.savez(f, train_x=train_x, test_x=test_x, skipped=np.array(skipped, dtype=str)))
+        atomic_write(cache, lambda f: np.savez(f, train_x=train_x, test_x=test_x, skipped=np.array(skipped, dtype=str)),
+                     replace=True)  # the cache's own file
     return train_x, test_x, (f'{len(train_x)} training and {len(test_x)} test images of {size}x{size} from {folder} '
                              f'({how}; {len(skipped)} skipped)')

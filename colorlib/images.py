@@ -1,13 +1,12 @@
 """Images as colorlib takes them in: files read by Pillow (any format, bit depth and orientation), and uint8 NHWC
 arrays turned into the float NCHW tensors the networks see. The data sets (colorlib.data, colorlib.folders) and
 colorize read through here."""
-from pathlib import Path
 
 import numpy as np
 import torch
 from PIL import Image, ImageOps
 
-from colorlib.errors import InputError
+from colorlib.files import require_file
 
 
 def read_image(path):
@@ -15,8 +14,7 @@ def read_image(path):
     with alpha or a transparent colour, turned upright by its EXIF tag. Pixels are (H, W, 3) uint8 RGB, or for 16-
     and 32-bit grey (H, W, 1) float32 in [0, 1], every level kept: a byte or four a pixel, not the twelve of float
     RGB. Regular files only: a FIFO or a device would never end."""
-    if not Path(path).is_file():
-        raise InputError(f'{path}: {"not a regular file" if Path(path).exists() else "no such file"}')
+    require_file(path)
     with Image.open(path) as image:
         image.load()
         ImageOps.exif_transpose(image, in_place=True)  # no copy: a 100-megapixel image is 400 MB in Pillow

@@ -50,19 +50,29 @@ def fit_bins(images, grid=GRID, min_share=MIN_SHARE):
             counts[cell] = counts.get(cell, 0) + count
     total = sum(counts.values())
     cells = sorted(cell for cell, count in counts.items() if count >= min_share * total)
+    if len(cells) < 2:  # a bins file load_bins would refuse
+        raise InputError(f'the images use {len(cells)} cell(s) of the ab grid (grey pictures have no colour); Lab '
+                         'classes need at least 2')
     centres = torch.tensor(cells, dtype=torch.float64) * grid
     prior = sum(torch.bincount(rgb_to_classes(ab_of(start), centres).flatten(), minlength=len(cells)).double()
                 for start in range(0, len(images), 1000))
     return centres.numpy(), (prior / prior.sum()).numpy()
 
 
-def save_bins(path, centres, prior):
-    return write_pair(path, np.asarray(centres, dtype=np.float64), np.asarray(prior, dtype=np.float64))
+def save_bins(path, centres, prior, replace=False):
+    """Refused (InputError) for bins that load_bins would refuse: no file is written that cannot be read."""
+    centres, prior = np.asarray(centres, dtype=np.float64), np.asarray(prior, dtype=np.float64)
+    check_bins(path, centres, prior)
+    return write_pair(path, centres, prior, replace)
 
 
 def load_bins(path):
     """(centres (K, 2), prior (K,)) float tensors from a bins file."""
-    centres, prior = read_pair(path, 'an ab bins file')
+    return check_bins(path, *read_pair(path, 'an ab bins file'))
+
+
+def check_bins(path, centres, prior):
+    """What a bins file must hold: K >= 2 distinct finite centres in ab's range and a prior that is a distribution."""
     if centres.ndim != 2 or centres.shape[1] != 2 or prior.shape != (len(centres),):
         raise InputError(f'{path} holds shapes {centres.shape} and {prior.shape}, expected (K, 2) and (K,)')
     if len(centres) < 2:

@@ -28,9 +28,9 @@ def new_figure(*args, **kwargs):
     return fig, axes
 
 
-def save_figure(fig, path):
-    """Write the figure as a PNG, whole or not at all, and close it."""
-    atomic_write(path, lambda f: fig.savefig(f, format='png', dpi=100))
+def save_figure(fig, path, replace=False, reads=()):
+    """Write the figure as a PNG, whole or not at all (colorlib.files.atomic_write: `replace`, `reads`)."""
+    atomic_write(path, lambda f: fig.savefig(f, format='png', dpi=100), replace, reads)
     return Path(path)
 
 
@@ -42,8 +42,8 @@ def to_numpy_images(images):
     return images.transpose(0, 2, 3, 1)
 
 
-def save_sample_grid(rows, path):
-    return save_figure(sample_grid(rows), path)
+def save_sample_grid(rows, path, replace=False, reads=()):
+    return save_figure(sample_grid(rows), path, replace, reads)
 
 
 def sample_grid(rows, pad=2):
@@ -67,8 +67,8 @@ def sample_grid(rows, pad=2):
     return fig
 
 
-def save_training_curve(history, path):
-    return save_figure(training_curve(history), path)
+def save_training_curve(history, path, replace=False, reads=()):
+    return save_figure(training_curve(history), path, replace, reads)
 
 
 def training_curve(history):
@@ -89,8 +89,8 @@ def training_curve(history):
     return fig
 
 
-def save_activation_tiles(activation, path, title):
-    return save_figure(activation_tiles(activation, title), path)
+def save_activation_tiles(activation, path, title, replace=False, reads=()):
+    return save_figure(activation_tiles(activation, title), path, replace, reads)
 
 
 def activation_tiles(activation, title):

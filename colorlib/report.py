@@ -4,6 +4,7 @@ from pathlib import Path
 import torch
 
 from colorlib.metrics import colourfulness, psnr, ssim
+from colorlib.files import may_write
 from colorlib.models import FlipAveraged, layer_outputs
 from colorlib.plots import activation_tiles, sample_grid, save_figure
 from colorlib.train import evaluate, evaluate_legacy, predict
@@ -88,9 +89,13 @@ def activations(model, target, rgb, title=''):
     return pictures
 
 
-def save_activations(model, target, rgb, out_dir, title):
-    """activations() as PNGs in out_dir: input.png, 1_downconv1.png, ..., output.png."""
+def save_activations(model, target, rgb, out_dir, title, reads=()):
+    """activations() as PNGs in out_dir: input.png, 1_downconv1.png, ..., output.png, each replacing an earlier one
+    of its name, never one of the files the run `reads`; all are checked before any is written."""
     out_dir = Path(out_dir)
-    for name, fig in activations(model, target, rgb, title).items():
-        save_figure(fig, out_dir / f'{name}.png')
+    pictures = activations(model, target, rgb, title)
+    for name in pictures:
+        may_write(out_dir / f'{name}.png', True, reads)
+    for name, fig in pictures.items():
+        save_figure(fig, out_dir / f'{name}.png', replace=True, reads=reads)
     return out_dir

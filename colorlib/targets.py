@@ -184,7 +184,7 @@ class Target:
         """What defines the target, as plain values: stored in a saved run and compared on resuming."""
         return {'kind': type(self).__name__, 'task': self.task}
 
-    def save_palette(self, path):
+    def save_palette(self, path, replace=False):
         """Write the classes' colours in the assignment's file format (for weights trained on fitted ones)."""
         raise NotImplementedError
 
@@ -217,8 +217,8 @@ class ColourClasses(Target):
     def describe(self):
         return {**super().describe(), 'colours': digest(self.centres)}
 
-    def save_palette(self, path):
-        return save_colours(path, self.centres.double().numpy(), float('nan'))  # no k-means distortion to record
+    def save_palette(self, path, replace=False):
+        return save_colours(path, self.centres.double().numpy(), float('nan'), replace)  # no k-means distortion to record
 
     def palette_state(self):
         return {'colours.centres': self.centres}
@@ -297,8 +297,8 @@ class LabBins(Target):
         return {**super().describe(), 'bins': digest(self.centres, self.prior), 'rebalance': self.rebalance,
                 'soft': self.soft}
 
-    def save_palette(self, path):
-        return save_bins(path, self.centres.double().numpy(), self.prior.double().numpy())
+    def save_palette(self, path, replace=False):
+        return save_bins(path, self.centres.double().numpy(), self.prior.double().numpy(), replace)
 
     def palette_state(self):
         return {'bins.centres': self.centres, 'bins.prior': self.prior}

@@ -183,9 +183,21 @@ def check_finite(finite, step):
         raise NonFiniteLoss(f'the loss was not finite (NaN or infinity) at step {step}', step)
 
 
-def write_metrics(path, history):
-    """One JSON line per epoch, the whole file rewritten atomically (a few KB): a crash never leaves half a line."""
-    atomic_write(path, lambda f: f.write(''.join(json.dumps(row) + '\n' for row in history).encode()))
+def non_finite(modules, row):
+    """What is not finite after an epoch, in words, or None: a weight or buffer of `modules` (BatchNorm's running
+    statistics can overflow while the loss stays finite), or a figure of the epoch's `row`."""
+    if not all(torch.isfinite(t).all() for module in modules for t in (*module.parameters(), *module.buffers())
+               if t.is_floating_point()):
+        return 'the weights or BatchNorm statistics were no longer finite (NaN or infinity)'
+    bad = [name for name, value in row.items() if isinstance(value, float) and not math.isfinite(value)]
+    return f'the {" and ".join(bad)} {"was" if len(bad) == 1 else "were"} not finite' if bad else None
+
+
+def write_metrics(path, history, replace=False):
+    """One JSON line per epoch, the whole file rewritten atomically (a few KB): a crash never leaves half a line.
+    Strict JSON: a NaN or infinity is an error here, never a bare NaN in the file (train stops before one)."""
+    atomic_write(path, lambda f: f.write(''.join(json.dumps(row, allow_nan=False) + '\n' for row in history).encode()),
+                 replace)
 
 
 def epoch_line(row, epochs):
@@ -196,21 +208,22 @@ def epoch_line(row, epochs):
 
 
 def train(model, target, train_set, val_set, config, out_dir=None, resume=False, on_epoch=None, stop_signal=None,
-          progress=None, log=None):
+          progress=None, log=None, overwrite=False):
     """Train `model` to predict `target` on train_set, evaluating on val_set after each epoch; the sets are
     (inputs, targets) tensor pairs from target.encode. Returns the history: one dict of figures per epoch.
 
     Nothing is printed or written unless asked: log(line) gets one line per epoch (e.g. print), `progress` a bar
     over the steps (show_progress), and out_dir the run's files: METRICS_FILE (the figures as JSON lines, started
     afresh for each run) and, every config.save_every epochs and at the last, RESUME_FILE, the whole training state
-    and the run's description; resume=True continues from it (a ConfigMismatch if this run is another).
+    and the run's description; resume=True continues from it (a ConfigMismatch if this run is another). Files of
+    those names that are there already are replaced only with resume or `overwrite` (a WriteError otherwise).
     stop_signal() (see colorlib.preemption) is checked at every step: once it names a signal, the state is saved
-    where the run is and Interrupted is raised. A loss that turns NaN or infinite stops the run with a NonFiniteLoss
-    before anything more is saved, so the resume file keeps the last good state. on_epoch(row) is called after
-    each epoch with its figures (the history's new row). config.amp is decided for the data's device first
-    (colorlib.machine.use_bf16) and said to log first. With config.ema the moving average of the weights, with
-    BatchNorm statistics recomputed for it over the training images after each epoch, is what is evaluated, and what
-    `model` holds at the end.
+    where the run is and Interrupted is raised. A loss, weight, BatchNorm statistic or validation figure that turns
+    NaN or infinite stops the run with a NonFiniteLoss before anything more is saved or logged, so the resume file
+    keeps the last good state. on_epoch(row) is called after each epoch with its figures (the history's new row).
+    config.amp is decided for the data's device first (colorlib.machine.use_bf16) and said to log first. With
+    config.ema the moving average of the weights, with BatchNorm statistics recomputed for it over the training
+    images after each epoch, is what is evaluated, and what `model` holds at the end.
     Under torchrun each rank trains on its own shard of every epoch, the model wrapped in DDP; the figures
     are averaged over ranks and only rank 0 logs and writes.
     """
@@ -240,10 +253,11 @@ def train(model, target, train_set, val_set, config, out_dir=None, resume=False,
         restore(saved_state, model, optimizer, scheduler, generator, ema)
         history, done, position = saved_state['history'], saved_state['epoch'], saved_state['position']
     saved = done
+    own = resume or overwrite  # may the run's files replace what is there; after their first write they are its own
     if main and log is not None:  # said once the run is known to go ahead (with a warning where bfloat16 is emulated)
         log(f'precision: {machine.use_bf16(train_set[0].device, asked)[1]}')
     if keep:
-        write_metrics(Path(out_dir) / METRICS_FILE, history)
+        write_metrics(Path(out_dir) / METRICS_FILE, history, own)
     should_stop = None if stop_signal is None else lambda: distributed.any_rank(stop_signal() is not None)
     val_set = tuple(t[distributed.rank()::world] for t in val_set)
     start_time = time.perf_counter() - (history[-1]['seconds'] if history else 0)
@@ -258,9 +272,13 @@ def train(model, target, train_set, val_set, config, out_dir=None, resume=False,
         except Interrupted as stop:
             where = (f'stopped by {stop_signal().name if stop_signal() else "a signal on another rank"} in epoch '
                      f'{epoch}, before step {stop.position[1] + 1}')
+            bad = non_finite([model], {})
+            if bad:
+                last = f'the last good state (epoch {saved}) is in {resume_path}' if saved else 'no state was saved'
+                raise NonFiniteLoss(f'{where}: {bad}; {last}') from None
             if keep:
                 try:
-                    save_resumable(state(epoch - 1, history, stop.position), resume_path)
+                    save_resumable(state(epoch - 1, history, stop.position), resume_path, own or saved > done)
                 except WriteError as err:
                     raise WriteError(f'{where}, but {err}') from None
             kept_in = f'the training state is in {resume_path}' if out_dir is not None else 'nothing was saved'
@@ -278,15 +296,19 @@ def train(model, target, train_set, val_set, config, out_dir=None, resume=False,
                'val_loss': distributed.average(val_loss, len(val_set[0])),
                'val_acc': distributed.average(val_acc, len(val_set[0])),
                'seconds': round(time.perf_counter() - start_time, 3)}
+        bad = non_finite([model, kept], row)
+        if bad:
+            last = f'the last good state (epoch {saved}) is in {resume_path}' if saved else 'no state was saved'
+            raise NonFiniteLoss(f'training stopped in epoch {epoch}: {bad}; {last}')
         history.append(row)
         if not main:
             continue
         if keep:
-            write_metrics(Path(out_dir) / METRICS_FILE, history)
+            write_metrics(Path(out_dir) / METRICS_FILE, history, replace=True)
         if log is not None:
             log(epoch_line(row, config.epochs))
         if keep and (epoch % config.save_every == 0 or epoch == config.epochs):
-            save_resumable(state(epoch, history), resume_path)
+            save_resumable(state(epoch, history), resume_path, own or saved > done)
             saved = epoch
         if on_epoch is not None:
             on_epoch(row)

@@ -81,7 +81,7 @@ def main():
 
     show = slice(args.first, args.first + args.count)
     grid = [('truth', truth[show])] + [(label, images[show]) for label, _, images in rows if 'T=1)' not in label]
-    print(f'\n{save_sample_grid(grid, args.out)}')
+    print(f'\n{save_sample_grid(grid, args.out, replace=True)}')  # --out names the file to write
 
 
 if __name__ == '__main__':

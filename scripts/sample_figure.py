@@ -31,7 +31,7 @@ def main():
     for stem in ROWS:
         model = colorlib.load(Path(args.weights) / f'{stem}_k3_f32.pkl')
         rows.append((model.config.name, predict(model.net, model.target, model.target.inputs(rgb))))
-    print(save_sample_grid(rows, args.out))
+    print(save_sample_grid(rows, args.out, replace=True))  # --out names the file to write
 
 
 if __name__ == '__main__':

@@ -7,17 +7,19 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / 'bench'))
 from train_speed import write_machine_row  # noqa: E402
 
 INTRO = ['How it was measured.', '']
-HEADER = ['| machine | figure |', '|---|---|']
+HEADER = ['| machine | date, runs, load | figure |', '|---|---|---|']
 
 
 def test_each_machine_keeps_its_own_row(tmp_path):
     page = tmp_path / 'performance.md'
     page.write_text('# Performance\n\nProse before.\n')
-    write_machine_row(page, 'speed', INTRO, HEADER, '| AMD EPYC, 2 cores: no bfloat16 arithmetic | 7.1x |')
-    write_machine_row(page, 'speed', INTRO, HEADER, '| Intel Xeon, 2 cores: bfloat16 arithmetic (AVX512-BF16) | 13x |')
-    write_machine_row(page, 'speed', INTRO, HEADER, '| AMD EPYC, 2 cores: no bfloat16 arithmetic | 8.4x |')
+    amd, intel = 'AMD EPYC, 2 cores: no bfloat16 arithmetic', 'Intel Xeon, 2 cores: bfloat16 arithmetic (AVX512-BF16)'
+    write_machine_row(page, 'speed', INTRO, HEADER, amd, 3, 1.0, ['7.1x'])
+    write_machine_row(page, 'speed', INTRO, HEADER, intel, 3, 1.0, ['13x'])
+    write_machine_row(page, 'speed', INTRO, HEADER, amd, 3, 1.0, ['8.4x'])
     text = page.read_text()
     assert text.startswith('# Performance\n\nProse before.\n')
     block = text[text.index('<!-- bench:speed -->'):text.index('<!-- /bench:speed -->')].splitlines()
-    assert block[1:] == [*INTRO, *HEADER, '| Intel Xeon, 2 cores: bfloat16 arithmetic (AVX512-BF16) | 13x |',
-                         '| AMD EPYC, 2 cores: no bfloat16 arithmetic | 8.4x |']
+    assert block[1:5] == [*INTRO, *HEADER] and len(block) == 7
+    assert block[5].startswith(f'| {intel} | ') and block[5].endswith(' | 13x |')
+    assert block[6].startswith(f'| {amd} | ') and block[6].endswith(' | 8.4x |')

@@ -10,7 +10,7 @@ import torch
 import colorlib.checkpoints
 from colorlib.checkpoints import (load_weights, read_palette, read_resumable, read_weights, save_resumable,
                                   save_weights)
-from colorlib.errors import InputError
+from colorlib.errors import FileExists, InputError
 from colorlib.models import ModelConfig, build_model
 from conftest import needs_shared, one_line_error
 
@@ -73,7 +73,11 @@ def test_save_overwrites(tmp_path):
     path = tmp_path / 'w.pkl'
     save_weights(trained_like('CNN', seed=0), path)
     second = trained_like('CNN', seed=1)
-    save_weights(second, path)
+    before = path.read_bytes()
+    with pytest.raises(FileExists):  # only a file named for replacing is replaced
+        save_weights(second, path)
+    assert path.read_bytes() == before
+    save_weights(second, path, replace=True)
     assert torch.equal(read_weights(path)['finalconv.weight'], second.finalconv.weight)
     assert [p.name for p in tmp_path.iterdir()] == ['w.pkl']
 
@@ -89,7 +93,7 @@ def test_interrupted_save_leaves_the_old_file(tmp_path, monkeypatch):
 
     monkeypatch.setattr(colorlib.checkpoints.torch, 'save', broken_save)
     with pytest.raises(OSError, match='No space left'):
-        save_weights(trained_like('CNN', seed=1), path)
+        save_weights(trained_like('CNN', seed=1), path, replace=True)
     assert path.read_bytes() == before
     assert [p.name for p in tmp_path.iterdir()] == ['w.pkl']  # no temp file left behind
 

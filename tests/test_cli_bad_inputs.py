@@ -1,11 +1,18 @@
 """Bad and odd inputs through the real commands, by category: each is refused with one line on stderr (exit status
 2; 1 only where colorize skipped a file and did the rest), no traceback, and every file that was there before is
 byte for byte as it was. The cases that used to lose data, hang or end in a traceback come first."""
+import io
+import json
+import math
 import os
 import resource
 import signal
+import stat
+import struct
 import subprocess
 import sys
+import time
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -17,7 +24,9 @@ from colorlib.checkpoints import read_resumable, read_weights, save_resumable, s
 from colorlib.cli.activations import main as activations
 from colorlib.cli.colorization import main as colorization, main_regression as color_regression
 from colorlib.cli.colorize import main as colorize
-from colorlib.files import write_pair
+from colorlib.cli.remake import main_bins, main_colours
+from colorlib.files import held, write_pair
+from colorlib.memory import available_memory
 from colorlib.models import ModelConfig, build_model
 from colorlib.shipped import DEFAULT_COLOURS
 from conftest import call, smooth_rgb, snapshot, write_horses_npz
@@ -112,9 +121,9 @@ def test_training_never_writes_over_what_it_reads_without_naming_it(work, capsys
 
 
 def test_a_folder_that_holds_files_of_a_runs_names_is_not_written_over(work, capsys):
-    (work / 'mine').mkdir()
-    Image.fromarray(smooth_rgb(8, 8)).save(work / 'mine' / 'samples.png')  # the user's own picture of that name
-    refused(colorization, SMALL + ['--data', 'data.npz', '--experiment-name', '../mine'], capsys, work,
+    (work / 'outputs' / 'mine').mkdir(parents=True)
+    Image.fromarray(smooth_rgb(8, 8)).save(work / 'outputs' / 'mine' / 'samples.png')  # the user's own picture
+    refused(colorization, SMALL + ['--data', 'data.npz', '--experiment-name', 'mine'], capsys, work,
             ['--experiment-name', 'samples.png', 'exists', '--overwrite'])
 
 
@@ -156,10 +165,11 @@ def test_colorize_never_replaces_an_input(work, capsys):
 @pytest.mark.parametrize('flags, words', [
     (['--checkpoint', 'afile/w.pkl'], ['--checkpoint', 'afile', 'not a folder']),
     (['--checkpoint', 'afile/deeper/w.pkl'], ['--checkpoint', 'afile', 'not a folder']),
-    (['--experiment-name', '../afile'], ['--experiment-name', 'afile']),
+    (['--experiment-name', 'afile'], ['--experiment-name', 'afile']),
 ], ids=['checkpoint-under-a-file', 'checkpoint-deeper-under-a-file', 'experiment-folder-is-a-file'])
 def test_unwritable_output_places_are_refused_before_training(flags, words, work, capsys):
     (work / 'outputs').mkdir()
+    (work / 'outputs' / 'afile').write_text('a plain file where the experiment folder would be')
     refused(colorization, SMALL + ['--data', 'data.npz'] + flags, capsys, work, words)
 
 
@@ -284,7 +294,7 @@ def test_a_resume_state_missing_a_part(part, work, capsys):
     assert call(colorization, argv, capsys)[0] == 0
     state = read_resumable('outputs/exp/resume.pt')
     del state[part]
-    save_resumable(state, 'outputs/exp/resume.pt')
+    save_resumable(state, 'outputs/exp/resume.pt', replace=True)
     refused(colorization, argv[:-8] + ['-e', '2', '-f', '4', '--data', 'data.npz', '--experiment-name', 'exp',
                                        '--resume'], capsys, work, ['--resume', 'resume.pt', f'lacks {part}'])
 
@@ -446,3 +456,272 @@ def test_already_handled_inputs_stay_handled(name, command, flags, words, work, 
     data = ['--data', 'data.npz'] if '--data' not in flags and command is not colorize else []
     refused(command, flags + data + (SMALL[2:4] if command is colorization and '-f' not in flags else []), capsys,
             work, words)
+
+# -----------------------------------------------------------------------------
+# issue 24, class by class: output places that are not regular files
+
+
+def make_device(path):
+    """A character device like /dev/null at `path` (os.mknod needs root, or CAP_MKNOD), else a skip."""
+    try:
+        os.mknod(path, stat.S_IFCHR | 0o666, os.makedev(1, 3))
+    except PermissionError:
+        pytest.skip('os.mknod is not permitted here (not root)')
+
+
+@pytest.mark.parametrize('kind', ['device', 'fifo', 'link-to-device'])
+@pytest.mark.parametrize('overwrite', [[], ['--overwrite']], ids=['', 'overwrite'])
+def test_an_output_place_that_is_not_a_regular_file_is_never_replaced(kind, overwrite, work, capsys):
+    if kind == 'fifo':
+        os.mkfifo(work / 'node')
+    else:
+        make_device(work / ('node' if kind == 'device' else 'dev'))
+        if kind == 'link-to-device':
+            os.symlink('dev', work / 'node')
+    refused(colorization, SMALL + ['--data', 'data.npz', '--checkpoint', 'node'] + overwrite, capsys, work,
+            ['--checkpoint', 'node', 'not a regular file'])
+    assert not (work / 'node').is_file() and not (work / 'outputs').exists()
+
+
+def test_colorize_never_replaces_a_fifo_where_it_writes(work, capsys):
+    (work / 'out').mkdir()
+    os.mkfifo(work / 'out' / 'a_colorized.png')
+    refused(colorize, ['a.png', '--checkpoint', 'mine.pkl', '--model', 'CNN', '-f', '4', '-o', 'out'], capsys, work,
+            ['-o/--out-dir', 'a_colorized.png', 'not a regular file'])
+    assert stat.S_ISFIFO(os.stat(work / 'out' / 'a_colorized.png').st_mode)
+
+# -----------------------------------------------------------------------------
+# places checked when they are written, and held for the life of a run
+
+
+@pytest.mark.parametrize('held_flag', ['--experiment-name', '--checkpoint'])
+def test_a_place_another_run_holds_is_refused_at_once_naming_it(held_flag, work, capsys):
+    """The test process holds the place as a run does (its own lock, so another process's); the command sees it."""
+    place, folder = (work / 'outputs' / 'exp', True) if held_flag == '--experiment-name' else (work / 'new.pkl', False)
+    with held(place, folder=folder):
+        refused(colorization, SMALL + ['--data', 'data.npz', '--experiment-name', 'exp', '--checkpoint', 'new.pkl'],
+                capsys, work, [held_flag, 'in use by another run', f'pid {os.getpid()}'])
+    assert call(colorization, SMALL + ['--data', 'data.npz', '--experiment-name', 'exp', '--checkpoint', 'new.pkl'],
+                capsys)[0] == 0  # let go: the place is free again, and no lock file is left
+    assert not list(work.rglob('*.lock'))
+
+
+@pytest.mark.parametrize('shared', ['experiment', 'checkpoint'])
+def test_two_runs_started_together_on_one_place_one_runs_one_is_refused(shared, work):
+    """Two real processes at once, on one experiment folder or one --checkpoint: one trains and saves, the other
+    is refused with one line (at once, naming the first, or on finding its finished run); nothing is lost."""
+    before = snapshot(work)
+    argv = SMALL + ['--data', 'data.npz', '-e', '2', '--checkpoint', 'both.pkl']
+    runs = [run_script('colorization.py', argv + ['--experiment-name', 'exp' if shared == 'experiment' else f'exp{i}'],
+                       work) for i in range(2)]
+    results = [(proc.returncode, out, err) for proc in runs for out, err in [proc.communicate(timeout=180)]]
+    assert sorted(code for code, _, _ in results) == [0, 2], results
+    (_, out, _), = [r for r in results if r[0] == 0]
+    (_, _, err), = [r for r in results if r[0] == 2]
+    assert len(err.strip().splitlines()) == 1 and 'Traceback' not in err, err
+    assert ('in use by another run (pid' in err or 'holds a run' in err or 'exists' in err), err
+    winner = 'exp' if shared == 'experiment' else next(f'exp{i}' for i, r in enumerate(results) if r[0] == 0)
+    assert read_resumable(work / 'outputs' / winner / 'resume.pt')['epoch'] == 2
+    assert len((work / 'outputs' / winner / 'metrics.jsonl').read_text().splitlines()) == 2
+    assert read_weights(work / 'both.pkl') and 'Weights saved to both.pkl' in out
+    after = snapshot(work)
+    assert {p: after.get(p) for p in before} == before
+
+
+def test_a_file_that_appears_at_the_checkpoint_while_training_is_kept(work):
+    proc = run_script('colorization.py', SMALL + ['--data', 'data.npz', '-e', '6', '--experiment-name', 'exp',
+                                                  '--checkpoint', 'late.pkl'], work)
+    assert proc.stdout.readline().startswith('precision: ') and proc.stdout.readline().startswith('Epoch [1/6]')
+    (work / 'late.pkl').write_bytes(b'written by someone else meanwhile')
+    assert_one_line(proc, 2, ['--checkpoint', 'late.pkl', 'appeared', 'kept', 'resume.pt'])
+    assert (work / 'late.pkl').read_bytes() == b'written by someone else meanwhile'
+    assert read_resumable(work / 'outputs' / 'exp' / 'resume.pt')['epoch'] == 6  # the trained model is not lost
+    assert not list(work.glob('.*.tmp'))
+
+
+def wait_for_state(proc, path, timeout=120):
+    """Read the run's epoch lines until its resume.pt is there (whole: it is renamed into place when written)."""
+    deadline = time.monotonic() + timeout
+    while not path.is_file():
+        assert proc.poll() is None and time.monotonic() < deadline, proc.communicate()
+        time.sleep(0.01)
+
+
+def test_a_run_killed_with_sigkill_blocks_neither_resume_nor_a_new_run(work, capsys):
+    argv = SMALL + ['--data', 'data.npz', '-e', '4', '--experiment-name', 'exp']
+    proc = run_script('colorization.py', argv, work)
+    wait_for_state(proc, work / 'outputs' / 'exp' / 'resume.pt')
+    proc.kill()
+    proc.communicate()
+    assert proc.returncode == -signal.SIGKILL
+    assert (work / 'outputs' / 'exp' / '.lock').is_file()  # left behind, and blocking nobody
+    assert call(colorization, argv + ['--resume'], capsys)[0] == 0
+    assert read_resumable('outputs/exp/resume.pt')['epoch'] == 4 and read_weights('outputs/exp/weights.pkl')
+    assert call(colorization, argv[:-2] + ['-e', '1', '--experiment-name', 'exp', '--overwrite'], capsys)[0] == 0
+
+
+def test_ctrl_c_is_one_line_and_keeps_the_last_epochs_state(work):
+    proc = run_script('colorization.py', SMALL + ['--data', 'data.npz', '-e', '50'], work)
+    wait_for_state(proc, work / 'outputs' / 'cnn_k3_f4' / 'resume.pt')
+    proc.send_signal(signal.SIGINT)
+    assert_one_line(proc, 130, ['interrupted', 'resume.pt', '--resume'])
+    assert read_resumable(work / 'outputs' / 'cnn_k3_f4' / 'resume.pt')['epoch'] >= 1
+
+# -----------------------------------------------------------------------------
+# no command writes over a file it reads
+
+
+def test_activations_never_write_over_the_pictures_they_read(work, capsys):
+    flags = ['0', '--model', 'CNN', '-f', '4', '--checkpoint', 'mine.pkl']
+    assert call(activations, flags + ['--data', 'data.npz'], capsys)[0] == 0
+    assert len(list((work / 'outputs' / 'CNN' / 'act0').glob('*.png'))) == 8
+    refused(activations, flags + ['--data', 'outputs/CNN/act0'], capsys, work,
+            ['outputs/CNN/act0/input.png', 'input of this run'], new_files_ok=True)  # the data cache only
+
+
+def test_valid_never_writes_over_a_picture_it_reads(work, capsys):
+    (work / 'outputs').mkdir()
+    for i, name in enumerate(['eval_CNN.png', 'p1.png', 'p2.png', 'p3.png']):
+        Image.fromarray(smooth_rgb(32, 32, seed=i)).save(work / 'outputs' / name)
+    refused(colorization, ['--valid', '--model', 'CNN', '-f', '4', '--checkpoint', 'mine.pkl', '--data', 'outputs',
+                           '-c', COLOURS], capsys, work, ['--valid', 'eval_CNN.png', 'input of this run'],
+            new_files_ok=True)
+
+# -----------------------------------------------------------------------------
+# non-finite states: never kept, and what is kept loads
+
+
+def test_a_state_gone_non_finite_stops_training_and_what_is_kept_loads(work, capsys):
+    """At -l 6e7 BatchNorm's running variances overflow while the loss stays finite (epoch 2 here); -l 1e30 makes
+    the loss itself NaN. Each stops the run with one line; metrics.jsonl stays strict JSON, and resume.pt, where
+    one was kept, is finite and continues (to the same end)."""
+    for rate, words in (('6e7', ['finite (NaN or infinity)']), ('1e30', ['not finite'])):
+        argv = SMALL + ['--data', 'data.npz', '-e', '4', '-l', rate, '--experiment-name', rate]
+        err = refused(colorization, argv, capsys, work, ['-l/--learn-rate', 'training stopped in epoch'] + words,
+                      new_files_ok=True)
+        exp = work / 'outputs' / rate
+        for line in (exp / 'metrics.jsonl').read_text().splitlines():
+            assert all(math.isfinite(v) for v in json.loads(line, parse_constant=float).values() if v is not None)
+            json.loads(line, parse_constant=lambda word: pytest.fail(f'{word} in metrics.jsonl'))
+        assert not (exp / 'weights.pkl').exists()
+        if 'last good state' in err:
+            state = read_resumable(exp / 'resume.pt')
+            assert state['epoch'] >= 1 and all(torch.isfinite(v).all() for v in state['model'].values()
+                                               if v.is_floating_point())
+            code, _, again = call(colorization, argv + ['--resume'], capsys)  # rewrites its own metrics.jsonl
+            assert code == 2 and len(again.splitlines()) == 1 and 'training stopped in epoch' in again, again
+            assert read_resumable(exp / 'resume.pt')['epoch'] == state['epoch']
+
+# -----------------------------------------------------------------------------
+# paths
+
+
+LONG = 'x' * 300
+
+
+@pytest.mark.parametrize('flags, words', [
+    (['--experiment-name', '..'], ['--experiment-name', 'plain folder name']),
+    (['--experiment-name', '../weights'], ['--experiment-name', 'plain folder name']),
+    (['--experiment-name', ''], ['--experiment-name', 'plain folder name']),
+    (['--experiment-name', LONG], ['--experiment-name', '300 bytes']),
+    (['--data', ''], ['--data', 'not a path']),
+    (['--checkpoint', 'newdir/'], ['--checkpoint', 'newdir/', 'names a folder']),
+    (['--checkpoint', 'a_folder'], ['--checkpoint', 'a_folder', 'is a folder']),
+    (['--checkpoint', LONG + '.pkl'], ['--checkpoint', '304 bytes long']),
+    (['--checkpoint', 'outputs/' + LONG + '/w.pkl'], ['--checkpoint', '300 bytes long']),
+    (['--data', LONG + '.npz'], ['--data', '304 bytes long']),
+    (['-c', LONG + '.npy'], ['-c/--colours', '304 bytes long']),
+], ids=['dot-dot', 'dot-dot-weights', 'empty-name', 'long-name', 'empty-data', 'checkpoint-slash',
+        'checkpoint-folder', 'checkpoint-long', 'checkpoint-long-folder', 'data-long', 'colours-long'])
+def test_paths_that_name_no_plain_place_are_refused(flags, words, work, capsys):
+    (work / 'a_folder').mkdir()
+    refused(colorization, SMALL + ['--data', 'data.npz'] + flags, capsys, work, words)
+
+
+@pytest.mark.parametrize('bad, reason', [('loop', 'Too many levels of symbolic links'), (LONG + '.png', 'too long')],
+                         ids=['symlink-loop', 'name-too-long'])
+def test_colorize_skips_a_path_it_cannot_look_at_and_does_the_rest(bad, reason, work, capsys):
+    if bad == 'loop':
+        os.symlink('loop', work / 'loop')
+    err = refused(colorize, [bad, 'a.png', '--checkpoint', 'mine.pkl', '--model', 'CNN', '-f', '4'], capsys, work,
+                  ['skipped', reason], code=1, new_files_ok=True)
+    assert err.startswith(f'colorize.py: skipped {bad}: ')
+    assert (work / 'outputs' / 'colorized' / 'a_colorized.png').is_file()
+
+# -----------------------------------------------------------------------------
+# remakers write nothing the trainer refuses
+
+
+def test_remakers_write_nothing_the_trainer_would_refuse(work, capsys):
+    two = np.zeros((40, 32, 32, 3), np.uint8)
+    two[:, :16] = (200, 30, 30)  # two distinct colours
+    write_npz(work / 'two.npz', two, two[:10])
+    grey = np.repeat(np.asarray(horse_pixels(work))[..., :1], 3, axis=3)
+    write_npz(work / 'grey.npz', grey, grey[:10])
+    refused(main_colours, ['-k', '4', '--data', 'two.npz', '-o', 'c'], capsys, work, ['-k', '2 distinct colour'])
+    refused(main_colours, ['-k', '2', '100000', '--data', 'data.npz', '-o', 'c'], capsys, work,
+            ['-k', 'fewer than the 100000 colours'])  # and -k 2 is not written either: all or nothing
+    refused(main_bins, ['--data', 'grey.npz', '-o', 'c'], capsys, work, ['--data', '1 cell', 'at least 2'])
+    assert call(main_colours, ['-k', '2', '--data', 'two.npz', '-o', 'c'], capsys)[0] == 0  # what it can take
+
+
+def horse_pixels(work):
+    with np.load(work / 'data.npz') as z:
+        return z['train_x'][:40]
+
+# -----------------------------------------------------------------------------
+# memory: refused from the headers
+
+
+def promising_npz(path, images):
+    """An .npz whose train_x header and zip directory both promise `images` 32x32 colour images although the file
+    holds only that header: a hand-made zip64 archive of stored members (what only reading it all would find out)."""
+    def npy(array, shape=None):
+        f = io.BytesIO()
+        np.lib.format.write_array_header_1_0(f, {'descr': np.lib.format.dtype_to_descr(array.dtype),
+                                                  'fortran_order': False, 'shape': shape or array.shape})
+        return f.getvalue() + (b'' if shape else array.tobytes())
+    small = np.zeros((2, 32, 32, 3), np.uint8)
+    members = {'train_x.npy': (npy(small, (images, 32, 32, 3)), images * 32 * 32 * 3),
+               'train_y.npy': (npy(np.full(2, 7)), 0), 'test_x.npy': (npy(small), 0),
+               'test_y.npy': (npy(np.full(2, 7)), 0)}
+    body, directory = b'', b''
+    for name, (data, promised) in members.items():
+        size, crc, offset = len(data) + promised, zlib.crc32(data), len(body)
+        extra = struct.pack('<HHQQ', 1, 16, size, size)
+        body += struct.pack('<IHHHHHIIIHH', 0x04034b50, 45, 0, 0, 0, 0x21, crc, 0xFFFFFFFF, 0xFFFFFFFF, len(name),
+                            len(extra)) + name.encode() + extra + data
+        extra = struct.pack('<HHQQQ', 1, 24, size, size, offset)
+        directory += struct.pack('<IHHHHHHIIIHHHHHII', 0x02014b50, 45, 45, 0, 0, 0, 0x21, crc, 0xFFFFFFFF, 0xFFFFFFFF,
+                                 len(name), len(extra), 0, 0, 0, 0, 0xFFFFFFFF) + name.encode() + extra
+    end = struct.pack('<IHHHHIIH', 0x06054b50, 0, 0, len(members), len(members), len(directory), len(body), 0)
+    Path(path).write_bytes(body + directory + end)
+
+
+def test_an_npz_promising_more_than_the_memory_is_refused_from_its_headers(work, capsys):
+    images = available_memory(torch.device('cpu')) // (32 * 32 * 3) + 1
+    promising_npz(work / 'huge.npz', images)
+    refused(colorization, SMALL + ['--data', 'huge.npz'], capsys, work,
+            ['--data', 'huge.npz', 'GB once decompressed', 'of memory free'])
+
+# -----------------------------------------------------------------------------
+# messages
+
+
+def test_a_batch_larger_than_the_data_is_taken_as_the_data(work, capsys):
+    code, out, err = call(colorization, SMALL + ['--data', 'data.npz', '-b', '100000', '-f', '64'], capsys)
+    assert code == 0 and 'Weights saved' in out, err
+
+
+def test_activations_into_a_place_that_cannot_be_written_is_refused_before_the_work(work, capsys):
+    (work / 'outputs').mkdir()
+    (work / 'outputs' / 'CNN').write_text('a file where the activations folder would be')
+    err = refused(activations, ['0', '--model', 'CNN', '-f', '4', '--checkpoint', 'mine.pkl', '--data', 'data.npz'],
+                  capsys, work, ['outputs/CNN', 'not a folder', 'current folder'])
+    assert 'index' not in err
+
+
+def test_activations_take_options_before_the_index(work, capsys):
+    code, out, err = call(activations, ['--model', 'CNN', '--device', 'cpu', '3', '-f', '4', '--checkpoint', 'mine.pkl',
+                                        '--data', 'data.npz'], capsys)
+    assert code == 0 and (work / 'outputs' / 'CNN' / 'act3' / 'output.png').is_file(), err

@@ -9,6 +9,7 @@ from colorlib import shipped
 from colorlib.colours import classes_to_rgb, fit_colours, load_colours, rgb_to_classes, save_colours
 from colorlib.images import to_float
 from colorlib.errors import InputError
+from colorlib.files import write_pair
 from conftest import assignment_colours_path, needs_shared, one_line_error
 
 COLOURS_DIR = shipped.folder('colours')
@@ -119,7 +120,10 @@ def test_load_colours_errors(tmp_path):
         load_colours(junk)
     assert one_line_error(e, 'is not a colour file').startswith(str(junk))
     wrong = tmp_path / 'wrong.npy'
-    save_colours(wrong, np.zeros((4, 2)), 0.0)
+    with pytest.raises(InputError) as e:  # the writer refuses what the loader refuses: nothing is written
+        save_colours(wrong, np.zeros((4, 2)), 0.0)
+    assert one_line_error(e, '(4, 2)', 'expected (k, 3)') and not wrong.exists()
+    write_pair(wrong, np.zeros((4, 2)), 0.0)
     with pytest.raises(InputError) as e:
         load_colours(wrong)
     assert one_line_error(e, '(4, 2)', 'expected (k, 3)').startswith(str(wrong))

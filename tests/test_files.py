@@ -1,12 +1,14 @@
 """Atomic writes, and the assignment's object-pair .npy files read without unpickling anything but arrays."""
 import os
 import pickle
+import subprocess
+import sys
 
 import numpy as np
 import pytest
 
-from colorlib.errors import InputError
-from colorlib.files import atomic_write, read_pair, write_pair
+from colorlib.errors import Busy, FileExists, InputError, WriteError
+from colorlib.files import atomic_write, held, may_write, read_pair, write_pair
 
 
 @pytest.fixture
@@ -46,7 +48,7 @@ def test_atomic_write_keeps_the_old_file_on_failure(tmp_path):
         raise RuntimeError('disk full')
 
     with pytest.raises(RuntimeError, match='disk full'):
-        atomic_write(path, fail)
+        atomic_write(path, fail, replace=True)
     assert path.read_bytes() == b'old'
     assert os.listdir(tmp_path) == ['out.bin']  # no temp file left behind
 
@@ -59,7 +61,7 @@ def test_atomic_write_keeps_the_old_file_on_interrupt(tmp_path):
         raise KeyboardInterrupt
 
     with pytest.raises(KeyboardInterrupt):
-        atomic_write(path, interrupt)
+        atomic_write(path, interrupt, replace=True)
     assert path.read_bytes() == b'old' and os.listdir(tmp_path) == ['out.bin']
 
 
@@ -87,7 +89,7 @@ def test_pair_round_trip(tmp_path):
 def test_write_pair_replaces_atomically(tmp_path):
     path = tmp_path / 'bins.npy'
     write_pair(path, np.zeros((2, 2)), np.ones(2))
-    write_pair(path, np.ones((3, 2)), np.zeros(3))
+    write_pair(path, np.ones((3, 2)), np.zeros(3), replace=True)
     first, second = read_pair(path, 'a bins file')
     assert first.shape == (3, 2) and second.shape == (3,)
     assert os.listdir(tmp_path) == ['bins.npy']
@@ -147,3 +149,63 @@ def test_read_pair_of_a_raw_pickle(tmp_path):
     path.write_bytes(pickle.dumps([np.zeros((2, 3)), 0.5]))  # not .npy at all
     with pytest.raises(InputError, match='colours.npy'):
         read_pair(path, 'a colour file')
+
+
+# -----------------------------------------------------------------------------
+# the one rule for writing, at the moment of writing too, and places held by a run
+
+
+def test_may_write_lets_through_only_new_files_and_regular_files_named_for_replacing(tmp_path):
+    (tmp_path / 'old').write_bytes(b'old')
+    os.mkfifo(tmp_path / 'fifo')
+    os.symlink('fifo', tmp_path / 'to-fifo')
+    os.symlink('nowhere', tmp_path / 'dangling')
+    os.symlink('loop', tmp_path / 'loop')
+    may_write(tmp_path / 'new')
+    may_write(tmp_path / 'old', replace=True)
+    cases = [('old', False, FileExists, 'exists'), ('dangling', False, FileExists, 'link to nothing'),
+             ('fifo', True, WriteError, 'not a regular file'), ('to-fifo', True, WriteError, 'not a regular file'),
+             ('loop', True, WriteError, 'symbolic links'), ('.', True, WriteError, 'folder'),
+             ('x' * 300, False, WriteError, 'too long')]
+    for name, replace, error, words in cases:
+        with pytest.raises(error, match=words):
+            may_write(tmp_path / name, replace)
+    with pytest.raises(WriteError, match='names a folder'):
+        may_write(f'{tmp_path}/new/')
+    with pytest.raises(WriteError, match='input of this run'):
+        may_write(tmp_path / 'old', True, reads=[tmp_path / '.' / 'old'])
+
+
+def test_a_file_that_appears_while_writing_is_kept(tmp_path):
+    """Checked when the work starts and nothing there; then someone writes the file before the temp is published."""
+    path = tmp_path / 'out.bin'
+
+    def write(f):
+        f.write(b'ours')
+        path.write_bytes(b'theirs')
+
+    with pytest.raises(WriteError, match='exists'):
+        atomic_write(path, write)
+    assert path.read_bytes() == b'theirs' and os.listdir(tmp_path) == ['out.bin']
+
+
+def test_a_fifo_that_appears_while_writing_is_not_replaced_even_when_replacing(tmp_path):
+    path = tmp_path / 'out.bin'
+    with pytest.raises(WriteError, match='not a regular file'):
+        atomic_write(path, lambda f: os.mkfifo(path), replace=True)
+    assert not path.is_file() and os.listdir(tmp_path) == ['out.bin']
+
+
+def test_a_held_place_is_refused_to_another_process_naming_the_holder(tmp_path):
+    other = [sys.executable, '-c', 'import sys; from colorlib.files import held\ntry:\n'
+             '    held(sys.argv[1], folder=True).__enter__()\nexcept Exception as e:\n    print(e)', str(tmp_path)]
+    env = {**os.environ, 'PYTHONPATH': os.pathsep.join(sys.path)}
+    with held(tmp_path, folder=True):
+        with pytest.raises(Busy, match=f'pid {os.getpid()}'):  # another open file: refused in this process too
+            held(tmp_path, folder=True).__enter__()
+        said = subprocess.run(other, capture_output=True, text=True, env=env).stdout
+        assert f'in use by another run (pid {os.getpid()})' in said, said
+    assert os.listdir(tmp_path) == []  # let go, and the lock file taken away
+    with held(tmp_path / 'sub' / 'w.pkl'):
+        assert (tmp_path / 'sub' / '.w.pkl.lock').is_file()
+    assert os.listdir(tmp_path) == []  # the folder it made for its lock is gone too

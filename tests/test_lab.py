@@ -8,6 +8,7 @@ from colorlib import shipped
 from colorlib.checkpoints import load_weights
 from colorlib.images import to_float
 from colorlib.errors import InputError
+from colorlib.files import write_pair
 from colorlib.lab import (DEFAULT_TEMPERATURE, GRID, decode_ab, decode_lab, fit_bins, lab_to_rgb, load_bins,
                           rebalance_weights, rgb_to_lab, save_bins, soft_targets, weighted_cross_entropy)
 from colorlib.metrics import colourfulness
@@ -59,7 +60,11 @@ def test_bad_bins_files_are_input_errors(tmp_path):
     with pytest.raises(InputError) as e:
         load_bins(tmp_path / 'junk.npy')
     one_line_error(e, 'junk.npy', 'not an ab bins file')
-    save_bins(tmp_path / 'rgb.npy', np.zeros((4, 3)), np.ones(4) / 4)
+    with pytest.raises(InputError) as e:  # the writer refuses what the loader refuses: nothing is written
+        save_bins(tmp_path / 'rgb.npy', np.zeros((4, 3)), np.ones(4) / 4)
+    one_line_error(e, '(4, 3)', 'expected (K, 2)')
+    assert not (tmp_path / 'rgb.npy').exists()
+    write_pair(tmp_path / 'rgb.npy', np.zeros((4, 3)), np.ones(4) / 4)
     with pytest.raises(InputError) as e:
         load_bins(tmp_path / 'rgb.npy')
     one_line_error(e, 'rgb.npy', '(4, 3)', 'expected (K, 2)')

@@ -11,8 +11,8 @@ import torch
 import torch.nn.functional as F
 
 from colorlib.checkpoints import read_resumable
+from colorlib.errors import FileExists, NonFiniteLoss
 from colorlib.images import to_float
-from colorlib.errors import NonFiniteLoss
 from colorlib.metrics import psnr
 from colorlib.models import ModelConfig, build_model
 from colorlib.superres import downsize
@@ -317,11 +317,14 @@ def test_train_regression_logs_no_accuracy(horses, tmp_path, capsys):
                            f'Val Loss: {history[0]["val_loss"]:.4f}, Time(s): ')
 
 
-def test_train_restarts_the_metrics_file(small_sets, centres, classes, tmp_path):
+def test_train_restarts_the_metrics_file_only_when_told(small_sets, centres, classes, tmp_path):
     train_set, val_set = small_sets
     (tmp_path / 'metrics.jsonl').write_text('{"epoch": 99}\n' * 5)
-    train(small_model(centres, 'CNN', 4), classes, train_set, val_set,
-          TrainConfig(epochs=1, batch_size=50, learn_rate=0.01), tmp_path)
+    config = TrainConfig(epochs=1, batch_size=50, learn_rate=0.01)
+    with pytest.raises(FileExists, match='metrics.jsonl exists'):  # before any training
+        train(small_model(centres, 'CNN', 4), classes, train_set, val_set, config, tmp_path)
+    assert (tmp_path / 'metrics.jsonl').read_text() == '{"epoch": 99}\n' * 5
+    train(small_model(centres, 'CNN', 4), classes, train_set, val_set, config, tmp_path, overwrite=True)
     rows = [json.loads(line) for line in (tmp_path / 'metrics.jsonl').read_text().splitlines()]
     assert [row['epoch'] for row in rows] == [1]
 
@@ -367,6 +370,47 @@ def test_a_non_finite_loss_stops_training_and_keeps_the_last_good_state(small_se
     state = read_resumable(tmp_path / 'run' / 'resume.pt')
     assert state['epoch'] == 1 and all(torch.isfinite(v).all() for v in state['model'].values() if v.is_floating_point())
     assert len((tmp_path / 'run' / 'metrics.jsonl').read_text().splitlines()) == 1
+
+
+class ValidationTurnsNaN(ColourClasses):
+    """Colour classes whose validation loss (no gradients) is NaN from the `bad`-th evaluation batch on."""
+
+    def __init__(self, centres, bad):
+        super().__init__(centres)
+        self.bad, self.batches = bad, 0
+
+    def loss(self, outputs, target, smoothing=0.0):
+        value = super().loss(outputs, target, smoothing)
+        if not torch.is_grad_enabled():
+            self.batches += 1
+            if self.batches >= self.bad:
+                value = value * float('nan')
+        return value
+
+
+@pytest.mark.parametrize('what', ['buffer', 'validation'])
+def test_a_non_finite_buffer_or_validation_loss_stops_training_keeping_a_finite_state(what, small_sets, centres,
+                                                                                   tmp_path):
+    """A BatchNorm running variance gone infinite in epoch 2 (the training loss stays finite: batches are normalised
+    by their own statistics), or a NaN validation loss in epoch 2 (one evaluation batch an epoch): the run stops
+    there; resume.pt keeps epoch 1, finite, and metrics.jsonl holds epoch 1 only, as strict JSON."""
+    train_set, val_set = small_sets
+    model = small_model(centres)
+    target = ValidationTurnsNaN(centres, bad=2) if what == 'validation' else ColourClasses(centres)
+
+    def overflow(row):  # what a huge learning rate does to the statistics, made exact
+        if what == 'buffer' and row['epoch'] == 1:
+            next(m for m in model.modules() if isinstance(m, torch.nn.BatchNorm2d)).running_var[0] = float('inf')
+    said = 'weights or BatchNorm statistics were no longer finite' if what == 'buffer' else 'val_loss was not finite'
+    with pytest.raises(NonFiniteLoss, match=rf'^training stopped in epoch 2: the {said}.*; the last good state '
+                                            r'\(epoch 1\) is in .*resume\.pt$'):
+        train(model, target, train_set, val_set, TrainConfig(epochs=3, batch_size=50), tmp_path / 'run',
+              on_epoch=overflow)
+    state = read_resumable(tmp_path / 'run' / 'resume.pt')
+    assert state['epoch'] == 1
+    assert all(torch.isfinite(v).all() for v in state['model'].values() if v.is_floating_point())
+    lines = (tmp_path / 'run' / 'metrics.jsonl').read_text().splitlines()
+    assert [json.loads(line, parse_constant=pytest.fail)['epoch'] for line in lines] == [1]
 
 
 def test_a_stop_after_a_non_finite_loss_saves_no_state_past_it(small_sets, centres, tmp_path):

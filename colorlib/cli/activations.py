@@ -2,13 +2,11 @@
 import argparse
 from pathlib import Path
 
-import torch
-
 from colorlib import shipped
 from colorlib.checkpoints import TARGET_FIELDS, read_about
-from colorlib.cli.build import load_images, open_model
-from colorlib.cli.common import (MODEL_DEFAULTS, OneLineParser, UsageError, add_data_flags, add_lab_flags,
-                                 add_model_flags, add_task_flags, flag, int_at_least, run_command)
+from colorlib.cli.build import check_output, load_images, open_model, pick_device, read_files
+from colorlib.cli.common import (MODEL_DEFAULTS, OneLineParser, UsageError, a_path, add_data_flags, add_device_flags,
+                                 add_lab_flags, add_model_flags, add_task_flags, flag, int_at_least, run_command)
 from colorlib.images import to_float
 from colorlib.naming import run_name, weights_name
 from colorlib.report import save_activations
@@ -22,19 +20,25 @@ def build_parser(prog='activations.py'):
     add_lab_flags(parser)
     parser.add_argument('--all', action='store_true',
                         help='every model and task we ship, from --weights-dir (no --checkpoint)')
-    parser.add_argument('--weights-dir', help='with --all: where the <name>_k<k>_f<f>.pkl files are '
+    add_device_flags(parser)
+    parser.add_argument('--weights-dir', type=a_path, help='with --all: where the <name>_k<k>_f<f>.pkl files are '
                                               '(default: the shipped weights)')
     add_data_flags(parser)
     return parser
 
 
-def draw(args, test_x):
-    """outputs/<run name>/act<N>/: input.png, one tile sheet per block, and the decoded output."""
-    _, model = open_model(args, torch.device('cpu'))
+def draw(args, test_x, device):
+    """outputs/<run name>/act<N>/: input.png, one tile sheet per block, and the decoded output; the place is
+    checked before the drawing (it replaces earlier pictures of those names, never a file the run reads)."""
+    checkpoint, model = open_model(args, device)
     name = run_name(model.config.name, model.target.config, model.config.name)
     out_dir = Path('outputs') / name / f'act{args.index}'
-    with flag('index'):
-        save_activations(model.net, model.target, to_float(test_x[args.index:args.index + 1]), out_dir, name)
+    reads = read_files(args, checkpoint)
+    place = 'the activations (outputs/ under the current folder)'
+    check_output(out_dir / 'input.png', place, reads, overwrite=True)
+    with flag(place):
+        save_activations(model.net, model.target, to_float(test_x[args.index:args.index + 1]).to(device), out_dir,
+                         name, reads)
     print(f'Activations of test image {args.index} written to {out_dir}/')
 
 
@@ -53,11 +57,12 @@ def run(args):
         raise UsageError('--all takes the weights from --weights-dir; leave out --checkpoint')
     if args.weights_dir and not args.all:
         raise UsageError('--weights-dir only applies with --all')
-    _, test_x = load_images(args)
+    device = pick_device(args.device)
+    _, test_x = load_images(args, device)
     if args.index >= len(test_x):
         raise UsageError(f'index: {args.index} is out of range; there are {len(test_x)} test images (0-{len(test_x) - 1})')
     if not args.all:
-        return draw(args, test_x)
+        return draw(args, test_x, device)
     weights_dir = Path(args.weights_dir) if args.weights_dir else shipped.folder('weights')
     kernel, filters = args.kernel or MODEL_DEFAULTS['kernel'], args.num_filters or MODEL_DEFAULTS['num_filters']
     found = 0
@@ -67,7 +72,7 @@ def run(args):
             print(f'Skipped {model} ({run_name(model, target)}): no {path}')
             continue
         found += 1
-        draw(argparse.Namespace(**{**vars(args), 'checkpoint': str(path)}), test_x)
+        draw(argparse.Namespace(**{**vars(args), 'checkpoint': str(path)}), test_x, device)
     if not found:
         raise UsageError(f'--weights-dir: no weights for --all in {weights_dir} '
                          f'(e.g. unet_k{kernel}_f{filters}.pkl)')

@@ -10,7 +10,9 @@ import torch
 from colorlib import api, distributed, machine, shipped
 from colorlib.cli.common import MODEL_DEFAULTS, UsageError, flag, with_model_defaults
 from colorlib.data import download_cifar10
+from colorlib.errors import FileExists, WriteError
 from colorlib.files import check_writable
+from colorlib.folders import image_files
 from colorlib.memory import available_memory, largest_fitting, training_bytes
 from colorlib.naming import weights_name
 from colorlib.targets import build_target
@@ -89,24 +91,30 @@ def fitted_file(checkpoint, kind):
     return Path(checkpoint).with_suffix(f'.{kind}.npy')
 
 
-def same_file(a, b):
-    a, b = Path(a), Path(b)
-    try:
-        return a.resolve() == b.resolve() or (a.exists() and b.exists() and a.samefile(b))
-    except OSError:
-        return False
 
 
 def check_output(path, name, inputs=(), overwrite=False, hint='give --overwrite to replace it'):
-    """Before any work: `path` (set by flag `name`) replaces none of the run's `inputs`, replaces no existing file
-    unless `overwrite`, and can be written."""
-    clash = next((i for i in inputs if same_file(path, i)), None)
-    if clash is not None:
-        raise UsageError(f'{name}: {path} is an input of this run ({clash}); write somewhere else')
-    if Path(os.path.realpath(path)).is_file() and not overwrite:  # outputs/../x is x, once outputs/ is made
-        raise UsageError(f'{name}: {path} exists; {hint}')
-    with flag(name):
-        check_writable(path)
+    """Before any work: `path` (set by flag `name`) may be written by colorlib.files' one rule (none of the run's
+    `inputs`, no existing file unless `overwrite`, and then only a regular file) and its folder takes a new file.
+    The writers ask the same rule again at the moment of writing."""
+    try:
+        check_writable(path, overwrite, inputs)
+    except FileExists as err:
+        raise UsageError(f'{name}: {err}; {hint}') from None
+    except WriteError as err:
+        raise UsageError(f'{name}: {err}') from None
+
+
+def read_files(args, *more):
+    """Every file a command reads, so that none is ever written over: --data (and each picture of a --data folder),
+    -c, --bins, --init, the shipped colours and bins it falls back on, and `more` (e.g. the weights it looks at)."""
+    data = getattr(args, 'data', None)
+    files = [p for p in (data, getattr(args, 'colours', None), getattr(args, 'bins', None),
+                         getattr(args, 'init', None), *more) if p]
+    files += [shipped.DEFAULT_COLOURS, shipped.DEFAULT_BINS]
+    if data and os.path.isdir(data):
+        files += image_files(data)
+    return files
 
 
 def checkpoint_path(args):

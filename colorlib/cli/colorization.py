@@ -1,23 +1,24 @@
 """colorization.py and color_regression.py: train a colourization or super-resolution CNN, or validate one."""
 import argparse
+import contextlib
 import signal
 import sys
 from pathlib import Path
 
 import torch
 
-from colorlib import distributed, shipped
+from colorlib import distributed
 from colorlib.augment import AUGMENTATIONS
 from colorlib.checkpoints import load_weights, read_palette, read_resumable, save_weights
 from colorlib.cli import recipes
 from colorlib.cli.build import (check_output, fitted_file, load_images, make_target, model_config, open_model,
-                                pick_device, same_file)
-from colorlib.cli.common import (OneLineParser, UsageError, add_data_flags, add_device_flags, add_lab_flags,
+                                pick_device, read_files)
+from colorlib.cli.common import (OneLineParser, UsageError, a_path, add_data_flags, add_device_flags, add_lab_flags,
                                  add_model_flags, add_task_flags, augmentation_list, category_list, finite_float, flag,
-                                 int_at_least, run_command, seed, with_model_defaults)
+                                 folder_name, int_at_least, run_command, seed, with_model_defaults)
 from colorlib.data import is_cifar10
-from colorlib.errors import InputError, NonFiniteLoss
-from colorlib.folders import image_files
+from colorlib.errors import FileExists, InputError, NonFiniteLoss, WriteError
+from colorlib.files import held, same_file
 from colorlib.images import to_float
 from colorlib.machine import PRECISIONS, use_bf16
 from colorlib.models import MODELS, build_model
@@ -43,7 +44,7 @@ def build_parser(regression=False, prog=None):
                             'them', models, models[0] if regression else None)
     add_task_flags(parser, loss=not regression)
     parser.add_argument('--valid', action='store_true', help='evaluate --checkpoint on the test images, no training')
-    parser.add_argument('--init', metavar='CHECKPOINT',
+    parser.add_argument('--init', metavar='CHECKPOINT', type=a_path,
                         help='start training from these weights (fine-tuning, e.g. the shipped ones on your pictures)')
     parser.add_argument('--legacy-eval', action='store_true',
                         help="with --valid: the assignment's figures (BatchNorm in training mode, its test order)")
@@ -79,8 +80,8 @@ def build_parser(regression=False, prog=None):
     parser.add_argument('--extra-categories', type=category_list, default=[],
                         help='also train on these CIFAR-10 classes (e.g. deer,dog, or all: every other class; needs the '
                              'full --data)')
-    parser.add_argument('--experiment-name', '--experiment_name', dest='experiment_name',
-                        help='folder under outputs/ (default: model_k<kernel>_f<filters>)')
+    parser.add_argument('--experiment-name', '--experiment_name', dest='experiment_name', type=folder_name,
+                        help='folder under outputs/, a plain name (default: model_k<kernel>_f<filters>)')
     parser.add_argument('--resume', action='store_true',
                         help='continue the run saved in outputs/<experiment>/resume.pt (same flags)')
     parser.add_argument('--overwrite', action='store_true',
@@ -134,6 +135,8 @@ def validate(args, device):
     train_x, test_x = load_images(args, device)
     label = EVAL_LABELS.get(model.config.name, model.config.name)
     grid = Path('outputs') / f'eval_{run_name(model.config.name, model.target.config, label)}.png'
+    reads = read_files(args, checkpoint)
+    check_output(grid, '--valid', reads, overwrite=True)  # an earlier picture of that name is replaced
     print(f'Evaluating Model {model.config.name}: {checkpoint}')
     rgb = to_float(test_x)
     test_set = to_device(model.target.encode(rgb), device)
@@ -144,7 +147,8 @@ def validate(args, device):
     for line in lines(result):
         print(line)
     with flag('--valid'):
-        print(f'Sample output available at: {save_figure(samples(model.net, model.target, *test_set), grid)}')
+        pictures = samples(model.net, model.target, *test_set)
+        print(f'Sample output available at: {save_figure(pictures, grid, replace=True, reads=reads)}')
 
 
 def train_run(args, device):
@@ -159,7 +163,9 @@ def train_run(args, device):
     target = make_target(args, fit_on=train_x if own else None, palette=palette)
     if args.label_smoothing and not target.has_accuracy:
         raise UsageError('--label-smoothing: RGB regression has no classes to smooth')
-    model = build_model(model_config(args, target, device, args.batch_size, side=train_x.shape[1]))
+    # a batch holds at most all the training images (per process under torchrun)
+    batch = min(args.batch_size, -(-len(train_x) // distributed.world_size()))
+    model = build_model(model_config(args, target, device, batch, side=train_x.shape[1]))
     if args.sync_bn and distributed.active():
         model = torch.nn.SyncBatchNorm.convert_sync_batchnorm(model)
     if args.init:
@@ -169,39 +175,62 @@ def train_run(args, device):
     model.to(device, memory_format=LAYOUT)
     out_dir = Path('outputs') / (args.experiment_name or weights_name(args.model, target.config, args.kernel,
                                                                       args.num_filters))
-    checkpoint = Path(args.checkpoint or out_dir / WEIGHTS_FILE)
+    checkpoint = args.checkpoint or str(out_dir / WEIGHTS_FILE)  # as typed: a name ending in / is refused
     kind = target.palette  # colours fitted on the user's pictures, or taken from --init's, go with the weights
     palette = target.palette_state() if kind and not getattr(args, kind) and (own or palette) else {}
     fitted = fitted_file(checkpoint, kind) if palette else None
     check_outputs(args, out_dir, checkpoint, [fitted] if fitted else [])
+    with contextlib.ExitStack() as held_places:
+        if distributed.rank() == 0:  # the one process that writes holds the places for the life of the run
+            with flag('--experiment-name'):
+                held_places.enter_context(held(out_dir, folder=True))
+            with flag('--checkpoint'):
+                held_places.enter_context(held(checkpoint))
+            check_outputs(args, out_dir, checkpoint, [fitted] if fitted else [])  # again, now that they are held
+        train_and_save(args, model, target, train_x, test_set, out_dir, checkpoint, palette, fitted)
+
+
+def train_and_save(args, model, target, train_x, test_set, out_dir, checkpoint, palette, fitted):
+    """Train, then write the training curve, the samples and the weights (rank 0 only under torchrun)."""
+    device = test_set[0].device
     train_set = to_device(target.encode(to_float(train_x)), device)
     shown = tuple(t[:NUM_SAMPLES] for t in test_set)
+    own = args.overwrite or args.resume  # the run may replace files of its names (checked in check_outputs)
 
     def plot_epoch(row):
         if args.plot:
-            save_figure(samples(model, target, *shown), out_dir / samples_file(row['epoch']))
+            save_figure(samples(model, target, *shown), out_dir / samples_file(row['epoch']), replace=own)
 
+    state = out_dir / RESUME_FILE
     with catch_stop_signals() as stop_signal:
         try:
             with flag('--resume', writes='--experiment-name'):
                 history = train(model, target, train_set, test_set, train_config(args), out_dir, resume=args.resume,
-                                on_epoch=plot_epoch, stop_signal=stop_signal, log=lambda line: print(line, flush=True))
+                                on_epoch=plot_epoch, stop_signal=stop_signal, log=lambda line: print(line, flush=True),
+                                overwrite=args.overwrite)
         except NonFiniteLoss as err:
             raise UsageError(f'-l/--learn-rate: {err}; a smaller learning rate may train') from None
         except Interrupted as stop:
             if distributed.rank() == 0:
                 print(f'{stop}; run the same command with --resume to continue', flush=True)
             sys.exit(128 + (stop_signal() or signal.SIGTERM))  # what the shell reports for a death by that signal
+        except KeyboardInterrupt:
+            kept = f'{state} holds the last saved epoch; --resume continues it' if state.is_file() else 'nothing saved'
+            raise KeyboardInterrupt(kept) from None
     if distributed.rank() != 0:
         return
     with flag('--experiment-name'):
-        print(f'Training curve: {save_figure(training_curve(history), out_dir / CURVE_FILE)}')
-        print(f'Samples: {save_figure(samples(model, target, *shown), out_dir / SAMPLES_FILE)}')
-    with flag('--checkpoint'):
-        save_weights(model, checkpoint, palette, target)
+        print(f'Training curve: {save_figure(training_curve(history), out_dir / CURVE_FILE, replace=own)}')
+        print(f'Samples: {save_figure(samples(model, target, *shown), out_dir / SAMPLES_FILE, replace=own)}')
+    try:
+        save_weights(model, checkpoint, palette, target, replace=own, reads=read_files(args))
         if fitted:  # the same colours in the assignment's format, for -c or --bins
-            print(f'{kind.capitalize()} of the training pictures saved with the weights, and to '
-                  f'{target.save_palette(fitted)}')
+            print(f'{target.palette.capitalize()} of the training pictures saved with the weights, and to '
+                  f'{target.save_palette(fitted, replace=own)}')
+    except WriteError as err:  # e.g. a file that appeared there since the checks: it is kept
+        said = f'{err} (it appeared while this run trained; it is kept)' if isinstance(err, FileExists) else err
+        raise UsageError(f'--checkpoint: {said}; the trained model is in {state} (--resume with another --checkpoint '
+                         'saves it)') from None
     print(f'Weights saved to {checkpoint}')
 
 
@@ -209,11 +238,10 @@ def check_outputs(args, out_dir, checkpoint, fitted=()):
     """Before the first step: the checkpoint replaces no input and no file not named for it (--overwrite, or the
     run's own with --resume), the experiment folder holds no earlier run (nor other files of a run's names) unless
     resumed or --overwrite, no two outputs are one file, and all can be written."""
-    inputs = [p for p in (args.data, args.colours, getattr(args, 'bins', None), args.init) if p]
-    inputs += [shipped.DEFAULT_COLOURS, shipped.DEFAULT_BINS]  # what the run reads when -c or --bins is not given
-    if Path(args.data).is_dir():
-        inputs += image_files(args.data)  # every picture of a --data folder is an input
+    inputs = read_files(args)
     metrics, state = out_dir / METRICS_FILE, out_dir / RESUME_FILE
+    if args.resume and not state.is_file():
+        raise UsageError(f'--resume: no such file: {state} (nothing to continue)')
     epochs = metrics.read_bytes().count(b'\n') if metrics.is_file() else 0
     if (epochs or state.is_file()) and not (args.resume or args.overwrite):
         try:
@@ -224,6 +252,7 @@ def check_outputs(args, out_dir, checkpoint, fitted=()):
         raise UsageError(f'--experiment-name: {out_dir} holds a run ({epochs} epoch(s) logged{saved}); '
                          f'{resume}--overwrite starts it again')
     run_files = [out_dir / name for name in RUN_FILES]
+    run_files += [out_dir / samples_file(epoch) for epoch in range(1, args.epochs + 1) if args.plot]
     for path in (checkpoint, *fitted):
         own = next((f for f in run_files if same_file(path, f)), None)
         if own is not None:

@@ -1,14 +1,16 @@
 """colorize.py: colour your own image files, any size, grey or colour, with a trained model (see README:
 "Colourize your own photos"). Exit status: 0 all done, 1 some file skipped (each named on stderr), 2 bad flags or
 checkpoint."""
+import errno
+import os
 import sys
 from pathlib import Path
 
 from tqdm import tqdm
 
-from colorlib.cli.build import check_output, open_model, pick_device
-from colorlib.cli.common import (OneLineParser, UsageError, add_device_flags, add_lab_flags, add_model_flags,
-                                 int_at_least, run_command)
+from colorlib.cli.build import check_output, open_model, pick_device, read_files
+from colorlib.cli.common import (OneLineParser, UsageError, a_name, a_path, add_device_flags, add_lab_flags,
+                                 add_model_flags, int_at_least, run_command)
 from colorlib.colorize import STRIDE, chroma_predictor, colorize_file, find_images, output_stems
 from colorlib.models import FlipAveraged, context
 
@@ -17,11 +19,12 @@ FAILED = 1  # exit status when some file could not be read or written (2 stays f
 
 def build_parser(prog='colorize.py'):
     parser = OneLineParser(prog=prog, description='Colourize image files of any size with a trained model.')
-    parser.add_argument('paths', nargs='+', metavar='PATH', help='image files, or folders of them')
+    parser.add_argument('paths', nargs='+', metavar='PATH', type=a_name,  # one that cannot be looked at is skipped
+                        help='image files, or folders of them')
     add_model_flags(parser, 'weights of a trained model (default: the shipped ones of --model); our files say what '
                             'they hold, the assignment\'s need their flags')
     add_lab_flags(parser)
-    parser.add_argument('-o', '--out-dir', default='outputs/colorized', help='where the PNGs go')
+    parser.add_argument('-o', '--out-dir', type=a_path, default='outputs/colorized', help='where the PNGs go')
     parser.add_argument('--compare', action='store_true', help='also write grey | result | original side by side')
     parser.add_argument('--tile', type=int_at_least(STRIDE), default=512,
                         help='largest piece (pixels a side, rounded up to a multiple of 4) the network sees at once')
@@ -46,22 +49,37 @@ def run(args):
     predict = chroma_predictor(FlipAveraged(model.net) if args.tta else model.net, model.target)
     margin = context(model.config) if args.margin is None else args.margin
     out_dir = Path(args.out_dir)
-    files = find_images(args.paths)
-    if not files:
+    named = find_images(args.paths)
+    if not named:
         raise UsageError(f'PATH: no image files in {", ".join(args.paths)}')
+
+    def skip(path, err):
+        reason = ' '.join(str(err).split()) or type(err).__name__
+        tqdm.write(f'{args.prog}: skipped {path}: {reason[:200]}', file=sys.stderr)
+    unusable = {}  # what cannot even be looked at (a symlink loop, a name too long): no output name is made for it
+    for path in named:
+        try:
+            os.stat(path)
+        except OSError as err:
+            if err.errno != errno.ENOENT:  # a missing file is said when it is read, as any unreadable one
+                unusable[path] = err.strerror
+    files = [path for path in named if path not in unusable]
     stems = output_stems(files)
     outputs = [out_dir / f'{stem}{kind}.png' for stem in stems for kind in ('_colorized', '_compare')]
+    reads = [*files, *read_files(args, checkpoint)]
     for output in outputs:  # outputs never replace an input; earlier results of colorize are replaced
-        check_output(output, '-o/--out-dir', files, overwrite=True)
-    failed = 0
-    for path, stem in tqdm(list(zip(files, stems)), desc='colorize', unit='image', disable=not sys.stderr.isatty()):
+        check_output(output, '-o/--out-dir', reads, overwrite=True)
+    failed, next_stem = 0, iter(stems).__next__
+    for path in tqdm(named, desc='colorize', unit='image', disable=not sys.stderr.isatty()):
         try:
-            colorize_file(path, out_dir, predict, device, args.tile, margin, args.compare, args.net_size, stem)
+            if path in unusable:
+                raise OSError(unusable[path])
+            colorize_file(path, out_dir, predict, device, args.tile, margin, args.compare, args.net_size, next_stem(),
+                          replace=True, reads=reads)
         except Exception as err:  # one bad file (unreadable, not an image, truncated, full disk) must not stop the rest
-            reason = ' '.join(str(err).split()) or type(err).__name__
-            tqdm.write(f'{args.prog}: skipped {path}: {reason[:200]}', file=sys.stderr)
+            skip(path, err)
             failed += 1
-    print(f'{len(files) - failed} of {len(files)} images colourized into {out_dir}/')
+    print(f'{len(named) - failed} of {len(named)} images colourized into {out_dir}/')
     if failed:
         sys.exit(FAILED)
 

@@ -2,6 +2,7 @@
 flags."""
 import argparse
 import contextlib
+import os
 import sys
 import warnings
 
@@ -69,6 +70,9 @@ def with_model_defaults(args):
     return args
 
 
+NAME_MAX = 255  # bytes in one file name, on every common file system
+
+
 class UsageError(Exception):
     """A bad flag or flag value; the command prints it on one line and exits with status 2."""
 
@@ -109,6 +113,9 @@ def run_command(parser, runner, argv=None):
         except UsageError as err:
             print(f'{parser.prog}: error: {err}', file=sys.stderr)
             sys.exit(2)
+        except KeyboardInterrupt as err:  # Ctrl-C: one line, and the status a shell gives a death by SIGINT
+            print(f'{parser.prog}: interrupted{f"; {err}" if str(err) else ""}', file=sys.stderr)
+            sys.exit(130)
 
 # -----------------------------------------------------------------------------
 # flag types
@@ -124,6 +131,32 @@ def int_at_least(low):
             raise argparse.ArgumentTypeError(f'{value} is out of range (at least {low})')
         return value
     return parse
+
+
+def a_name(text):
+    """A file or folder name as typed: not empty (that would be the current folder) and free of NUL bytes."""
+    if not text or '\0' in text:
+        raise argparse.ArgumentTypeError(f'{text!r} is not a path')
+    return text
+
+
+def a_path(text):
+    """a_name, each of whose parts fits the file system's limit on a name."""
+    long = next((part for part in a_name(text).split(os.sep) if len(os.fsencode(part)) > NAME_MAX), None)
+    if long:
+        raise argparse.ArgumentTypeError(f'{long[:20]}... is {len(os.fsencode(long))} bytes long, more than the '
+                                         f'{NAME_MAX} a file name may have')
+    return text
+
+
+def folder_name(text):
+    """One plain folder name (under outputs/): no '..', no '/', not empty, and short enough for the file system."""
+    if text in ('', '.', '..') or '/' in text or os.sep in text or '\0' in text:
+        raise argparse.ArgumentTypeError(f'{text!r} is not a plain folder name (no "/", not "." or "..")')
+    if len(os.fsencode(text)) > NAME_MAX:
+        raise argparse.ArgumentTypeError(f'{text[:20]}... is {len(os.fsencode(text))} bytes long, more than the '
+                                         f'{NAME_MAX} a file name may have')
+    return text
 
 
 def odd_kernel(text):
@@ -191,12 +224,13 @@ def add_model_flags(parser, checkpoint_help, models=tuple(MODELS), default_model
     of a checkpoint that says what it holds fill them; given ones must agree with it."""
     parser.add_argument('--model', choices=list(models), default=default_model,
                         help=f'default: what --checkpoint holds, else {MODEL_DEFAULTS["model"]}')
-    parser.add_argument('--checkpoint', help=checkpoint_help)
+    parser.add_argument('--checkpoint', type=a_path, help=checkpoint_help)
     parser.add_argument('-k', '--kernel', type=odd_kernel, help='convolution kernel size (odd; default 3)')
     parser.add_argument('-f', '--num-filters', '--num_filters', dest='num_filters', type=int_at_least(1),
                         help='number of filters (default 32)')
-    parser.add_argument('-c', '--colours', help='k-means colour file (.npy; default: the one saved beside --checkpoint, '
-                                                 'fitted on a folder of your pictures, or the shipped 24 horse colours)')
+    parser.add_argument('-c', '--colours', type=a_path,
+                        help='k-means colour file (.npy; default: the one saved beside --checkpoint, '
+                             'fitted on a folder of your pictures, or the shipped 24 horse colours)')
     parser.add_argument('--dilation', type=int_at_least(0),
                         help='DUNet: empty pixels between the middle filter taps (0: undilated; default 1)')
 
@@ -214,7 +248,8 @@ def add_task_flags(parser, loss=True):
 def add_lab_flags(parser, training=False):
     parser.add_argument('--colour-space', '--color-space', dest='colour_space', choices=['rgb', 'lab'],
                         help='rgb: grey in, k-means colours (-c) out; lab: L in, ab bins (--bins) out (Zhang et al.)')
-    parser.add_argument('--bins', help='Lab: ab bins file (default: as for -c; the shipped ones remake with colorlib bins)')
+    parser.add_argument('--bins', type=a_path,
+                        help='Lab: ab bins file (default: as for -c; the shipped ones remake with colorlib bins)')
     parser.add_argument('--temperature', type=finite_float(0, inclusive=True), default=DEFAULT_TEMPERATURE,
                         help='Lab: decode with the annealed mean at this temperature (0: the mode)')
     if training:
@@ -225,7 +260,7 @@ def add_lab_flags(parser, training=False):
 
 
 def add_data_flags(parser):
-    parser.add_argument('--data', default=str(shipped.DEFAULT_DATA),
+    parser.add_argument('--data', type=a_path, default=str(shipped.DEFAULT_DATA),
                         help='an .npz, cifar-10-python.tar.gz, cifar-10-batches-py/, or a folder of your pictures '
                              '(default: the bundled horses)')
     parser.add_argument('--download', action='store_true', help='fetch the official CIFAR-10 archive into data/')

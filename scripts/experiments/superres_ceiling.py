@@ -113,7 +113,7 @@ def main():
                           'seconds': round(row['seconds'], 1)}), flush=True)
     train(model, target, train_set, test_set, config, on_epoch=report)
     if args.save:
-        save_weights(model, args.save)
+        save_weights(model, args.save, replace=args.overwrite)
 
 
 if __name__ == '__main__':

@@ -120,7 +120,7 @@ def main():
     if args.assignment_loop:
         return assignment_loop(args.epochs, device=args.device, eval_figure=args.eval_figure)
     from colorlib import machine
-    from colorlib.cli.recipes import RECIPES, spelled
+    from colorlib.checkpoints import read_resumable
     from train_speed import write_machine_row
     where = machine.summary(args.device)
     print(f'machine: {where}; --amp auto: {machine.use_bf16(args.device, "auto")[1]}', flush=True)
@@ -135,6 +135,7 @@ def main():
             slow_seconds, slow = timed([sys.executable, __file__, '--assignment-loop', '--eval-figure', '--device',
                                         args.device], tmp)
             rows.append((run, fast_seconds, figures(valid), slow_seconds, figures(slow)))
+            ran = read_resumable(Path(tmp) / 'outputs' / 'fast' / 'resume.pt')['run']  # what the recipe set
             print(f'run {run}: fast {fast_seconds:.1f} s {figures(valid)}, assignment loop {slow_seconds:.1f} s '
                   f'{figures(slow)}, ratio {slow_seconds / fast_seconds:.1f}', flush=True)
     fast, slow = (statistics.median(r[i] for r in rows) for i in (1, 3))
@@ -148,9 +149,10 @@ def main():
         'machine; the recipe column is what `fast` set when that row was measured.', '']
     header = ['| machine | date, runs, load | recipe | fast (s) | its Val Loss, Val Acc | assignment (s) | '
               'ratio (range) | target |', '|---|---|---|---|---|---|---|---|']
-    precision = 'bfloat16' if machine.use_bf16(args.device)[0] else 'float32'
+    recipe = (f'`-e {ran["epochs"]} -b {ran["batch_size"]} -l {ran["learn_rate"]} --lr-schedule {ran["lr_schedule"]} '
+              f'--warmup {ran["warmup"]}` in {"bfloat16" if ran["amp"] else "float32"}')
     write_machine_row(args.out, 'time-to-quality', intro, header, f'{where} ({args.device})', args.runs, load_before, [
-        f'`{spelled(RECIPES["fast"]["*"])}` (--amp auto: {precision})', f'{fast:.1f}', f'{loss:.4f}, {acc:.1f}%',
+        recipe, f'{fast:.1f}', f'{loss:.4f}, {acc:.1f}%',
         f'{slow:.1f}', f'**{statistics.median(ratios):.1f}x** ({ratios[0]:.1f}-{ratios[-1]:.1f})',
         'met' if met else 'NOT met'])
 

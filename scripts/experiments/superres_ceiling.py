@@ -12,7 +12,6 @@ If this network, with many times the UNet's parameters, stays below the goal, th
 """
 import argparse
 import json
-from pathlib import Path
 
 import torch
 import torch.nn as nn
@@ -59,11 +58,7 @@ class SubPixelSR(nn.Module):
 
 def check_save(path, init, overwrite):
     """Before the first step: --save replaces no input, and no file unless --overwrite, and can be written."""
-    if init and Path(path).resolve() == Path(init).resolve():
-        raise InputError(f'{path} is an input of this run ({init}); write somewhere else')
-    if Path(path).is_file() and not overwrite:
-        raise InputError(f'{path} exists; give --overwrite to replace it')
-    check_writable(path)
+    check_writable(path, replace=overwrite, reads=[init] if init else [])
 
 
 def main():

@@ -228,8 +228,9 @@ def main():
         model = build_model(ModelConfig('UNet', colours=len(centres))).to(device, memory_format=fmt)
         data, test = (tuple(t.contiguous(memory_format=fmt) if t.dim() == 4 else t for t in dataset)
                       for dataset in (train_sets[False], test_sets[False]))
-        if amp and not machine.fast_bf16(device)[0]:  # emulated bfloat16 takes minutes an epoch, and auto skips it
-            variants.append((f'{label}: not timed, {machine.fast_bf16(device)[1]}', None, None))
+        fast, why = machine.fast_bf16(device)
+        if amp and not fast:  # emulated bfloat16 takes minutes an epoch, and auto skips it
+            variants.append((f'{label}: not timed, {why}', None, None))
             continue
         variants.append((label, time_epochs(model, targets[False], data, 100, args.epochs, device, amp=amp,
                                             compiled=compiled),

@@ -17,15 +17,16 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from colorlib import machine, shipped
+from colorlib import distributed, machine, shipped
 from colorlib.checkpoints import load_weights, read_about, read_palette, read_weights, save_weights
 from colorlib.colorize import chroma_predictor, colorize_pixels
 from colorlib.data import load_cifar10, parse_category, select_category
-from colorlib.errors import InputError
+from colorlib.errors import FileExists, InputError, RunExists, WriteError
 from colorlib.files import held
 from colorlib.images import to_float
 from colorlib.models import MODELS, FlipAveraged, ModelConfig, build_model, context
-from colorlib.naming import CURVE_FILE, METRICS_FILE, RESUME_FILE, SAMPLES_FILE, WEIGHTS_FILE, run_name
+from colorlib.naming import (CURVE_FILE, METRICS_FILE, RESUME_FILE, SAMPLES_FILE, WEIGHTS_FILE, palette_file, run_name,
+                             samples_file)
 from colorlib.plots import save_figure, training_curve
 from colorlib.report import NUM_SAMPLES, activations, figures, samples
 from colorlib.targets import TargetConfig, build_target
@@ -71,13 +72,13 @@ def load_images(data=None, category='horse', extra_categories=(), image_size=32,
 
 
 def with_fields(fields, make, *args):
-    """make(*args), an InputError from it naming `fields` where it names none."""
+    """make(*args), an InputError from it (of whichever kind: FileExists, Busy, ...) naming `fields` where it names
+    none."""
     try:
         return make(*args)
     except InputError as err:
-        if err.fields:
-            raise
-        raise InputError(str(err), fields) from None
+        err.fields = err.fields or tuple(fields)
+        raise
 
 
 def target_config(model='UNet', **settings):
@@ -146,7 +147,7 @@ def open_weights(path, model=None, kernel=None, filters=None, dilation=None, col
                          [f'target.{file}'])
     net = build_model(model_config(target, **{'name': 'UNet', **chosen}))
     load_weights(net, path)
-    return Model(net, target, device, keeps_palette=bool(palette))
+    return Model(net, target, device, path)
 
 
 def load(weights='unet', *, device='cpu', **settings):
@@ -172,11 +173,11 @@ class Model:
     """A network with the target it learns: evaluate it, look at its pictures and activations, colour images with
     it, train it further, save it."""
 
-    def __init__(self, net, target, device='cpu', keeps_palette=False):
+    def __init__(self, net, target, device='cpu', path=None):
         self.device = torch.device(device)
         self.net = net.to(self.device, memory_format=LAYOUT).eval()
         self.target = target
-        self.keeps_palette = keeps_palette  # its colours go with its weights: fitted on one's pictures, or read so
+        self.path = path  # the weights file it was read from (None: trained here), never written over by a run from it
 
     def __repr__(self):
         c = self.net.config
@@ -246,34 +247,44 @@ class Model:
 
     def save(self, path, replace=False, reads=()):
         """The weights, with what they hold, in the assignment's layout (checkpoints.save_weights); colours fitted
-        on one's own pictures go with them. A file already at `path` is replaced only with `replace`, never one of
-        the files in `reads` (colorlib.files.may_write)."""
-        return save_weights(self.net, path, self.target.palette_state() if self.keeps_palette else {}, self.target,
-                            replace, reads)
+        on one's own pictures, or read from the weights it started from, go with them (Target.keeps_palette). A
+        file already at `path` is replaced only with `replace`, never one of the files in `reads`
+        (colorlib.files.may_write)."""
+        return save_weights(self.net, path, self.target.palette_state() if self.target.keeps_palette else {},
+                            self.target, replace, reads)
 
 
 def fit(model=None, *, kernel=None, filters=None, dilation=None, target=None, kind=None, task=None, colours=None,
-          bins=None, residual=None, rebalance=None, soft=None, temperature=None, data=None, category='horse',
-          extra_categories=(), train_x=None, test_x=None, init=None, out_dir=None, weights=None, resume=False,
-          overwrite=False, progress=False, log=None, device='auto', on_epoch=None, stop_signal=None, **settings):
+        bins=None, residual=None, rebalance=None, soft=None, temperature=None, data=None, category='horse',
+        extra_categories=(), train_x=None, test_x=None, init=None, out_dir=None, weights=None, resume=False,
+        overwrite=False, epoch_samples=False, sync_bn=False, progress=False, log=None, device='auto', on_epoch=None,
+        stop_signal=None, **settings):
     """Train a network and return the Run. The model: `model` ('UNet', 'CNN', 'DUNet', 'RegressionCNN'),
     `kernel`, `filters`, `dilation`; what it learns: a built `target`, or its settings (TargetConfig: kind,
     task, colours, ...); the images: train_x and test_x (uint8 NHWC), else those of `data` and `category`
     (load_images; the colours are fitted on a folder of one's own pictures); how it trains: TrainConfig's
     fields as keywords (epochs=5, batch_size=10, learn_rate=..., ...). init: weights (a Model or a path) to start
     from, whose network and target are then the run's (settings given must agree with them); without init the
-    network is by default a 3x3 UNet of 32 filters. Nothing is written unless out_dir is given: then the metrics, the resumable state (resume=True continues
-    it), the training curve, a sample grid and the weights (`weights`, default out_dir/weights.pkl) go there;
-    a folder that holds a run, or weights already there, are refused unless resumed or `overwrite`, and no file the
-    run reads is ever written over; the folder and the weights are held (colorlib.files.held) while it runs. log=print prints a line per epoch;
-    progress=True draws a progress bar (tqdm.auto: in a notebook too)."""
+    network is by default a 3x3 UNet of 32 filters. `data`, `colours`, `bins` and `init` are files the run reads,
+    never written over, also where train_x or a target is given.
+
+    Nothing is written unless out_dir is given: then the metrics, the resumable state (resume=True continues it),
+    the training curve, a sample grid (and one after every epoch with epoch_samples) and the weights (`weights`,
+    default out_dir/weights.pkl, with the colours in a file beside them where they exist in no other:
+    naming.palette_file) go there. Before the first step, and again once the folder and the weights are held
+    (colorlib.files.held) for the run: a folder that holds a run is a RunExists unless resumed or `overwrite`,
+    and every file must be writable by colorlib.files' one rule (FileExists for one there already). Under torchrun
+    only the first process holds and writes; sync_bn: BatchNorm over the global batch (SyncBatchNorm, GPUs).
+    log=print prints a line per epoch and each file written; progress=True draws a progress bar (tqdm.auto: in a
+    notebook too). stop_signal, on_epoch: as for colorlib.train.train."""
     config = TrainConfig(**settings)
     device = device_of(device)
+    main = distributed.rank() == 0
     torch.manual_seed(config.seed)
     from colorlib.data import is_cifar10
     own = train_x is None and data is not None and not is_cifar10(data) and init is None  # colours fitted on them
     if train_x is None:
-        train_x, test_x = load_images(data, category, extra_categories, log=log)
+        train_x, test_x = load_images(data, category, extra_categories, log=log if main else None)
     if isinstance(init, (str, Path)):
         init = open_weights(init, model=model, kernel=kernel, filters=filters, dilation=dilation, colours=colours,
                             bins=bins, kind=kind, task=task, residual=residual)
@@ -290,51 +301,106 @@ def fit(model=None, *, kernel=None, filters=None, dilation=None, target=None, ki
     net = build_model(model_config(target, model, kernel, filters, dilation))
     if init is not None:
         net.load_state_dict(init.net.state_dict())
-    files, reads, replace = {}, read_files(data, colours, bins, init), resume or overwrite
-    if out_dir is not None:
-        out_dir = Path(out_dir)
-        files = {'metrics': out_dir / METRICS_FILE, 'resume': out_dir / RESUME_FILE, 'curve': out_dir / CURVE_FILE,
-                 'samples': out_dir / SAMPLES_FILE, 'weights': Path(weights) if weights else out_dir / WEIGHTS_FILE}
+    if sync_bn and distributed.active():
+        net = torch.nn.SyncBatchNorm.convert_sync_batchnorm(net)
+    reads, replace = read_files(data, colours, bins, init), resume or overwrite
+    files = {} if out_dir is None else run_files(out_dir, weights, target, config.epochs if epoch_samples else 0)
+    if files:
         check_run_folder(files, resume, overwrite, reads)
     net.to(device, memory_format=LAYOUT)
     train_set = to_device(target.encode(to_float(train_x)), device)
     test_set = to_device(target.encode(to_float(test_x)), device)
+    shown = tuple(t[:NUM_SAMPLES] for t in test_set)
+    writes = bool(files) and main  # the one process that writes holds the places for the life of the run
+
+    def after_epoch(row):
+        if writes and epoch_samples:
+            save_figure(samples(net, target, *shown), files[f'samples_{row["epoch"]}'], replace, reads)
+        if on_epoch is not None:
+            on_epoch(row)
     with contextlib.ExitStack() as held_places:
-        if out_dir is not None:  # no second run writes the same files meanwhile
-            held_places.enter_context(held(out_dir, folder=True))
-            held_places.enter_context(held(files['weights']))
+        if writes:  # no second run writes the same files meanwhile
+            with_fields(['out_dir'], held_places.enter_context, held(out_dir, folder=True))
+            with_fields(['weights'], held_places.enter_context, held(files['weights']))
             check_run_folder(files, resume, overwrite, reads)  # again, now that they are held
-        history = train_loop(net, target, train_set, test_set, config, out_dir, resume, on_epoch, stop_signal,
-                             progress, log, overwrite)
-        trained = Model(net, target, device, keeps_palette=own or (init is not None and init.keeps_palette))
-        if out_dir is not None:
-            save_figure(training_curve(history), files['curve'], replace, reads)
-            save_figure(trained.samples(test_x), files['samples'], replace, reads)
-            trained.save(files['weights'], replace, reads)
+        history = train_loop(net, target, train_set, test_set, config, out_dir, resume,
+                             after_epoch, stop_signal, progress, log, overwrite)
+        trained = Model(net, target, device)
+        if writes:
+            save_run(trained, history, shown, files, replace, reads, log or (lambda line: None))
     return Run(trained, history, files)
+
+
+def run_files(out_dir, weights=None, target=None, epochs=0):
+    """{kind: path} of the files a run writes: its folder's (metrics, resume, curve, samples, and `epochs` sample
+    grids 'samples_1', ...), the weights (default out_dir/weights.pkl) and, where the target's colours go with
+    them, those colours in their own file ('colours' or 'bins')."""
+    out_dir = Path(out_dir)
+    files = {'metrics': out_dir / METRICS_FILE, 'resume': out_dir / RESUME_FILE, 'curve': out_dir / CURVE_FILE,
+             'samples': out_dir / SAMPLES_FILE}
+    files.update({f'samples_{epoch}': out_dir / samples_file(epoch) for epoch in range(1, epochs + 1)})
+    files['weights'] = weights if weights is not None else out_dir / WEIGHTS_FILE  # as given: 'x/' is no file
+    if target is not None and target.keeps_palette:
+        files[target.palette] = palette_file(files['weights'], target.palette)
+    return files
+
+
+def save_run(model, history, shown, files, replace, reads, log):
+    """The end of a run: its training curve, the samples of `shown` (encoded test images) and its weights (with
+    their colours where they keep them) into `files`. Weights that cannot be written (a file appeared there
+    meanwhile, a full disk) are a WriteError that says where the trained state still is."""
+    log(f'Training curve: {save_figure(training_curve(history), files["curve"], replace, reads)}')
+    log(f'Samples: {save_figure(samples(model.net, model.target, *shown), files["samples"], replace, reads)}')
+    kind = model.target.palette
+    try:
+        model.save(files['weights'], replace, reads)
+        if kind in files:  # the same colours in the assignment's format, for -c or --bins
+            log(f'{kind.capitalize()} of the training pictures saved with the weights, and to '
+                f'{model.target.save_palette(files[kind], replace)}')
+    except WriteError as err:
+        said = f'{err} (it appeared while this run trained; it is kept)' if isinstance(err, FileExists) else err
+        raise WriteError(f'{said}; the trained model is in {files["resume"]}', ['weights']) from None
+    log(f'Weights saved to {files["weights"]}')
 
 
 def read_files(data, colours, bins, init):
     """Every file fit reads, so that none is ever written over: `data` (each picture of a folder too), the colours'
-    and bins' files (the shipped ones it falls back on too) and the weights of `init`."""
+    and bins' files (the shipped ones it falls back on too) and the weights of `init` (a path, or a Model's)."""
     from colorlib.folders import image_files
-    files = [p for p in (data, colours, bins, init) if isinstance(p, (str, Path))]
+    files = [p for p in (data, colours, bins, getattr(init, 'path', init)) if isinstance(p, (str, Path))]
     files += [shipped.DEFAULT_COLOURS, shipped.DEFAULT_BINS]
     if data is not None and os.path.isdir(data):
         files += image_files(data)
     return files
 
 
-def check_run_folder(files, resume, overwrite, reads=()):
-    """Before the first step: the run's folder holds no earlier run unless it is resumed or `overwrite`, and every
-    file of the run can be written (colorlib.files.may_write: none of the files the run `reads`)."""
-    from colorlib.files import check_writable
-    if (files['metrics'].is_file() or files['resume'].is_file()) and not (resume or overwrite):
-        raise InputError(f'{files["metrics"].parent} holds a run; resume it or overwrite it', ['out_dir'])
-    if files['weights'].is_file() and not (resume or overwrite):
-        raise InputError(f'{files["weights"]} exists', ['weights'])
+def check_run_folder(files, resume=False, overwrite=False, reads=()):
+    """Before the first step (run_files' `files`): resume needs the resumable state; a folder that holds a run is a
+    RunExists unless it is resumed or `overwrite`; the weights (and their colours) are none of the run's own files;
+    and every file can be written by colorlib.files' one rule (none of the files the run `reads`, none there already
+    unless resumed or `overwrite`)."""
+    from colorlib.checkpoints import read_resumable
+    from colorlib.files import check_writable, same_file
+    metrics, state = files['metrics'], files['resume']
+    if resume and not state.is_file():
+        raise InputError(f'no such file: {state} (nothing to continue)', ['resume'])
+    epochs = metrics.read_bytes().count(b'\n') if metrics.is_file() else 0
+    if (epochs or state.is_file()) and not (resume or overwrite):
+        said, resumable = f'{epochs} epoch(s) logged', state.is_file()
+        if resumable:
+            try:
+                said += f', resume.pt at epoch {read_resumable(state)["epoch"]}'
+            except InputError as err:
+                said, resumable = f'{said}; its resume.pt cannot be resumed: {err}', False
+        raise RunExists(metrics.parent, said, resumable)
+    outputs = {name: path for name, path in files.items() if name in ('weights', 'colours', 'bins')}
+    folder = {name: path for name, path in files.items() if name not in outputs}
+    for path in outputs.values():
+        own = next((f for f in folder.values() if same_file(path, f)), None)
+        if own is not None:
+            raise InputError(f'{path} is where the run keeps its {own.name}; choose another file', ['weights'])
     for name, path in files.items():
-        with_fields(['weights' if name == 'weights' else 'out_dir'], check_writable, path, resume or overwrite, reads)
+        with_fields(['out_dir' if name in folder else 'weights'], check_writable, path, resume or overwrite, reads)
 
 
 def names():

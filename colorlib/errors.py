@@ -21,6 +21,17 @@ class ConfigMismatch(InputError):
                                    for field, saved, now in self.differences), [d[0] for d in self.differences])
 
 
+class RunExists(InputError):
+    """A folder that holds an earlier run, refused unless it is resumed or started again; `said` is what it holds
+    (epochs logged, the epoch of its resumable state), `resumable` whether it can be continued. A front end says
+    how to continue or restart it in its own terms."""
+
+    def __init__(self, folder, said, resumable):
+        self.folder, self.said, self.resumable = folder, said, resumable
+        super().__init__(f'{folder} holds a run ({said}); {"resume=True continues it, " if resumable else ""}'
+                         'overwrite=True starts it again', ['out_dir'])
+
+
 class WriteError(InputError):
     """A file that could not be written (a full disk, a read-only folder, ...); the file that was there is kept."""
 

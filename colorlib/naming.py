@@ -1,5 +1,7 @@
 """What runs and their files are called: one place for the names that weights, experiment folders and pictures go
 by, so that a run's files are spelled once."""
+from pathlib import Path
+
 from colorlib.models import MODELS
 
 # the files a training run keeps in its experiment folder
@@ -28,3 +30,9 @@ def weights_name(model, target, kernel, filters):
 def samples_file(epoch):
     """The sample grid drawn after `epoch` (with --plot)."""
     return f'samples_epoch{epoch:03d}.png'
+
+
+def palette_file(weights, kind):
+    """Where a run whose colours (or Lab bins, `kind`) go with its weights also writes them in the assignment's file
+    format, for -c or --bins: beside its weights, mine.pkl -> mine.colours.npy."""
+    return Path(weights).with_suffix(f'.{kind}.npy')

@@ -92,20 +92,23 @@ def build_target(config, fit_on=None, palette=None):
     if config.kind == 'lab':
         if fit_on is not None and not config.bins:
             centres, prior = (torch.from_numpy(part).float() for part in fit_bins(fit_on))
+            source = 'fitted'
         elif 'bins.centres' in palette and not config.bins:
-            centres, prior = palette['bins.centres'], palette['bins.prior']
+            centres, prior, source = palette['bins.centres'], palette['bins.prior'], 'weights'
         else:
             centres, prior = with_field('target.bins', load_bins, config.bins or shipped.DEFAULT_BINS)
+            source = 'file' if config.bins else 'shipped'
         target = with_field('target.rebalance', LabBins, centres, prior, config.rebalance, config.soft,
                             config.temperature)
-        return configured(target, config)
+        return configured(target, config, source)
     if fit_on is not None and not config.colours:
-        centres = torch.from_numpy(fit_colours(fit_on, 24, sample=200_000)[0]).float()
+        centres, source = torch.from_numpy(fit_colours(fit_on, 24, sample=200_000)[0]).float(), 'fitted'
     elif 'colours.centres' in palette and not config.colours:
-        centres = palette['colours.centres']
+        centres, source = palette['colours.centres'], 'weights'
     else:
         centres = with_field('target.colours', load_colours, config.colours or shipped.DEFAULT_COLOURS)
-    return configured(ColourClasses(centres, config.task), config)
+        source = 'file' if config.colours else 'shipped'
+    return configured(ColourClasses(centres, config.task), config, source)
 
 
 def with_field(field, make, *args):
@@ -116,8 +119,8 @@ def with_field(field, make, *args):
         raise InputError(str(err), [field]) from None
 
 
-def configured(target, config):
-    target.config = config
+def configured(target, config, palette_from=None):
+    target.config, target.palette_from = config, palette_from
     return target
 
 
@@ -132,6 +135,7 @@ def digest(*tensors):
 class Target:
     """The interface, with what the kinds share: the input of the task, the plain pictures and the baselines."""
     palette = None  # the kind of file its classes come from ('colours', 'bins'); None: no classes
+    palette_from = None  # where build_target took them: 'fitted', 'weights', 'file' (given) or 'shipped'
     has_accuracy = True
     out_channels = None
 
@@ -191,6 +195,12 @@ class Target:
     def palette_state(self):
         """The classes' colours as named tensors, to store with the weights ({} without classes)."""
         return {}
+
+    @property
+    def keeps_palette(self):
+        """Whether its colours go with the weights it trains: those fitted on one's own pictures, or read from the
+        weights a run started from, exist in no file the user could give again."""
+        return self.palette_from in ('fitted', 'weights')
 
 
 class ColourClasses(Target):

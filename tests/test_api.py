@@ -6,7 +6,8 @@ import torch
 from matplotlib.figure import Figure
 
 import colorlib
-from colorlib.errors import InputError
+from colorlib.errors import Busy, InputError, RunExists
+from colorlib.files import held
 from conftest import needs_shared, assignment_colours_path, assignment_weights_path, one_line_error
 
 
@@ -31,17 +32,28 @@ def test_train_logs_and_writes_a_run_when_asked(horses, tmp_path, capsys):
     run = colorlib.fit(model='UNet', filters=4, epochs=2, batch_size=30, train_x=horses[0][:60],
                          test_x=horses[1][:20], out_dir=tmp_path / 'run', log=lines.append, device='cpu')
     assert lines[0].startswith('precision: ')  # what the machine decided for --amp's 'off' default
-    assert [line.split(',')[0] for line in lines[1:]] == ['Epoch [1/2]', 'Epoch [2/2]']
+    assert [line.split(',')[0] for line in lines[1:3]] == ['Epoch [1/2]', 'Epoch [2/2]']
+    assert lines[3:] == [f'Training curve: {run.files["curve"]}', f'Samples: {run.files["samples"]}',
+                         f'Weights saved to {run.files["weights"]}']  # each file it wrote
     assert sorted(p.name for p in (tmp_path / 'run').iterdir()) == sorted(
         ['metrics.jsonl', 'resume.pt', 'training_curve.png', 'samples.png', 'weights.pkl'])
-    with pytest.raises(InputError) as e:  # a folder holding a run is not started again unless asked
+    with pytest.raises(RunExists) as e:  # a folder holding a run is not started again unless asked
         colorlib.fit(model='UNet', filters=4, epochs=1, train_x=horses[0][:20], test_x=horses[1][:10],
                        out_dir=tmp_path / 'run', device='cpu')
-    assert e.value.fields == ('out_dir',)
+    assert e.value.fields == ('out_dir',) and e.value.resumable and 'resume.pt at epoch 2' in str(e.value)
     loaded = colorlib.load(tmp_path / 'run' / 'weights.pkl')  # no settings: the file says what it holds
     assert loaded.config == run.model.config and loaded.name == 'unet'
     assert loaded.evaluate(horses[1][:20])['loss'] == pytest.approx(run.history[-1]['val_loss'], rel=1e-5)
     assert capsys.readouterr() == ('', '')
+
+
+def test_a_run_folder_or_weights_another_run_holds_are_refused_naming_the_setting(horses, tmp_path):
+    for place, field in [(tmp_path / 'run', 'out_dir'), (tmp_path / 'mine.pkl', 'weights')]:
+        with held(place, folder=field == 'out_dir'), pytest.raises(Busy) as e:
+            colorlib.fit(model='CNN', filters=4, epochs=1, train_x=horses[0][:20], test_x=horses[1][:10],
+                         out_dir=tmp_path / 'run', weights=tmp_path / 'mine.pkl', device='cpu')
+        assert e.value.fields == (field,) and 'in use by another run' in str(e.value)
+    assert not (tmp_path / 'mine.pkl').exists() and not (tmp_path / 'run' / 'metrics.jsonl').exists()
 
 
 def test_a_model_gives_arrays_and_figures(tiny_run, horses):

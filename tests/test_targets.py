@@ -299,3 +299,22 @@ def test_build_target_takes_the_stored_palette_unless_a_file_is_given(tmp_path):
 def test_build_target_fits_the_colours_on_given_pictures(horses):
     fitted = build_target(TargetConfig(), fit_on=horses[0][:20])
     assert fitted.out_channels == 24 and not torch.equal(fitted.centres, build_target(TargetConfig()).centres)
+
+
+@pytest.mark.parametrize('kind', ['classes', 'lab'])
+def test_a_palette_goes_with_the_weights_only_where_no_file_holds_it(kind, tmp_path):
+    """Colours fitted on one's pictures, or read from weights, are kept with new weights; a file's or the shipped
+    ones are not (they can be given again)."""
+    config, file = TargetConfig(kind=kind), 'bins' if kind == 'lab' else 'colours'
+    shipped = build_target(config)
+    assert (shipped.palette_from, shipped.keeps_palette) == ('shipped', False)
+    saved = tmp_path / f'mine.{file}.npy'
+    shipped.save_palette(saved)
+    given = build_target(TargetConfig(kind=kind, **{file: str(saved)}))
+    assert (given.palette_from, given.keeps_palette) == ('file', False)
+    stored = build_target(config, palette=shipped.palette_state())
+    assert (stored.palette_from, stored.keeps_palette) == ('weights', True)
+    pictures = (np.random.default_rng(0).random((8, 8, 8, 3)) * 255).astype(np.uint8)
+    fitted = build_target(config, fit_on=pictures)
+    assert (fitted.palette_from, fitted.keeps_palette) == ('fitted', True)
+    assert build_target(TargetConfig(kind='rgb')).keeps_palette is False

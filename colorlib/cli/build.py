@@ -85,14 +85,6 @@ def open_model(args, device):
     return path, model
 
 
-def fitted_file(checkpoint, kind):
-    """Where a run that fitted its own colours or bins also writes them in the assignment's file format, for -c or
-    --bins: beside its weights, mine.pkl -> mine.colours.npy."""
-    return Path(checkpoint).with_suffix(f'.{kind}.npy')
-
-
-
-
 def check_output(path, name, inputs=(), overwrite=False, hint='give --overwrite to replace it'):
     """Before any work: `path` (set by flag `name`) may be written by colorlib.files' one rule (none of the run's
     `inputs`, no existing file unless `overwrite`, and then only a regular file) and its folder takes a new file.

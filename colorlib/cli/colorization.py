@@ -7,27 +7,25 @@ from pathlib import Path
 
 import torch
 
-from colorlib import distributed
+from colorlib import api, distributed
 from colorlib.augment import AUGMENTATIONS
-from colorlib.checkpoints import load_weights, read_palette, read_resumable, save_weights
 from colorlib.cli import recipes
-from colorlib.cli.build import (check_output, fitted_file, load_images, make_target, model_config, open_model,
-                                pick_device, read_files)
+from colorlib.cli.build import (check_output, load_images, make_target, model_config, open_model, pick_device,
+                                read_files, target_settings)
 from colorlib.cli.common import (OneLineParser, UsageError, a_path, add_data_flags, add_device_flags, add_lab_flags,
                                  add_model_flags, add_task_flags, augmentation_list, category_list, finite_float, flag,
-                                 folder_name, int_at_least, run_command, seed, with_model_defaults)
+                                 folder_name, in_flag_terms, int_at_least, mismatch, run_command, seed,
+                                 with_model_defaults)
 from colorlib.data import is_cifar10
-from colorlib.errors import FileExists, InputError, NonFiniteLoss, WriteError
-from colorlib.files import held, same_file
+from colorlib.errors import ConfigMismatch, FileExists, InputError, NonFiniteLoss, RunExists, WriteError
 from colorlib.images import to_float
 from colorlib.machine import PRECISIONS, use_bf16
-from colorlib.models import MODELS, build_model
-from colorlib.naming import (CURVE_FILE, METRICS_FILE, RESUME_FILE, RUN_FILES, SAMPLES_FILE, WEIGHTS_FILE, run_name,
-                             samples_file, weights_name)
-from colorlib.plots import save_figure, training_curve
+from colorlib.models import MODELS
+from colorlib.naming import RESUME_FILE, run_name, weights_name
+from colorlib.plots import save_figure
 from colorlib.preemption import catch_stop_signals
-from colorlib.report import NUM_SAMPLES, figures, lines, samples
-from colorlib.train import LAYOUT, Interrupted, TrainConfig, assignment_test_order, to_device, train
+from colorlib.report import figures, lines, samples
+from colorlib.train import Interrupted, assignment_test_order, to_device
 
 EVAL_LABELS = {'RegressionCNN': 'regression'}  # the assignment's eval_<model>.png names
 
@@ -96,11 +94,12 @@ def build_parser(regression=False, prog=None):
     return parser
 
 
-def train_config(args):
-    return TrainConfig(epochs=args.epochs, batch_size=args.batch_size, learn_rate=args.learn_rate, seed=args.seed,
-                       lr_schedule=args.lr_schedule, weight_decay=args.weight_decay, augment=args.augment,
-                       amp=args.amp, compile=args.compile, save_every=args.save_every, warmup=args.warmup,
-                       ema=args.ema, label_smoothing=args.label_smoothing)
+def train_settings(args):
+    """The TrainConfig fields the flags give, as the keywords colorlib.fit takes."""
+    return dict(epochs=args.epochs, batch_size=args.batch_size, learn_rate=args.learn_rate, seed=args.seed,
+                lr_schedule=args.lr_schedule, weight_decay=args.weight_decay, augment=args.augment, amp=args.amp,
+                compile=args.compile, save_every=args.save_every, warmup=args.warmup, ema=args.ema,
+                label_smoothing=args.label_smoothing)
 
 
 def check_flags(args):
@@ -152,115 +151,61 @@ def validate(args, device):
 
 
 def train_run(args, device):
-    """Train a model as the flags say, writing its run's files and its weights."""
+    """Train a model as the flags say: the target, the model's size and the output places from the flags, checked,
+    then colorlib.fit, which writes the run's files and the weights."""
     with_model_defaults(args)
     train_x, test_x = load_images(args, device)
-    own = not (args.init or is_cifar10(args.data))  # a new run on pictures: colours fitted on them
-    palette = {}
-    if args.init and Path(args.init).is_file():
-        with flag('--init'):
-            palette = read_palette(args.init)
-    target = make_target(args, fit_on=train_x if own else None, palette=palette)
-    if args.label_smoothing and not target.has_accuracy:
-        raise UsageError('--label-smoothing: RGB regression has no classes to smooth')
+    init = None
+    if args.init:  # its network and target, the flags given filling what the file does not say
+        settings = target_settings(args)
+        with flag('--init', values={'target.kind': settings['kind'] or 'classes'}):
+            init = api.open_weights(args.init, model=args.model, kernel=args.kernel, filters=args.num_filters,
+                                    dilation=args.dilation, device=device, **settings)
+        target = init.target
+    else:  # a new run on one's own pictures fits the colours on them
+        target = make_target(args, fit_on=None if is_cifar10(args.data) else train_x)
     # a batch holds at most all the training images (per process under torchrun)
     batch = min(args.batch_size, -(-len(train_x) // distributed.world_size()))
-    model = build_model(model_config(args, target, device, batch, side=train_x.shape[1]))
-    if args.sync_bn and distributed.active():
-        model = torch.nn.SyncBatchNorm.convert_sync_batchnorm(model)
-    if args.init:
-        with flag('--init'):
-            load_weights(model, args.init)
-    test_set = to_device(target.encode(to_float(test_x)), device)
-    model.to(device, memory_format=LAYOUT)
-    out_dir = Path('outputs') / (args.experiment_name or weights_name(args.model, target.config, args.kernel,
-                                                                      args.num_filters))
-    checkpoint = args.checkpoint or str(out_dir / WEIGHTS_FILE)  # as typed: a name ending in / is refused
-    kind = target.palette  # colours fitted on the user's pictures, or taken from --init's, go with the weights
-    palette = target.palette_state() if kind and not getattr(args, kind) and (own or palette) else {}
-    fitted = fitted_file(checkpoint, kind) if palette else None
-    check_outputs(args, out_dir, checkpoint, [fitted] if fitted else [])
-    with contextlib.ExitStack() as held_places:
-        if distributed.rank() == 0:  # the one process that writes holds the places for the life of the run
-            with flag('--experiment-name'):
-                held_places.enter_context(held(out_dir, folder=True))
-            with flag('--checkpoint'):
-                held_places.enter_context(held(checkpoint))
-            check_outputs(args, out_dir, checkpoint, [fitted] if fitted else [])  # again, now that they are held
-        train_and_save(args, model, target, train_x, test_set, out_dir, checkpoint, palette, fitted)
-
-
-def train_and_save(args, model, target, train_x, test_set, out_dir, checkpoint, palette, fitted):
-    """Train, then write the training curve, the samples and the weights (rank 0 only under torchrun)."""
-    device = test_set[0].device
-    train_set = to_device(target.encode(to_float(train_x)), device)
-    shown = tuple(t[:NUM_SAMPLES] for t in test_set)
-    own = args.overwrite or args.resume  # the run may replace files of its names (checked in check_outputs)
-
-    def plot_epoch(row):
-        if args.plot:
-            save_figure(samples(model, target, *shown), out_dir / samples_file(row['epoch']), replace=own)
-
+    config = model_config(args, target, device, batch, side=train_x.shape[1])
+    out_dir = Path('outputs') / (args.experiment_name or weights_name(config.name, target.config, config.kernel,
+                                                                      config.filters))
     state = out_dir / RESUME_FILE
-    with catch_stop_signals() as stop_signal:
-        try:
-            with flag('--resume', writes='--experiment-name'):
-                history = train(model, target, train_set, test_set, train_config(args), out_dir, resume=args.resume,
-                                on_epoch=plot_epoch, stop_signal=stop_signal, log=lambda line: print(line, flush=True),
-                                overwrite=args.overwrite)
-        except NonFiniteLoss as err:
-            raise UsageError(f'-l/--learn-rate: {err}; a smaller learning rate may train') from None
-        except Interrupted as stop:
-            if distributed.rank() == 0:
-                print(f'{stop}; run the same command with --resume to continue', flush=True)
-            sys.exit(128 + (stop_signal() or signal.SIGTERM))  # what the shell reports for a death by that signal
-        except KeyboardInterrupt:
-            kept = f'{state} holds the last saved epoch; --resume continues it' if state.is_file() else 'nothing saved'
-            raise KeyboardInterrupt(kept) from None
-    if distributed.rank() != 0:
-        return
-    with flag('--experiment-name'):
-        print(f'Training curve: {save_figure(training_curve(history), out_dir / CURVE_FILE, replace=own)}')
-        print(f'Samples: {save_figure(samples(model, target, *shown), out_dir / SAMPLES_FILE, replace=own)}')
+    with catch_stop_signals() as stop_signal, training_errors(state, stop_signal):
+        api.fit(config.name, kernel=config.kernel, filters=config.filters, dilation=config.dilation, target=target,
+                init=init, train_x=train_x, test_x=test_x, data=args.data, colours=args.colours,
+                bins=getattr(args, 'bins', None), out_dir=out_dir, weights=args.checkpoint, resume=args.resume,
+                overwrite=args.overwrite, epoch_samples=args.plot, sync_bn=args.sync_bn,
+                log=lambda line: print(line, flush=True), device=device, stop_signal=stop_signal,
+                **train_settings(args))
+
+
+@contextlib.contextmanager
+def training_errors(state, stop_signal):
+    """colorlib.fit's refusals, failures and interruptions in flag terms; `state` is the run's resume.pt."""
     try:
-        save_weights(model, checkpoint, palette, target, replace=own, reads=read_files(args))
-        if fitted:  # the same colours in the assignment's format, for -c or --bins
-            print(f'{target.palette.capitalize()} of the training pictures saved with the weights, and to '
-                  f'{target.save_palette(fitted, replace=own)}')
-    except WriteError as err:  # e.g. a file that appeared there since the checks: it is kept
-        said = f'{err} (it appeared while this run trained; it is kept)' if isinstance(err, FileExists) else err
-        raise UsageError(f'--checkpoint: {said}; the trained model is in {state} (--resume with another --checkpoint '
-                         'saves it)') from None
-    print(f'Weights saved to {checkpoint}')
-
-
-def check_outputs(args, out_dir, checkpoint, fitted=()):
-    """Before the first step: the checkpoint replaces no input and no file not named for it (--overwrite, or the
-    run's own with --resume), the experiment folder holds no earlier run (nor other files of a run's names) unless
-    resumed or --overwrite, no two outputs are one file, and all can be written."""
-    inputs = read_files(args)
-    metrics, state = out_dir / METRICS_FILE, out_dir / RESUME_FILE
-    if args.resume and not state.is_file():
-        raise UsageError(f'--resume: no such file: {state} (nothing to continue)')
-    epochs = metrics.read_bytes().count(b'\n') if metrics.is_file() else 0
-    if (epochs or state.is_file()) and not (args.resume or args.overwrite):
-        try:
-            saved = f', resume.pt at epoch {read_resumable(state)["epoch"]}' if state.is_file() else ''
-            resume = '--resume continues it, ' if state.is_file() else ''
-        except InputError as err:
-            saved, resume = f'; its resume.pt cannot be resumed: {err}', ''
-        raise UsageError(f'--experiment-name: {out_dir} holds a run ({epochs} epoch(s) logged{saved}); '
-                         f'{resume}--overwrite starts it again')
-    run_files = [out_dir / name for name in RUN_FILES]
-    run_files += [out_dir / samples_file(epoch) for epoch in range(1, args.epochs + 1) if args.plot]
-    for path in (checkpoint, *fitted):
-        own = next((f for f in run_files if same_file(path, f)), None)
-        if own is not None:
-            raise UsageError(f'--checkpoint: {path} is where the run keeps its {own.name}; choose another file')
-    for path in run_files:
-        check_output(path, '--experiment-name', inputs, overwrite=args.overwrite or args.resume)
-    for path in (checkpoint, *fitted):
-        check_output(path, '--checkpoint', inputs, overwrite=args.overwrite or args.resume)
+        yield
+    except ConfigMismatch as err:
+        raise UsageError(f'--resume: {mismatch(err)}; resume with the same flags') from None
+    except RunExists as err:
+        resume = '--resume continues it, ' if err.resumable else ''
+        raise UsageError(f'--experiment-name: {err.folder} holds a run ({err.said}); {resume}--overwrite starts it '
+                         'again') from None
+    except FileExists as err:
+        raise UsageError(f'{in_flag_terms(err, None if err.fields else "--checkpoint")}; give --overwrite to '
+                         'replace it') from None
+    except WriteError as err:  # the run's folder, where no setting is named
+        raise UsageError(in_flag_terms(err, None if err.fields else '--experiment-name')) from None
+    except InputError as err:  # the saved run, where no setting is named
+        raise UsageError(in_flag_terms(err, None if err.fields else '--resume')) from None
+    except NonFiniteLoss as err:
+        raise UsageError(f'-l/--learn-rate: {err}; a smaller learning rate may train') from None
+    except Interrupted as stop:
+        if distributed.rank() == 0:
+            print(f'{stop}; run the same command with --resume to continue', flush=True)
+        sys.exit(128 + (stop_signal() or signal.SIGTERM))  # what the shell reports for a death by that signal
+    except KeyboardInterrupt:
+        kept = f'{state} holds the last saved epoch; --resume continues it' if state.is_file() else 'nothing saved'
+        raise KeyboardInterrupt(kept) from None
 
 
 def main(argv=None, prog=None, regression=False):

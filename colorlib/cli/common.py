@@ -29,6 +29,7 @@ FLAGS = {'epochs': '-e', 'batch_size': '-b', 'learn_rate': '-l', 'seed': '-s', '
          'target.soft': '--soft-encode', 'target.residual': '--residual', 'target.temperature': '--temperature',
          'data': '--data', 'category': '--category', 'extra_categories': '--extra-categories',
          'image_size': '--image-size', 'device': '--device', 'out_dir': '--experiment-name', 'weights': '--checkpoint',
+         'resume': '--resume',
          'data.images': 'training images (--data, --category, --extra-categories)',
          'data.digest': 'training data (--data, --category, --extra-categories)', 'processes': 'torchrun processes'}
 
@@ -92,11 +93,15 @@ def flag(name=None, writes=None, values=None):
     except WriteError as err:
         raise UsageError(f'{writes or name}: {err}') from None
     except ConfigMismatch as err:
-        said = '; '.join(f'the saved run had {FLAGS.get(f, f)} {saved}, this one has {FLAGS.get(f, f)} {now}'
-                         for f, saved, now in err.differences)
-        raise UsageError(f'{name}: {said}; resume with the same flags') from None
+        raise UsageError(f'{name}: {mismatch(err)}; resume with the same flags') from None
     except InputError as err:
         raise UsageError(in_flag_terms(err, name, values)) from None
+
+
+def mismatch(err):
+    """A ConfigMismatch's differences in flag terms."""
+    return '; '.join(f'the saved run had {FLAGS.get(f, f)} {saved}, this one has {FLAGS.get(f, f)} {now}'
+                     for f, saved, now in err.differences)
 
 
 class OneLineParser(argparse.ArgumentParser):

@@ -67,6 +67,9 @@ def refused(command, argv, capsys, root, words, code=2, new_files_ok=False):
 def run_script(script, argv, cwd, timeout=60, limit_file_size=None, **kwargs):
     """The real script in a subprocess (for what could hang, or needs a small file-size limit: a full disk)."""
     def limit():
+        # Ctrl-C reaches the command as at a terminal, however the tests were started (a shell's background job,
+        # e.g. `pytest &`, ignores SIGINT, and a child would inherit that)
+        signal.signal(signal.SIGINT, signal.SIG_DFL)
         if limit_file_size:
             signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # writes past the limit fail with EFBIG, like a full disk
             resource.setrlimit(resource.RLIMIT_FSIZE, (limit_file_size, limit_file_size))

@@ -121,6 +121,7 @@ def main():
         return assignment_loop(args.epochs, device=args.device, eval_figure=args.eval_figure)
     from colorlib import machine
     from colorlib.checkpoints import read_resumable
+    from colorlib.naming import RESUME_FILE
     from train_speed import write_machine_row
     where = machine.summary(args.device)
     print(f'machine: {where}; --amp auto: {machine.use_bf16(args.device, "auto")[1]}', flush=True)
@@ -135,7 +136,7 @@ def main():
             slow_seconds, slow = timed([sys.executable, __file__, '--assignment-loop', '--eval-figure', '--device',
                                         args.device], tmp)
             rows.append((run, fast_seconds, figures(valid), slow_seconds, figures(slow)))
-            ran = read_resumable(Path(tmp) / 'outputs' / 'fast' / 'resume.pt')['run']  # what the recipe set
+            ran = read_resumable(Path(tmp) / 'outputs' / 'fast' / RESUME_FILE)['run']  # what the recipe set
             print(f'run {run}: fast {fast_seconds:.1f} s {figures(valid)}, assignment loop {slow_seconds:.1f} s '
                   f'{figures(slow)}, ratio {slow_seconds / fast_seconds:.1f}', flush=True)
     fast, slow = (statistics.median(r[i] for r in rows) for i in (1, 3))

@@ -21,7 +21,7 @@ from colorlib import distributed, machine, shipped
 from colorlib.checkpoints import load_weights, read_about, read_palette, read_weights, save_weights
 from colorlib.colorize import chroma_predictor, colorize_pixels
 from colorlib.data import load_cifar10, parse_category, select_category
-from colorlib.errors import FileExists, InputError, RunExists, WriteError
+from colorlib.errors import FileExists, InputError, RunExists, WeightsNotSaved, WriteError
 from colorlib.files import held
 from colorlib.images import to_float
 from colorlib.models import MODELS, FlipAveraged, ModelConfig, build_model, context
@@ -278,6 +278,9 @@ def fit(model=None, *, kernel=None, filters=None, dilation=None, target=None, ki
     log=print prints a line per epoch and each file written; progress=True draws a progress bar (tqdm.auto: in a
     notebook too). stop_signal, on_epoch: as for colorlib.train.train."""
     config = TrainConfig(**settings)
+    for name, given in (('weights', weights is not None), ('resume', resume), ('epoch_samples', epoch_samples)):
+        if given and out_dir is None:
+            raise InputError(f'{name} belongs to a run that writes its files: give out_dir too', [name])
     device = device_of(device)
     main = distributed.rank() == 0
     torch.manual_seed(config.seed)
@@ -287,7 +290,8 @@ def fit(model=None, *, kernel=None, filters=None, dilation=None, target=None, ki
         train_x, test_x = load_images(data, category, extra_categories, log=log if main else None)
     if isinstance(init, (str, Path)):
         init = open_weights(init, model=model, kernel=kernel, filters=filters, dilation=dilation, colours=colours,
-                            bins=bins, kind=kind, task=task, residual=residual)
+                            bins=bins, temperature=temperature, kind=kind, task=task, residual=residual,
+                            rebalance=rebalance, soft=soft)
     if init is not None:
         target = init.target if target is None else target
         model, kernel, filters, dilation = init.config.name, init.config.kernel, init.config.filters, init.config.dilation
@@ -315,7 +319,8 @@ def fit(model=None, *, kernel=None, filters=None, dilation=None, target=None, ki
 
     def after_epoch(row):
         if writes and epoch_samples:
-            save_figure(samples(net, target, *shown), files[f'samples_{row["epoch"]}'], replace, reads)
+            written_late('out_dir', save_figure, samples(net, target, *shown), files[f'samples_{row["epoch"]}'],
+                         replace, reads)
         if on_epoch is not None:
             on_epoch(row)
     with contextlib.ExitStack() as held_places:
@@ -348,19 +353,34 @@ def run_files(out_dir, weights=None, target=None, epochs=0):
 def save_run(model, history, shown, files, replace, reads, log):
     """The end of a run: its training curve, the samples of `shown` (encoded test images) and its weights (with
     their colours where they keep them) into `files`. Weights that cannot be written (a file appeared there
-    meanwhile, a full disk) are a WriteError that says where the trained state still is."""
-    log(f'Training curve: {save_figure(training_curve(history), files["curve"], replace, reads)}')
-    log(f'Samples: {save_figure(samples(model.net, model.target, *shown), files["samples"], replace, reads)}')
+    meanwhile, a full disk) are a WeightsNotSaved naming where the trained state still is."""
+    curve = written_late('out_dir', save_figure, training_curve(history), files['curve'], replace, reads)
+    log(f'Training curve: {curve}')
+    pictures = written_late('out_dir', save_figure, samples(model.net, model.target, *shown), files['samples'],
+                            replace, reads)
+    log(f'Samples: {pictures}')
     kind = model.target.palette
     try:
-        model.save(files['weights'], replace, reads)
+        written_late('weights', model.save, files['weights'], replace, reads)
         if kind in files:  # the same colours in the assignment's format, for -c or --bins
             log(f'{kind.capitalize()} of the training pictures saved with the weights, and to '
-                f'{model.target.save_palette(files[kind], replace)}')
+                f'{written_late("weights", model.target.save_palette, files[kind], replace)}')
     except WriteError as err:
-        said = f'{err} (it appeared while this run trained; it is kept)' if isinstance(err, FileExists) else err
-        raise WriteError(f'{said}; the trained model is in {files["resume"]}', ['weights']) from None
+        raise WeightsNotSaved(str(err), files['resume']) from None
     log(f'Weights saved to {files["weights"]}')
+
+
+def written_late(field, write, *args):
+    """write(*args) once the run has trained: its WriteError names `field`, and a file that appeared there since the
+    checks (a FileExists) is said to be kept, as a plain WriteError: naming the file for replacing is no longer a
+    remedy."""
+    try:
+        return write(*args)
+    except FileExists as err:
+        raise WriteError(f'{err} (it appeared while this run trained; it is kept)', [field]) from None
+    except WriteError as err:
+        err.fields = err.fields or (field,)
+        raise
 
 
 def read_files(data, colours, bins, init):
@@ -389,9 +409,9 @@ def check_run_folder(files, resume=False, overwrite=False, reads=()):
         said, resumable = f'{epochs} epoch(s) logged', state.is_file()
         if resumable:
             try:
-                said += f', resume.pt at epoch {read_resumable(state)["epoch"]}'
+                said += f', {RESUME_FILE} at epoch {read_resumable(state)["epoch"]}'
             except InputError as err:
-                said, resumable = f'{said}; its resume.pt cannot be resumed: {err}', False
+                said, resumable = f'{said}; its {RESUME_FILE} cannot be resumed: {err}', False
         raise RunExists(metrics.parent, said, resumable)
     outputs = {name: path for name, path in files.items() if name in ('weights', 'colours', 'bins')}
     folder = {name: path for name, path in files.items() if name not in outputs}

@@ -36,6 +36,15 @@ class WriteError(InputError):
     """A file that could not be written (a full disk, a read-only folder, ...); the file that was there is kept."""
 
 
+class WeightsNotSaved(WriteError):
+    """Weights that could not be written once the run had trained; `state`, the run's resumable state, still holds
+    the trained model (resuming the run with other weights saves them)."""
+
+    def __init__(self, message, state):
+        self.state = state
+        super().__init__(f'{message}; the trained model is in {state}', ['weights'])
+
+
 class FileExists(WriteError):
     """A file to be written exists and was not named for replacing; a front end may say how to name it."""
 

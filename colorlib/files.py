@@ -196,7 +196,8 @@ def held(place, folder=False):
     try:
         yield place
     finally:
-        lock.unlink(missing_ok=True)  # while still held, so that no one waits on a file that is gone
+        with contextlib.suppress(OSError):  # its folder may have gone, or been replaced by a file, meanwhile
+            lock.unlink(missing_ok=True)  # while still held, so that no one waits on a file that is gone
         os.close(fd)
         for empty in made:
             try:

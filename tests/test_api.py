@@ -56,6 +56,21 @@ def test_a_run_folder_or_weights_another_run_holds_are_refused_naming_the_settin
     assert not (tmp_path / 'mine.pkl').exists() and not (tmp_path / 'run' / 'metrics.jsonl').exists()
 
 
+def test_what_only_a_run_with_files_can_do_needs_out_dir(horses):
+    for setting in ({'weights': 'mine.pkl'}, {'resume': True}, {'epoch_samples': True}):
+        with pytest.raises(InputError) as e:
+            colorlib.fit(model='CNN', filters=4, epochs=1, train_x=horses[0][:20], test_x=horses[1][:10],
+                         device='cpu', **setting)
+        assert e.value.fields == tuple(setting) and 'out_dir' in str(e.value)
+
+
+def test_fit_from_weights_takes_the_target_settings_given(horses):
+    again = colorlib.fit(init=colorlib.api.weights_path('unet_lab'), rebalance=0.5, soft=True, temperature=0.1,
+                         epochs=1, learn_rate=0.0, train_x=horses[0][:20], test_x=horses[1][:10], device='cpu')
+    config = again.model.target.config
+    assert (config.kind, config.rebalance, config.soft, config.temperature) == ('lab', 0.5, True, 0.1)
+
+
 def test_a_model_gives_arrays_and_figures(tiny_run, horses):
     model = tiny_run.model
     pictures = model.predict(horses[1][:3])

@@ -536,10 +536,21 @@ def test_a_file_that_appears_at_the_checkpoint_while_training_is_kept(work):
                                                   '--checkpoint', 'late.pkl'], work)
     assert proc.stdout.readline().startswith('precision: ') and proc.stdout.readline().startswith('Epoch [1/6]')
     (work / 'late.pkl').write_bytes(b'written by someone else meanwhile')
-    assert_one_line(proc, 2, ['--checkpoint', 'late.pkl', 'appeared', 'kept', 'resume.pt'])
+    assert_one_line(proc, 2, ['--checkpoint', 'late.pkl', 'appeared', 'kept', 'resume.pt',
+                              '--resume with another --checkpoint saves it'])
     assert (work / 'late.pkl').read_bytes() == b'written by someone else meanwhile'
     assert read_resumable(work / 'outputs' / 'exp' / 'resume.pt')['epoch'] == 6  # the trained model is not lost
     assert not list(work.glob('.*.tmp'))
+
+
+def test_a_sample_grid_that_appears_while_training_is_kept_naming_the_experiment(work):
+    proc = run_script('colorization.py', SMALL + ['--data', 'data.npz', '-e', '6', '--experiment-name', 'exp',
+                                                  '--plot'], work)
+    assert proc.stdout.readline().startswith('precision: ') and proc.stdout.readline().startswith('Epoch [1/6]')
+    grid = work / 'outputs' / 'exp' / 'samples_epoch004.png'
+    grid.write_bytes(b'drawn by someone else meanwhile')
+    assert_one_line(proc, 2, ['--experiment-name', 'samples_epoch004.png', 'appeared', 'kept'])
+    assert grid.read_bytes() == b'drawn by someone else meanwhile'
 
 
 def wait_for_state(proc, path, timeout=120):

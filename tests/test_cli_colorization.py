@@ -13,7 +13,7 @@ import torch
 from PIL import Image
 
 from colorlib import machine
-from colorlib.checkpoints import load_weights, read_palette, read_resumable
+from colorlib.checkpoints import load_weights, read_about, read_palette, read_resumable, save_weights
 from colorlib.cli.activations import main as main_activations
 from colorlib.cli.colorization import main, main_regression
 from colorlib.cli.colorize import main as main_colorize
@@ -24,7 +24,8 @@ from colorlib.models import FlipAveraged, ModelConfig, build_model
 from colorlib.shipped import DEFAULT_COLOURS
 from colorlib.targets import RGB, ColourClasses
 from colorlib.train import evaluate, predict
-from conftest import assert_png, assignment_colours_path, assignment_weights_path, call, needs_shared, snapshot
+from conftest import (assert_png, assignment_colours_path, assignment_weights_path, call, needs_shared, snapshot,
+                      write_horses_npz)
 
 REPO = Path(__file__).resolve().parents[1]
 DATA = str(REPO / 'data' / 'cifar10_horse.npz')
@@ -662,3 +663,20 @@ def test_our_weights_need_no_model_flags_and_flags_that_contradict_them_are_refu
         code, out, err = call(main, ['--valid', '--checkpoint', 'mine.pkl', '--data', tiny_npz] + flags, capsys)
         assert code == 2 and err.count('\n') == 1 and err.startswith('colorization.py: error: --checkpoint: mine.pkl')
         assert all(word in err for word in words), (words, err)
+
+
+def test_init_from_our_weights_needs_no_model_flags(tmp_path, monkeypatch, horses, capsys):
+    """Our weights say what they hold: --init takes the model from the file; a model flag that contradicts it is
+    one line naming the file's model."""
+    monkeypatch.chdir(tmp_path)
+    write_horses_npz(tmp_path / 'data.npz', horses, 100, 20)
+    torch.manual_seed(0)
+    save_weights(build_model(ModelConfig('DUNet', 3, 4, 24, dilation=2)), tmp_path / 'mine.pkl')
+    flags = ['--init', 'mine.pkl', '--data', 'data.npz', '-e', '1', '-b', '50', '--device', 'cpu']
+    code, out, err = call(main, flags + ['--checkpoint', 'tuned.pkl'], capsys)
+    assert code == 0, err
+    assert read_about(tmp_path / 'tuned.pkl')['model'] == ModelConfig('DUNet', 3, 4, 24, dilation=2)
+    assert (tmp_path / 'outputs' / 'dunet_k3_f4' / 'metrics.jsonl').is_file()  # the run is named after the file's
+    code, _, err = call(main, flags + ['--model', 'UNet', '--checkpoint', 'other.pkl'], capsys)
+    assert code == 2 and err.count('\n') == 1 and '--init' in err and "'DUNet'" in err and '--model' in err, err
+    assert not (tmp_path / 'other.pkl').exists()

@@ -1,6 +1,7 @@
 """Atomic writes, and the assignment's object-pair .npy files read without unpickling anything but arrays."""
 import os
 import pickle
+import shutil
 import subprocess
 import sys
 
@@ -209,3 +210,10 @@ def test_a_held_place_is_refused_to_another_process_naming_the_holder(tmp_path):
     with held(tmp_path / 'sub' / 'w.pkl'):
         assert (tmp_path / 'sub' / '.w.pkl.lock').is_file()
     assert os.listdir(tmp_path) == []  # the folder it made for its lock is gone too
+
+
+def test_letting_go_of_a_place_whose_folder_became_a_file_is_quiet(tmp_path):
+    with held(tmp_path / 'dd' / 'w.pkl'):
+        shutil.rmtree(tmp_path / 'dd')
+        (tmp_path / 'dd').write_text('a file where the folder was')  # the lock's folder replaced meanwhile
+    assert (tmp_path / 'dd').read_text() == 'a file where the folder was'

@@ -17,7 +17,8 @@ from colorlib.cli.common import (OneLineParser, UsageError, a_path, add_data_fla
                                  folder_name, in_flag_terms, int_at_least, mismatch, run_command, seed,
                                  with_model_defaults)
 from colorlib.data import is_cifar10
-from colorlib.errors import ConfigMismatch, FileExists, InputError, NonFiniteLoss, RunExists, WriteError
+from colorlib.errors import (ConfigMismatch, FileExists, InputError, NonFiniteLoss, RunExists, WeightsNotSaved,
+                             WriteError)
 from colorlib.images import to_float
 from colorlib.machine import PRECISIONS, use_bf16
 from colorlib.models import MODELS
@@ -153,14 +154,10 @@ def validate(args, device):
 def train_run(args, device):
     """Train a model as the flags say: the target, the model's size and the output places from the flags, checked,
     then colorlib.fit, which writes the run's files and the weights."""
+    init = open_init(args, device) if args.init else None
     with_model_defaults(args)
     train_x, test_x = load_images(args, device)
-    init = None
-    if args.init:  # its network and target, the flags given filling what the file does not say
-        settings = target_settings(args)
-        with flag('--init', values={'target.kind': settings['kind'] or 'classes'}):
-            init = api.open_weights(args.init, model=args.model, kernel=args.kernel, filters=args.num_filters,
-                                    dilation=args.dilation, device=device, **settings)
+    if init is not None:
         target = init.target
     else:  # a new run on one's own pictures fits the colours on them
         target = make_target(args, fit_on=None if is_cifar10(args.data) else train_x)
@@ -179,6 +176,18 @@ def train_run(args, device):
                 **train_settings(args))
 
 
+def open_init(args, device):
+    """--init's weights as a Model: what the file says it holds (our files), the flags given filling what it does not
+    say (the assignment's files) and refused where they contradict it. The model's flags then say what it holds."""
+    settings = target_settings(args)
+    with flag('--init', values={'target.kind': settings['kind'] or 'classes'}):
+        init = api.open_weights(args.init, model=args.model, kernel=args.kernel, filters=args.num_filters,
+                                dilation=args.dilation, device=device, **settings)
+    args.model, args.kernel, args.num_filters, args.dilation = (init.config.name, init.config.kernel,
+                                                                init.config.filters, init.config.dilation)
+    return init
+
+
 @contextlib.contextmanager
 def training_errors(state, stop_signal):
     """colorlib.fit's refusals, failures and interruptions in flag terms; `state` is the run's resume.pt."""
@@ -190,7 +199,9 @@ def training_errors(state, stop_signal):
         resume = '--resume continues it, ' if err.resumable else ''
         raise UsageError(f'--experiment-name: {err.folder} holds a run ({err.said}); {resume}--overwrite starts it '
                          'again') from None
-    except FileExists as err:
+    except WeightsNotSaved as err:
+        raise UsageError(f'--checkpoint: {err} (--resume with another --checkpoint saves it)') from None
+    except FileExists as err:  # found before the first step
         raise UsageError(f'{in_flag_terms(err, None if err.fields else "--checkpoint")}; give --overwrite to '
                          'replace it') from None
     except WriteError as err:  # the run's folder, where no setting is named

@@ -294,7 +294,8 @@ def fit(model=None, *, kernel=None, filters=None, dilation=None, target=None, ki
                             rebalance=rebalance, soft=soft)
     if init is not None:
         target = init.target if target is None else target
-        model, kernel, filters, dilation = init.config.name, init.config.kernel, init.config.filters, init.config.dilation
+        c = init.config
+        model, kernel, filters, dilation = c.name, c.kernel, c.filters, c.dilation
     model, kernel, filters, dilation = model or 'UNet', kernel or 3, filters or 32, 1 if dilation is None else dilation
     if target is None:
         config_of_target = target_config(model, kind=kind, task=task, colours=colours, bins=bins, residual=residual,

@@ -344,17 +344,18 @@ def test_train_is_deterministic_for_a_seed(small_sets, centres, classes, tmp_pat
 
 
 class LossTurnsNaN(ColourClasses):
-    """Colour classes whose training loss turns NaN from the `bad`-th training step on (evaluation stays finite)."""
+    """Colour classes whose loss turns NaN from the `bad`-th call on: of the training steps, or (validation=True)
+    of the evaluation batches (no gradients), the other kind staying finite."""
 
-    def __init__(self, centres, bad):
+    def __init__(self, centres, bad, validation=False):
         super().__init__(centres)
-        self.bad, self.steps = bad, 0
+        self.bad, self.calls, self.validation = bad, 0, validation
 
     def loss(self, outputs, target, smoothing=0.0):
         value = super().loss(outputs, target, smoothing)
-        if torch.is_grad_enabled():
-            self.steps += 1
-            if self.steps >= self.bad:
+        if torch.is_grad_enabled() != self.validation:
+            self.calls += 1
+            if self.calls >= self.bad:
                 value = value * float('nan')
         return value
 
@@ -372,22 +373,6 @@ def test_a_non_finite_loss_stops_training_and_keeps_the_last_good_state(small_se
     assert len((tmp_path / 'run' / 'metrics.jsonl').read_text().splitlines()) == 1
 
 
-class ValidationTurnsNaN(ColourClasses):
-    """Colour classes whose validation loss (no gradients) is NaN from the `bad`-th evaluation batch on."""
-
-    def __init__(self, centres, bad):
-        super().__init__(centres)
-        self.bad, self.batches = bad, 0
-
-    def loss(self, outputs, target, smoothing=0.0):
-        value = super().loss(outputs, target, smoothing)
-        if not torch.is_grad_enabled():
-            self.batches += 1
-            if self.batches >= self.bad:
-                value = value * float('nan')
-        return value
-
-
 @pytest.mark.parametrize('what', ['buffer', 'validation'])
 def test_a_non_finite_buffer_or_validation_loss_stops_training_keeping_a_finite_state(what, small_sets, centres,
                                                                                    tmp_path):
@@ -396,7 +381,7 @@ def test_a_non_finite_buffer_or_validation_loss_stops_training_keeping_a_finite_
     there; resume.pt keeps epoch 1, finite, and metrics.jsonl holds epoch 1 only, as strict JSON."""
     train_set, val_set = small_sets
     model = small_model(centres)
-    target = ValidationTurnsNaN(centres, bad=2) if what == 'validation' else ColourClasses(centres)
+    target = LossTurnsNaN(centres, bad=2, validation=True) if what == 'validation' else ColourClasses(centres)
 
     def overflow(row):  # what a huge learning rate does to the statistics, made exact
         if what == 'buffer' and row['epoch'] == 1:

@@ -1,7 +1,6 @@
 """Flags to the library's objects: the target, the model's config, the images, the device, the weights' files, and
 every output place checked before the work starts."""
 import argparse
-import os
 import sys
 from pathlib import Path
 
@@ -12,7 +11,6 @@ from colorlib.cli.common import MODEL_DEFAULTS, UsageError, flag, with_model_def
 from colorlib.data import download_cifar10
 from colorlib.errors import FileExists, WriteError
 from colorlib.files import check_writable
-from colorlib.folders import image_files
 from colorlib.memory import available_memory, largest_fitting, training_bytes
 from colorlib.naming import weights_name
 from colorlib.targets import build_target
@@ -98,15 +96,11 @@ def check_output(path, name, inputs=(), overwrite=False, hint='give --overwrite 
 
 
 def read_files(args, *more):
-    """Every file a command reads, so that none is ever written over: --data (and each picture of a --data folder),
-    -c, --bins, --init, the shipped colours and bins it falls back on, and `more` (e.g. the weights it looks at)."""
-    data = getattr(args, 'data', None)
-    files = [p for p in (data, getattr(args, 'colours', None), getattr(args, 'bins', None),
-                         getattr(args, 'init', None), *more) if p]
-    files += [shipped.DEFAULT_COLOURS, shipped.DEFAULT_BINS]
-    if data and os.path.isdir(data):
-        files += image_files(data)
-    return files
+    """Every file a command reads, so that none is ever written over (colorlib.api.read_files: --data and each
+    picture of a --data folder, -c, --bins, --init, the shipped colours and bins), and `more` (e.g. the weights it
+    looks at)."""
+    return api.read_files(getattr(args, 'data', None), getattr(args, 'colours', None), getattr(args, 'bins', None),
+                          getattr(args, 'init', None)) + [p for p in more if p]
 
 
 def checkpoint_path(args):

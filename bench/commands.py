@@ -11,10 +11,8 @@ Writes one row per kind of machine (colorlib.machine.summary) into docs/performa
 import argparse
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -32,18 +30,13 @@ COMMANDS = {  # name -> the whole process
 }
 
 
-def timed(command, cwd):
-    start = time.perf_counter()
-    subprocess.run(command, cwd=cwd, check=True, stdout=subprocess.DEVNULL)
-    return time.perf_counter() - start
-
-
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('--runs', type=int, default=3)
     parser.add_argument('--out', default=str(ROOT / 'docs' / 'performance.md'))
     args = parser.parse_args()
     from colorlib import machine
+    from time_to_quality import timed
     from train_speed import write_machine_row
     where = machine.summary('cpu')
     print(f'machine: {where}', flush=True)
@@ -52,7 +45,7 @@ def main():
     with tempfile.TemporaryDirectory() as tmp:
         for run in range(1, args.runs + 1):
             for name, command in COMMANDS.items():
-                seconds[name].append(timed(command, tmp))
+                seconds[name].append(timed(command, tmp)[0])
             print(f'run {run}: ' + ', '.join(f'{name} {s[-1]:.1f} s' for name, s in seconds.items()), flush=True)
     median = {name: statistics.median(s) for name, s in seconds.items()}
     ratios = [a / d for a, d in zip(seconds[ASSIGNMENT], seconds['default training'])]  # run by run, side by side

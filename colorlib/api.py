@@ -18,7 +18,7 @@ import numpy as np
 import torch
 
 from colorlib import distributed, machine, shipped
-from colorlib.checkpoints import load_weights, read_about, read_palette, read_weights, save_weights
+from colorlib.checkpoints import TARGET_FIELDS, load_weights, read_about, read_palette, read_weights, save_weights
 from colorlib.colorize import chroma_predictor, colorize_pixels
 from colorlib.data import load_cifar10, parse_category, select_category
 from colorlib.errors import FileExists, InputError, RunExists, WeightsNotSaved, WriteError
@@ -30,11 +30,10 @@ from colorlib.naming import (CURVE_FILE, METRICS_FILE, RESUME_FILE, SAMPLES_FILE
 from colorlib.plots import save_figure, training_curve
 from colorlib.report import NUM_SAMPLES, activations, figures, samples
 from colorlib.targets import TargetConfig, build_target
-from colorlib.train import LAYOUT, TrainConfig, assignment_test_order, to_device
+from colorlib.train import LAYOUT, TrainConfig, assignment_test_order, predict, to_device
 from colorlib.train import train as train_loop
 
 MODEL_FIELDS = ('name', 'kernel', 'filters', 'dilation')  # what of a ModelConfig one chooses (the rest: the target's)
-TARGET_FIELDS = ('kind', 'task', 'residual')  # what of a TargetConfig the weights say (checkpoints.TARGET_FIELDS)
 
 
 def device_of(name='auto'):
@@ -130,7 +129,7 @@ def open_weights(path, model=None, kernel=None, filters=None, dilation=None, col
     stored with the weights, else the shipped ones, which must then be those the weights were trained on where the
     file says which."""
     state = read_weights(path)
-    about, palette = read_about(path, state), read_palette(path)
+    about, palette = read_about(path, state), read_palette(path, state)
     saved_model = {k: getattr(about['model'], k) for k in MODEL_FIELDS} if 'model' in about else {}
     chosen = agree(path, saved_model, dict(name=model, kernel=kernel, filters=filters, dilation=dilation), 'model')
     saved_target = {k: about['target'][k] for k in TARGET_FIELDS} if 'target' in about else {}
@@ -146,7 +145,7 @@ def open_weights(path, model=None, kernel=None, filters=None, dilation=None, col
         raise InputError(f'{path} was trained on other {file} than {getattr(config, file) or "the shipped ones"}',
                          [f'target.{file}'])
     net = build_model(model_config(target, **{'name': 'UNet', **chosen}))
-    load_weights(net, path)
+    load_weights(net, path, state)
     return Model(net, target, device, path)
 
 
@@ -195,24 +194,21 @@ class Model:
     def _test(self, test_x=None):
         return load_images()[1] if test_x is None else test_x
 
-    def evaluate(self, test_x=None, legacy=False, flips=False, batch_size=100, seed=0, num_train=None):
+    def evaluate(self, test_x=None, legacy=False, flips=False, batch_size=100, seed=0, num_train=None, amp=False):
         """The validation figures (report.figures) on uint8 NHWC test images (default: the bundled test horses).
         legacy: as the assignment computed them (BatchNorm in training mode, its test order, which depends on the
-        number of training images and the seed)."""
+        number of training images and the seed); amp: in bfloat16 (machine.use_bf16 says where that is fast)."""
         if test_x is None:
             train_x, test_x = load_images()
             num_train = len(train_x) if num_train is None else num_train
         rgb = to_float(test_x)
         test_set = to_device(self.target.encode(rgb), self.device)
         order = assignment_test_order(num_train or 0, len(test_x), seed) if legacy else None
-        return figures(self.net, self.target, test_set, rgb.to(self.device), order, batch_size, flips=flips)
+        return figures(self.net, self.target, test_set, rgb.to(self.device), order, batch_size, amp, flips)
 
-    @torch.inference_mode()
     def predict(self, rgb_images):
         """The network's pictures of uint8 NHWC images (their grey, or downsized, version in), as uint8 NHWC."""
-        inputs = self.target.inputs(to_float(rgb_images).to(self.device))
-        self.net.eval()
-        out = torch.cat([self.target.decode(self.net(x), x) for x in inputs.split(100)])
+        out = predict(self.net, self.target, self.target.inputs(to_float(rgb_images).to(self.device)))
         return (out.clamp(0, 1) * 255).round().byte().permute(0, 2, 3, 1).cpu().numpy()
 
     def colorize(self, image, tile=512, margin=None, net_size=None, flips=False):
@@ -241,9 +237,7 @@ class Model:
 
     def fit(self, **settings):
         """Train further from these weights: fit(init=this model, ...), with this model's network and target."""
-        c = self.config
-        return fit(model=c.name, kernel=c.kernel, filters=c.filters, dilation=c.dilation,
-                     target=self.target, init=self, **settings)
+        return fit(init=self, **settings)
 
     def save(self, path, replace=False, reads=()):
         """The weights, with what they hold, in the assignment's layout (checkpoints.save_weights); colours fitted

@@ -70,9 +70,11 @@ def read_about(path, state=None):
         raise InputError(f'{path} says it holds something colorlib cannot read ({str(err)[:100]})') from None
 
 
-def read_palette(path):
-    """The palette stored with the weights in `path` ({} for the assignment's files and ours on its colours)."""
-    palette = {k: v for k, v in read_weights(path).items() if k.startswith(PALETTE_KEYS)}
+def read_palette(path, state=None):
+    """The palette stored with the weights in `path` ({} for the assignment's files and ours on its colours);
+    `state`: the file's contents where already read (read_weights)."""
+    state = read_weights(path) if state is None else state
+    palette = {k: v for k, v in state.items() if k.startswith(PALETTE_KEYS)}
     shapes = {k: tuple(v.shape) for k, v in palette.items()}
     colours, bins = shapes.get('colours.centres'), shapes.get('bins.centres')
     if (colours and (len(colours) != 2 or colours[1] != 3 or colours[0] < 2) or bins and (
@@ -142,10 +144,10 @@ def differences(found, wanted):
             not set(found[field]) & set(wanted[field]) if field == 'name' else found[field] != wanted[field])]
 
 
-def load_weights(model, path):
+def load_weights(model, path, state=None):
     """Load `path` into `model` (strict); on a mismatch an InputError whose fields name the ModelConfig fields
-    that disagree with the file."""
-    state = read_weights(path)
+    that disagree with the file. `state`: the file's contents where already read (read_weights)."""
+    state = read_weights(path) if state is None else state
     found = summarize(state, read_about(path, state))
     state = {k: v for k, v in state.items() if not k.startswith(PALETTE_KEYS)}
     config = getattr(model, 'config', None)

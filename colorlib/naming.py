@@ -10,7 +10,6 @@ RESUME_FILE = 'resume.pt'  # the whole training state, to continue bit for bit
 CURVE_FILE = 'training_curve.png'
 SAMPLES_FILE = 'samples.png'
 WEIGHTS_FILE = 'weights.pkl'  # where the weights go when no other place is named
-RUN_FILES = (METRICS_FILE, RESUME_FILE, CURVE_FILE, SAMPLES_FILE)
 
 
 def run_name(model, target, label=None):

@@ -19,14 +19,13 @@ from colorlib.cli.common import (OneLineParser, UsageError, a_path, add_data_fla
 from colorlib.data import is_cifar10
 from colorlib.errors import (ConfigMismatch, FileExists, InputError, NonFiniteLoss, RunExists, WeightsNotSaved,
                              WriteError)
-from colorlib.images import to_float
 from colorlib.machine import PRECISIONS, use_bf16
 from colorlib.models import MODELS
 from colorlib.naming import RESUME_FILE, run_name, weights_name
 from colorlib.plots import save_figure
 from colorlib.preemption import catch_stop_signals
-from colorlib.report import figures, lines, samples
-from colorlib.train import Interrupted, assignment_test_order, to_device
+from colorlib.report import lines
+from colorlib.train import Interrupted
 
 EVAL_LABELS = {'RegressionCNN': 'regression'}  # the assignment's eval_<model>.png names
 
@@ -138,17 +137,13 @@ def validate(args, device):
     reads = read_files(args, checkpoint)
     check_output(grid, '--valid', reads, overwrite=True)  # an earlier picture of that name is replaced
     print(f'Evaluating Model {model.config.name}: {checkpoint}')
-    rgb = to_float(test_x)
-    test_set = to_device(model.target.encode(rgb), device)
-    order = assignment_test_order(len(train_x), len(test_x), args.seed) if args.legacy_eval else None
     with flag('--valid'):
-        bf16 = use_bf16(device, args.amp)[0]
-        result = figures(model.net, model.target, test_set, rgb.to(device), order, args.batch_size, bf16, args.tta)
+        result = model.evaluate(test_x, args.legacy_eval, args.tta, args.batch_size, args.seed, len(train_x),
+                                amp=use_bf16(device, args.amp)[0])
     for line in lines(result):
         print(line)
     with flag('--valid'):
-        pictures = samples(model.net, model.target, *test_set)
-        print(f'Sample output available at: {save_figure(pictures, grid, replace=True, reads=reads)}')
+        print(f'Sample output available at: {save_figure(model.samples(test_x), grid, replace=True, reads=reads)}')
 
 
 def train_run(args, device):

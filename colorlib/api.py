@@ -21,7 +21,7 @@ from colorlib import distributed, machine, shipped
 from colorlib.checkpoints import TARGET_FIELDS, load_weights, read_about, read_palette, read_weights, save_weights
 from colorlib.colorize import chroma_predictor, colorize_pixels
 from colorlib.data import load_cifar10, parse_category, select_category
-from colorlib.errors import FileExists, InputError, RunExists, WeightsNotSaved, WriteError
+from colorlib.errors import FileExists, InputError, RunExists, WeightsNotSaved, WriteError, with_fields
 from colorlib.files import held
 from colorlib.images import to_float
 from colorlib.models import MODELS, FlipAveraged, ModelConfig, build_model, context
@@ -68,16 +68,6 @@ def load_images(data=None, category='horse', extra_categories=(), image_size=32,
     extra = [with_fields(['extra_categories'], select_category, arrays, parse_category(other), data)[0]
              for other in extra_categories if parse_category(other) != category]
     return np.concatenate([train_x, *extra]), test_x
-
-
-def with_fields(fields, make, *args):
-    """make(*args), an InputError from it (of whichever kind: FileExists, Busy, ...) naming `fields` where it names
-    none."""
-    try:
-        return make(*args)
-    except InputError as err:
-        err.fields = err.fields or tuple(fields)
-        raise
 
 
 def target_config(model='UNet', **settings):

@@ -12,6 +12,16 @@ class InputError(Exception):
         self.needs = dict(needs or {})
 
 
+def with_fields(fields, make, *args):
+    """make(*args), an InputError from it (of whichever kind: FileExists, Busy, ...) naming `fields` where it names
+    none: the caller knows which of its settings the input came from."""
+    try:
+        return make(*args)
+    except InputError as err:
+        err.fields = err.fields or tuple(fields)
+        raise
+
+
 class ConfigMismatch(InputError):
     """A saved run that differs from the one asked for; `differences` holds (field, saved, now) triples."""
 

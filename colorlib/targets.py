@@ -18,7 +18,7 @@ import torch.nn.functional as F
 
 from colorlib.colours import classes_to_rgb, fit_colours, load_colours, rgb_to_classes, save_colours
 from colorlib.images import to_grey
-from colorlib.errors import InputError
+from colorlib.errors import InputError, with_fields
 from colorlib.lab import (DEFAULT_TEMPERATURE, decode_lab, fit_bins, lab_to_rgb, load_bins, rebalance_weights,
                           rgb_to_lab, save_bins, soft_targets, weighted_cross_entropy)
 from colorlib.superres import downsize, superres_input, upsample
@@ -96,27 +96,18 @@ def build_target(config, fit_on=None, palette=None):
         elif 'bins.centres' in palette and not config.bins:
             centres, prior, source = palette['bins.centres'], palette['bins.prior'], 'weights'
         else:
-            centres, prior = with_field('target.bins', load_bins, config.bins or shipped.DEFAULT_BINS)
+            centres, prior = with_fields(['target.bins'], load_bins, config.bins or shipped.DEFAULT_BINS)
             source = 'file' if config.bins else 'shipped'
-        target = with_field('target.rebalance', LabBins, centres, prior, config.rebalance, config.soft,
-                            config.temperature)
+        target = LabBins(centres, prior, config.rebalance, config.soft, config.temperature)
         return configured(target, config, source)
     if fit_on is not None and not config.colours:
         centres, source = torch.from_numpy(fit_colours(fit_on, 24, sample=200_000)[0]).float(), 'fitted'
     elif 'colours.centres' in palette and not config.colours:
         centres, source = palette['colours.centres'], 'weights'
     else:
-        centres = with_field('target.colours', load_colours, config.colours or shipped.DEFAULT_COLOURS)
+        centres = with_fields(['target.colours'], load_colours, config.colours or shipped.DEFAULT_COLOURS)
         source = 'file' if config.colours else 'shipped'
     return configured(ColourClasses(centres, config.task), config, source)
-
-
-def with_field(field, make, *args):
-    """make(*args), its InputError naming `field`."""
-    try:
-        return make(*args)
-    except InputError as err:
-        raise InputError(str(err), [field]) from None
 
 
 def configured(target, config, palette_from=None):

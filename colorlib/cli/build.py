@@ -68,19 +68,24 @@ def check_memory(config, device, batch_size=100, side=32):
 def open_model(args, device):
     """The Model of --checkpoint (default: the shipped weights the flags name): what the file says it holds, the
     flags given filling what it does not say (the assignment's files) and refused where they contradict it."""
-    settings = target_settings(args)
     config = target_config(args)  # what the flags alone tell, before the checkpoint is read
     if args.kernel or args.num_filters or config.colours or config.bins:  # files and sizes given are checked first
         with flag(values={'target.kind': config.kind}):
             target = build_target(config)
         model_config(with_model_defaults(argparse.Namespace(**vars(args))), target, device)
     path = checkpoint_path(args)
-    values = {'target.kind': settings['kind'] or 'classes'}
-    with flag('--checkpoint', values=values):
-        model = api.open_weights(path, model=args.model, kernel=args.kernel, filters=args.num_filters,
-                                 dilation=args.dilation, device=device, **settings)
+    model = open_weights(args, path, '--checkpoint', device)
     check_memory(model.config, device)
     return path, model
+
+
+def open_weights(args, path, name, device):
+    """The Model in the weights `path` (given by flag `name`): what the file says it holds (our files), the flags
+    given filling what it does not say (the assignment's files) and refused where they contradict it."""
+    settings = target_settings(args)
+    with flag(name, values={'target.kind': settings['kind'] or 'classes'}):
+        return api.open_weights(path, model=args.model, kernel=args.kernel, filters=args.num_filters,
+                                dilation=args.dilation, device=device, **settings)
 
 
 def check_output(path, name, inputs=(), overwrite=False, hint='give --overwrite to replace it'):

@@ -10,8 +10,8 @@ import torch
 from colorlib import api, distributed
 from colorlib.augment import AUGMENTATIONS
 from colorlib.cli import recipes
-from colorlib.cli.build import (check_output, load_images, make_target, model_config, open_model, pick_device,
-                                read_files, target_settings)
+from colorlib.cli.build import (check_output, load_images, make_target, model_config, open_model, open_weights,
+                                pick_device, read_files)
 from colorlib.cli.common import (OneLineParser, UsageError, a_path, add_data_flags, add_device_flags, add_lab_flags,
                                  add_model_flags, add_task_flags, augmentation_list, category_list, finite_float, flag,
                                  folder_name, in_flag_terms, int_at_least, mismatch, run_command, seed,
@@ -174,10 +174,7 @@ def train_run(args, device):
 def open_init(args, device):
     """--init's weights as a Model: what the file says it holds (our files), the flags given filling what it does not
     say (the assignment's files) and refused where they contradict it. The model's flags then say what it holds."""
-    settings = target_settings(args)
-    with flag('--init', values={'target.kind': settings['kind'] or 'classes'}):
-        init = api.open_weights(args.init, model=args.model, kernel=args.kernel, filters=args.num_filters,
-                                dilation=args.dilation, device=device, **settings)
+    init = open_weights(args, args.init, '--init', device)
     args.model, args.kernel, args.num_filters, args.dilation = (init.config.name, init.config.kernel,
                                                                 init.config.filters, init.config.dilation)
     return init

@@ -20,7 +20,9 @@ from colorlib.models import MODELS, ModelConfig, build_model
 from colorlib.targets import digest
 
 RESUMABLE_PARTS = ('model', 'optimizer', 'scheduler', 'rng', 'epoch', 'position', 'history', 'run')
-FREE_ON_RESUME = ('compile', 'save_every')  # settings a resumed run may change: they do not change the result
+# settings a resumed run may change: how the arithmetic is done and how often the state is saved, not what is
+# learned (a preempted job may come back on a node whose precision --amp auto decides otherwise)
+FREE_ON_RESUME = ('compile', 'save_every', 'amp')
 
 
 PALETTE_KEYS = ('colours.', 'bins.')  # a target's palette stored beside the weights (Target.palette_state)
@@ -189,19 +191,20 @@ def read_resumable(path):
 
 def describe_run(model, target, config, train_set):
     """What defines a run, flat (field -> plain value): the training settings, the model, the target, the training
-    images and the number of processes. Stored in resume.pt and compared on resuming."""
-    settings = {k: v for k, v in asdict(config).items() if k not in FREE_ON_RESUME}
-    config = getattr(model, 'config', None)  # a network of colorlib.models, or another (its class names it)
-    network = asdict(config) if dataclasses.is_dataclass(config) else {'name': type(model).__name__}
-    return {**settings, **network, **{f'target.{k}': v for k, v in target.describe().items()},
+    images and the number of processes (with the precision that ran). Stored in resume.pt and compared on resuming
+    (check_same_run)."""
+    network = getattr(model, 'config', None)  # a network of colorlib.models, or another (its class names it)
+    network = asdict(network) if dataclasses.is_dataclass(network) else {'name': type(model).__name__}
+    return {**asdict(config), **network, **{f'target.{k}': v for k, v in target.describe().items()},
             'data.images': len(train_set[0]), 'data.digest': digest(*train_set),  # inputs and targets
             'processes': distributed.world_size()}
 
 
 def check_same_run(saved, now):
-    """A ConfigMismatch naming every difference; the number of epochs may grow under a constant learning rate,
-    to train on."""
+    """A ConfigMismatch naming every difference but FREE_ON_RESUME's; the number of epochs may grow under a constant
+    learning rate, to train on."""
     differences = [(field, saved.get(field), value) for field, value in now.items() if saved.get(field) != value
+                   and field not in FREE_ON_RESUME
                    and not (field == 'epochs' and value > saved[field] and now['lr_schedule'] == 'constant')]
     if differences:
         raise ConfigMismatch(differences)

@@ -228,7 +228,7 @@ def train(model, target, train_set, val_set, config, out_dir=None, resume=False,
     are averaged over ranks and only rank 0 logs and writes.
     """
     main = distributed.rank() == 0
-    asked = config.amp  # what ran, not what was asked, goes into the run: a resumed run compares it
+    asked = config.amp  # what ran, not what was asked, goes into the run
     config = dataclasses.replace(config, amp=machine.use_bf16(train_set[0].device, asked, warn=False)[0])
     world = distributed.world_size()
     keep = main and out_dir is not None  # whether this process writes the run's files

@@ -28,7 +28,7 @@ mkdir -p docs/own-data
 python colorization.py "${data[@]}" --valid --checkpoint weights/unet_k3_f32.pkl
 cp outputs/eval_UNet.png docs/own-data/before.png
 python colorization.py "${data[@]}" --init weights/unet_k3_f32.pkl -e 10 -b 32 -l 0.001 --lr-schedule cosine \
-  --augment hflip --amp --experiment-name own_data_unet --checkpoint outputs/own_data_unet.pkl --overwrite
+  --augment hflip --amp auto --experiment-name own_data_unet --checkpoint outputs/own_data_unet.pkl --overwrite
 python colorization.py "${data[@]}" --valid --checkpoint outputs/own_data_unet.pkl
 cp outputs/eval_UNet.png docs/own-data/after.png
 cp outputs/own_data_unet/metrics.jsonl outputs/own_data_unet/training_curve.png docs/own-data/

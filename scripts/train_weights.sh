@@ -5,8 +5,9 @@
 # on a cosine, seed 0, kernel 3, 32 filters, our 24-colour file; the classifiers also see random horizontal flips and
 # shifts of up to 4 pixels (they overfit without them), the regression CNN does not (it underfits, and smaller
 # batches help it more). The UNet, DUNet and CNN are pre-trained for 60 epochs on all of CIFAR-10, then fine-tuned on
-# the horses (100, 40 and 50 epochs) in bfloat16 with an average of the weights (--amp --ema 0.999); the regression
-# CNN is pre-trained for 15 epochs the same way, then fine-tuned for 40;
+# the horses (100, 40 and 50 epochs) with an average of the weights (--ema 0.999); the regression CNN is pre-trained
+# for 15 epochs the same way, then fine-tuned for 40. Precision is the recipe's --amp auto: bfloat16 where the machine
+# has bfloat16 arithmetic, float32 elsewhere (the shipped weights were made in bfloat16);
 # the Lab UNet is Zhang's recipe (soft targets, rebalanced) for 5 epochs (docs/colour-spaces.md).
 # Super-resolution (--task superres): flips only (a shift would move the 4x4 blocks of the downsized input off
 # their grid, which test images never do), and fewer epochs to fit a shared CPU; the residual UNet (--residual: it
@@ -49,7 +50,7 @@ for name in unet dunet cnn unet_lab regression_cnn superres_cnn superres_unet su
       train unet colorization.py --model UNet --init outputs/weights_unet_pretrain.pkl ;;
     dunet) pretrain dunet colorization.py --model DUNet -e 60 -l 3e-3
       train dunet colorization.py --model DUNet --init outputs/weights_dunet_pretrain.pkl ;;
-    cnn) pretrain cnn colorization.py --model CNN -e 60 -l 3e-3 --amp
+    cnn) pretrain cnn colorization.py --model CNN -e 60 -l 3e-3
       train cnn colorization.py --model CNN --init outputs/weights_cnn_pretrain.pkl ;;
     unet_lab) train unet_lab colorization.py --model UNet --colour-space lab --soft-encode --rebalance 0.5 ;;
     regression_cnn) pretrain regression_cnn color_regression.py -e 15 -b 50 -l 2e-3

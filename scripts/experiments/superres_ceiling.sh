@@ -35,8 +35,8 @@ run all_cifar10_long --data ../shared/data/cifar10.npz --all-categories --epochs
 run fine_tuned_long --init outputs/superres_ceiling_all_long.pt --epochs 10 --learn-rate 5e-4 \
   --save outputs/superres_ceiling_fine_tuned_long.pt --overwrite
 if chosen unet_f64; then
-  command="python colorization.py --task superres --loss mse --residual --model UNet -f 64 -e 20 -b 25 -l 0.002 --amp
-    -s 0 --lr-schedule cosine --augment hflip --experiment-name exp_superres_unet_f64 --overwrite"
+  command="python colorization.py --task superres --loss mse --residual --model UNet -f 64 -e 20 -b 25 -l 0.002
+    --amp auto -s 0 --lr-schedule cosine --augment hflip --experiment-name exp_superres_unet_f64 --overwrite"
   echo "unet_f64: $command"
   $command
   cp outputs/exp_superres_unet_f64/metrics.jsonl "$out/unet_f64.jsonl"

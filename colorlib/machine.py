@@ -71,10 +71,11 @@ def fast_bf16(device):
     if device.type == 'cuda':
         index = device.index if device.index is not None else torch.cuda.current_device()
         major, minor = torch.cuda.get_device_capability(index)
-        try:
-            native = torch.cuda.is_bf16_supported(including_emulation=False)
-        except TypeError:  # a torch before the including_emulation argument: compute capability 8.0 is Ampere
-            native = major >= 8
+        with torch.cuda.device(index):  # is_bf16_supported answers for the current device
+            try:
+                native = torch.cuda.is_bf16_supported(including_emulation=False)
+            except TypeError:  # a torch before the including_emulation argument: compute capability 8.0 is Ampere
+                native = major >= 8
         gpu = f'{torch.cuda.get_device_name(index)} (compute capability {major}.{minor})'
         return native, f'this GPU, {gpu}, has {"" if native else "no "}bfloat16 arithmetic'
     if device.type == 'cpu':

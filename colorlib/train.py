@@ -254,8 +254,10 @@ def train(model, target, train_set, val_set, config, out_dir=None, resume=False,
         history, done, position = saved_state['history'], saved_state['epoch'], saved_state['position']
     saved = done
     own = resume or overwrite  # may the run's files replace what is there; after their first write they are its own
-    if main and log is not None:  # said once the run is known to go ahead (with a warning where bfloat16 is emulated)
-        log(f'precision: {machine.use_bf16(train_set[0].device, asked)[1]}')
+    if main:  # said once the run is known to go ahead, with a warning where bfloat16 is emulated
+        precision = machine.use_bf16(train_set[0].device, asked)[1]
+        if log is not None:
+            log(f'precision: {precision}')
     if keep:
         write_metrics(Path(out_dir) / METRICS_FILE, history, own)
     should_stop = None if stop_signal is None else lambda: distributed.any_rank(stop_signal() is not None)

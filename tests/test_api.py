@@ -6,6 +6,7 @@ import torch
 from matplotlib.figure import Figure
 
 import colorlib
+from colorlib import machine
 from colorlib.errors import Busy, InputError, RunExists
 from colorlib.files import held
 from conftest import needs_shared, assignment_colours_path, assignment_weights_path, one_line_error
@@ -25,6 +26,14 @@ def test_train_prints_and_writes_nothing_unless_asked(tiny_run, tmp_path, monkey
     colorlib.fit(model='RegressionCNN', filters=4, epochs=1, train_x=horses[0][:20], test_x=horses[1][:10],
                    device='cpu')
     assert list(tmp_path.iterdir()) == [] and capsys.readouterr() == ('', '')
+
+
+def test_bfloat16_asked_for_where_it_is_emulated_warns_without_a_log(horses, monkeypatch, recwarn):
+    monkeypatch.setattr(machine, 'cpu_capabilities', lambda: {'avx2': True})  # a CPU without bfloat16
+    colorlib.fit(model='RegressionCNN', filters=4, epochs=1, train_x=horses[0][:20], test_x=horses[1][:10],
+                 device='cpu', amp='on')
+    assert [str(w.message).split(':')[0] for w in recwarn] == ['bfloat16 asked for, but this CPU has no bfloat16 '
+                                                               'arithmetic']
 
 
 def test_train_logs_and_writes_a_run_when_asked(horses, tmp_path, capsys):

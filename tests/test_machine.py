@@ -1,5 +1,6 @@
 """Tests for colorlib.machine: the device 'auto' picks and the precision 'auto' picks, on machines of each kind
 (mocked), and the matmul rate."""
+import contextlib
 import warnings
 
 import pytest
@@ -17,6 +18,7 @@ def pretend(monkeypatch, cuda=False, mps=False, cpu_caps=None, gpu=(8, 0), nativ
     if cpu_caps is not None:
         monkeypatch.setattr(machine, 'cpu_capabilities', lambda: {'cpu_name': 'Test CPU', **cpu_caps})
     monkeypatch.setattr(torch.cuda, 'current_device', lambda: 0)
+    monkeypatch.setattr(torch.cuda, 'device', lambda index: contextlib.nullcontext())
     monkeypatch.setattr(torch.cuda, 'get_device_capability', lambda index=None: gpu)
     monkeypatch.setattr(torch.cuda, 'get_device_name', lambda index=None: 'Test GPU')
     native = gpu >= (8, 0) if native_gpu is None else native_gpu
@@ -91,10 +93,47 @@ def test_mps_trains_in_float32_on_auto():
     assert not bf16 and why.startswith('float32')
 
 
-def test_a_torch_without_get_capabilities_asks_its_private_probes(monkeypatch):
+@pytest.mark.parametrize('bf16, amx, fast', [(False, False, False), (True, False, True), (False, True, True)])
+def test_a_torch_without_get_capabilities_asks_its_private_probes(bf16, amx, fast, monkeypatch):
+    class Probes:  # torch._C._cpu of a torch before get_capabilities
+        _is_avx512_bf16_supported = staticmethod(lambda: bf16)
+        _is_amx_tile_supported = staticmethod(lambda: amx)
     monkeypatch.delattr(torch.cpu, 'get_capabilities', raising=False)
-    caps = machine.cpu_capabilities()
-    assert set(caps) == {'avx512_bf16', 'amx_tile'} and all(isinstance(v, bool) for v in caps.values())
+    monkeypatch.setattr(torch._C, '_cpu', Probes, raising=False)
+    assert machine.cpu_capabilities() == {'avx512_bf16': bf16, 'amx_tile': amx}
+    assert machine.use_bf16(CPU, 'auto')[0] is fast
+
+
+def test_a_torch_whose_probes_fail_says_float32(monkeypatch):
+    def broken():
+        raise RuntimeError('no cpuinfo')
+    monkeypatch.setattr(torch.cpu, 'get_capabilities', broken, raising=False)
+    monkeypatch.setattr(torch._C, '_cpu', None, raising=False)
+    assert machine.cpu_capabilities() == {'avx512_bf16': False, 'amx_tile': False}
+    assert machine.use_bf16(CPU, 'auto') == (False, 'float32 (this CPU has no bfloat16 arithmetic)')
+
+
+def test_each_gpu_is_asked_about_itself(monkeypatch):
+    """A node with an older and a newer GPU: the answer is the named device's, whichever is current."""
+    capabilities, current = [(7, 5), (8, 0)], [0]
+
+    class device:  # torch.cuda.device: the current device inside the block
+        def __init__(self, index):
+            self.index = index
+
+        def __enter__(self):
+            self.before, current[0] = current[0], self.index
+
+        def __exit__(self, *_):
+            current[0] = self.before
+    pretend(monkeypatch, cuda=True)
+    monkeypatch.setattr(torch.cuda, 'current_device', lambda: current[0])
+    monkeypatch.setattr(torch.cuda, 'device', device)
+    monkeypatch.setattr(torch.cuda, 'get_device_capability', lambda index=None: capabilities[index])
+    monkeypatch.setattr(torch.cuda, 'is_bf16_supported',
+                        lambda including_emulation=True: capabilities[current[0]] >= (8, 0))
+    assert machine.fast_bf16('cuda:1')[0] is True and machine.fast_bf16('cuda:0')[0] is False
+    assert machine.fast_bf16('cuda')[0] is False and current == [0]
 
 
 def test_unknown_settings_are_one_line():

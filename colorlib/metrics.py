@@ -34,9 +34,11 @@ def ssim(pred, truth):
 
     The window is separable, so each local mean is one matrix product for the columns and one for the rows, over the
     five statistics at once (5x faster than the same separable window as two convolutions here); float32 is enough
-    for figures printed to four places."""
+    for figures printed to four places. None for pictures smaller than the window, where it is not defined."""
     pred, truth = pred.float(), truth.float()
     h, w = pred.shape[-2:]
+    if min(h, w) < SSIM_WINDOW:
+        return None
     stats = torch.stack([pred, truth, pred * pred, truth * truth, pred * truth])
     mu_p, mu_t, pp, tt, pt = gaussian_window(h, pred.device).T @ stats @ gaussian_window(w, pred.device)
     var_p, var_t, cov = pp - mu_p ** 2, tt - mu_t ** 2, pt - mu_p * mu_t

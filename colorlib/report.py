@@ -3,7 +3,7 @@ from pathlib import Path
 
 import torch
 
-from colorlib.metrics import colourfulness, psnr, ssim
+from colorlib.metrics import SSIM_WINDOW, colourfulness, psnr, ssim
 from colorlib.files import may_write
 from colorlib.models import FlipAveraged, layer_outputs
 from colorlib.plots import activation_tiles, sample_grid, save_figure
@@ -19,7 +19,8 @@ def quality(pictures, truth):
 
 
 def quality_line(q):
-    return (f'PSNR: {q["psnr"]:.2f} dB, SSIM: {q["ssim"]:.4f}, colourfulness: {q["colourfulness"]:.1f} '
+    ssim = f'n/a (pictures under {SSIM_WINDOW} pixels)' if q['ssim'] is None else f'{q["ssim"]:.4f}'
+    return (f'PSNR: {q["psnr"]:.2f} dB, SSIM: {ssim}, colourfulness: {q["colourfulness"]:.1f} '
             f'(truth {q["truth_colourfulness"]:.1f})')
 
 

@@ -7,7 +7,7 @@ from colorlib import shipped
 from colorlib.images import to_float
 from colorlib.models import ModelConfig, build_model
 from colorlib.naming import run_name
-from colorlib.report import sample_rows, save_activations
+from colorlib.report import quality, quality_line, sample_rows, save_activations
 from colorlib.targets import RGB, ColourClasses, LabBins, TargetConfig
 
 
@@ -97,3 +97,9 @@ def test_save_activations_superres(centres, rgb, tmp_path):
     target = RGB('superres')
     out_dir = save_activations(tiny_model('UNet', target), target, rgb[:1], tmp_path, 'superres')
     assert len(list(out_dir.glob('*.png'))) == 8
+
+
+def test_the_quality_line_of_pictures_too_small_for_ssim():
+    truth = torch.rand(2, 3, 8, 8)
+    line = quality_line(quality(truth * 0.5, truth))
+    assert 'SSIM: n/a (pictures under 11 pixels)' in line and line.startswith('PSNR: ')

@@ -3,6 +3,7 @@ threads and a measured matmul rate, in a couple of seconds."""
 import re
 
 import numpy as np
+import pytest
 import torch
 
 import colorlib
@@ -24,6 +25,8 @@ def test_info_says_what_a_bug_report_needs(capsys):
     rate = re.fullmatch(r'  2048x2048 matrix multiply: float32 (\d+) GFLOP/s(, bfloat16 (\d+) GFLOP/s)?', lines[6])
     assert rate and int(rate.group(1)) > 0
     assert (rate.group(2) is not None) == machine.fast_bf16(torch.device('cpu'))[0]  # timed only where it is fast
+    if not torch.cuda.is_available():
+        assert re.fullmatch(r'cuda: no GPU seen \(this torch (is built for CUDA [\d.]+|has no CUDA)\)', lines[7])
 
 
 def test_info_names_the_bfloat16_units_it_finds(monkeypatch, capsys):
@@ -35,3 +38,18 @@ def test_info_names_the_bfloat16_units_it_finds(monkeypatch, capsys):
     assert 'cpu: Test CPU; has avx2, avx512_f, avx512_bf16; lacks amx_bf16' in out
     assert '  --amp auto: bfloat16 autocast (this CPU has bfloat16 arithmetic (AVX512-BF16))' in out
     assert '  2048x2048 matrix multiply: float32 100 GFLOP/s, bfloat16 100 GFLOP/s' in out
+
+
+def test_info_times_every_device_within_its_budget(monkeypatch, capsys):
+    """A node of several GPUs: each rate gets its share of --seconds, so the whole stays within it."""
+    gpus = [torch.device('cuda', i) for i in range(4)]
+    monkeypatch.setattr(machine, 'devices', lambda: [torch.device('cpu'), *gpus])
+    monkeypatch.setattr(machine, 'use_bf16', lambda device, amp: (device.type == 'cuda', 'why'))
+    monkeypatch.setattr(torch.cuda, 'is_available', lambda: True)
+    import colorlib.cli.info as info
+    monkeypatch.setattr(info, 'device_name', str)
+    asked = []
+    monkeypatch.setattr(machine, 'matmul_rate', lambda device, dtype, seconds: asked.append(seconds) or 1.0)
+    code, out, _ = call(main, ['info', '--seconds', '0.9'], capsys)
+    assert code == 0 and len(asked) == 9 and sum(asked) == pytest.approx(0.9)  # the CPU's float32, 4 GPUs x 2
+    assert 'no GPU seen' not in out

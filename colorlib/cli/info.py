@@ -17,7 +17,8 @@ CPU_FLAGS = ('avx2', 'fma3', 'avx512_f', 'avx512_vnni', 'avx512_bf16', 'amx_tile
 def build_parser(prog='colorlib info'):
     parser = OneLineParser(prog=prog, description='Print this machine as colorlib sees it: versions, devices, CPU, '
                                                   'the precision --amp auto picks, threads and the matmul rate.')
-    parser.add_argument('--seconds', type=float, default=0.4, help='time spent on each matrix-multiply rate')
+    parser.add_argument('--seconds', type=float, default=0.6,
+                        help='time spent on the matrix-multiply rates, all devices together')
     return parser
 
 
@@ -41,14 +42,18 @@ def lines(seconds):
         f'; lacks {", ".join(lacks)}' if lacks else '')
     yield (f'threads: torch uses {torch.get_num_threads()} (interop {torch.get_num_interop_threads()}); '
            f'{affinity} of {os.cpu_count()} logical CPUs usable by this process')
-    for device in machine.devices():
+    found = [(device, *machine.use_bf16(device, 'auto')) for device in machine.devices()]
+    share = seconds / sum(1 + bf16 for _, bf16, _ in found)  # a node of eight GPUs takes no longer than a laptop
+    for device, bf16, why in found:
         yield device_name(device)
-        bf16, why = machine.use_bf16(device, 'auto')
         yield f'  --amp auto: {why}'
-        rates = [f'float32 {machine.matmul_rate(device, torch.float32, seconds=seconds):.0f} GFLOP/s']
+        rates = [f'float32 {machine.matmul_rate(device, torch.float32, seconds=share):.0f} GFLOP/s']
         if bf16:  # an emulated bfloat16 product would take minutes to time
-            rates.append(f'bfloat16 {machine.matmul_rate(device, torch.bfloat16, seconds=seconds):.0f} GFLOP/s')
+            rates.append(f'bfloat16 {machine.matmul_rate(device, torch.bfloat16, seconds=share):.0f} GFLOP/s')
         yield f'  2048x2048 matrix multiply: {", ".join(rates)}'
+    if not torch.cuda.is_available():  # what a cluster user looks for first on a node whose GPU is not seen
+        built = f'this torch is built for CUDA {torch.version.cuda}' if torch.version.cuda else 'this torch has no CUDA'
+        yield f'cuda: no GPU seen ({built})'
 
 
 def run(args):

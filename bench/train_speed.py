@@ -149,14 +149,19 @@ def time_process(args):
     return time.perf_counter() - start
 
 
-def write_section(path, key, lines):
-    """Put the table between this device's markers in the page, keeping the page's prose around it."""
+def write_section(path, key, lines, near=None):
+    """Put `lines` between the markers of section `key` in the page, keeping the page's prose around it; a new
+    section goes after the last section whose key starts with `near` (another machine of the same kind of device),
+    or at the end."""
     begin, end = f'<!-- bench:{key} -->', f'<!-- /bench:{key} -->'
     path = Path(path)
     page = path.read_text() if path.exists() else '# Performance\n'
     block = '\n'.join([begin, *lines, end])
     if begin in page and end in page:
         page = page[:page.index(begin)] + block + page[page.index(end) + len(end):]
+    elif near is not None and f'<!-- /bench:{near}' in page:
+        after = page.index('-->', page.rindex(f'<!-- /bench:{near}')) + 3
+        page = page[:after] + '\n\n' + block + page[after:]
     else:
         page = page.rstrip('\n') + '\n\n' + block + '\n'
     path.write_text(page)
@@ -273,7 +278,8 @@ def main():
     lines += ['', 'Each UNet convolution alone, forward and backward (input gradient too, except for the image) at '
               'batch 100, best of 10:', '', '| block | shape | ms | GFLOP/s |', '|---|---|---|---|',
               *convs]
-    write_section(args.out, device.type, lines)
+    # one section per kind of machine (a table from another CPU is kept), after the others of its device type
+    write_section(args.out, f'{device.type} {machine.summary(device)}', lines, near=device.type)
     print(f'wrote {args.out}')
 
 

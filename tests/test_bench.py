@@ -4,7 +4,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / 'bench'))
 
-from train_speed import write_machine_row  # noqa: E402
+from train_speed import write_machine_row, write_section  # noqa: E402
 
 INTRO = ['How it was measured.', '']
 HEADER = ['| machine | date, runs, load | figure |', '|---|---|---|']
@@ -23,3 +23,16 @@ def test_each_machine_keeps_its_own_row(tmp_path):
     assert block[1:5] == [*INTRO, *HEADER] and len(block) == 7
     assert block[5].startswith(f'| {intel} | ') and block[5].endswith(' | 13x |')
     assert block[6].startswith(f'| {amd} | ') and block[6].endswith(' | 8.4x |')
+
+
+def test_each_machine_keeps_its_own_table_beside_the_others_of_its_device(tmp_path):
+    page = tmp_path / 'performance.md'
+    page.write_text('# Performance\n\n<!-- bench:cpu -->\nold\n<!-- /bench:cpu -->\n\n## Later prose\n')
+    write_section(page, 'cpu AMD EPYC', ['amd 1'], near='cpu')
+    write_section(page, 'cpu Intel Xeon', ['intel'], near='cpu')
+    write_section(page, 'cpu AMD EPYC', ['amd 2'], near='cpu')
+    write_section(page, 'cuda H200', ['gpu'], near='cuda')
+    assert page.read_text() == ('# Performance\n\n<!-- bench:cpu -->\nold\n<!-- /bench:cpu -->\n\n'
+                                '<!-- bench:cpu AMD EPYC -->\namd 2\n<!-- /bench:cpu AMD EPYC -->\n\n'
+                                '<!-- bench:cpu Intel Xeon -->\nintel\n<!-- /bench:cpu Intel Xeon -->\n\n'
+                                '## Later prose\n\n<!-- bench:cuda H200 -->\ngpu\n<!-- /bench:cuda H200 -->\n')

@@ -21,7 +21,7 @@ from colorlib import distributed, machine
 from colorlib.augment import augment
 from colorlib.checkpoints import check_same_run, describe_run, read_resumable, restore, save_resumable, training_state
 from colorlib.errors import NonFiniteLoss, WriteError
-from colorlib.files import atomic_write
+from colorlib.files import atomic_write, check_writable
 from colorlib.naming import METRICS_FILE, RESUME_FILE
 # channels_last on every device: cuDNN's convolutions want it, and on our CPU it evaluated faster than NCHW in three
 # of four benchmark runs and trained as fast within the noise (docs/performance.md)
@@ -214,9 +214,10 @@ def train(model, target, train_set, val_set, config, out_dir=None, resume=False,
 
     Nothing is printed or written unless asked: log(line) gets one line per epoch (e.g. print), `progress` a bar
     over the steps (show_progress), and out_dir the run's files: METRICS_FILE (the figures as JSON lines, started
-    afresh for each run) and, every config.save_every epochs and at the last, RESUME_FILE, the whole training state
-    and the run's description; resume=True continues from it (a ConfigMismatch if this run is another). Files of
-    those names that are there already are replaced only with resume or `overwrite` (a WriteError otherwise).
+    afresh for each run, from its first epoch) and, every config.save_every epochs and at the last, RESUME_FILE,
+    the whole training state and the run's description; resume=True continues from it (a ConfigMismatch if this run
+    is another). Files of those names that are there already are replaced only with resume or `overwrite` (a
+    WriteError otherwise).
     stop_signal() (see colorlib.preemption) is checked at every step: once it names a signal, the state is saved
     where the run is and Interrupted is raised. A loss, weight, BatchNorm statistic or validation figure that turns
     NaN or infinite stops the run with a NonFiniteLoss before anything more is saved or logged, so the resume file
@@ -258,8 +259,10 @@ def train(model, target, train_set, val_set, config, out_dir=None, resume=False,
         precision = machine.use_bf16(train_set[0].device, asked)[1]
         if log is not None:
             log(f'precision: {precision}')
-    if keep:
+    if keep and own:  # a resumed log is cut back to the state's epochs, an overwritten one emptied
         write_metrics(Path(out_dir) / METRICS_FILE, history, own)
+    elif keep:  # a new run's log starts with its first epoch (none is left if that fails); its place is checked now
+        check_writable(Path(out_dir) / METRICS_FILE)
     should_stop = None if stop_signal is None else lambda: distributed.any_rank(stop_signal() is not None)
     val_set = tuple(t[distributed.rank()::world] for t in val_set)
     start_time = time.perf_counter() - (history[-1]['seconds'] if history else 0)

@@ -357,6 +357,15 @@ def test_a_loss_gone_non_finite_stops_training_keeping_the_last_good_state(work,
     assert not (work / 'outputs' / 'nan' / 'resume.pt').exists() and not (work / 'outputs' / 'nan' / 'weights.pkl').exists()
     assert (work / 'outputs' / 'exp' / 'resume.pt').read_bytes() == good
 
+
+def test_a_run_that_saved_nothing_can_be_started_again_as_it_was(work, capsys):
+    """A first epoch gone non-finite leaves no log behind that would make the same command a run to resume."""
+    argv = SMALL + ['--data', 'data.npz', '--experiment-name', 'again']
+    refused(colorization, argv + ['-l', '1e30'], capsys, work, ['not finite'], new_files_ok=True)
+    assert not (work / 'outputs' / 'again' / 'metrics.jsonl').exists()
+    code, _, err = call(colorization, argv, capsys)
+    assert code == 0, err
+
 # -----------------------------------------------------------------------------
 # --resume covers every input that defines the run
 
@@ -625,7 +634,8 @@ def test_a_state_gone_non_finite_stops_training_and_what_is_kept_loads(work, cap
         err = refused(colorization, argv, capsys, work, ['-l/--learn-rate', 'training stopped in epoch'] + words,
                       new_files_ok=True)
         exp = work / 'outputs' / rate
-        for line in (exp / 'metrics.jsonl').read_text().splitlines():
+        log = exp / 'metrics.jsonl'  # none where the first epoch failed
+        for line in log.read_text().splitlines() if log.exists() else []:
             assert all(math.isfinite(v) for v in json.loads(line, parse_constant=float).values() if v is not None)
             json.loads(line, parse_constant=lambda word: pytest.fail(f'{word} in metrics.jsonl'))
         assert not (exp / 'weights.pkl').exists()

@@ -62,13 +62,15 @@ def main():
         big_peak, seconds = peak_of_colorize(tmp / 'big.png', tmp / 'out')
         size = (tmp / 'big.png').stat().st_size
     pixels = side * side
+    from train_speed import write_section  # importing it puts this checkout first on sys.path, for colorlib
+    from colorlib import machine
     line = (f'`python bench/colorize_memory.py --megapixels {args.megapixels:g}` on {datetime.date.today()}: '
             f'colorize.py on a {side}x{side} PNG ({pixels / 1e6:.0f} megapixels, {size / 1e6:.0f} MB on disk) '
             f'peaked at **{big_peak / 1e9:.2f} GB** resident in {seconds:.0f} s, against {small_peak / 1e9:.2f} GB for a '
             f'64x64 image: {(big_peak - small_peak) / pixels:.1f} bytes a pixel beyond the interpreter, torch and '
-            f'the model (the input and the result, 3 bytes each, and the PNG codec\'s buffers).')
+            f'the model (the input and the result, 3 bytes each, and the PNG codec\'s buffers). '
+            f'Machine: {machine.summary("cpu")}.')
     print(line)
-    from train_speed import write_section
     write_section(args.out, 'colorize-memory', [line])
 
 

@@ -292,8 +292,9 @@ def fit(model=None, *, kernel=None, filters=None, dilation=None, target=None, ki
         net.load_state_dict(init.net.state_dict())
     if sync_bn and distributed.active():
         net = torch.nn.SyncBatchNorm.convert_sync_batchnorm(net)
-    reads, replace = read_files(data, colours, bins, init), resume or overwrite
+    reads = read_files(data, colours, bins, init)
     files = {} if out_dir is None else run_files(out_dir, weights, target, config.epochs if epoch_samples else 0)
+    replace = replaceable(files, resume, overwrite)
     if files:
         check_run_folder(files, resume, overwrite, reads)
     net.to(device, memory_format=LAYOUT)
@@ -304,8 +305,8 @@ def fit(model=None, *, kernel=None, filters=None, dilation=None, target=None, ki
 
     def after_epoch(row):
         if writes and epoch_samples:
-            written_late('out_dir', save_figure, samples(net, target, *shown), files[f'samples_{row["epoch"]}'],
-                         replace, reads)
+            name = f'samples_{row["epoch"]}'
+            written_late('out_dir', save_figure, samples(net, target, *shown), files[name], replace[name], reads)
         if on_epoch is not None:
             on_epoch(row)
     with contextlib.ExitStack() as held_places:
@@ -319,6 +320,9 @@ def fit(model=None, *, kernel=None, filters=None, dilation=None, target=None, ki
         if writes:
             save_run(trained, history, shown, files, replace, reads, log or (lambda line: None))
     return Run(trained, history, files)
+
+
+OUTPUTS = ('weights', 'colours', 'bins')  # what a run writes that is not its folder's: run_files
 
 
 def run_files(out_dir, weights=None, target=None, epochs=0):
@@ -339,17 +343,17 @@ def save_run(model, history, shown, files, replace, reads, log):
     """The end of a run: its training curve, the samples of `shown` (encoded test images) and its weights (with
     their colours where they keep them) into `files`. Weights that cannot be written (a file appeared there
     meanwhile, a full disk) are a WeightsNotSaved naming where the trained state still is."""
-    curve = written_late('out_dir', save_figure, training_curve(history), files['curve'], replace, reads)
+    curve = written_late('out_dir', save_figure, training_curve(history), files['curve'], replace['curve'], reads)
     log(f'Training curve: {curve}')
     pictures = written_late('out_dir', save_figure, samples(model.net, model.target, *shown), files['samples'],
-                            replace, reads)
+                            replace['samples'], reads)
     log(f'Samples: {pictures}')
     kind = model.target.palette
     try:
-        written_late('weights', model.save, files['weights'], replace, reads)
+        written_late('weights', model.save, files['weights'], replace['weights'], reads)
         if kind in files:  # the same colours in the assignment's format, for -c or --bins
             log(f'{kind.capitalize()} of the training pictures saved with the weights, and to '
-                f'{written_late("weights", model.target.save_palette, files[kind], replace)}')
+                f'{written_late("weights", model.target.save_palette, files[kind], replace[kind])}')
     except WriteError as err:
         raise WeightsNotSaved(str(err), files['resume']) from None
     log(f'Weights saved to {files["weights"]}')
@@ -383,7 +387,7 @@ def check_run_folder(files, resume=False, overwrite=False, reads=()):
     """Before the first step (run_files' `files`): resume needs the resumable state; a folder that holds a run is a
     RunExists unless it is resumed or `overwrite`; the weights (and their colours) are none of the run's own files;
     and every file can be written by colorlib.files' one rule (none of the files the run `reads`, none there already
-    unless resumed or `overwrite`)."""
+    unless `replaceable`)."""
     from colorlib.checkpoints import read_resumable
     from colorlib.files import check_writable, same_file
     metrics, state = files['metrics'], files['resume']
@@ -398,14 +402,25 @@ def check_run_folder(files, resume=False, overwrite=False, reads=()):
             except InputError as err:
                 said, resumable = f'{said}; its {RESUME_FILE} cannot be resumed: {err}', False
         raise RunExists(metrics.parent, said, resumable)
-    outputs = {name: path for name, path in files.items() if name in ('weights', 'colours', 'bins')}
+    outputs = {name: path for name, path in files.items() if name in OUTPUTS}
     folder = {name: path for name, path in files.items() if name not in outputs}
     for path in outputs.values():
         own = next((f for f in folder.values() if same_file(path, f)), None)
         if own is not None:
             raise InputError(f'{path} is where the run keeps its {own.name}; choose another file', ['weights'])
+    replace = replaceable(files, resume, overwrite)
     for name, path in files.items():
-        with_fields(['out_dir' if name in folder else 'weights'], check_writable, path, resume or overwrite, reads)
+        with_fields(['out_dir' if name in folder else 'weights'], check_writable, path, replace[name], reads)
+
+
+def replaceable(files, resume=False, overwrite=False):
+    """{name: whether files[name] may replace a file there}: each with overwrite; with resume the files of the run's
+    folder, and weights (or their colours) kept in it. Weights elsewhere may be another run's or the user's."""
+    if not files:
+        return {}
+    out_dir = files['metrics'].parent.resolve()
+    return {name: overwrite or (resume and (name not in OUTPUTS or Path(path).resolve().parent == out_dir))
+            for name, path in files.items()}
 
 
 def names():

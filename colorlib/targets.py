@@ -84,14 +84,15 @@ def build_target(config, fit_on=None, palette=None):
     """The target `config` describes. Its classes come from config.colours or config.bins; else, given `fit_on`
     (uint8 NHWC training images, e.g. a folder of one's own pictures), fitted on them (k-means, 24 colours, or the
     Lab bins they use); else from `palette`, the colours stored with the weights (checkpoints.read_palette); else
-    the shipped ones. A file that cannot be used is an InputError naming target.colours or target.bins."""
+    the shipped ones. A file that cannot be used is an InputError naming target.colours or target.bins, images
+    that cannot be fitted one naming data."""
     from colorlib import shipped  # the shipped files' places: only when no file is given
     palette = palette or {}
     if config.kind == 'rgb':
         return configured(RGB(config.task, config.residual), config)
     if config.kind == 'lab':
         if fit_on is not None and not config.bins:
-            centres, prior = (torch.from_numpy(part).float() for part in fit_bins(fit_on))
+            centres, prior = (torch.from_numpy(part).float() for part in with_fields(['data'], fit_bins, fit_on))
             source = 'fitted'
         elif 'bins.centres' in palette and not config.bins:
             centres, prior, source = palette['bins.centres'], palette['bins.prior'], 'weights'
@@ -101,7 +102,8 @@ def build_target(config, fit_on=None, palette=None):
         target = LabBins(centres, prior, config.rebalance, config.soft, config.temperature)
         return configured(target, config, source)
     if fit_on is not None and not config.colours:
-        centres, source = torch.from_numpy(fit_colours(fit_on, 24, sample=200_000)[0]).float(), 'fitted'
+        centres = torch.from_numpy(with_fields(['data'], lambda: fit_colours(fit_on, 24, sample=200_000))[0]).float()
+        source = 'fitted'
     elif 'colours.centres' in palette and not config.colours:
         centres, source = palette['colours.centres'], 'weights'
     else:

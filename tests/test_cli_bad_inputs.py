@@ -123,6 +123,18 @@ def test_training_never_writes_over_what_it_reads_without_naming_it(work, capsys
             capsys, work, ['--checkpoint', 'p0.png', 'input of this run'], new_files_ok=True)  # the data cache
 
 
+@pytest.mark.parametrize('pixel, flags, words', [
+    ((200, 40, 40), [], ['the images hold 1 distinct colour(s)']),
+    ((90, 90, 90), ['--colour-space', 'lab'], ['the images use 1 cell(s) of the ab grid']),
+], ids=['one-colour', 'grey-for-lab'])
+def test_pictures_whose_colours_cannot_be_fitted_are_named_by_data(pixel, flags, words, work, capsys):
+    (work / 'flat').mkdir()
+    for i in range(4):
+        Image.fromarray(np.full((32, 32, 3), pixel, np.uint8)).save(work / 'flat' / f'p{i}.png')
+    err = refused(colorization, SMALL + ['--data', 'flat'] + flags, capsys, work, words, new_files_ok=True)
+    assert err.startswith('colorization.py: error: --data: '), err
+
+
 def test_a_folder_that_holds_files_of_a_runs_names_is_not_written_over(work, capsys):
     (work / 'outputs' / 'mine').mkdir(parents=True)
     Image.fromarray(smooth_rgb(8, 8)).save(work / 'outputs' / 'mine' / 'samples.png')  # the user's own picture
@@ -384,6 +396,20 @@ def test_resume_refuses_another_run(change, words, work, horses, capsys):
     argv = SMALL + ['--data', 'data.npz', '-e', '2', '--experiment-name', 'exp']
     assert call(colorization, argv[:-4] + ['-e', '1', '--experiment-name', 'exp'], capsys)[0] == 0
     refused(colorization, argv + ['--resume'] + change(work), capsys, work, ['--resume'] + words)
+
+
+def test_resume_replaces_the_runs_own_files_but_no_other_checkpoint(work, capsys):
+    """--resume names the run's folder for replacing, not a --checkpoint elsewhere (another run's, or one kept
+    because it appeared while this run trained): that still needs --overwrite."""
+    argv = SMALL + ['--data', 'data.npz', '-e', '2', '--experiment-name', 'exp']
+    assert call(colorization, argv[:-4] + ['-e', '1', '--experiment-name', 'exp'], capsys)[0] == 0
+    refused(colorization, argv + ['--resume', '--checkpoint', 'mine.pkl'], capsys, work,
+            ['--checkpoint', 'mine.pkl exists', '--overwrite'])
+    own = work / 'outputs' / 'exp' / 'weights.pkl'
+    before = own.read_bytes()
+    code, out, err = call(colorization, argv + ['--resume'], capsys)
+    assert code == 0 and f'Weights saved to {Path("outputs", "exp", "weights.pkl")}' in out, err
+    assert own.read_bytes() != before and read_resumable(work / 'outputs' / 'exp' / 'resume.pt')['epoch'] == 2
 
 
 def test_resume_may_change_the_precision(work, capsys):

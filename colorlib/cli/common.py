@@ -66,7 +66,7 @@ def in_flag_terms(err, name=None, values=None):
     values = values or {}
     check = f': check {", ".join(spell(f, values[f]) if f in values else FLAGS.get(f, f) for f in fields)}' \
         if fields else ''
-    return f'{name}: {err}{needs}{check}'
+    return f'{name + ": " if name else ""}{err}{needs}{check}'
 
 
 def with_model_defaults(args):
@@ -91,7 +91,7 @@ def flag(name=None, writes=None, values=None):
     try:
         yield
     except WriteError as err:
-        raise UsageError(f'{writes or name}: {err}') from None
+        raise UsageError(f'{writes or name}: {err}' if writes or name else str(err)) from None
     except ConfigMismatch as err:
         raise UsageError(f'{name}: {mismatch(err)}; resume with the same flags') from None
     except InputError as err:

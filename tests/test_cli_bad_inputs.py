@@ -209,6 +209,24 @@ def test_a_full_disk_while_saving_is_one_line_and_keeps_the_old_state(work):
     assert not list((work / 'outputs' / 'exp').glob('.*.tmp'))
 
 
+@pytest.mark.parametrize('again, limit, lost, words', [
+    ('--overwrite', 40_000, 'resume.pt', ['--experiment-name']),
+    ('--resume', 100_000, 'weights.pkl', ['--checkpoint', 'the trained model is in', 'resume.pt'])])
+def test_a_full_disk_within_torch_save_is_one_line_and_keeps_the_old_file(again, limit, lost, words, work):
+    """With 32 filters the tensors outgrow the file's buffer, so torch.save wrote them to the file itself and turned
+    the full disk into its own RuntimeError ('unexpected pos'), a traceback. Resuming the finished run trains no more
+    and writes no resume.pt, so its weights meet the full disk after its pictures (under 100 kB) were written."""
+    argv = [*SMALL[:2], '-f', '32', *SMALL[4:], '--data', 'data.npz', '--experiment-name', 'exp']
+    assert run_script('colorization.py', argv, work).wait(timeout=120) == 0
+    folder = work / 'outputs' / 'exp'
+    old = {name: (folder / name).read_bytes() for name in ('resume.pt', 'weights.pkl')}
+    assert len(old[lost]) > limit
+    proc = run_script('colorization.py', argv + [again], work, limit_file_size=limit)
+    assert_one_line(proc, 2, [*words, f'cannot write outputs/exp/{lost}', 'kept'])
+    assert {name: (folder / name).read_bytes() for name in old} == old
+    assert not list(folder.glob('.*.tmp'))
+
+
 def test_sigterm_while_the_disk_is_full_is_one_line(work):
     argv = SMALL + ['--data', 'data.npz', '-e', '50', '--save-every', '100']  # no save before the signal
     proc = run_script('colorization.py', argv, work, limit_file_size=20_000)

@@ -86,13 +86,15 @@ def load_folder(folder, size=32, val_share=0.1, seed=0, cache_dir=None, on_skip=
     train_files, test_files, how = split(files, folder, val_share, seed)
     cache = None if cache_dir is None else Path(cache_dir) / f'{folder.name}-{size}px-{cache_key(files, size, val_share, seed)}.npz'
     on_skip = on_skip or (lambda path, reason: None)
-    if cache is not None and cache.is_file():  # the skipped files are said again, as on the run that wrote it
-        with np.load(cache) as z:
-            train_x, test_x, skipped = z['train_x'], z['test_x'], z['skipped'].tolist()
+    found = cache is not None and cache.is_file()
+    cached = read_cache(cache, size) if found else None
+    if cached is not None:  # the skipped files are said again, as on the run that wrote it
+        train_x, test_x, skipped = cached
         for line in skipped:
             on_skip(*line.split('\t', 1))
         return train_x, test_x, (f'{len(train_x)} training and {len(test_x)} test images of {size}x{size} from '
                                  f'{folder} ({how}; {len(skipped)} skipped; read from {cache})')
+    rebuilt = f'; {cache} could not be read, rebuilt' if found else ''
     skipped = []
 
     def skip(path, reason):
@@ -106,4 +108,18 @@ def load_folder(folder, size=32, val_share=0.1, seed=0, cache_dir=None, on_skip=
         atomic_write(cache, lambda f: np.savez(f, train_x=train_x, test_x=test_x, skipped=np.array(skipped, dtype=str)),
                      replace=True)  # the cache's own file
     return train_x, test_x, (f'{len(train_x)} training and {len(test_x)} test images of {size}x{size} from {folder} '
-                             f'({how}; {len(skipped)} skipped)')
+                             f'({how}; {len(skipped)} skipped{rebuilt})')
+
+
+def read_cache(cache, size):
+    """(train_x, test_x, skipped lines) from a cache load_folder wrote; None for one that cannot be read (empty,
+    truncated, foreign), which is then rebuilt from the pictures rather than failing every run until it is deleted."""
+    try:
+        with np.load(cache) as z:
+            train_x, test_x, skipped = z['train_x'], z['test_x'], z['skipped']
+    except Exception:  # numpy and zipfile raise many types for a damaged file
+        return None
+    if skipped.dtype.kind != 'U' or any(x.dtype != np.uint8 or x.shape[1:] != (size, size, 3)
+                                        for x in (train_x, test_x)):
+        return None
+    return train_x, test_x, skipped.tolist()

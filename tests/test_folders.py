@@ -50,6 +50,24 @@ def test_a_seeded_hold_out_the_same_every_time_and_a_cache(tmp_path):
     assert load_folder(tmp_path / 'pics', 64, 0.25)[0].shape[1:] == (64, 64, 3)
 
 
+@pytest.mark.parametrize('damage', [
+    lambda cache: cache.write_bytes(b''),  # EOFError
+    lambda cache: cache.write_bytes(cache.read_bytes()[:len(cache.read_bytes()) // 2]),  # BadZipFile
+    lambda cache: np.savez(cache, train_x=np.zeros(3), test_x=np.zeros(3), skipped=np.zeros(1))],  # foreign
+    ids=['empty', 'truncated', 'foreign'])
+def test_a_cache_that_cannot_be_read_is_rebuilt(damage, tmp_path):
+    """A damaged cache used to fail every later run on the folder until someone deleted it."""
+    write_pictures(tmp_path / 'pics', 8)
+    train_x, test_x, _ = load_folder(tmp_path / 'pics', 32, 0.25, cache_dir=tmp_path / 'cache')
+    [cache] = list((tmp_path / 'cache').glob('pics-32px-*.npz'))
+    damage(cache)
+    again_x, again_test, summary = load_folder(tmp_path / 'pics', 32, 0.25, cache_dir=tmp_path / 'cache')
+    assert f'{cache} could not be read, rebuilt' in summary
+    assert np.array_equal(again_x, train_x) and np.array_equal(again_test, test_x)
+    assert 'read from' in load_folder(tmp_path / 'pics', 32, 0.25, cache_dir=tmp_path / 'cache')[2]  # rewritten
+    assert list((tmp_path / 'cache').iterdir()) == [cache]  # no temp file left
+
+
 def test_train_and_test_subfolders_are_the_splits(tmp_path):
     write_pictures(tmp_path / 'd' / 'train', 6)
     write_pictures(tmp_path / 'd' / 'test', 3, seed=10)

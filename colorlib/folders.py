@@ -6,6 +6,7 @@ resized, then the centre cut out) into the same uint8 NHWC arrays the CIFAR-10 p
 in an .npz keyed by the files' names, sizes and times and the image size, so a second run starts at once.
 """
 import hashlib
+import os
 from pathlib import Path
 
 import numpy as np
@@ -52,10 +53,12 @@ def split(files, folder, val_share, seed):
 
 
 def cache_key(files, size, val_share, seed):
+    """The files' names, sizes and times and the settings, hashed; a name as its bytes on disk (os.fsencode), so
+    that one that is not UTF-8 hashes too (the same key as before for every UTF-8 name)."""
     h = hashlib.sha256(f'{size} {val_share} {seed}'.encode())
     for f in files:
         stat = f.stat()
-        h.update(f'{f}\0{stat.st_size}\0{stat.st_mtime_ns}\n'.encode())
+        h.update(os.fsencode(f) + f'\0{stat.st_size}\0{stat.st_mtime_ns}\n'.encode())
     return h.hexdigest()[:16]
 
 

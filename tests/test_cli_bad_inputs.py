@@ -235,6 +235,31 @@ def test_sigterm_while_the_disk_is_full_is_one_line(work):
     proc.send_signal(signal.SIGTERM)
     assert_one_line(proc, 2, ['stopped by SIGTERM', 'cannot write', 'resume.pt'])
 
+SIGTERM_MID_WRITE = """
+import os, signal, sys
+from PIL import Image
+def save(self, f, *args, **kwargs):  # half a picture written, then the signal, as from `kill` or a scheduler
+    f.write(b'half a picture')
+    os.kill(os.getpid(), signal.SIGTERM)
+Image.Image.save = save
+from colorlib.cli.colorize import main
+main(sys.argv[1:])
+"""
+
+
+def test_sigterm_while_colorize_writes_is_one_line_and_leaves_no_temp_file(work):
+    """The signal used to kill the command mid-write, leaving a hidden .a_colorized.png.*.tmp beside its output."""
+    (work / 'out').mkdir()
+    (work / 'out' / 'a_colorized.png').write_bytes(b'an earlier result')
+    before = snapshot(work)
+    proc = subprocess.run([sys.executable, '-c', SIGTERM_MID_WRITE, 'a.png', '--checkpoint', 'mine.pkl', '--model',
+                           'CNN', '-f', '4', '-o', 'out'], cwd=work, capture_output=True, text=True, timeout=120,
+                          env={**os.environ, 'PYTHONPATH': str(REPO), 'OMP_NUM_THREADS': '1'})
+    assert proc.returncode == 128 + signal.SIGTERM, (proc.returncode, proc.stderr)
+    assert proc.stderr.strip() == 'colorize.py: stopped by SIGTERM'
+    assert snapshot(work) == before  # the earlier result kept, no temp file
+
+
 # -----------------------------------------------------------------------------
 # inputs that used to end in a traceback, a hang, or garbage accepted
 

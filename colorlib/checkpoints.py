@@ -7,6 +7,7 @@ for the names of modules, so the assignment's strict loader still loads the file
 pictures are stored as tensors beside the weights ('colours.centres', ...), as before.
 """
 import dataclasses
+import io
 import warnings
 from collections import OrderedDict
 from dataclasses import asdict
@@ -48,7 +49,7 @@ def save_weights(model, path, palette=None, target=None, replace=False, reads=()
                            'palette': described.get('colours', described.get('bins'))}
     if about:
         state._metadata = {ABOUT: about}  # no module versions: BatchNorm then takes files without num_batches_tracked
-    return atomic_write(path, lambda f: torch.save(state, f), replace, reads)
+    return write_torch(state, path, replace, reads)
 
 
 def read_about(path, state=None):
@@ -172,7 +173,15 @@ def load_weights(model, path, state=None):
 def save_resumable(state, path, replace=False):
     """A training state (tensors, numbers, strings and plain containers only, so that it reads back with
     weights_only=True), written atomically like the weights."""
-    return atomic_write(path, lambda f: torch.save(state, f), replace)
+    return write_torch(state, path, replace)
+
+
+def write_torch(obj, path, replace=False, reads=()):
+    """torch.save of `obj` to `path` (atomic_write), serialised in memory first: torch.save writing to the file
+    itself turns a full disk's OSError into a RuntimeError, which would not be a one-line WriteError."""
+    buffer = io.BytesIO()
+    torch.save(obj, buffer)
+    return atomic_write(path, lambda f: f.write(buffer.getbuffer()), replace, reads)
 
 
 def read_resumable(path):

@@ -6,6 +6,7 @@ resized, then the centre cut out) into the same uint8 NHWC arrays the CIFAR-10 p
 in an .npz keyed by the files' names, sizes and times and the image size, so a second run starts at once.
 """
 import hashlib
+import os
 from pathlib import Path
 
 import numpy as np
@@ -52,10 +53,12 @@ def split(files, folder, val_share, seed):
 
 
 def cache_key(files, size, val_share, seed):
+    """The files' names, sizes and times and the settings, hashed; a name as its bytes on disk (os.fsencode), so
+    that one that is not UTF-8 hashes too (the same key as before for every UTF-8 name)."""
     h = hashlib.sha256(f'{size} {val_share} {seed}'.encode())
     for f in files:
         stat = f.stat()
-        h.update(f'{f}\0{stat.st_size}\0{stat.st_mtime_ns}\n'.encode())
+        h.update(os.fsencode(f) + f'\0{stat.st_size}\0{stat.st_mtime_ns}\n'.encode())
     return h.hexdigest()[:16]
 
 
@@ -86,13 +89,15 @@ def load_folder(folder, size=32, val_share=0.1, seed=0, cache_dir=None, on_skip=
     train_files, test_files, how = split(files, folder, val_share, seed)
     cache = None if cache_dir is None else Path(cache_dir) / f'{folder.name}-{size}px-{cache_key(files, size, val_share, seed)}.npz'
     on_skip = on_skip or (lambda path, reason: None)
-    if cache is not None and cache.is_file():  # the skipped files are said again, as on the run that wrote it
-        with np.load(cache) as z:
-            train_x, test_x, skipped = z['train_x'], z['test_x'], z['skipped'].tolist()
+    found = cache is not None and cache.is_file()
+    cached = read_cache(cache, size) if found else None
+    if cached is not None:  # the skipped files are said again, as on the run that wrote it
+        train_x, test_x, skipped = cached
         for line in skipped:
             on_skip(*line.split('\t', 1))
         return train_x, test_x, (f'{len(train_x)} training and {len(test_x)} test images of {size}x{size} from '
                                  f'{folder} ({how}; {len(skipped)} skipped; read from {cache})')
+    rebuilt = f'; {cache} could not be read, rebuilt' if found else ''
     skipped = []
 
     def skip(path, reason):
@@ -106,4 +111,18 @@ def load_folder(folder, size=32, val_share=0.1, seed=0, cache_dir=None, on_skip=
         atomic_write(cache, lambda f: np.savez(f, train_x=train_x, test_x=test_x, skipped=np.array(skipped, dtype=str)),
                      replace=True)  # the cache's own file
     return train_x, test_x, (f'{len(train_x)} training and {len(test_x)} test images of {size}x{size} from {folder} '
-                             f'({how}; {len(skipped)} skipped)')
+                             f'({how}; {len(skipped)} skipped{rebuilt})')
+
+
+def read_cache(cache, size):
+    """(train_x, test_x, skipped lines) from a cache load_folder wrote; None for one that cannot be read (empty,
+    truncated, foreign), which is then rebuilt from the pictures rather than failing every run until it is deleted."""
+    try:
+        with np.load(cache) as z:
+            train_x, test_x, skipped = z['train_x'], z['test_x'], z['skipped']
+    except Exception:  # numpy and zipfile raise many types for a damaged file
+        return None
+    if skipped.dtype.kind != 'U' or any(x.dtype != np.uint8 or x.shape[1:] != (size, size, 3)
+                                        for x in (train_x, test_x)):
+        return None
+    return train_x, test_x, skipped.tolist()

@@ -221,6 +221,24 @@ def test_a_full_disk_while_saving_is_one_line_and_keeps_the_old_state(work):
     assert not list((work / 'outputs' / 'exp').glob('.*.tmp'))
 
 
+@pytest.mark.parametrize('again, limit, lost, words', [
+    ('--overwrite', 40_000, 'resume.pt', ['--experiment-name']),
+    ('--resume', 100_000, 'weights.pkl', ['--checkpoint', 'the trained model is in', 'resume.pt'])])
+def test_a_full_disk_within_torch_save_is_one_line_and_keeps_the_old_file(again, limit, lost, words, work):
+    """With 32 filters the tensors outgrow the file's buffer, so torch.save wrote them to the file itself and turned
+    the full disk into its own RuntimeError ('unexpected pos'), a traceback. Resuming the finished run trains no more
+    and writes no resume.pt, so its weights meet the full disk after its pictures (under 100 kB) were written."""
+    argv = [*SMALL[:2], '-f', '32', *SMALL[4:], '--data', 'data.npz', '--experiment-name', 'exp']
+    assert run_script('colorization.py', argv, work).wait(timeout=120) == 0
+    folder = work / 'outputs' / 'exp'
+    old = {name: (folder / name).read_bytes() for name in ('resume.pt', 'weights.pkl')}
+    assert len(old[lost]) > limit
+    proc = run_script('colorization.py', argv + [again], work, limit_file_size=limit)
+    assert_one_line(proc, 2, [*words, f'cannot write outputs/exp/{lost}', 'kept'])
+    assert {name: (folder / name).read_bytes() for name in old} == old
+    assert not list(folder.glob('.*.tmp'))
+
+
 def test_sigterm_while_the_disk_is_full_is_one_line(work):
     argv = SMALL + ['--data', 'data.npz', '-e', '50', '--save-every', '100']  # no save before the signal
     proc = run_script('colorization.py', argv, work, limit_file_size=20_000)
@@ -228,6 +246,31 @@ def test_sigterm_while_the_disk_is_full_is_one_line(work):
     assert proc.stdout.readline().startswith('Epoch [1/50]')
     proc.send_signal(signal.SIGTERM)
     assert_one_line(proc, 2, ['stopped by SIGTERM', 'cannot write', 'resume.pt'])
+
+SIGTERM_MID_WRITE = """
+import os, signal, sys
+from PIL import Image
+def save(self, f, *args, **kwargs):  # half a picture written, then the signal, as from `kill` or a scheduler
+    f.write(b'half a picture')
+    os.kill(os.getpid(), signal.SIGTERM)
+Image.Image.save = save
+from colorlib.cli.colorize import main
+main(sys.argv[1:])
+"""
+
+
+def test_sigterm_while_colorize_writes_is_one_line_and_leaves_no_temp_file(work):
+    """The signal used to kill the command mid-write, leaving a hidden .a_colorized.png.*.tmp beside its output."""
+    (work / 'out').mkdir()
+    (work / 'out' / 'a_colorized.png').write_bytes(b'an earlier result')
+    before = snapshot(work)
+    proc = subprocess.run([sys.executable, '-c', SIGTERM_MID_WRITE, 'a.png', '--checkpoint', 'mine.pkl', '--model',
+                           'CNN', '-f', '4', '-o', 'out'], cwd=work, capture_output=True, text=True, timeout=120,
+                          env={**os.environ, 'PYTHONPATH': str(REPO), 'OMP_NUM_THREADS': '1'})
+    assert proc.returncode == 128 + signal.SIGTERM, (proc.returncode, proc.stderr)
+    assert proc.stderr.strip() == 'colorize.py: stopped by SIGTERM'
+    assert snapshot(work) == before  # the earlier result kept, no temp file
+
 
 # -----------------------------------------------------------------------------
 # inputs that used to end in a traceback, a hang, or garbage accepted

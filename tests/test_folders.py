@@ -1,4 +1,6 @@
 """Tests for colorlib.folders: a folder of pictures as a data set (splits, squares, skipped files, the cache)."""
+import os
+
 import numpy as np
 import pytest
 from PIL import Image
@@ -48,6 +50,38 @@ def test_a_seeded_hold_out_the_same_every_time_and_a_cache(tmp_path):
     load_folder(tmp_path / 'pics', 32, 0.25, cache_dir=tmp_path / 'cache')
     assert len(list((tmp_path / 'cache').glob('*.npz'))) == 2
     assert load_folder(tmp_path / 'pics', 64, 0.25)[0].shape[1:] == (64, 64, 3)
+
+
+@pytest.mark.parametrize('damage', [
+    lambda cache: cache.write_bytes(b''),  # EOFError
+    lambda cache: cache.write_bytes(cache.read_bytes()[:len(cache.read_bytes()) // 2]),  # BadZipFile
+    lambda cache: np.savez(cache, train_x=np.zeros(3), test_x=np.zeros(3), skipped=np.zeros(1))],  # foreign
+    ids=['empty', 'truncated', 'foreign'])
+def test_a_cache_that_cannot_be_read_is_rebuilt(damage, tmp_path):
+    """A damaged cache used to fail every later run on the folder until someone deleted it."""
+    write_pictures(tmp_path / 'pics', 8)
+    train_x, test_x, _ = load_folder(tmp_path / 'pics', 32, 0.25, cache_dir=tmp_path / 'cache')
+    [cache] = list((tmp_path / 'cache').glob('pics-32px-*.npz'))
+    damage(cache)
+    again_x, again_test, summary = load_folder(tmp_path / 'pics', 32, 0.25, cache_dir=tmp_path / 'cache')
+    assert f'{cache} could not be read, rebuilt' in summary
+    assert np.array_equal(again_x, train_x) and np.array_equal(again_test, test_x)
+    assert 'read from' in load_folder(tmp_path / 'pics', 32, 0.25, cache_dir=tmp_path / 'cache')[2]  # rewritten
+    assert list((tmp_path / 'cache').iterdir()) == [cache]  # no temp file left
+
+
+def test_a_file_name_that_is_not_utf8_is_read_and_cached(tmp_path):
+    """Such a name (a Latin-1 'café.png' copied over) used to fail the cache's key with a UnicodeEncodeError."""
+    write_pictures(tmp_path / 'pics', 4)
+    odd = tmp_path / 'pics' / os.fsdecode(b'caf\xe9.png')  # a lone surrogate in Python's str
+    try:
+        Image.fromarray(smooth_rgb(30, 40, seed=9)).save(odd, format='PNG')
+    except (OSError, UnicodeError):
+        pytest.skip('this file system takes UTF-8 names only')
+    train_x, test_x, summary = load_folder(tmp_path / 'pics', 32, 0.2, cache_dir=tmp_path / 'cache')
+    assert len(train_x) + len(test_x) == 5 and '0 skipped' in summary
+    again_x, _, summary = load_folder(tmp_path / 'pics', 32, 0.2, cache_dir=tmp_path / 'cache')
+    assert 'read from' in summary and np.array_equal(again_x, train_x)
 
 
 def test_train_and_test_subfolders_are_the_splits(tmp_path):

@@ -17,6 +17,7 @@ from colorlib.errors import ConfigMismatch, InputError, WriteError
 from colorlib.lab import DEFAULT_TEMPERATURE
 from colorlib.machine import DEVICES
 from colorlib.models import MODELS
+from colorlib.preemption import Stopped, raise_stop_signals
 from colorlib.targets import TASKS
 
 # the flag that sets each field of the library's configs and run descriptions
@@ -112,12 +113,14 @@ class OneLineParser(argparse.ArgumentParser):
 
 
 def run_command(parser, runner, argv=None):
-    """Parse, run, and turn a UsageError into one line on stderr and exit status 2, a warning into one line."""
+    """Parse, run, and turn a UsageError into one line on stderr and exit status 2, a warning into one line. SIGTERM
+    and SIGUSR1 end the command as an exception (colorlib.preemption.Stopped), so that a file being written is
+    cleaned up, then in one line with the status a shell gives a death by that signal."""
     args = parser.parse_args(argv)
 
     def one_line(message, *_, **__):  # a library warning is said like an error: the command, then the message
         print(f'{parser.prog}: warning: {message}', file=sys.stderr, flush=True)
-    with warnings.catch_warnings():
+    with warnings.catch_warnings(), raise_stop_signals():
         warnings.showwarning = one_line
         try:
             runner(args)
@@ -127,6 +130,9 @@ def run_command(parser, runner, argv=None):
         except KeyboardInterrupt as err:  # Ctrl-C: one line, and the status a shell gives a death by SIGINT
             print(f'{parser.prog}: interrupted{f"; {err}" if str(err) else ""}', file=sys.stderr)
             sys.exit(130)
+        except Stopped as err:
+            print(f'{parser.prog}: {err}', file=sys.stderr)
+            sys.exit(128 + err.signal)
 
 # -----------------------------------------------------------------------------
 # flag types

@@ -23,7 +23,7 @@ from colorlib.colorize import chroma_predictor, colorize_pixels
 from colorlib.data import load_cifar10, parse_category, select_category
 from colorlib.errors import FileExists, InputError, RunExists, WeightsNotSaved, WriteError, with_fields
 from colorlib.files import held
-from colorlib.images import to_float
+from colorlib.images import as_uint8, to_float
 from colorlib.models import MODELS, FlipAveraged, ModelConfig, build_model, context
 from colorlib.naming import (CURVE_FILE, METRICS_FILE, RESUME_FILE, SAMPLES_FILE, WEIGHTS_FILE, palette_file, run_name,
                              samples_file)
@@ -84,10 +84,19 @@ def target_config(model='UNet', **settings):
 
 def model_config(target, name='UNet', kernel=3, filters=32, dilation=1):
     """The ModelConfig of a network of `name` that learns `target` (its outputs and inputs follow the target)."""
-    if name not in MODELS:
-        raise InputError(f'unknown model {name!r} (choose from {", ".join(MODELS)})', ['name'])
     return ModelConfig(name=name, kernel=kernel, filters=filters, colours=target.out_channels,
                        in_channels=target.in_channels, dilation=dilation)
+
+
+def network_images(images, name, ndim=4):
+    """as_uint8's pictures (a batch, or with ndim 3 one picture) at sizes the networks take: sides that are
+    multiples of 4, since they pool twice by 2 and upsample back (colorize pads any size itself)."""
+    array = as_uint8(images, name, ndim)
+    height, width = array.shape[-3:-1]
+    if height % 4 or width % 4:
+        raise InputError(f'{name} holds {height}x{width} pictures; the networks take sides that are multiples of 4 '
+                         '(Model.colorize takes any size)', [name])
+    return array
 
 
 def weights_path(weights):
@@ -245,8 +254,9 @@ def fit(model=None, *, kernel=None, filters=None, dilation=None, target=None, ki
         stop_signal=None, **settings):
     """Train a network and return the Run. The model: `model` ('UNet', 'CNN', 'DUNet', 'RegressionCNN'),
     `kernel`, `filters`, `dilation`; what it learns: a built `target`, or its settings (TargetConfig: kind,
-    task, colours, ...); the images: train_x and test_x (uint8 NHWC), else those of `data` and `category`
-    (load_images; the colours are fitted on a folder of one's own pictures); how it trains: TrainConfig's
+    task, colours, ...); the images: train_x and test_x, both (NHWC, uint8 or float 0-1, sides multiples of 4:
+    network_images), else those of `data` and `category` (load_images; the colours are fitted on a folder of one's
+    own pictures); how it trains: TrainConfig's
     fields as keywords (epochs=5, batch_size=10, learn_rate=..., ...). init: weights (a Model or a path) to start
     from, whose network and target are then the run's (settings given must agree with them); without init the
     network is by default a 3x3 UNet of 32 filters. `data`, `colours`, `bins` and `init` are files the run reads,
@@ -265,6 +275,11 @@ def fit(model=None, *, kernel=None, filters=None, dilation=None, target=None, ki
     for name, given in (('weights', weights is not None), ('resume', resume), ('epoch_samples', epoch_samples)):
         if given and out_dir is None:
             raise InputError(f'{name} belongs to a run that writes its files: give out_dir too', [name])
+    if (train_x is None) != (test_x is None):
+        given, missing = ('train_x', 'test_x') if test_x is None else ('test_x', 'train_x')
+        raise InputError(f'{given} needs {missing} too (the images the run is evaluated on, or trains on)', [missing])
+    if train_x is not None:
+        train_x, test_x = network_images(train_x, 'train_x'), network_images(test_x, 'test_x')
     device = device_of(device)
     main = distributed.rank() == 0
     torch.manual_seed(config.seed)
@@ -280,7 +295,8 @@ def fit(model=None, *, kernel=None, filters=None, dilation=None, target=None, ki
         target = init.target if target is None else target
         c = init.config
         model, kernel, filters, dilation = c.name, c.kernel, c.filters, c.dilation
-    model, kernel, filters, dilation = model or 'UNet', kernel or 3, filters or 32, 1 if dilation is None else dilation
+    model, kernel, filters, dilation = (default if given is None else given for given, default in
+                                        ((model, 'UNet'), (kernel, 3), (filters, 32), (dilation, 1)))  # 0 is no None
     if target is None:
         config_of_target = target_config(model, kind=kind, task=task, colours=colours, bins=bins, residual=residual,
                                          rebalance=rebalance, soft=soft, temperature=temperature)

@@ -73,6 +73,26 @@ def test_what_only_a_run_with_files_can_do_needs_out_dir(horses):
         assert e.value.fields == tuple(setting) and 'out_dir' in str(e.value)
 
 
+@pytest.mark.parametrize('setting,field', [
+    ({'epochs': 0}, 'epochs'), ({'batch_size': 0}, 'batch_size'), ({'lr_schedule': 'cos'}, 'lr_schedule'),
+    ({'epochs': '2'}, 'epochs'), ({'kernel': 2}, 'kernel'), ({'filters': 0}, 'filters'),
+    ({'train_x': 'sides of 30'}, 'train_x'), ({'train_x': 'none'}, 'train_x'), ({'test_x': None}, 'test_x')])
+def test_fit_refuses_bad_settings_before_anything_is_written(setting, field, horses, tmp_path):
+    train_x = {'sides of 30': horses[0][:20, :30, :30], 'none': horses[0][:0]}.get(setting.get('train_x'))
+    settings = {'model': 'CNN', 'filters': 4, 'epochs': 1, 'test_x': horses[1][:10], 'device': 'cpu', **setting,
+                'train_x': horses[0][:20] if train_x is None else train_x}
+    with pytest.raises(InputError) as e:
+        colorlib.fit(out_dir=tmp_path / 'run', **settings)
+    one_line_error(e)
+    assert e.value.fields == (field,) and not (tmp_path / 'run').exists()
+
+
+def test_fit_takes_one_augmentation_by_name(horses):
+    run = colorlib.fit(model='CNN', filters=4, epochs=1, augment='hflip', train_x=horses[0][:20],
+                       test_x=horses[1][:10], device='cpu')
+    assert len(run.history) == 1
+
+
 def test_fit_from_weights_takes_the_target_settings_given(horses):
     again = colorlib.fit(init=colorlib.api.weights_path('unet_lab'), rebalance=0.5, soft=True, temperature=0.1,
                          epochs=1, learn_rate=0.0, train_x=horses[0][:20], test_x=horses[1][:10], device='cpu')

@@ -10,6 +10,7 @@ Nothing here prints or writes unless asked (log=print, progress=True, out_dir=..
 arrays or matplotlib figures. Bad settings and files are InputErrors whose `fields` name the settings at fault.
 """
 import contextlib
+import dataclasses
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -235,7 +236,8 @@ class Model:
         return activations(self.net, self.target, to_float(pixels[None]).to(self.device), self.name)
 
     def fit(self, **settings):
-        """Train further from these weights: fit(init=this model, ...), with this model's network and target."""
+        """Train further from these weights: fit(init=this model, ...), with this model's network and target; a
+        setting given that contradicts them is an InputError naming it, as for the weights file it came from."""
         return fit(init=self, **settings)
 
     def save(self, path, replace=False, reads=()):
@@ -291,6 +293,17 @@ def fit(model=None, *, kernel=None, filters=None, dilation=None, target=None, ki
         init = open_weights(init, model=model, kernel=kernel, filters=filters, dilation=dilation, colours=colours,
                             bins=bins, temperature=temperature, kind=kind, task=task, residual=residual,
                             rebalance=rebalance, soft=soft)
+    elif init is not None:  # a Model: what is given must agree with it, as with a file (open_weights)
+        where = init.path or f'the {init.name} model'
+        agree(where, {k: getattr(init.config, k) for k in MODEL_FIELDS},
+              dict(name=model, kernel=kernel, filters=filters, dilation=dilation), 'model')
+        agree(where, {k: getattr(init.target.config, k) for k in TARGET_FIELDS},
+              dict(kind=kind, task=task, residual=residual), 'target')
+        choices = {k: v for k, v in dict(colours=colours, bins=bins, rebalance=rebalance, soft=soft,
+                                         temperature=temperature).items() if v is not None}
+        if target is None and choices:  # the choices of use given win, as open_weights takes them
+            kept = init.target.palette_state() if init.target.keeps_palette else {}  # else its file's or shipped
+            target = build_target(dataclasses.replace(init.target.config, **choices), palette=kept)
     if init is not None:
         target = init.target if target is None else target
         c = init.config

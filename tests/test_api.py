@@ -100,6 +100,26 @@ def test_fit_from_weights_takes_the_target_settings_given(horses):
     assert (config.kind, config.rebalance, config.soft, config.temperature) == ('lab', 0.5, True, 0.1)
 
 
+@pytest.mark.parametrize('setting,field', [({'model': 'UNet'}, 'name'), ({'filters': 32}, 'filters'),
+                                           ({'kernel': 5}, 'kernel'), ({'task': 'superres'}, 'target.task'),
+                                           ({'kind': 'rgb'}, 'target.kind')])
+def test_fit_from_a_model_refuses_what_contradicts_it_as_from_its_file(setting, field, tiny_run, horses, tmp_path):
+    tiny_run.model.save(tmp_path / 'w.pkl')
+    for init in (tiny_run.model, tmp_path / 'w.pkl'):
+        with pytest.raises(InputError) as e:
+            colorlib.fit(init=init, epochs=1, train_x=horses[0][:20], test_x=horses[1][:10], device='cpu', **setting)
+        one_line_error(e, 'not')
+        assert e.value.fields == (field,)
+
+
+def test_fit_from_a_model_takes_the_target_settings_given(horses):
+    again = colorlib.load('unet_lab').fit(rebalance=0.5, soft=True, temperature=0.1, epochs=1, learn_rate=0.0,
+                                          train_x=horses[0][:20], test_x=horses[1][:10], device='cpu')
+    config = again.model.target.config
+    assert (config.kind, config.rebalance, config.soft, config.temperature) == ('lab', 0.5, True, 0.1)
+    assert not again.model.target.keeps_palette  # the shipped bins, as from the file: none saved beside the weights
+
+
 def test_a_model_gives_arrays_and_figures(tiny_run, horses):
     model = tiny_run.model
     pictures = model.predict(horses[1][:3])

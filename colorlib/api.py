@@ -7,7 +7,8 @@
     run = colorlib.fit(model='UNet', epochs=5)       # run.history, run.model, run.curve()
 
 Nothing here prints or writes unless asked (log=print, progress=True, out_dir=...); pictures come back as uint8
-arrays or matplotlib figures. Bad settings and files are InputErrors whose `fields` name the settings at fault.
+arrays or matplotlib figures. Pictures go in as RGB arrays of uint8 (0-255) or float (0-1), everywhere alike
+(images.as_uint8); other types, an alpha channel or no pixels are refused. Bad settings and files are InputErrors whose `fields` name the settings at fault.
 """
 import contextlib
 import dataclasses
@@ -31,7 +32,7 @@ from colorlib.naming import (CURVE_FILE, METRICS_FILE, RESUME_FILE, SAMPLES_FILE
 from colorlib.plots import save_figure, training_curve
 from colorlib.report import NUM_SAMPLES, activations, figures, samples
 from colorlib.targets import TargetConfig, build_target
-from colorlib.train import LAYOUT, TrainConfig, assignment_test_order, predict, to_device
+from colorlib.train import LAYOUT, TrainConfig, assignment_test_order, check_whole, predict, to_device
 from colorlib.train import train as train_loop
 
 MODEL_FIELDS = ('name', 'kernel', 'filters', 'dilation')  # what of a ModelConfig one chooses (the rest: the target's)
@@ -102,6 +103,8 @@ def network_images(images, name, ndim=4):
 
 def weights_path(weights):
     """A path to weights as given, or the shipped weights of that name ('unet', 'unet_k3_f32', ...)."""
+    if not isinstance(weights, (str, os.PathLike)):
+        raise InputError(f'weights must be a name or a path, not {weights!r}', ['weights'])
     if Path(weights).suffix or Path(weights).exists():
         return Path(weights)
     stem = str(weights)
@@ -195,29 +198,36 @@ class Model:
         return load_images()[1] if test_x is None else test_x
 
     def evaluate(self, test_x=None, legacy=False, flips=False, batch_size=100, seed=0, num_train=None, amp=False):
-        """The validation figures (report.figures) on uint8 NHWC test images (default: the bundled test horses).
+        """The validation figures (report.figures) on NHWC test images (default: the bundled test horses).
         legacy: as the assignment computed them (BatchNorm in training mode, its test order, which depends on the
         number of training images and the seed); amp: in bfloat16 (machine.use_bf16 says where that is fast)."""
         if test_x is None:
             train_x, test_x = load_images()
             num_train = len(train_x) if num_train is None else num_train
+        test_x = network_images(test_x, 'test_x')
         rgb = to_float(test_x)
         test_set = to_device(self.target.encode(rgb), self.device)
         order = assignment_test_order(num_train or 0, len(test_x), seed) if legacy else None
         return figures(self.net, self.target, test_set, rgb.to(self.device), order, batch_size, amp, flips)
 
     def predict(self, rgb_images):
-        """The network's pictures of uint8 NHWC images (their grey, or downsized, version in), as uint8 NHWC."""
-        out = predict(self.net, self.target, self.target.inputs(to_float(rgb_images).to(self.device)))
+        """The network's pictures of NHWC RGB images, uint8 or float 0-1 (their grey, or downsized, version in), as
+        uint8 NHWC."""
+        rgb = to_float(network_images(rgb_images, 'rgb_images')).to(self.device)
+        out = predict(self.net, self.target, self.target.inputs(rgb))
         return (out.clamp(0, 1) * 255).round().byte().permute(0, 2, 3, 1).cpu().numpy()
 
     def colorize(self, image, tile=512, margin=None, net_size=None, flips=False):
-        """One image of any size ((H, W, 3) or (H, W) uint8, grey or colour) coloured: its lightness with the
-        network's colour, as (H, W, 3) uint8 (colorlib.colorize)."""
+        """One image of any size ((H, W, 3) RGB or (H, W) grey; uint8, or float 0-1) coloured: its lightness with
+        the network's colour, as (H, W, 3) uint8 (colorlib.colorize). It runs in tiles of `tile` pixels a side with
+        `margin` pixels of context (default: the network's receptive field), on the image scaled to `net_size`."""
         if self.target.task != 'colour':
             raise InputError('super-resolution weights do not colour images', ['target.task'])
+        for name, value, low in (('tile', tile, 1), ('margin', margin, 0), ('net_size', net_size, 1)):
+            if value is not None or name == 'tile':
+                check_whole(value, name, low)
         pixels = np.asarray(image)
-        pixels = pixels[:, :, None].repeat(3, 2) if pixels.ndim == 2 else pixels
+        pixels = as_uint8(pixels[:, :, None].repeat(3, 2) if pixels.ndim == 2 else pixels, 'image', ndim=3)
         net = FlipAveraged(self.net) if flips else self.net
         predict = chroma_predictor(net.eval(), self.target)
         result, _ = colorize_pixels(pixels, predict, tile, context(self.config) if margin is None else margin,
@@ -226,13 +236,18 @@ class Model:
 
     def samples(self, test_x=None):
         """A figure: the inputs, the truth, the outputs (and the baselines) of the first test images."""
-        rgb = to_float(self._test(test_x)[:NUM_SAMPLES])
+        rgb = to_float(network_images(self._test(test_x), 'test_x')[:NUM_SAMPLES])
         return samples(self.net, self.target, *to_device(self.target.encode(rgb), self.device))
 
     def activations(self, image=0):
-        """{block: figure} of one image (an index into the test images, or a uint8 (H, W, 3) array): its input,
-        every block's activations and the output beside the truth (report.activations)."""
-        pixels = self._test()[image] if isinstance(image, (int, np.integer)) else np.asarray(image)
+        """{block: figure} of one image (an index into the bundled test images, or an (H, W, 3) array, uint8 or
+        float 0-1): its input, every block's activations and the output beside the truth (report.activations)."""
+        if isinstance(image, (int, np.integer)) and not isinstance(image, bool):
+            test_x = self._test()
+            if not -len(test_x) <= image < len(test_x):
+                raise InputError(f'image {image} is out of range: there are {len(test_x)} test images', ['image'])
+            image = test_x[image]
+        pixels = network_images(image, 'image', ndim=3)
         return activations(self.net, self.target, to_float(pixels[None]).to(self.device), self.name)
 
     def fit(self, **settings):

@@ -132,6 +132,36 @@ def test_a_model_gives_arrays_and_figures(tiny_run, horses):
     assert isinstance(model.samples(horses[1][:10]), Figure)
 
 
+def test_pictures_are_uint8_or_float_from_0_to_1_alike_everywhere(tiny_run, horses):
+    model, pictures = tiny_run.model, horses[1][:4]
+    assert np.array_equal(model.predict(pictures / 255), model.predict(pictures))
+    assert np.array_equal(model.colorize(pictures[0] / 255), model.colorize(pictures[0]))
+    assert model.evaluate(pictures / 255) == model.evaluate(pictures)
+
+
+BAD_PICTURES = {  # what was once taken for near-black or near-white pictures, an alpha folded in, or a raw exception
+    'uint16': (lambda m, x: m.predict(x.astype(np.uint16)), 'rgb_images'),
+    'float 0-255': (lambda m, x: m.predict(x.astype(np.float32)), 'rgb_images'),
+    'RGBA': (lambda m, x: m.predict(np.concatenate([x, x[..., :1]], 3)), 'rgb_images'),
+    'no images': (lambda m, x: m.predict(x[:0]), 'rgb_images'),
+    'colorize int64': (lambda m, x: m.colorize(x[0].astype(np.int64)), 'image'),
+    'colorize float 0-255': (lambda m, x: m.colorize(x[0] * 1.0), 'image'),
+    'colorize 0x0': (lambda m, x: m.colorize(x[0, :0, :0]), 'image'),
+    'tile 0': (lambda m, x: m.colorize(x[0], tile=0), 'tile'),
+    'test index out of range': (lambda m, x: m.activations(99999), 'image'),
+    'evaluate float 0-255': (lambda m, x: m.evaluate(x * 1.0), 'test_x'),
+    'no weights': (lambda m, x: colorlib.load(None), 'weights')}
+
+
+@pytest.mark.parametrize('case', BAD_PICTURES)
+def test_other_pictures_are_refused_naming_the_argument(case, tiny_run, horses):
+    call, field = BAD_PICTURES[case]
+    with pytest.raises(InputError) as e:
+        call(tiny_run.model, horses[1][:4])
+    one_line_error(e, field)
+    assert e.value.fields == (field,)
+
+
 def test_fit_further_from_a_model(tiny_run, horses):
     again = tiny_run.model.fit(epochs=1, learn_rate=0.0, train_x=horses[0][:20], test_x=horses[1][:20],
                                  device='cpu')

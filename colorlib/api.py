@@ -7,9 +7,11 @@
     run = colorlib.fit(model='UNet', epochs=5)       # run.history, run.model, run.curve()
 
 Nothing here prints or writes unless asked (log=print, progress=True, out_dir=...); pictures come back as uint8
-arrays or matplotlib figures. Bad settings and files are InputErrors whose `fields` name the settings at fault.
+arrays or matplotlib figures. Pictures go in as RGB arrays of uint8 (0-255) or float (0-1), everywhere alike
+(images.as_uint8); other types, an alpha channel or no pixels are refused. Bad settings and files are InputErrors whose `fields` name the settings at fault.
 """
 import contextlib
+import dataclasses
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,14 +25,14 @@ from colorlib.colorize import chroma_predictor, colorize_pixels
 from colorlib.data import load_cifar10, parse_category, select_category
 from colorlib.errors import FileExists, InputError, RunExists, WeightsNotSaved, WriteError, with_fields
 from colorlib.files import held
-from colorlib.images import to_float
+from colorlib.images import as_uint8, to_float
 from colorlib.models import MODELS, FlipAveraged, ModelConfig, build_model, context
 from colorlib.naming import (CURVE_FILE, METRICS_FILE, RESUME_FILE, SAMPLES_FILE, WEIGHTS_FILE, palette_file, run_name,
                              samples_file)
 from colorlib.plots import save_figure, training_curve
 from colorlib.report import NUM_SAMPLES, activations, figures, samples
 from colorlib.targets import TargetConfig, build_target
-from colorlib.train import LAYOUT, TrainConfig, assignment_test_order, predict, to_device
+from colorlib.train import LAYOUT, TrainConfig, assignment_test_order, check_whole, predict, to_device
 from colorlib.train import train as train_loop
 
 MODEL_FIELDS = ('name', 'kernel', 'filters', 'dilation')  # what of a ModelConfig one chooses (the rest: the target's)
@@ -84,14 +86,25 @@ def target_config(model='UNet', **settings):
 
 def model_config(target, name='UNet', kernel=3, filters=32, dilation=1):
     """The ModelConfig of a network of `name` that learns `target` (its outputs and inputs follow the target)."""
-    if name not in MODELS:
-        raise InputError(f'unknown model {name!r} (choose from {", ".join(MODELS)})', ['name'])
     return ModelConfig(name=name, kernel=kernel, filters=filters, colours=target.out_channels,
                        in_channels=target.in_channels, dilation=dilation)
 
 
+def network_images(images, name, ndim=4):
+    """as_uint8's pictures (a batch, or with ndim 3 one picture) at sizes the networks take: sides that are
+    multiples of 4, since they pool twice by 2 and upsample back (colorize pads any size itself)."""
+    array = as_uint8(images, name, ndim)
+    height, width = array.shape[-3:-1]
+    if height % 4 or width % 4:
+        raise InputError(f'{name} holds {height}x{width} pictures; the networks take sides that are multiples of 4 '
+                         '(Model.colorize takes any size)', [name])
+    return array
+
+
 def weights_path(weights):
     """A path to weights as given, or the shipped weights of that name ('unet', 'unet_k3_f32', ...)."""
+    if not isinstance(weights, (str, os.PathLike)):
+        raise InputError(f'weights must be a name or a path, not {weights!r}', ['weights'])
     if Path(weights).suffix or Path(weights).exists():
         return Path(weights)
     stem = str(weights)
@@ -185,29 +198,36 @@ class Model:
         return load_images()[1] if test_x is None else test_x
 
     def evaluate(self, test_x=None, legacy=False, flips=False, batch_size=100, seed=0, num_train=None, amp=False):
-        """The validation figures (report.figures) on uint8 NHWC test images (default: the bundled test horses).
+        """The validation figures (report.figures) on NHWC test images (default: the bundled test horses).
         legacy: as the assignment computed them (BatchNorm in training mode, its test order, which depends on the
         number of training images and the seed); amp: in bfloat16 (machine.use_bf16 says where that is fast)."""
         if test_x is None:
             train_x, test_x = load_images()
             num_train = len(train_x) if num_train is None else num_train
+        test_x = network_images(test_x, 'test_x')
         rgb = to_float(test_x)
         test_set = to_device(self.target.encode(rgb), self.device)
         order = assignment_test_order(num_train or 0, len(test_x), seed) if legacy else None
         return figures(self.net, self.target, test_set, rgb.to(self.device), order, batch_size, amp, flips)
 
     def predict(self, rgb_images):
-        """The network's pictures of uint8 NHWC images (their grey, or downsized, version in), as uint8 NHWC."""
-        out = predict(self.net, self.target, self.target.inputs(to_float(rgb_images).to(self.device)))
+        """The network's pictures of NHWC RGB images, uint8 or float 0-1 (their grey, or downsized, version in), as
+        uint8 NHWC."""
+        rgb = to_float(network_images(rgb_images, 'rgb_images')).to(self.device)
+        out = predict(self.net, self.target, self.target.inputs(rgb))
         return (out.clamp(0, 1) * 255).round().byte().permute(0, 2, 3, 1).cpu().numpy()
 
     def colorize(self, image, tile=512, margin=None, net_size=None, flips=False):
-        """One image of any size ((H, W, 3) or (H, W) uint8, grey or colour) coloured: its lightness with the
-        network's colour, as (H, W, 3) uint8 (colorlib.colorize)."""
+        """One image of any size ((H, W, 3) RGB or (H, W) grey; uint8, or float 0-1) coloured: its lightness with
+        the network's colour, as (H, W, 3) uint8 (colorlib.colorize). It runs in tiles of `tile` pixels a side with
+        `margin` pixels of context (default: the network's receptive field), on the image scaled to `net_size`."""
         if self.target.task != 'colour':
             raise InputError('super-resolution weights do not colour images', ['target.task'])
+        for name, value, low in (('tile', tile, 1), ('margin', margin, 0), ('net_size', net_size, 1)):
+            if value is not None or name == 'tile':
+                check_whole(value, name, low)
         pixels = np.asarray(image)
-        pixels = pixels[:, :, None].repeat(3, 2) if pixels.ndim == 2 else pixels
+        pixels = as_uint8(pixels[:, :, None].repeat(3, 2) if pixels.ndim == 2 else pixels, 'image', ndim=3)
         net = FlipAveraged(self.net) if flips else self.net
         predict = chroma_predictor(net.eval(), self.target)
         result, _ = colorize_pixels(pixels, predict, tile, context(self.config) if margin is None else margin,
@@ -216,17 +236,23 @@ class Model:
 
     def samples(self, test_x=None):
         """A figure: the inputs, the truth, the outputs (and the baselines) of the first test images."""
-        rgb = to_float(self._test(test_x)[:NUM_SAMPLES])
+        rgb = to_float(network_images(self._test(test_x), 'test_x')[:NUM_SAMPLES])
         return samples(self.net, self.target, *to_device(self.target.encode(rgb), self.device))
 
     def activations(self, image=0):
-        """{block: figure} of one image (an index into the test images, or a uint8 (H, W, 3) array): its input,
-        every block's activations and the output beside the truth (report.activations)."""
-        pixels = self._test()[image] if isinstance(image, (int, np.integer)) else np.asarray(image)
+        """{block: figure} of one image (an index into the bundled test images, or an (H, W, 3) array, uint8 or
+        float 0-1): its input, every block's activations and the output beside the truth (report.activations)."""
+        if isinstance(image, (int, np.integer)) and not isinstance(image, bool):
+            test_x = self._test()
+            if not -len(test_x) <= image < len(test_x):
+                raise InputError(f'image {image} is out of range: there are {len(test_x)} test images', ['image'])
+            image = test_x[image]
+        pixels = network_images(image, 'image', ndim=3)
         return activations(self.net, self.target, to_float(pixels[None]).to(self.device), self.name)
 
     def fit(self, **settings):
-        """Train further from these weights: fit(init=this model, ...), with this model's network and target."""
+        """Train further from these weights: fit(init=this model, ...), with this model's network and target; a
+        setting given that contradicts them is an InputError naming it, as for the weights file it came from."""
         return fit(init=self, **settings)
 
     def save(self, path, replace=False, reads=()):
@@ -245,8 +271,9 @@ def fit(model=None, *, kernel=None, filters=None, dilation=None, target=None, ki
         stop_signal=None, **settings):
     """Train a network and return the Run. The model: `model` ('UNet', 'CNN', 'DUNet', 'RegressionCNN'),
     `kernel`, `filters`, `dilation`; what it learns: a built `target`, or its settings (TargetConfig: kind,
-    task, colours, ...); the images: train_x and test_x (uint8 NHWC), else those of `data` and `category`
-    (load_images; the colours are fitted on a folder of one's own pictures); how it trains: TrainConfig's
+    task, colours, ...); the images: train_x and test_x, both (NHWC, uint8 or float 0-1, sides multiples of 4:
+    network_images), else those of `data` and `category` (load_images; the colours are fitted on a folder of one's
+    own pictures); how it trains: TrainConfig's
     fields as keywords (epochs=5, batch_size=10, learn_rate=..., ...). init: weights (a Model or a path) to start
     from, whose network and target are then the run's (settings given must agree with them); without init the
     network is by default a 3x3 UNet of 32 filters. `data`, `colours`, `bins` and `init` are files the run reads,
@@ -265,6 +292,11 @@ def fit(model=None, *, kernel=None, filters=None, dilation=None, target=None, ki
     for name, given in (('weights', weights is not None), ('resume', resume), ('epoch_samples', epoch_samples)):
         if given and out_dir is None:
             raise InputError(f'{name} belongs to a run that writes its files: give out_dir too', [name])
+    if (train_x is None) != (test_x is None):
+        given, missing = ('train_x', 'test_x') if test_x is None else ('test_x', 'train_x')
+        raise InputError(f'{given} needs {missing} too (the images the run is evaluated on, or trains on)', [missing])
+    if train_x is not None:
+        train_x, test_x = network_images(train_x, 'train_x'), network_images(test_x, 'test_x')
     device = device_of(device)
     main = distributed.rank() == 0
     torch.manual_seed(config.seed)
@@ -276,11 +308,23 @@ def fit(model=None, *, kernel=None, filters=None, dilation=None, target=None, ki
         init = open_weights(init, model=model, kernel=kernel, filters=filters, dilation=dilation, colours=colours,
                             bins=bins, temperature=temperature, kind=kind, task=task, residual=residual,
                             rebalance=rebalance, soft=soft)
+    elif init is not None:  # a Model: what is given must agree with it, as with a file (open_weights)
+        where = init.path or f'the {init.name} model'
+        agree(where, {k: getattr(init.config, k) for k in MODEL_FIELDS},
+              dict(name=model, kernel=kernel, filters=filters, dilation=dilation), 'model')
+        agree(where, {k: getattr(init.target.config, k) for k in TARGET_FIELDS},
+              dict(kind=kind, task=task, residual=residual), 'target')
+        choices = {k: v for k, v in dict(colours=colours, bins=bins, rebalance=rebalance, soft=soft,
+                                         temperature=temperature).items() if v is not None}
+        if target is None and choices:  # the choices of use given win, as open_weights takes them
+            kept = init.target.palette_state() if init.target.keeps_palette else {}  # else its file's or shipped
+            target = build_target(dataclasses.replace(init.target.config, **choices), palette=kept)
     if init is not None:
         target = init.target if target is None else target
         c = init.config
         model, kernel, filters, dilation = c.name, c.kernel, c.filters, c.dilation
-    model, kernel, filters, dilation = model or 'UNet', kernel or 3, filters or 32, 1 if dilation is None else dilation
+    model, kernel, filters, dilation = (default if given is None else given for given, default in
+                                        ((model, 'UNet'), (kernel, 3), (filters, 32), (dilation, 1)))  # 0 is no None
     if target is None:
         config_of_target = target_config(model, kind=kind, task=task, colours=colours, bins=bins, residual=residual,
                                          rebalance=rebalance, soft=soft, temperature=temperature)

@@ -62,14 +62,11 @@ def read_about(path, state=None):
     try:
         said = {}
         if 'model' in about:
-            config = ModelConfig(**about['model'])
-            if config.name not in MODELS:
-                raise ValueError(f'unknown model {config.name!r}')
-            said['model'] = config
+            said['model'] = ModelConfig(**about['model'])
         if 'target' in about:
             said['target'] = {k: about['target'][k] for k in (*TARGET_FIELDS, 'palette')}
         return said
-    except (TypeError, KeyError, ValueError) as err:
+    except (TypeError, KeyError, ValueError, InputError) as err:
         raise InputError(f'{path} says it holds something colorlib cannot read ({str(err)[:100]})') from None
 
 
@@ -131,7 +128,7 @@ def summarize(state, about=None):
     with torch.device('meta'):  # no memory is used
         names = tuple(name for name in MODELS if weights == {
             k: tuple(v.shape) for k, v in build_model(ModelConfig(name=name, **sizes)).state_dict().items()
-            if not k.endswith('num_batches_tracked')})
+            if not k.endswith('num_batches_tracked')}) if sizes['kernel'] % 2 else ()  # ours are odd
     return {'name': names or None, **sizes, 'dilation': None}  # None: no model has its keys (the load says which)
 
 

@@ -6,7 +6,10 @@ import numpy as np
 import torch
 from PIL import Image, ImageOps
 
+from colorlib.errors import InputError
 from colorlib.files import require_file
+
+SHAPES = {4: '(N, H, W, 3)', 3: '(H, W, 3)'}  # images given as arrays: a batch, or one picture
 
 
 def read_image(path):
@@ -28,6 +31,27 @@ def read_image(path):
     if not has_alpha:
         return rgba, None
     return np.ascontiguousarray(rgba[:, :, :3]), np.ascontiguousarray(rgba[:, :, 3])
+
+
+def as_uint8(images, name, ndim=4):
+    """The one rule for pictures given as arrays, everywhere in the API: uint8 (0-255), or floating point in [0, 1]
+    (turned into uint8 here, so that both mean the same wherever they go), RGB in the last axis. Anything else is an
+    InputError naming `name`: uint16, int64 or float 0-255 would pass for near-white pictures, an alpha channel would
+    be folded into the grey input, and an empty array ends in a division by zero."""
+    array = np.asarray(images)
+    if array.dtype != np.uint8 and not np.issubdtype(array.dtype, np.floating):
+        raise InputError(f'{name} is an array of {array.dtype}; pictures are uint8 (0-255) or float (0-1)', [name])
+    if array.ndim != ndim or array.shape[-1] != 3:
+        raise InputError(f'{name} has shape {array.shape}, not {SHAPES[ndim]} (RGB, no alpha)', [name])
+    if array.size == 0:
+        raise InputError(f'{name} holds no pixels (shape {array.shape})', [name])
+    if array.dtype != np.uint8:
+        low, high = array.min(), array.max()
+        if not (low >= 0 and high <= 1):  # NaN fails too
+            raise InputError(f'{name} is float from {low} to {high}; float pictures are 0-1 (0-255 ones are uint8)',
+                             [name])
+        array = (array * 255).round().astype(np.uint8)
+    return array
 
 
 def to_float(images):

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import torch
 import torch.nn as nn
 
+from colorlib.errors import InputError
 from colorlib.layers import MyConv2d, MyDilatedConv2d
 
 
@@ -120,6 +121,17 @@ class ModelConfig:
     colours: int = 24  # output channels: colour classes, Lab bins, or 3 for RGB
     in_channels: int = 1  # 1 (grey or L) for colourization, 3 for super-resolution
     dilation: int = 1  # DUNet only: empty pixels between the middle filter's taps
+
+    def __post_init__(self):
+        """A model that cannot be built, or whose outputs would not line up with its inputs (an even kernel pads
+        unevenly), is refused as the config is made, naming the field."""
+        from colorlib.train import check_whole
+        if self.name not in MODELS:
+            raise InputError(f'unknown model {self.name!r} (choose from {", ".join(MODELS)})', ['name'])
+        for name, low in (('kernel', 1), ('filters', 1), ('colours', 1), ('in_channels', 1), ('dilation', 0)):
+            check_whole(getattr(self, name), name, low)
+        if self.kernel % 2 == 0:
+            raise InputError(f'kernel {self.kernel} is even; the kernel size must be odd (1, 3, 5, ...)', ['kernel'])
 
 
 def build_model(config):

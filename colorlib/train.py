@@ -7,6 +7,7 @@ import copy
 import dataclasses
 import json
 import math
+import numbers
 import sys
 import time
 from dataclasses import dataclass
@@ -18,14 +19,28 @@ from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn, update_bn
 from tqdm.auto import tqdm
 
 from colorlib import distributed, machine
-from colorlib.augment import augment
+from colorlib.augment import AUGMENTATIONS, augment
 from colorlib.checkpoints import check_same_run, describe_run, read_resumable, restore, save_resumable, training_state
-from colorlib.errors import NonFiniteLoss, WriteError
+from colorlib.errors import InputError, NonFiniteLoss, WriteError
 from colorlib.files import atomic_write, check_writable
 from colorlib.naming import METRICS_FILE, RESUME_FILE
 # channels_last on every device: cuDNN's convolutions want it, and on the 2-core x86_64 CPU of 2026-11-23 it evaluated
 # faster than NCHW in three of four benchmark runs and trained as fast within the noise (docs/performance.md)
 LAYOUT = torch.channels_last
+LR_SCHEDULES = ('constant', 'cosine', 'linear')
+# whole-number fields and their bounds (numpy's global generator, the --legacy-eval test order, takes seeds < 2**32)
+WHOLE_FIELDS = {'epochs': (1, None), 'batch_size': (1, None), 'save_every': (1, None), 'seed': (0, 2 ** 32 - 1)}
+# number fields and the range [low, high) each must be in
+NUMBER_FIELDS = {'learn_rate': (0, math.inf), 'weight_decay': (0, math.inf), 'warmup': (0, math.inf),
+                 'ema': (0, 1), 'label_smoothing': (0, 1)}
+
+
+def check_whole(value, name, low, high=None):
+    """An InputError naming `name` unless `value` is a whole number (not a bool, not '2') from low to high."""
+    if not (isinstance(value, numbers.Integral) and not isinstance(value, bool) and value >= low
+            and (high is None or value <= high)):
+        bounds = f'of at least {low}' if high is None else f'from {low} to {high}'
+        raise InputError(f'{name} must be a whole number {bounds}, not {value!r}', [name])
 
 
 @dataclass(frozen=True)
@@ -35,15 +50,45 @@ class TrainConfig:
     batch_size: int = 100
     learn_rate: float = 0.001
     seed: int = 0
-    lr_schedule: str = 'constant'  # or 'cosine' or 'linear': annealed to zero over the run, step by step
+    lr_schedule: str = 'constant'  # or 'cosine' or 'linear' (LR_SCHEDULES): annealed to zero over the run, step by step
     weight_decay: float = 0.0  # decoupled (AdamW); 0 is plain Adam, the assignment's setting
-    augment: tuple = ()  # random flips and shifts (colorlib.augment.AUGMENTATIONS)
+    augment: tuple = ()  # random flips and shifts (colorlib.augment.AUGMENTATIONS); one name alone is one of them
     amp: str = 'off'  # bfloat16 autocast: 'auto' (where the device does it in hardware), 'on' or 'off' (machine.py)
     compile: bool = False  # torch.compile the network that trains
     save_every: int = 1  # write the resumable state every N epochs, and after the last
     warmup: float = 0.0  # epochs over which the learning rate first rises linearly from near zero
     ema: float = 0.0  # decay of an exponential moving average of the weights, evaluated and kept (0: none)
     label_smoothing: float = 0.0  # colour classes: train against targets smoothed by this much
+
+    def __post_init__(self):
+        """A setting that cannot train is refused as the config is made, naming its field: before anything is read,
+        trained or written (0 epochs would otherwise save an untrained model, batch size 0 divide by zero). A learning
+        rate of 0 is allowed: only BatchNorm's running statistics then move."""
+        for name, (low, high) in WHOLE_FIELDS.items():
+            check_whole(getattr(self, name), name, low, high)
+        for name, (low, high) in NUMBER_FIELDS.items():
+            value = getattr(self, name)
+            if not (isinstance(value, numbers.Real) and not isinstance(value, bool) and math.isfinite(value)
+                    and low <= value < high):
+                bounds = f'a finite number >= {low}' if high == math.inf else f'a number in [{low}, {high})'
+                raise InputError(f'{name} must be {bounds}, not {value!r}', [name])
+        if self.lr_schedule not in LR_SCHEDULES:
+            raise InputError(f'unknown lr_schedule {self.lr_schedule!r} (choose from {", ".join(LR_SCHEDULES)})',
+                             ['lr_schedule'])
+        kinds = (self.augment,) if isinstance(self.augment, str) else self.augment
+        try:
+            kinds = tuple(kinds)
+        except TypeError:
+            kinds = (kinds,)
+        unknown = [kind for kind in kinds if kind not in AUGMENTATIONS]
+        if unknown:
+            raise InputError(f'unknown augmentation {unknown[0]!r} (choose from {", ".join(AUGMENTATIONS)})',
+                             ['augment'])
+        object.__setattr__(self, 'augment', kinds)  # a tuple, as stored with the run and compared on resuming
+        if self.amp not in (*machine.PRECISIONS, True, False):
+            raise InputError(f'unknown precision {self.amp!r} (choose from {", ".join(machine.PRECISIONS)})', ['amp'])
+        if not isinstance(self.compile, bool):
+            raise InputError(f'compile must be True or False, not {self.compile!r}', ['compile'])
 
 
 def to_device(tensors, device):

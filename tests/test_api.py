@@ -73,11 +73,51 @@ def test_what_only_a_run_with_files_can_do_needs_out_dir(horses):
         assert e.value.fields == tuple(setting) and 'out_dir' in str(e.value)
 
 
+@pytest.mark.parametrize('setting,field', [
+    ({'epochs': 0}, 'epochs'), ({'batch_size': 0}, 'batch_size'), ({'lr_schedule': 'cos'}, 'lr_schedule'),
+    ({'epochs': '2'}, 'epochs'), ({'kernel': 2}, 'kernel'), ({'filters': 0}, 'filters'),
+    ({'train_x': 'sides of 30'}, 'train_x'), ({'train_x': 'none'}, 'train_x'), ({'test_x': None}, 'test_x')])
+def test_fit_refuses_bad_settings_before_anything_is_written(setting, field, horses, tmp_path):
+    train_x = {'sides of 30': horses[0][:20, :30, :30], 'none': horses[0][:0]}.get(setting.get('train_x'))
+    settings = {'model': 'CNN', 'filters': 4, 'epochs': 1, 'test_x': horses[1][:10], 'device': 'cpu', **setting,
+                'train_x': horses[0][:20] if train_x is None else train_x}
+    with pytest.raises(InputError) as e:
+        colorlib.fit(out_dir=tmp_path / 'run', **settings)
+    one_line_error(e)
+    assert e.value.fields == (field,) and not (tmp_path / 'run').exists()
+
+
+def test_fit_takes_one_augmentation_by_name(horses):
+    run = colorlib.fit(model='CNN', filters=4, epochs=1, augment='hflip', train_x=horses[0][:20],
+                       test_x=horses[1][:10], device='cpu')
+    assert len(run.history) == 1
+
+
 def test_fit_from_weights_takes_the_target_settings_given(horses):
     again = colorlib.fit(init=colorlib.api.weights_path('unet_lab'), rebalance=0.5, soft=True, temperature=0.1,
                          epochs=1, learn_rate=0.0, train_x=horses[0][:20], test_x=horses[1][:10], device='cpu')
     config = again.model.target.config
     assert (config.kind, config.rebalance, config.soft, config.temperature) == ('lab', 0.5, True, 0.1)
+
+
+@pytest.mark.parametrize('setting,field', [({'model': 'UNet'}, 'name'), ({'filters': 32}, 'filters'),
+                                           ({'kernel': 5}, 'kernel'), ({'task': 'superres'}, 'target.task'),
+                                           ({'kind': 'rgb'}, 'target.kind')])
+def test_fit_from_a_model_refuses_what_contradicts_it_as_from_its_file(setting, field, tiny_run, horses, tmp_path):
+    tiny_run.model.save(tmp_path / 'w.pkl')
+    for init in (tiny_run.model, tmp_path / 'w.pkl'):
+        with pytest.raises(InputError) as e:
+            colorlib.fit(init=init, epochs=1, train_x=horses[0][:20], test_x=horses[1][:10], device='cpu', **setting)
+        one_line_error(e, 'not')
+        assert e.value.fields == (field,)
+
+
+def test_fit_from_a_model_takes_the_target_settings_given(horses):
+    again = colorlib.load('unet_lab').fit(rebalance=0.5, soft=True, temperature=0.1, epochs=1, learn_rate=0.0,
+                                          train_x=horses[0][:20], test_x=horses[1][:10], device='cpu')
+    config = again.model.target.config
+    assert (config.kind, config.rebalance, config.soft, config.temperature) == ('lab', 0.5, True, 0.1)
+    assert not again.model.target.keeps_palette  # the shipped bins, as from the file: none saved beside the weights
 
 
 def test_a_model_gives_arrays_and_figures(tiny_run, horses):
@@ -90,6 +130,36 @@ def test_a_model_gives_arrays_and_figures(tiny_run, horses):
     assert list(acts)[0] == 'input' and list(acts)[-1] == 'output' and '1_downconv1' in acts
     assert all(isinstance(fig, Figure) for fig in acts.values())
     assert isinstance(model.samples(horses[1][:10]), Figure)
+
+
+def test_pictures_are_uint8_or_float_from_0_to_1_alike_everywhere(tiny_run, horses):
+    model, pictures = tiny_run.model, horses[1][:4]
+    assert np.array_equal(model.predict(pictures / 255), model.predict(pictures))
+    assert np.array_equal(model.colorize(pictures[0] / 255), model.colorize(pictures[0]))
+    assert model.evaluate(pictures / 255) == model.evaluate(pictures)
+
+
+BAD_PICTURES = {  # what was once taken for near-black or near-white pictures, an alpha folded in, or a raw exception
+    'uint16': (lambda m, x: m.predict(x.astype(np.uint16)), 'rgb_images'),
+    'float 0-255': (lambda m, x: m.predict(x.astype(np.float32)), 'rgb_images'),
+    'RGBA': (lambda m, x: m.predict(np.concatenate([x, x[..., :1]], 3)), 'rgb_images'),
+    'no images': (lambda m, x: m.predict(x[:0]), 'rgb_images'),
+    'colorize int64': (lambda m, x: m.colorize(x[0].astype(np.int64)), 'image'),
+    'colorize float 0-255': (lambda m, x: m.colorize(x[0] * 1.0), 'image'),
+    'colorize 0x0': (lambda m, x: m.colorize(x[0, :0, :0]), 'image'),
+    'tile 0': (lambda m, x: m.colorize(x[0], tile=0), 'tile'),
+    'test index out of range': (lambda m, x: m.activations(99999), 'image'),
+    'evaluate float 0-255': (lambda m, x: m.evaluate(x * 1.0), 'test_x'),
+    'no weights': (lambda m, x: colorlib.load(None), 'weights')}
+
+
+@pytest.mark.parametrize('case', BAD_PICTURES)
+def test_other_pictures_are_refused_naming_the_argument(case, tiny_run, horses):
+    call, field = BAD_PICTURES[case]
+    with pytest.raises(InputError) as e:
+        call(tiny_run.model, horses[1][:4])
+    one_line_error(e, field)
+    assert e.value.fields == (field,)
 
 
 def test_fit_further_from_a_model(tiny_run, horses):

@@ -829,3 +829,16 @@ def test_activations_take_options_before_the_index(work, capsys):
     code, out, err = call(activations, ['--model', 'CNN', '--device', 'cpu', '3', '-f', '4', '--checkpoint', 'mine.pkl',
                                         '--data', 'data.npz'], capsys)
     assert code == 0 and (work / 'outputs' / 'CNN' / 'act3' / 'output.png').is_file(), err
+
+
+def test_every_setting_the_configs_refuse_is_said_as_its_flag():
+    """TrainConfig and ModelConfig refuse a bad setting by its field name; the command says it as its flag."""
+    from dataclasses import fields
+    from colorlib.cli.common import FLAGS, in_flag_terms
+    from colorlib.errors import InputError
+    from colorlib.train import TrainConfig
+    names = {f.name for config in (TrainConfig, ModelConfig) for f in fields(config)}
+    assert names - set(FLAGS) == set()
+    with pytest.raises(InputError) as e:
+        TrainConfig(save_every=0)
+    assert in_flag_terms(e.value) == '--save-every: save_every must be a whole number of at least 1, not 0'

@@ -6,6 +6,7 @@ import torch.nn as nn
 from colorlib import shipped
 from colorlib.checkpoints import load_weights
 from colorlib.colours import load_colours
+from colorlib.errors import InputError
 from colorlib.images import to_float
 from colorlib.layers import MyConv2d, MyDilatedConv2d
 from colorlib.models import CNN, DUNet, MODELS, FlipAveraged, ModelConfig, RegressionCNN, UNet, build_model, layer_outputs
@@ -196,3 +197,12 @@ def test_flip_averaged_is_the_mean_with_the_mirror_image():
         torch.testing.assert_close(averaged(x), expected)
         torch.testing.assert_close(averaged(x.flip(-1)), averaged(x).flip(-1))  # it is mirror-symmetric
         assert not torch.allclose(model(x.flip(-1)), model(x).flip(-1))  # the model alone is not
+
+
+@pytest.mark.parametrize('field,value', [('name', 'ResNet'), ('kernel', 2), ('kernel', 0), ('kernel', '3'),
+                                         ('filters', 0), ('filters', 4.0), ('colours', 0), ('in_channels', 0),
+                                         ('dilation', -1)])
+def test_model_config_refuses_a_model_that_cannot_be_built_naming_the_field(field, value):
+    with pytest.raises(InputError) as e:
+        ModelConfig(**{field: value})
+    assert e.value.fields == (field,)

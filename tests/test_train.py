@@ -11,7 +11,7 @@ import torch
 import torch.nn.functional as F
 
 from colorlib.checkpoints import read_resumable
-from colorlib.errors import FileExists, NonFiniteLoss
+from colorlib.errors import FileExists, InputError, NonFiniteLoss
 from colorlib.images import to_float
 from colorlib.metrics import psnr
 from colorlib.models import ModelConfig, build_model
@@ -484,3 +484,21 @@ def test_progress_bar_when_asked_even_without_a_terminal(small_sets, centres, cl
     assert show_progress(True) and not show_progress(False) and not show_progress(None)  # pytest's stderr: no tty
     train(small_model(centres), classes, *small_sets, TrainConfig(epochs=1, batch_size=50), progress=True)
     assert 'train' in capsys.readouterr().err
+
+
+@pytest.mark.parametrize('field,value', [
+    ('epochs', 0), ('epochs', -1), ('epochs', '2'), ('epochs', 2.0), ('epochs', True), ('batch_size', 0),
+    ('batch_size', -5), ('save_every', 0), ('seed', -1), ('seed', 2 ** 32), ('learn_rate', -0.1),
+    ('learn_rate', float('nan')), ('learn_rate', float('inf')), ('weight_decay', -1e-4), ('warmup', -1),
+    ('warmup', float('inf')), ('ema', 1.0), ('ema', -0.1), ('label_smoothing', 1), ('lr_schedule', 'cos'),
+    ('augment', 'flip'), ('augment', ('hflip', 'h')), ('amp', 'fast'), ('compile', 'yes')])
+def test_train_config_refuses_what_cannot_train_naming_the_field(field, value):
+    with pytest.raises(InputError) as e:
+        TrainConfig(**{field: value})
+    assert e.value.fields == (field,)
+
+
+def test_train_config_takes_one_augmentation_by_name_and_a_learning_rate_of_zero():
+    assert TrainConfig(augment='hflip').augment == ('hflip',)  # not the letters 'h', 'f', ...
+    assert TrainConfig(augment=['hflip', 'shift']).augment == ('hflip', 'shift')
+    assert TrainConfig(learn_rate=0, epochs=np.int64(2), amp=True).epochs == 2  # 0: BatchNorm statistics only

@@ -25,7 +25,7 @@ from colorlib.naming import RESUME_FILE, run_name, weights_name
 from colorlib.plots import save_figure
 from colorlib.preemption import catch_stop_signals
 from colorlib.report import lines
-from colorlib.train import Interrupted
+from colorlib.train import LR_SCHEDULES, Interrupted
 
 EVAL_LABELS = {'RegressionCNN': 'regression'}  # the assignment's eval_<model>.png names
 
@@ -60,7 +60,7 @@ def build_parser(regression=False, prog=None):
     parser.add_argument('--plot', action='store_true', help='write a sample grid after every epoch')
     parser.add_argument('--recipe', choices=list(recipes.RECIPES), default='assignment',
                         help='a named set of training flags (listed below); flags given explicitly win')
-    parser.add_argument('--lr-schedule', choices=['constant', 'cosine', 'linear'], default='constant',
+    parser.add_argument('--lr-schedule', choices=LR_SCHEDULES, default='constant',
                         help='constant (the assignment), or annealed to zero over the run on a cosine or a line')
     parser.add_argument('--warmup', type=finite_float(0, inclusive=True), default=0.0, metavar='EPOCHS',
                         help='raise the learning rate linearly from near zero over this many epochs first')

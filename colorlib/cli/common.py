@@ -23,9 +23,9 @@ from colorlib.targets import TASKS
 # the flag that sets each field of the library's configs and run descriptions
 FLAGS = {'epochs': '-e', 'batch_size': '-b', 'learn_rate': '-l', 'seed': '-s', 'lr_schedule': '--lr-schedule',
          'weight_decay': '--weight-decay', 'augment': '--augment', 'amp': '--amp', 'warmup': '--warmup', 'ema': '--ema',
-         'label_smoothing': '--label-smoothing', 'name': '--model', 'kernel': '-k',
-         'filters': '-f', 'colours': '-c/--colours/--loss or --colour-space/--bins', 'in_channels': '--task',
-         'dilation': '--dilation', 'target.kind': '--loss or --colour-space', 'target.task': '--task',
+         'label_smoothing': '--label-smoothing', 'save_every': '--save-every', 'compile': '--compile',
+         'name': '--model', 'kernel': '-k', 'filters': '-f',
+         'colours': '-c/--colours/--loss or --colour-space/--bins', 'in_channels': '--task', 'dilation': '--dilation', 'target.kind': '--loss or --colour-space', 'target.task': '--task',
          'target.colours': '-c/--colours', 'target.bins': '--bins', 'target.rebalance': '--rebalance',
          'target.soft': '--soft-encode', 'target.residual': '--residual', 'target.temperature': '--temperature',
          'data': '--data', 'category': '--category', 'extra_categories': '--extra-categories',

@@ -1,4 +1,5 @@
 """The library's errors: one line each, naming the file or value and the problem, never a command-line flag."""
+import numbers
 
 
 class InputError(Exception):
@@ -20,6 +21,14 @@ def with_fields(fields, make, *args):
     except InputError as err:
         err.fields = err.fields or tuple(fields)
         raise
+
+
+def check_whole(value, name, low, high=None):
+    """An InputError naming `name` unless `value` is a whole number (not a bool, not '2') from low to high."""
+    if not (isinstance(value, numbers.Integral) and not isinstance(value, bool) and value >= low
+            and (high is None or value <= high)):
+        bounds = f'of at least {low}' if high is None else f'from {low} to {high}'
+        raise InputError(f'{name} must be a whole number {bounds}, not {value!r}', [name])
 
 
 class ConfigMismatch(InputError):

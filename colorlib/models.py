@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import torch
 import torch.nn as nn
 
-from colorlib.errors import InputError
+from colorlib.errors import InputError, check_whole
 from colorlib.layers import MyConv2d, MyDilatedConv2d
 
 
@@ -125,7 +125,6 @@ class ModelConfig:
     def __post_init__(self):
         """A model that cannot be built, or whose outputs would not line up with its inputs (an even kernel pads
         unevenly), is refused as the config is made, naming the field."""
-        from colorlib.train import check_whole
         if self.name not in MODELS:
             raise InputError(f'unknown model {self.name!r} (choose from {", ".join(MODELS)})', ['name'])
         for name, low in (('kernel', 1), ('filters', 1), ('colours', 1), ('in_channels', 1), ('dilation', 0)):

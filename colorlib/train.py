@@ -21,7 +21,7 @@ from tqdm.auto import tqdm
 from colorlib import distributed, machine
 from colorlib.augment import AUGMENTATIONS, augment
 from colorlib.checkpoints import check_same_run, describe_run, read_resumable, restore, save_resumable, training_state
-from colorlib.errors import InputError, NonFiniteLoss, WriteError
+from colorlib.errors import InputError, NonFiniteLoss, WriteError, check_whole
 from colorlib.files import atomic_write, check_writable
 from colorlib.naming import METRICS_FILE, RESUME_FILE
 # channels_last on every device: cuDNN's convolutions want it, and on the 2-core x86_64 CPU of 2026-11-23 it evaluated
@@ -33,14 +33,6 @@ WHOLE_FIELDS = {'epochs': (1, None), 'batch_size': (1, None), 'save_every': (1, 
 # number fields and the range [low, high) each must be in
 NUMBER_FIELDS = {'learn_rate': (0, math.inf), 'weight_decay': (0, math.inf), 'warmup': (0, math.inf),
                  'ema': (0, 1), 'label_smoothing': (0, 1)}
-
-
-def check_whole(value, name, low, high=None):
-    """An InputError naming `name` unless `value` is a whole number (not a bool, not '2') from low to high."""
-    if not (isinstance(value, numbers.Integral) and not isinstance(value, bool) and value >= low
-            and (high is None or value <= high)):
-        bounds = f'of at least {low}' if high is None else f'from {low} to {high}'
-        raise InputError(f'{name} must be a whole number {bounds}, not {value!r}', [name])
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,7 @@ from colorlib import distributed, machine, shipped
 from colorlib.checkpoints import TARGET_FIELDS, load_weights, read_about, read_palette, read_weights, save_weights
 from colorlib.colorize import chroma_predictor, colorize_pixels
 from colorlib.data import load_cifar10, parse_category, select_category
-from colorlib.errors import FileExists, InputError, RunExists, WeightsNotSaved, WriteError, with_fields
+from colorlib.errors import FileExists, InputError, RunExists, WeightsNotSaved, WriteError, check_whole, with_fields
 from colorlib.files import held
 from colorlib.images import as_uint8, to_float
 from colorlib.models import MODELS, FlipAveraged, ModelConfig, build_model, context
@@ -32,7 +32,7 @@ from colorlib.naming import (CURVE_FILE, METRICS_FILE, RESUME_FILE, SAMPLES_FILE
 from colorlib.plots import save_figure, training_curve
 from colorlib.report import NUM_SAMPLES, activations, figures, samples
 from colorlib.targets import TargetConfig, build_target
-from colorlib.train import LAYOUT, TrainConfig, assignment_test_order, check_whole, predict, to_device
+from colorlib.train import LAYOUT, TrainConfig, assignment_test_order, predict, to_device
 from colorlib.train import train as train_loop
 
 MODEL_FIELDS = ('name', 'kernel', 'filters', 'dilation')  # what of a ModelConfig one chooses (the rest: the target's)

@@ -5,24 +5,41 @@ from dataclasses import replace
 
 import torch
 
+from colorlib.layers import MyDilatedConv2d
 from colorlib.models import build_model
+
+TOO_MANY = 2 ** 62  # elements: more than any machine holds
+
+
+def counts(config):
+    """(parameters, elements of the spread-out filters a dilated convolution builds at every step) of the model of
+    `config`, counted on the meta device (no memory is used); TOO_MANY where torch cannot even count them."""
+    try:
+        with torch.device('meta'):
+            model = build_model(config)
+    except RuntimeError:  # 'Storage size calculation overflowed': sizes past any memory
+        return TOO_MANY, 0
+    spread = sum(m.weight[:, :, 0, 0].numel() * (m.kernel_size + (m.kernel_size - 1) * m.dilation) ** 2
+                 for m in model.modules() if isinstance(m, MyDilatedConv2d))
+    return sum(p.numel() for p in model.parameters()), spread
 
 
 def parameter_count(config):
-    """How many parameters the model of `config` has, counted on the meta device (no memory is used)."""
-    with torch.device('meta'):
-        return sum(p.numel() for p in build_model(config).parameters())
+    """How many parameters the model of `config` has, counted without building it."""
+    return counts(config)[0]
 
 
 def training_bytes(config, batch_size, side=32):
-    """A rough upper figure for the memory training takes: float32 weights, gradients and Adam's two moments, and
-    the activations of a batch (about 16 maps of `filters` channels per pixel, kept for the backward pass)."""
-    return 16 * parameter_count(config) + 4 * 16 * batch_size * side * side * max(config.filters, config.colours)
+    """A rough upper figure for the memory training takes: float32 weights, gradients and Adam's two moments, a
+    dilated convolution's spread-out filter and its gradient, and the activations of a batch (about 16 maps of
+    `filters` channels per pixel, kept for the backward pass)."""
+    parameters, spread = counts(config)
+    return 16 * parameters + 8 * spread + 4 * 16 * batch_size * side * side * max(config.filters, config.colours)
 
 
 def largest_fitting(config, field, batch_size, memory, side=32):
-    """The largest number of filters, or odd kernel size (`field`), with which training on `side`-pixel images fits
-    in `memory` bytes, the other settings as in `config`; None if not even the smallest does."""
+    """The largest number of filters, odd kernel size or dilation (`field`), with which training on `side`-pixel
+    images fits in `memory` bytes, the other settings as in `config`; None if not even the smallest does."""
     value = (lambda n: 2 * n + 1) if field == 'kernel' else (lambda n: n + 1)  # n = 0, 1, ... -> 1, 3, ... or 1, 2, ...
 
     def fits(n):

@@ -30,8 +30,9 @@ LAYOUT = torch.channels_last
 LR_SCHEDULES = ('constant', 'cosine', 'linear')
 # whole-number fields and their bounds (numpy's global generator, the --legacy-eval test order, takes seeds < 2**32)
 WHOLE_FIELDS = {'epochs': (1, None), 'batch_size': (1, None), 'save_every': (1, None), 'seed': (0, 2 ** 32 - 1)}
-# number fields and the range [low, high) each must be in
-NUMBER_FIELDS = {'learn_rate': (0, math.inf), 'weight_decay': (0, math.inf), 'warmup': (0, math.inf),
+# number fields and the range [low, high) each must be in (the optimizer holds its rates in float32)
+FLOAT32_MAX = float(torch.finfo(torch.float32).max)
+NUMBER_FIELDS = {'learn_rate': (0, FLOAT32_MAX), 'weight_decay': (0, FLOAT32_MAX), 'warmup': (0, math.inf),
                  'ema': (0, 1), 'label_smoothing': (0, 1)}
 
 
@@ -62,7 +63,7 @@ class TrainConfig:
             value = getattr(self, name)
             if not (isinstance(value, numbers.Real) and not isinstance(value, bool) and math.isfinite(value)
                     and low <= value < high):
-                bounds = f'a finite number >= {low}' if high == math.inf else f'a number in [{low}, {high})'
+                bounds = f'a finite number >= {low}' if high == math.inf else f'a number in [{low}, {high:.3g})'
                 raise InputError(f'{name} must be {bounds}, not {value!r}', [name])
         if self.lr_schedule not in LR_SCHEDULES:
             raise InputError(f'unknown lr_schedule {self.lr_schedule!r} (choose from {", ".join(LR_SCHEDULES)})',

@@ -340,10 +340,21 @@ def test_degenerate_bins_files(bins, prior, flags, words, work, capsys):
 @pytest.mark.parametrize('flags, words', [
     (['-f', '1000000'], ['-f/-k', '1000000 filters', 'GB', 'would fit']),
     (['-k', '100001'], ['-f/-k', '100001x100001', '-k ', 'would fit']),
-], ids=['filters', 'kernel'])
+    (['-f', '99999999999'], ['-f/-k', '99999999999 filters', '-f ', 'would fit']),  # past what torch can count
+], ids=['filters', 'kernel', 'filters-past-counting'])
 def test_models_too_big_for_memory_say_what_fits(flags, words, work, capsys):
     refused(colorization, ['--model', 'UNet', '--data', 'data.npz'] + flags, capsys, work, words)
     refused(colorization, ['--model', 'UNet', '--data', 'data.npz', '--valid'] + flags, capsys, work, words)
+
+
+def test_a_dilation_too_wide_for_memory_says_what_fits(work, capsys):
+    """The spread-out middle filter is built at every step: dilation 100000 would spread a 3x3 over 200,003 pixels."""
+    refused(colorization, ['--model', 'DUNet', '--data', 'data.npz', '--dilation', '100000'], capsys, work,
+            ['-f/-k/--dilation', '(dilation 100000)', '--dilation ', 'would fit'])
+
+
+def test_a_learning_rate_past_float32_is_refused_before_training(work, capsys):
+    refused(colorization, SMALL + ['--data', 'data.npz', '-l', '1e39'], capsys, work, ['-l', 'learn_rate', '3.4e+38'])
 
 
 @pytest.mark.parametrize('part', ['run', 'rng', 'epoch', 'position', 'history', 'scheduler'])

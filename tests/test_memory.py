@@ -35,3 +35,12 @@ def test_largest_fitting_is_the_edge_of_what_fits():
 def test_available_memory_on_the_cpu_is_some_of_the_machine():
     free = available_memory(torch.device('cpu'))
     assert 0 < free < 1 << 50
+
+
+def test_sizes_past_what_torch_can_count_are_more_than_any_memory():
+    assert training_bytes(ModelConfig('UNet', filters=99_999_999_999), 100) > 2 ** 62
+
+
+def test_a_dilated_convolution_counts_its_spread_out_filter():
+    near, far = (training_bytes(ModelConfig('DUNet', filters=4, dilation=d), 10) for d in (1, 100_000))
+    assert far - near > 8 * 4 * 4 * 200_003 ** 2  # the middle filter (>= 4 channels in and out) over 200,003 pixels

@@ -58,11 +58,14 @@ def check_memory(config, device, batch_size=100, side=32):
     """Refused up front, with the -f or -k that would fit, if training `config` would not fit in the device's memory."""
     need, free = training_bytes(config, batch_size, side), available_memory(device)
     if need > free:
-        fits = [f'{flag} {value}' for flag, field in (('-f', 'filters'), ('-k', 'kernel'))
+        sizes = [('-f', 'filters'), ('-k', 'kernel')] + ([('--dilation', 'dilation')] if config.name == 'DUNet' else [])
+        fits = [f'{flag} {value}' for flag, field in sizes
                 if (value := largest_fitting(config, field, batch_size, free, side)) is not None]
-        raise UsageError(f'-f/-k: a {config.name} with {config.filters} filters of {config.kernel}x{config.kernel} '
-                         f'needs about {need / 1e9:.3g} GB to train, more than the {free / 1e9:.1f} GB free on '
-                         f'{device.type}' + (f'; {" or ".join(fits)} would fit' if fits else ''))
+        spread = f' (dilation {config.dilation})' if config.name == 'DUNet' else ''
+        hint = f'; {" or ".join(fits)} would fit' if fits else ''
+        raise UsageError(f'{"/".join(flag for flag, _ in sizes)}: a {config.name} with {config.filters} filters of '
+                         f'{config.kernel}x{config.kernel}{spread} needs about {need / 1e9:.3g} GB to train, more than '
+                         f'the {free / 1e9:.1f} GB free on {device.type}{hint}')
 
 
 def open_model(args, device):

@@ -52,10 +52,8 @@ def load_images(data=None, category='horse', extra_categories=(), image_size=32,
     from colorlib.data import is_cifar10
     data = shipped.DEFAULT_DATA if data is None else data
     if not is_cifar10(data):
-        from colorlib.folders import load_folder
-        if image_size % 4 or image_size < 4:
-            raise InputError(f'image size {image_size} is not a multiple of 4 (the networks pool twice by 2)',
-                             ['image_size'])
+        from colorlib.folders import check_image_size, load_folder
+        check_image_size(image_size)
         train_x, test_x, summary = with_fields(['data'], load_folder, data, image_size, val_share, 0, cache_dir,
                                                on_skip, memory)
         if log is not None:

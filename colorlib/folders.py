@@ -73,12 +73,19 @@ def read_squares(files, size, on_skip):
     return np.stack(images) if images else np.zeros((0, size, size, 3), np.uint8)
 
 
+def check_image_size(size):
+    """Sides the networks take: a multiple of 4 (they pool twice by 2), and at least 8, so that BatchNorm still has
+    more than one value per channel after the pooling when a batch holds a single picture."""
+    if size % 4 or size < 8:
+        raise InputError(f'image size {size} is not a multiple of 4 of at least 8 (the networks pool twice by 2)',
+                         ['image_size'])
+
+
 def load_folder(folder, size=32, val_share=0.1, seed=0, cache_dir=None, on_skip=None, memory=None):
     """(train_x, test_x, summary) of a folder of pictures; see the module's docstring. An InputError when no picture
     is usable, or when the arrays would not fit in `memory` bytes."""
     folder = Path(folder)
-    if size % 4 or size < 4:
-        raise InputError(f'image size {size} is not a multiple of 4 (the networks pool twice by 2)')
+    check_image_size(size)
     files = image_files(folder)
     if not files:
         raise InputError(f'{folder} holds no image files')

@@ -113,9 +113,10 @@ def decode_ab(outputs, centres, temperature=DEFAULT_TEMPERATURE):
     """Bin scores (N, K, H, W) -> ab (N, 2, H, W): the annealed mean, i.e. the mean of the bins under the softmax
     sharpened by 1/temperature (1: the plain mean, dull; towards 0: the mode, vivid but patchy); 0 gives the mode."""
     centres = centres.to(outputs.device)
-    if temperature == 0:
+    if temperature < torch.finfo(outputs.dtype).tiny:  # 0, or so small that it is 0 in the scores' precision
         return centres[outputs.argmax(1)].permute(0, 3, 1, 2)
-    probs = torch.softmax(outputs / temperature, dim=1)
+    # the top score taken off first: a tiny temperature then sends the others to -inf, not inf - inf (NaN)
+    probs = torch.softmax((outputs - outputs.amax(1, keepdim=True)) / temperature, dim=1)
     return torch.einsum('nkhw,kc->nchw', probs, centres)
 
 

@@ -161,3 +161,13 @@ def test_shipped_lab_weights_colour_like_the_truth(horses):
     untrained = build_model(config).eval()
     with torch.no_grad():
         assert colourfulness(target.decode(untrained(lightness), lightness)) < 0.7 * colourfulness(truth)
+
+
+def test_a_tiny_temperature_decodes_the_mode_not_nan():
+    scores = torch.randn(2, 5, 3, 3, generator=torch.Generator().manual_seed(0)) * 10
+    centres = torch.randn(5, 2, generator=torch.Generator().manual_seed(1)) * 50
+    for temperature in (1e-300, 1e-30):  # 0 in float32, and a float32 number that overflows the scores
+        tiny = decode_ab(scores, centres, temperature)
+        assert torch.isfinite(tiny).all() and torch.allclose(tiny, decode_ab(scores, centres, temperature=0))
+    assert torch.allclose(decode_ab(scores, centres, 0.38), torch.einsum(
+        'nkhw,kc->nchw', torch.softmax(scores / 0.38, dim=1), centres), atol=1e-4)  # the same as before elsewhere

@@ -8,7 +8,8 @@
 
 Nothing here prints or writes unless asked (log=print, progress=True, out_dir=...); pictures come back as uint8
 arrays or matplotlib figures. Pictures go in as RGB arrays of uint8 (0-255) or float (0-1), everywhere alike
-(images.as_uint8); other types, an alpha channel or no pixels are refused. Bad settings and files are InputErrors whose `fields` name the settings at fault.
+(images.as_uint8); other types, an alpha channel or no pixels are refused. Bad settings and files are InputErrors
+whose `fields` name the settings at fault.
 """
 import contextlib
 import dataclasses

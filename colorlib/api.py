@@ -26,7 +26,7 @@ from colorlib.colorize import chroma_predictor, colorize_pixels
 from colorlib.data import load_cifar10, parse_category, select_category
 from colorlib.errors import FileExists, InputError, RunExists, WeightsNotSaved, WriteError, check_whole, with_fields
 from colorlib.files import held
-from colorlib.images import as_uint8, to_float
+from colorlib.images import SIDES, as_uint8, to_float, trainable_sides
 from colorlib.models import MODELS, FlipAveraged, ModelConfig, build_model, context
 from colorlib.naming import (CURVE_FILE, METRICS_FILE, RESUME_FILE, SAMPLES_FILE, WEIGHTS_FILE, palette_file, run_name,
                              samples_file)
@@ -53,8 +53,7 @@ def load_images(data=None, category='horse', extra_categories=(), image_size=32,
     from colorlib.data import is_cifar10
     data = shipped.DEFAULT_DATA if data is None else data
     if not is_cifar10(data):
-        from colorlib.folders import check_image_size, load_folder
-        check_image_size(image_size)
+        from colorlib.folders import load_folder
         train_x, test_x, summary = with_fields(['data'], load_folder, data, image_size, val_share, 0, cache_dir,
                                                on_skip, memory)
         if log is not None:
@@ -90,14 +89,29 @@ def model_config(target, name='UNet', kernel=3, filters=32, dilation=1):
 
 
 def network_images(images, name, ndim=4):
-    """as_uint8's pictures (a batch, or with ndim 3 one picture) at sizes the networks take: sides that are
-    multiples of 4, since they pool twice by 2 and upsample back (colorize pads any size itself)."""
+    """as_uint8's pictures (a batch, or with ndim 3 one picture) at sizes the networks take (trainable_sides;
+    colorize pads any size itself)."""
     array = as_uint8(images, name, ndim)
     height, width = array.shape[-3:-1]
-    if height % 4 or width % 4:
-        raise InputError(f'{name} holds {height}x{width} pictures; the networks take sides that are multiples of 4 '
-                         '(Model.colorize takes any size)', [name])
+    if not trainable_sides(height, width):
+        raise InputError(f'{name} holds {height}x{width} pictures; the networks take {SIDES} (Model.colorize takes '
+                         'any size)', [name])
     return array
+
+
+def colour_input(image):
+    """Model.colorize's image as colorize_pixels takes it: RGB as uint8 (as_uint8), grey in float kept as (H, W, 1)
+    float32 with every level, as colorize.py reads 16-bit grey, and grey in uint8 as RGB."""
+    pixels = np.asarray(image)
+    if pixels.ndim == 3 and pixels.shape[-1] == 1:
+        pixels = pixels[:, :, 0]
+    if pixels.ndim != 2:
+        return as_uint8(pixels, 'image', ndim=3)
+    if not np.issubdtype(pixels.dtype, np.floating):
+        return as_uint8(pixels[:, :, None].repeat(3, 2), 'image', ndim=3)
+    if pixels.size == 0 or not (pixels.min() >= 0 and pixels.max() <= 1):  # NaN fails too
+        raise InputError(f'image is a grey float picture of shape {pixels.shape} outside 0-1', ['image'])
+    return pixels[:, :, None].astype(np.float32)
 
 
 def weights_path(weights):
@@ -217,16 +231,15 @@ class Model:
         return (out.clamp(0, 1) * 255).round().byte().permute(0, 2, 3, 1).cpu().numpy()
 
     def colorize(self, image, tile=512, margin=None, net_size=None, flips=False):
-        """One image of any size ((H, W, 3) RGB or (H, W) grey; uint8, or float 0-1) coloured: its lightness with
-        the network's colour, as (H, W, 3) uint8 (colorlib.colorize). It runs in tiles of `tile` pixels a side with
+        """One image of any size ((H, W, 3) RGB, or (H, W) or (H, W, 1) grey; uint8, or float 0-1) coloured: its
+        lightness with the network's colour, as (H, W, 3) uint8 (colorlib.colorize). It runs in tiles of `tile` pixels a side with
         `margin` pixels of context (default: the network's receptive field), on the image scaled to `net_size`."""
         if self.target.task != 'colour':
             raise InputError('super-resolution weights do not colour images', ['target.task'])
         for name, value, low in (('tile', tile, 1), ('margin', margin, 0), ('net_size', net_size, 1)):
             if value is not None or name == 'tile':
                 check_whole(value, name, low)
-        pixels = np.asarray(image)
-        pixels = as_uint8(pixels[:, :, None].repeat(3, 2) if pixels.ndim == 2 else pixels, 'image', ndim=3)
+        pixels = colour_input(image)
         net = FlipAveraged(self.net) if flips else self.net
         predict = chroma_predictor(net.eval(), self.target)
         result, _ = colorize_pixels(pixels, predict, tile, context(self.config) if margin is None else margin,

@@ -24,6 +24,7 @@ import torch
 
 from colorlib.errors import InputError
 from colorlib.files import NumpyUnpickler, atomic_write
+from colorlib.images import SIDES, trainable_sides
 from colorlib.memory import available_memory
 from colorlib.shipped import DEFAULT_DATA
 
@@ -137,9 +138,9 @@ def _check(arrays, path):
     for split, x, y in (('train', train_x, train_y), ('test', test_x, test_y)):
         if x.dtype != np.uint8 or x.ndim != 4 or x.shape[3] != 3:
             raise InputError(f'{path}: {split}_x is {x.dtype} {x.shape}, expected uint8 (N,H,W,3) RGB images')
-        if x.shape[1] % 4 or x.shape[2] % 4 or min(x.shape[1:3]) < 4:
-            raise InputError(f'{path}: {split}_x holds {x.shape[1]}x{x.shape[2]} images; the networks pool twice by 2, '
-                             f'so their sides must be multiples of 4')
+        if not trainable_sides(*x.shape[1:3]):
+            raise InputError(f'{path}: {split}_x holds {x.shape[1]}x{x.shape[2]} images; the networks take {SIDES} '
+                             '(they pool twice by 2)')
         if y.ndim != 1 or len(y) != len(x) or not np.issubdtype(y.dtype, np.integer):
             raise InputError(f'{path}: {split}_y is {y.dtype} {y.shape}, expected {len(x)} integer labels')
     return train_x, train_y.astype(np.int64), test_x, test_y.astype(np.int64)

@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from colorlib.images import read_image
+from colorlib.images import SIDES, read_image, trainable_sides
 from colorlib.errors import InputError
 from colorlib.files import atomic_write
 
@@ -74,11 +74,8 @@ def read_squares(files, size, on_skip):
 
 
 def check_image_size(size):
-    """Sides the networks take: a multiple of 4 (they pool twice by 2), and at least 8, so that BatchNorm still has
-    more than one value per channel after the pooling when a batch holds a single picture."""
-    if size % 4 or size < 8:
-        raise InputError(f'image size {size} is not a multiple of 4 of at least 8 (the networks pool twice by 2)',
-                         ['image_size'])
+    if not trainable_sides(size, size):
+        raise InputError(f'image size {size}: the networks take {SIDES} (they pool twice by 2)', ['image_size'])
 
 
 def load_folder(folder, size=32, val_share=0.1, seed=0, cache_dir=None, on_skip=None, memory=None):

@@ -10,6 +10,13 @@ from colorlib.errors import InputError
 from colorlib.files import require_file
 
 SHAPES = {4: '(N, H, W, 3)', 3: '(H, W, 3)'}  # images given as arrays: a batch, or one picture
+SIDES = 'sides that are multiples of 4, at least 8'  # what the networks train on: trainable_sides
+
+
+def trainable_sides(height, width):
+    """Whether the networks train on pictures of this size: they pool twice by 2 and upsample back (multiples of 4),
+    and BatchNorm needs more than one value per channel after the pooling, also in a batch of one picture."""
+    return height % 4 == 0 and width % 4 == 0 and min(height, width) >= 8
 
 
 def read_image(path):

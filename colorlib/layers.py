@@ -44,14 +44,13 @@ class MyDilatedConv2d(MyConv2d):
 
     def __init__(self, in_channels, out_channels, kernel_size, dilation=1):
         self.dilation = dilation
-        spread = kernel_size + (kernel_size - 1) * dilation
-        super().__init__(in_channels, out_channels, kernel_size, padding=spread // 2)
+        self.spread = kernel_size + (kernel_size - 1) * dilation  # the side of the spread-out filter
+        super().__init__(in_channels, out_channels, kernel_size, padding=self.spread // 2)
 
     def spread_weight(self):
         step = self.dilation + 1
-        out_c, in_c, k, _ = self.weight.shape
-        size = k + (k - 1) * self.dilation
-        spread = self.weight.new_zeros(out_c, in_c, size, size)
+        out_c, in_c, _, _ = self.weight.shape
+        spread = self.weight.new_zeros(out_c, in_c, self.spread, self.spread)
         spread[:, :, ::step, ::step] = self.weight
         return spread
 

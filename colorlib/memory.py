@@ -19,13 +19,13 @@ def counts(config):
             model = build_model(config)
     except RuntimeError:  # 'Storage size calculation overflowed': sizes past any memory
         return TOO_MANY, 0
-    spread = sum(m.weight[:, :, 0, 0].numel() * (m.kernel_size + (m.kernel_size - 1) * m.dilation) ** 2
-                 for m in model.modules() if isinstance(m, MyDilatedConv2d))
+    spread = sum(m.weight[:, :, 0, 0].numel() * m.spread ** 2 for m in model.modules()
+                 if isinstance(m, MyDilatedConv2d))
     return sum(p.numel() for p in model.parameters()), spread
 
 
 def parameter_count(config):
-    """How many parameters the model of `config` has, counted without building it."""
+    """How many parameters the model of `config` has, counted on the meta device (no memory is used)."""
     return counts(config)[0]
 
 
@@ -40,7 +40,7 @@ def training_bytes(config, batch_size, side=32):
 def largest_fitting(config, field, batch_size, memory, side=32):
     """The largest number of filters, odd kernel size or dilation (`field`), with which training on `side`-pixel
     images fits in `memory` bytes, the other settings as in `config`; None if not even the smallest does."""
-    value = (lambda n: 2 * n + 1) if field == 'kernel' else (lambda n: n + 1)  # n = 0, 1, ... -> 1, 3, ... or 1, 2, ...
+    value = {'kernel': lambda n: 2 * n + 1, 'dilation': lambda n: n}.get(field, lambda n: n + 1)  # n = 0, 1, ...
 
     def fits(n):
         return training_bytes(replace(config, **{field: value(n)}), batch_size, side) <= memory

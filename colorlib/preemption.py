@@ -8,20 +8,23 @@ STOP_SIGNALS = tuple(getattr(signal, name) for name in ('SIGTERM', 'SIGUSR1') if
 
 
 @contextlib.contextmanager
-def catch_stop_signals():
-    """Within the block SIGTERM/SIGUSR1 no longer kill the process; the yielded function returns the first one
-    caught (a signal.Signals) or None. The previous handlers come back afterwards."""
-    caught = []
-
-    def handler(signum, frame):
-        caught.append(signal.Signals(signum))
-
+def stop_signals_to(handler):
+    """Within the block SIGTERM/SIGUSR1 call handler(signum, frame); the previous handlers come back afterwards."""
     previous = {sig: signal.signal(sig, handler) for sig in STOP_SIGNALS}
     try:
-        yield lambda: caught[0] if caught else None
+        yield
     finally:
         for sig, old in previous.items():
             signal.signal(sig, old)
+
+
+@contextlib.contextmanager
+def catch_stop_signals():
+    """Within the block SIGTERM/SIGUSR1 no longer kill the process; the yielded function returns the first one
+    caught (a signal.Signals) or None."""
+    caught = []
+    with stop_signals_to(lambda signum, frame: caught.append(signal.Signals(signum))):
+        yield lambda: caught[0] if caught else None
 
 
 class Stopped(BaseException):
@@ -33,15 +36,10 @@ class Stopped(BaseException):
         super().__init__(f'stopped by {self.signal.name}')
 
 
-@contextlib.contextmanager
+def raise_stopped(signum, frame):
+    raise Stopped(signum)
+
+
 def raise_stop_signals():
     """Within the block SIGTERM/SIGUSR1 raise Stopped; catch_stop_signals, inside it, takes them over for training."""
-    def handler(signum, frame):
-        raise Stopped(signum)
-
-    previous = {sig: signal.signal(sig, handler) for sig in STOP_SIGNALS}
-    try:
-        yield
-    finally:
-        for sig, old in previous.items():
-            signal.signal(sig, old)
+    return stop_signals_to(raise_stopped)

@@ -68,11 +68,7 @@ class TrainConfig:
         if self.lr_schedule not in LR_SCHEDULES:
             raise InputError(f'unknown lr_schedule {self.lr_schedule!r} (choose from {", ".join(LR_SCHEDULES)})',
                              ['lr_schedule'])
-        kinds = (self.augment,) if isinstance(self.augment, str) else self.augment
-        try:
-            kinds = tuple(kinds)
-        except TypeError:
-            kinds = (kinds,)
+        kinds = tuple(self.augment) if isinstance(self.augment, (list, tuple)) else (self.augment,)
         unknown = [kind for kind in kinds if kind not in AUGMENTATIONS]
         if unknown:
             raise InputError(f'unknown augmentation {unknown[0]!r} (choose from {", ".join(AUGMENTATIONS)})',
@@ -346,8 +342,8 @@ def train(model, target, train_set, val_set, config, out_dir=None, resume=False,
         history.append(row)
         if not main:
             continue
-        if keep:
-            write_metrics(Path(out_dir) / METRICS_FILE, history, replace=True)
+        if keep:  # the log is the run's own once written: a file that appeared before its first write is kept
+            write_metrics(Path(out_dir) / METRICS_FILE, history, replace=own or epoch > done + 1)
         if log is not None:
             log(epoch_line(row, config.epochs))
         if keep and (epoch % config.save_every == 0 or epoch == config.epochs):

@@ -87,10 +87,13 @@ def test_fit_refuses_bad_settings_before_anything_is_written(setting, field, hor
     assert e.value.fields == (field,) and not (tmp_path / 'run').exists()
 
 
-def test_fit_takes_one_augmentation_by_name(horses):
-    run = colorlib.fit(model='CNN', filters=4, epochs=1, augment='hflip', train_x=horses[0][:20],
-                       test_x=horses[1][:10], device='cpu')
-    assert len(run.history) == 1
+def test_fit_takes_one_augmentation_by_name(horses, monkeypatch):
+    import colorlib.train
+    kinds, real = [], colorlib.train.augment
+    monkeypatch.setattr(colorlib.train, 'augment', lambda x, y, k, g=None: (kinds.append(k), real(x, y, k, g))[1])
+    colorlib.fit(model='CNN', filters=4, epochs=1, augment='hflip', train_x=horses[0][:20], test_x=horses[1][:10],
+                 device='cpu')
+    assert kinds and set(kinds) == {('hflip',)}  # not the letters of 'hflip'
 
 
 def test_fit_from_weights_takes_the_target_settings_given(horses):
@@ -139,6 +142,15 @@ def test_pictures_are_uint8_or_float_from_0_to_1_alike_everywhere(tiny_run, hors
     assert model.evaluate(pictures / 255) == model.evaluate(pictures)
 
 
+def test_grey_pictures_keep_every_level_in_colorize(tiny_run):
+    """A float grey picture goes in as colorize.py reads 16-bit grey, every level kept; (H, W, 1) is (H, W)."""
+    model, grey = tiny_run.model, np.linspace(0, 1, 64 * 64, dtype=np.float32).reshape(64, 64)
+    eight = (grey * 255).round().astype(np.uint8)
+    assert np.array_equal(model.colorize(grey), model.colorize(grey[:, :, None]))
+    assert np.array_equal(model.colorize(eight), model.colorize(eight[:, :, None]))
+    assert not np.array_equal(model.colorize(grey), model.colorize(eight))  # the levels between bytes count
+
+
 BAD_PICTURES = {  # what was once taken for near-black or near-white pictures, an alpha folded in, or a raw exception
     'uint16': (lambda m, x: m.predict(x.astype(np.uint16)), 'rgb_images'),
     'float 0-255': (lambda m, x: m.predict(x.astype(np.float32)), 'rgb_images'),
@@ -147,6 +159,7 @@ BAD_PICTURES = {  # what was once taken for near-black or near-white pictures, a
     'colorize int64': (lambda m, x: m.colorize(x[0].astype(np.int64)), 'image'),
     'colorize float 0-255': (lambda m, x: m.colorize(x[0] * 1.0), 'image'),
     'colorize 0x0': (lambda m, x: m.colorize(x[0, :0, :0]), 'image'),
+    'colorize grey float 0-255': (lambda m, x: m.colorize(x[0, :, :, 0] * 1.0), 'image'),
     'tile 0': (lambda m, x: m.colorize(x[0], tile=0), 'tile'),
     'test index out of range': (lambda m, x: m.activations(99999), 'image'),
     'evaluate float 0-255': (lambda m, x: m.evaluate(x * 1.0), 'test_x'),

@@ -296,6 +296,8 @@ DATA_CASES = [
     ('31x31', lambda p: write_npz(p, np.zeros((4, 31, 31, 3), np.uint8), np.zeros((2, 31, 31, 3), np.uint8)),
      ['31x31', 'multiples of 4']),
     ('2x2', lambda p: write_npz(p, np.zeros((4, 2, 2, 3), np.uint8), np.zeros((2, 2, 2, 3), np.uint8)), ['2x2']),
+    ('4x4', lambda p: write_npz(p, np.zeros((4, 4, 4, 3), np.uint8), np.zeros((2, 4, 4, 3), np.uint8)),
+     ['4x4', 'at least 8']),  # one value per channel after the pooling: BatchNorm fails on a batch of one
     ('channels-first', lambda p: write_npz(p, np.zeros((4, 3, 32, 3), np.uint8), np.zeros((2, 3, 32, 3), np.uint8)),
      ['3x32']),
     ('absurd-header', absurd_npz, ['train_x', 'claims shape', 'holds only']),

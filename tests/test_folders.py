@@ -114,7 +114,7 @@ def test_unreadable_files_are_skipped_and_named(tmp_path):
     (lambda d: d.mkdir(), 32, ['holds no image files']),
     (lambda d: (d.mkdir(), (d / 'a.png').write_bytes(b'junk'), (d / 'b.png').write_bytes(b'junk')), 32,
      ['no usable', '2 of 2 files skipped']),
-    (lambda d: write_pictures(d, 3), 30, ['30', 'multiple of 4']),
+    (lambda d: write_pictures(d, 3), 30, ['30', 'multiples of 4']),
     (lambda d: write_pictures(d, 3), 4, ['4', 'at least 8']),  # one pixel left after pooling: BatchNorm fails
     (lambda d: write_pictures(d, 1), 32, ['one image file', 'train/ and test/']),
 ], ids=['empty', 'nothing-readable', 'size-30', 'size-4', 'one-picture'])

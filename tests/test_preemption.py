@@ -11,7 +11,7 @@ import torch
 
 from colorlib.checkpoints import read_resumable, read_weights
 from colorlib.cli.colorization import main
-from colorlib.preemption import catch_stop_signals
+from colorlib.preemption import Stopped, catch_stop_signals, raise_stop_signals
 from colorlib.shipped import DEFAULT_COLOURS
 
 REPO = Path(__file__).resolve().parents[1]
@@ -27,6 +27,17 @@ def test_stop_signals_become_a_flag_and_the_old_handler_returns(sig):
         os.kill(os.getpid(), signal.SIGTERM)
         assert stop_signal() == sig  # the first one counts
     assert signal.getsignal(sig) == before
+
+
+@pytest.mark.parametrize('sig', [signal.SIGTERM, signal.SIGUSR1], ids=['SIGTERM', 'SIGUSR1'])
+def test_outside_training_a_stop_signal_is_an_exception_and_training_takes_it_over(sig):
+    before = signal.getsignal(sig)
+    with pytest.raises(Stopped, match=f'stopped by {sig.name}') as stopped, raise_stop_signals():
+        with catch_stop_signals() as stop_signal:  # training's own handling, inside a command
+            os.kill(os.getpid(), sig)
+            assert stop_signal() == sig
+        os.kill(os.getpid(), sig)  # back in the command: the signal unwinds it
+    assert stopped.value.signal == sig and signal.getsignal(sig) == before
 
 
 def flags(tiny_npz):

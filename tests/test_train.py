@@ -11,7 +11,7 @@ import torch
 import torch.nn.functional as F
 
 from colorlib.checkpoints import read_resumable
-from colorlib.errors import FileExists, InputError, NonFiniteLoss
+from colorlib.errors import FileExists, InputError, NonFiniteLoss, WriteError
 from colorlib.images import to_float
 from colorlib.metrics import psnr
 from colorlib.models import ModelConfig, build_model
@@ -327,6 +327,19 @@ def test_train_restarts_the_metrics_file_only_when_told(small_sets, centres, cla
     train(small_model(centres, 'CNN', 4), classes, train_set, val_set, config, tmp_path, overwrite=True)
     rows = [json.loads(line) for line in (tmp_path / 'metrics.jsonl').read_text().splitlines()]
     assert [row['epoch'] for row in rows] == [1]
+
+
+def test_a_log_that_appears_during_the_first_epoch_is_kept(small_sets, centres, classes, tmp_path):
+    train_set, val_set = small_sets
+    log = tmp_path / 'metrics.jsonl'
+
+    def appear():  # called at every step: someone else's file shows up at the log's place mid-epoch
+        if not log.exists():
+            log.write_text('mine\n')
+    with pytest.raises(WriteError, match='metrics.jsonl'):
+        train(small_model(centres, 'CNN', 4), classes, train_set, val_set,
+              TrainConfig(epochs=1, batch_size=50, learn_rate=0.01), tmp_path, stop_signal=appear)
+    assert log.read_text() == 'mine\n'
 
 
 def test_train_is_deterministic_for_a_seed(small_sets, centres, classes, tmp_path):

@@ -24,8 +24,9 @@ from colorlib.targets import TASKS
 FLAGS = {'epochs': '-e', 'batch_size': '-b', 'learn_rate': '-l', 'seed': '-s', 'lr_schedule': '--lr-schedule',
          'weight_decay': '--weight-decay', 'augment': '--augment', 'amp': '--amp', 'warmup': '--warmup', 'ema': '--ema',
          'label_smoothing': '--label-smoothing', 'save_every': '--save-every', 'compile': '--compile',
-         'name': '--model', 'kernel': '-k', 'filters': '-f',
-         'colours': '-c/--colours/--loss or --colour-space/--bins', 'in_channels': '--task', 'dilation': '--dilation', 'target.kind': '--loss or --colour-space', 'target.task': '--task',
+         'name': '--model', 'kernel': '-k', 'filters': '-f', 'colours': '-c/--colours/--loss or --colour-space/--bins',
+         'in_channels': '--task', 'dilation': '--dilation', 'target.kind': '--loss or --colour-space',
+         'target.task': '--task',
          'target.colours': '-c/--colours', 'target.bins': '--bins', 'target.rebalance': '--rebalance',
          'target.soft': '--soft-encode', 'target.residual': '--residual', 'target.temperature': '--temperature',
          'data': '--data', 'category': '--category', 'extra_categories': '--extra-categories',
@@ -282,8 +283,9 @@ def add_data_flags(parser):
                              '(default: the bundled horses)')
     parser.add_argument('--download', action='store_true', help='fetch the official CIFAR-10 archive into data/')
     parser.add_argument('--category', default='horse', help=f'class to colour, by name or 0-9: {", ".join(CATEGORIES)}')
-    parser.add_argument('--image-size', type=int_at_least(4), default=32, metavar='N',
-                        help='a folder of pictures: bring each to NxN (short side resized, centre cut; N a multiple of 4)')
+    parser.add_argument('--image-size', type=int_at_least(8), default=32, metavar='N',
+                        help='a folder of pictures: bring each to NxN (short side resized, centre cut; N a multiple '
+                             'of 4, at least 8)')
     parser.add_argument('--val-share', type=finite_float(0, high=0.9), default=0.1,
                         help='a folder of pictures without train/ and test/: the share held out for validation')
     parser.set_defaults(prog=parser.prog)

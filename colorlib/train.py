@@ -86,8 +86,10 @@ def to_device(tensors, device):
 
 
 def autocast(device, amp):
-    """bfloat16 mixed precision when `amp` (float32 weights, matmuls and convolutions in bfloat16)."""
-    return torch.autocast(device.type, dtype=torch.bfloat16, enabled=amp)
+    """bfloat16 mixed precision when `amp` (float32 weights, matmuls and convolutions in bfloat16): True or False as
+    train decided it, or a TrainConfig's own 'auto', 'on' or 'off' where train_epoch is called directly."""
+    enabled = amp if isinstance(amp, bool) else machine.use_bf16(device, amp, warn=False)[0]
+    return torch.autocast(device.type, dtype=torch.bfloat16, enabled=enabled)
 
 
 def batches(tensor, batch_size):

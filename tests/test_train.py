@@ -18,7 +18,7 @@ from colorlib.models import ModelConfig, build_model
 from colorlib.superres import downsize
 from colorlib.targets import RGB, ColourClasses
 from colorlib.train import (LAYOUT, TrainConfig, assignment_test_order, evaluate, evaluate_legacy, make_scheduler,
-                            predict, to_device, train)
+                            predict, to_device, train, train_epoch)
 
 EPOCH_KEYS = {'epoch', 'train_loss', 'val_loss', 'val_acc', 'seconds'}
 
@@ -327,6 +327,19 @@ def test_train_restarts_the_metrics_file_only_when_told(small_sets, centres, cla
     train(small_model(centres, 'CNN', 4), classes, train_set, val_set, config, tmp_path, overwrite=True)
     rows = [json.loads(line) for line in (tmp_path / 'metrics.jsonl').read_text().splitlines()]
     assert [row['epoch'] for row in rows] == [1]
+
+
+def test_train_epoch_and_evaluate_take_a_configs_own_precision(small_sets, centres, classes):
+    """Called directly (a benchmark, a notebook's own loop), they take TrainConfig's 'off' or 'auto' as train does."""
+    train_set, val_set = small_sets
+    model = small_model(centres, 'CNN', 4)
+    optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
+    scheduler = torch.optim.lr_scheduler.ConstantLR(optimizer, factor=1.0)
+    for amp in ('off', 'auto'):
+        loss = train_epoch(model, classes, optimizer, scheduler, tuple(t[:100] for t in train_set),
+                           TrainConfig(batch_size=50, amp=amp), torch.Generator().manual_seed(0))
+        assert torch.isfinite(torch.as_tensor(loss))
+    assert evaluate(model, classes, *val_set, amp='off')[0] > 0
 
 
 def test_a_log_that_appears_during_the_first_epoch_is_kept(small_sets, centres, classes, tmp_path):

@@ -252,7 +252,7 @@ def main():
     n = len(train_x)
     lines = [
         f'Written by `python bench/train_speed.py --device {device.type}` on {datetime.date.today()}: '
-        f'{machine.summary(device)}, {platform.machine()}, {os.cpu_count()} cores, torch {torch.__version__}, '
+        f'{machine.summary(device)}, {platform.machine()}, torch {torch.__version__}, '
         f'{torch.get_num_threads()} threads; load average {load_before:.1f} at the start, '
         f'{os.getloadavg()[0]:.1f} at the end.', '',
         f'- fp32 matmul rate (the limit): **{rate:.1f} GFLOP/s**; memory copy: {bandwidth:.1f} GB/s',

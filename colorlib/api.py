@@ -301,6 +301,8 @@ def fit(model=None, *, kernel=None, filters=None, dilation=None, target=None, ki
     log=print prints a line per epoch and each file written; progress=True draws a progress bar (tqdm.auto: in a
     notebook too). stop_signal, on_epoch: as for colorlib.train.train."""
     config = TrainConfig(**settings)
+    given_model = dict(name=model, kernel=kernel, filters=filters, dilation=dilation)
+    ModelConfig(**{k: v for k, v in given_model.items() if v is not None})  # refused before any image is read
     for name, given in (('weights', weights is not None), ('resume', resume), ('epoch_samples', epoch_samples)):
         if given and out_dir is None:
             raise InputError(f'{name} belongs to a run that writes its files: give out_dir too', [name])

@@ -87,6 +87,14 @@ def test_fit_refuses_bad_settings_before_anything_is_written(setting, field, hor
     assert e.value.fields == (field,) and not (tmp_path / 'run').exists()
 
 
+@pytest.mark.parametrize('setting, field', [({'kernel': 2}, 'kernel'), ({'model': 'ResNet'}, 'name'),
+                                            ({'filters': 0}, 'filters')])
+def test_model_settings_are_refused_before_any_image_is_read(setting, field, tmp_path):
+    with pytest.raises(InputError) as e:
+        colorlib.fit(data=tmp_path / 'no such folder', device='cpu', **setting)
+    assert e.value.fields == (field,)
+
+
 def test_fit_takes_one_augmentation_by_name(horses, monkeypatch):
     import colorlib.train
     kinds, real = [], colorlib.train.augment

@@ -232,12 +232,14 @@ class Model:
 
     def colorize(self, image, tile=512, margin=None, net_size=None, flips=False):
         """One image of any size ((H, W, 3) RGB, or (H, W) or (H, W, 1) grey; uint8, or float 0-1) coloured: its
-        lightness with the network's colour, as (H, W, 3) uint8 (colorlib.colorize). It runs in tiles of `tile` pixels a side with
-        `margin` pixels of context (default: the network's receptive field), on the image scaled to `net_size`."""
+        lightness with the network's colour, as (H, W, 3) uint8 (colorlib.colorize). It runs in tiles of `tile`
+        pixels a side with `margin` pixels of context (default: the network's receptive field), on the image scaled
+        to `net_size`."""
         if self.target.task != 'colour':
             raise InputError('super-resolution weights do not colour images', ['target.task'])
-        for name, value, low in (('tile', tile, 1), ('margin', margin, 0), ('net_size', net_size, 1)):
-            if value is not None or name == 'tile':
+        check_whole(tile, 'tile', 1)
+        for name, value, low in (('margin', margin, 0), ('net_size', net_size, 1)):
+            if value is not None:
                 check_whole(value, name, low)
         pixels = colour_input(image)
         net = FlipAveraged(self.net) if flips else self.net
@@ -285,10 +287,9 @@ def fit(model=None, *, kernel=None, filters=None, dilation=None, target=None, ki
     `kernel`, `filters`, `dilation`; what it learns: a built `target`, or its settings (TargetConfig: kind,
     task, colours, ...); the images: train_x and test_x, both (NHWC, uint8 or float 0-1, sides multiples of 4:
     network_images), else those of `data` and `category` (load_images; the colours are fitted on a folder of one's
-    own pictures); how it trains: TrainConfig's
-    fields as keywords (epochs=5, batch_size=10, learn_rate=..., ...). init: weights (a Model or a path) to start
-    from, whose network and target are then the run's (settings given must agree with them); without init the
-    network is by default a 3x3 UNet of 32 filters. `data`, `colours`, `bins` and `init` are files the run reads,
+    own pictures); how it trains: TrainConfig's fields as keywords (epochs=5, batch_size=10, learn_rate=..., ...).
+    init: weights (a Model or a path) to start from, whose network and target are then the run's (settings given
+    must agree with them); without init the network is by default a 3x3 UNet of 32 filters. `data`, `colours`, `bins` and `init` are files the run reads,
     never written over, also where train_x or a target is given.
 
     Nothing is written unless out_dir is given: then the metrics, the resumable state (resume=True continues it),
@@ -301,8 +302,9 @@ def fit(model=None, *, kernel=None, filters=None, dilation=None, target=None, ki
     log=print prints a line per epoch and each file written; progress=True draws a progress bar (tqdm.auto: in a
     notebook too). stop_signal, on_epoch: as for colorlib.train.train."""
     config = TrainConfig(**settings)
-    given_model = dict(name=model, kernel=kernel, filters=filters, dilation=dilation)
-    ModelConfig(**{k: v for k, v in given_model.items() if v is not None})  # refused before any image is read
+    chosen = {k: v for k, v in dict(name=model, kernel=kernel, filters=filters, dilation=dilation).items()
+              if v is not None}  # the model's settings given; model_config's defaults for the rest
+    ModelConfig(**chosen)  # refused before any image is read
     for name, given in (('weights', weights is not None), ('resume', resume), ('epoch_samples', epoch_samples)):
         if given and out_dir is None:
             raise InputError(f'{name} belongs to a run that writes its files: give out_dir too', [name])
@@ -324,8 +326,7 @@ def fit(model=None, *, kernel=None, filters=None, dilation=None, target=None, ki
                             rebalance=rebalance, soft=soft)
     elif init is not None:  # a Model: what is given must agree with it, as with a file (open_weights)
         where = init.path or f'the {init.name} model'
-        agree(where, {k: getattr(init.config, k) for k in MODEL_FIELDS},
-              dict(name=model, kernel=kernel, filters=filters, dilation=dilation), 'model')
+        agree(where, {k: getattr(init.config, k) for k in MODEL_FIELDS}, chosen, 'model')
         agree(where, {k: getattr(init.target.config, k) for k in TARGET_FIELDS},
               dict(kind=kind, task=task, residual=residual), 'target')
         choices = {k: v for k, v in dict(colours=colours, bins=bins, rebalance=rebalance, soft=soft,
@@ -335,17 +336,15 @@ def fit(model=None, *, kernel=None, filters=None, dilation=None, target=None, ki
             target = build_target(dataclasses.replace(init.target.config, **choices), palette=kept)
     if init is not None:
         target = init.target if target is None else target
-        c = init.config
-        model, kernel, filters, dilation = c.name, c.kernel, c.filters, c.dilation
-    model, kernel, filters, dilation = (default if given is None else given for given, default in
-                                        ((model, 'UNet'), (kernel, 3), (filters, 32), (dilation, 1)))  # 0 is no None
+        chosen = {k: getattr(init.config, k) for k in MODEL_FIELDS}
     if target is None:
-        config_of_target = target_config(model, kind=kind, task=task, colours=colours, bins=bins, residual=residual,
-                                         rebalance=rebalance, soft=soft, temperature=temperature)
+        config_of_target = target_config(chosen.get('name', 'UNet'), kind=kind, task=task, colours=colours,
+                                         bins=bins, residual=residual, rebalance=rebalance, soft=soft,
+                                         temperature=temperature)
         target = build_target(config_of_target, fit_on=train_x if own else None)
     if config.label_smoothing and not target.has_accuracy:
         raise InputError('RGB regression has no classes to smooth', ['label_smoothing'])
-    net = build_model(model_config(target, model, kernel, filters, dilation))
+    net = build_model(model_config(target, **chosen))
     if init is not None:
         net.load_state_dict(init.net.state_dict())
     if sync_bn and distributed.active():

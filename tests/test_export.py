@@ -289,3 +289,36 @@ def test_the_readme_program_colours_without_torch(exported, ort, tmp_path):
         assert within_one(got, expected) >= PARITY, name
     again = without_torch(EXAMPLE, exported['unet'], 'photo.png', 'unet_photo.png', cwd=tmp_path)
     assert again.returncode != 0 and 'FileExistsError' in again.stderr  # the program never writes over a file
+
+
+GROWTH = '''
+import runpy, sys, numpy as np, onnxruntime
+model, side, tile = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+session = onnxruntime.InferenceSession(model, providers=['CPUExecutionProvider'])
+colorize = runpy.run_path(sys.argv[4])['colorize']
+ramp = np.linspace(0, 255, side, dtype=np.float32)
+image = np.stack([ramp[:, None] + 0 * ramp, 0 * ramp[:, None] + ramp, (ramp[:, None] + ramp) / 2], -1).astype(np.uint8)
+def status(key):
+    return next(int(line.split()[1]) for line in open('/proc/self/status') if line.startswith(key)) * 1024
+with open('/proc/self/clear_refs', 'w') as f:
+    f.write('5')  # the peak starts again from what is resident now
+before = status('VmRSS:')
+colorize(session, image, tile) if tile else session.run(None, {'image': image})
+print(status('VmHWM:') - before)
+'''
+
+
+@pytest.mark.skipif(not Path('/proc/self/clear_refs').exists(), reason='peak memory read from Linux /proc')
+def test_the_program_s_memory_stays_that_of_a_tile(exported, ort, tmp_path):
+    """In tiles, what colouring adds to the resident memory hardly grows from a 256x256 picture to a 768x768 one
+    (the result, 3 bytes a pixel, and allocator slack); in one run it grows with the picture (the activations),
+    which shows the measure can tell."""
+    def added(side, tile):
+        done = subprocess.run([sys.executable, '-c', GROWTH, str(exported['cnn']), str(side), str(tile), str(EXAMPLE)],
+                              capture_output=True, text=True, timeout=300)
+        assert done.returncode == 0, done.stderr
+        return int(done.stdout.split()[-1])
+    growth_in_tiles = added(768, 128) - added(256, 128)
+    growth_whole = added(768, 0) - added(256, 0)
+    assert growth_whole > 150e6, growth_whole
+    assert growth_in_tiles < 40e6, growth_in_tiles

@@ -151,7 +151,8 @@ def main():
         lines += ['', 'Resident memory of a fresh process colouring a square picture with onnxruntime: before '
                   'colouring (the interpreter, numpy, onnxruntime, the model and the picture), and its peak while '
                   'colouring:', '',
-                  '| megapixels | before | peak, whole picture in one run | peak, tiles of 512 (examples/colorize_onnx.py) |',
+                  '| megapixels | before | peak, whole picture in one run | '
+                  'peak, tiles of 512 (examples/colorize_onnx.py) |',
                   '|---|---|---|---|']
         for size in memory:
             side = int(round((size * 1e6) ** 0.5 / 4)) * 4

@@ -276,7 +276,8 @@ def test_the_readme_program_colours_without_torch(exported, ort, tmp_path):
     image = picture(90, 70, seed=2)
     Image.fromarray(image).save(tmp_path / 'photo.png')
     Image.fromarray(image[:, :, 0]).save(tmp_path / 'grey.png')
-    for name, photo, tile in (('unet', 'photo.png', 32), ('unet_lab', 'grey.png', 40), ('superres_cnn', 'photo.png', 24)):
+    runs = (('unet', 'photo.png', 32), ('unet_lab', 'grey.png', 40), ('superres_cnn', 'photo.png', 24))
+    for name, photo, tile in runs:
         out = tmp_path / f'{name}_{photo}'
         done = without_torch(EXAMPLE, exported[name], photo, out.name, tile, cwd=tmp_path)
         assert done.returncode == 0, done.stderr

@@ -115,6 +115,30 @@ def test_alpha_kept(server, horse):
     np.testing.assert_array_equal(got[:, :, 3], rgba[:, :, 3])
 
 
+def test_sixteen_bit_grey_keeps_every_level(server, horse, tmp_path):
+    grey = (horse.mean(axis=2) * 257).astype(np.uint16)
+    Image.fromarray(grey).save(tmp_path / 'grey16.png')
+    status, _, body = request(server, 'POST', '/colorize?network=unet', (tmp_path / 'grey16.png').read_bytes())
+    pixels, _ = read_image(tmp_path / 'grey16.png')
+    assert status == 200 and pixels.dtype == np.float32
+    np.testing.assert_array_equal(np.asarray(Image.open(io.BytesIO(body))), colorlib.load('unet').colorize(pixels))
+
+
+def test_others_are_served_while_a_picture_is_coloured(server, horse):
+    """While the one picture at a time is being coloured (the lock held here), the page, the list and refusals are
+    still answered, and the next picture waits its turn and is coloured."""
+    answers = []
+    with server.work:
+        waiting = threading.Thread(target=lambda: answers.append(
+            request(server, 'POST', '/colorize?network=unet', png(horse))))
+        waiting.start()
+        assert request(server, 'GET', '/')[0] == 200 and request(server, 'GET', '/networks')[0] == 200
+        assert request(server, 'POST', '/colorize?network=unet', b'not a picture')[0] == 400
+        assert not answers
+    waiting.join(60)
+    assert answers[0][0] == 200
+
+
 @pytest.mark.parametrize('body, says', [
     (b'this is text, not a picture', 'not a picture'),
     (png(np.zeros((40, 40, 3), np.uint8))[:60], 'not a picture|cannot be read'),  # a PNG cut short

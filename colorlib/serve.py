@@ -37,7 +37,7 @@ from colorlib.errors import InputError, check_whole
 
 PAGE = Path(__file__).resolve().parent / 'page' / 'index.html'
 MAX_BYTES = 64 * 2 ** 20  # an upload: a photo or a weights file
-MAX_PIXELS = 16_000_000  # a picture: 16 megapixels take about 20 s on two CPU cores (README: colorize's 107 s for 100)
+MAX_PIXELS = 16_000_000  # a picture: about 17 s on two CPU cores, at the 107 s the README's colorize took for 100
 KEPT_WEIGHTS = 4  # uploaded networks kept in memory, the oldest dropped first
 UPLOADS_AT_ONCE = 4  # bodies being received at one time; more get "busy, try again"
 
@@ -91,7 +91,7 @@ class Server(http.server.ThreadingHTTPServer):
         """The Model called `name`: a shipped one, or one uploaded here."""
         model = self.networks.get(name) or self.uploaded.get(name)
         if model is None:
-            raise InputError(f'no network {name!r} here (choose from {", ".join(self.networks)}, or upload weights; '
+            raise InputError(f'no network {name[:60]!r} here (choose from {", ".join(self.networks)}, or upload weights; '
                              f'only the last {KEPT_WEIGHTS} uploaded are kept)', ['network'])
         return model
 
@@ -189,10 +189,16 @@ def one_line(err, path=None, said='the upload'):
     return ' '.join(text.split())[:300] or type(err).__name__
 
 
+def digits(text):
+    """Whether `text` is a plain decimal number (ASCII digits only: '²'.isdigit() is true too), short enough to
+    read."""
+    return text.isascii() and text.isdigit() and len(text) <= 18
+
+
 def whole_number(text, name):
     if text is None or text == '':
         return None
-    if not text.isdigit() or int(text) < 1:
+    if not digits(text) or int(text) < 1:
         raise InputError(f'{name} must be a whole number of at least 1, not {text!r}', [name])
     return int(text)
 
@@ -243,10 +249,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
     def upload(self):
         """The request's body in a file of the server's temporary folder, deleted when the block ends. Refused
         before it is read where it is larger than the server takes, and where too many arrive at once."""
-        length = self.headers.get('Content-Length', '')
-        if not length.isdigit():
+        length = self.headers.get('Content-Length', '').strip()
+        if not digits(length):
             self.close_connection = True
-            raise InputError('the upload says no length (Content-Length)')
+            raise InputError('the upload says no length (Content-Length) that the server can read')
         length = int(length)
         if length > self.server.max_bytes:
             self.close_connection = True  # the body is not read: the connection goes with it

@@ -151,7 +151,8 @@ def test_not_a_picture(server, horse, body, says):
 
 
 @pytest.mark.parametrize('query, field', [('network=nothing', 'no network'), ('network=unet&net_size=-3', 'net_size'),
-                                          ('network=unet&net_size=x', 'net_size')])
+                                          ('network=unet&net_size=x', 'net_size'),
+                                          ('network=unet&net_size=%C2%B2', 'net_size')])  # a superscript 2
 def test_bad_settings(server, horse, query, field):
     status, _, body = request(server, 'POST', f'/colorize?{query}', png(horse))
     assert status == 400 and field in refusal(status, body)
@@ -170,6 +171,14 @@ def test_upload_past_the_bound_is_refused_unread(server):
     connection.close()
     status, _, body = request(server, 'POST', '/colorize?network=unet', b'', {'Content-Length': '0'})
     assert status == 400 and 'empty' in refusal(status, body)
+    for length in ('9' * 5000, '-1', '1e9'):
+        connection = http.client.HTTPConnection(host, port, timeout=30)
+        connection.putrequest('POST', '/colorize?network=unet')
+        connection.putheader('Content-Length', length)
+        connection.endheaders()
+        response = connection.getresponse()
+        assert response.status == 400 and 'no length' in refusal(400, response.read())
+        connection.close()
     assert request(server, 'GET', '/networks')[0] == 200
 
 

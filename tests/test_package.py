@@ -15,7 +15,7 @@ from colorlib.cli.colorization import main
 from conftest import call
 
 REPO = Path(__file__).resolve().parents[1]
-PACKAGE_FILES = ['setup.cfg', 'pyproject.toml', 'README.md', 'colorlib', 'weights', 'colours', 'data']
+PACKAGE_FILES = ['setup.cfg', 'pyproject.toml', 'README.md', 'LICENSE', 'colorlib', 'weights', 'colours', 'data']
 SHIPPED = ['colorlib/shipped/weights/unet_k3_f32.pkl', 'colorlib/shipped/colours/colour_kmeans24_cat7.npy',
            'colorlib/shipped/data/cifar10_horse.npz', 'colorlib/page/index.html']
 
@@ -70,6 +70,17 @@ def test_wheel_holds_the_shipped_files(wheel):
     assert all(name in names for name in SHIPPED)
     assert 'colorlib/cli/__init__.py' in names
     assert not any(name.startswith(('tests/', 'weights/', 'colours/', 'data/')) for name in names)
+
+
+def test_wheel_carries_the_mit_license(wheel):
+    """The LICENSE file, in the wheel's metadata folder, and the metadata saying MIT."""
+    with zipfile.ZipFile(wheel) as archive:
+        licenses = [name for name in archive.namelist() if '.dist-info/' in name and name.endswith('LICENSE')]
+        assert len(licenses) == 1
+        assert archive.read(licenses[0]) == (REPO / 'LICENSE').read_bytes()
+        metadata = archive.read(next(n for n in archive.namelist() if n.endswith('.dist-info/METADATA'))).decode()
+    assert 'MIT License' in (REPO / 'LICENSE').read_text()
+    assert 'License: MIT' in metadata or 'License-Expression: MIT' in metadata
 
 
 def test_installed_copy_is_used(site, tmp_path):

@@ -27,3 +27,8 @@ def weights(stem):
         names = sorted(p.stem for p in folder('weights').glob('*.pkl'))
         raise InputError(f'no shipped weights {stem}.pkl (colorlib ships {", ".join(names) or "none"})')
     return path
+
+
+def files():
+    """Every file colorlib ships (weights, colours, data): inputs of every command, never written over."""
+    return sorted(p for kind in ('weights', 'colours', 'data') for p in folder(kind).glob('*') if p.is_file())

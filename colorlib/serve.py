@@ -8,6 +8,11 @@ is a plain file that a test drives in a real browser. The server answers four re
     POST /weights                          a weights file (the body), opened by colorlib.load: {"id", "name", ...}
     POST /colorize?network=unet&net_size=N a picture (the body): the picture coloured by Model.colorize, as PNG
 
+and, given onnxruntime-web's files (`runtime`), the page can colour in the browser itself, the photo never leaving it:
+
+    GET  /runtime/ort.wasm.min.js, ...     onnxruntime-web (npm), as `npm install onnxruntime-web` leaves it
+    GET  /models/unet.onnx                 the network exported by colorlib.export, made on first asking
+
 A request the server refuses gets {"error": one line} with a 4xx status, and the server goes on serving. An upload
 is bounded in bytes before it is read and a picture in pixels by its header, before it is decoded. Uploads are
 written only into the server's own temporary folder, deleted as soon as they are read, and the folder goes when
@@ -38,6 +43,10 @@ from colorlib.errors import InputError, check_whole
 PAGE = Path(__file__).resolve().parent / 'page' / 'index.html'
 MAX_BYTES = 64 * 2 ** 20  # an upload: a photo or a weights file
 MAX_PIXELS = 16_000_000  # a picture: about 17 s on two CPU cores, at the 107 s the README's colorize took for 100
+# what the page needs of onnxruntime-web's dist/ folder to run a model on the CPU in WebAssembly, and its types
+RUNTIME_FILES = {'ort.wasm.min.js': 'text/javascript', 'ort-wasm-simd-threaded.mjs': 'text/javascript',
+                 'ort-wasm-simd-threaded.wasm': 'application/wasm'}
+RUNTIME_HINT = 'npm install onnxruntime-web, then give its node_modules/onnxruntime-web/dist folder'
 KEPT_WEIGHTS = 4  # uploaded networks kept in memory, the oldest dropped first
 UPLOADS_AT_ONCE = 4  # bodies being received at one time; more get "busy, try again"
 
@@ -66,10 +75,12 @@ class Server(http.server.ThreadingHTTPServer):
     lets one picture be coloured at a time."""
     daemon_threads = True
 
-    def __init__(self, address, networks, max_bytes, max_pixels, device, log):
+    def __init__(self, address, networks, max_bytes, max_pixels, device, log, runtime=None):
         self.networks, self.max_bytes, self.max_pixels, self.device, self.log = \
             networks, max_bytes, max_pixels, device, log
+        self.runtime = runtime  # onnxruntime-web's folder, or None: colouring on the server only
         self.uploaded = OrderedDict()  # id -> Model, from POST /weights
+        self.exported = {}  # network name or id -> its ONNX file's bytes
         self.work = threading.Lock()
         self.slots = threading.BoundedSemaphore(UPLOADS_AT_ONCE)
         self.folder = None  # made once the server listens
@@ -96,19 +107,36 @@ class Server(http.server.ThreadingHTTPServer):
         return model
 
 
-def start(host='127.0.0.1', port=8000, max_bytes=MAX_BYTES, max_pixels=MAX_PIXELS, device='cpu', log=None):
+def runtime_folder(folder):
+    """`folder` as a Path where it holds the onnxruntime-web files the page runs on (RUNTIME_FILES), and colorlib's
+    export can be imported; an InputError naming what is missing otherwise."""
+    folder = Path(folder)
+    missing = [name for name in RUNTIME_FILES if not (folder / name).is_file()]
+    if missing:
+        raise InputError(f'{folder} does not hold {", ".join(missing)} of onnxruntime-web ({RUNTIME_HINT})',
+                         ['runtime'])
+    from colorlib.errors import with_fields
+    from colorlib.export import require
+    with_fields(['runtime'], require, 'onnx', 'onnxscript', 'onnxruntime')  # the export extra
+    return folder
+
+
+def start(host='127.0.0.1', port=8000, max_bytes=MAX_BYTES, max_pixels=MAX_PIXELS, device='cpu', log=None,
+          runtime=None):
     """A Server bound to host:port (port 0: any free one; its .url says which), ready for serve_forever(); close it
-    with server_close() or `with`. `log` is called with one line per request (None: quiet). A port in use or a
+    with server_close() or `with`. `log` is called with one line per request (None: quiet). `runtime`:
+    onnxruntime-web's dist/ folder, for the page to colour in the browser (runtime_folder). A port in use or a
     host that is not this machine's is an InputError naming it, before any network is loaded."""
     if not isinstance(host, str) or not host:
         raise InputError(f'host must be a name or address, not {host!r}', ['host'])
     check_whole(port, 'port', 0, 65535)
     check_whole(max_bytes, 'max_bytes', 1)
     check_whole(max_pixels, 'max_pixels', 1)
+    runtime = None if runtime is None else runtime_folder(runtime)
     from colorlib.api import device_of
     device = device_of(device)
     try:
-        server = Server((host, port), {}, max_bytes, max_pixels, device, log)
+        server = Server((host, port), {}, max_bytes, max_pixels, device, log, runtime)
     except socket.gaierror:
         raise InputError(f'{host} is not a host name or address this machine knows', ['host']) from None
     except OSError as err:
@@ -179,8 +207,49 @@ def add_weights(server, path):
     with server.work:
         server.uploaded[key] = model
         while len(server.uploaded) > KEPT_WEIGHTS:
-            server.uploaded.popitem(last=False)
+            server.exported.pop(server.uploaded.popitem(last=False)[0], None)
     return {'id': key, 'name': model.name, 'about': repr(model)}
+
+
+def exported(server, name):
+    """The ONNX file of the network called `name` (a shipped one, or one uploaded) as colorlib.export makes it,
+    exported on first asking and kept in memory."""
+    model = server.network(name)
+    with server.work:
+        if name not in server.exported:
+            from colorlib.export import to_onnx
+            server.exported[name] = to_onnx(model).SerializeToString()
+        return server.exported[name]
+
+
+def write_site(folder, runtime, names=None, max_pixels=MAX_PIXELS, device='cpu'):
+    """The page as plain files in `folder` (new, or empty), to host on any web server: index.html, `networks` (what
+    GET /networks answers, saying the page colours in the browser only), models/<name>.onnx for the shipped
+    networks `names` (default: every one that colours) and runtime/ (onnxruntime-web's files, from `runtime`).
+    Photos then never leave the browser. Each file is written whole or not at all (files.atomic_write)."""
+    from colorlib.export import export
+    from colorlib.files import atomic_write
+    runtime = runtime_folder(runtime)
+    check_whole(max_pixels, 'max_pixels', 1)
+    folder = Path(folder)
+    if folder.exists() and (not folder.is_dir() or any(folder.iterdir())):
+        raise InputError(f'{folder} exists and is not an empty folder; the site goes into a new one', ['folder'])
+    networks = colourizers(device)
+    chosen = list(networks) if names is None else list(names)
+    unknown = [name for name in chosen if name not in networks]
+    if unknown or not chosen:
+        raise InputError(f'no network {", ".join(unknown) or "named"} to export (choose from {", ".join(networks)})',
+                         ['names'])
+    files = {'index.html': PAGE.read_bytes(),
+             'networks': json.dumps({'networks': [{'name': name, 'about': repr(networks[name])} for name in chosen],
+                                     'default': 'unet' if 'unet' in chosen else chosen[0], 'max_bytes': MAX_BYTES,
+                                     'max_pixels': max_pixels, 'in_browser': True, 'in_browser_only': True}).encode(),
+             **{f'runtime/{name}': (runtime / name).read_bytes() for name in RUNTIME_FILES}}
+    for name, data in files.items():
+        atomic_write(folder / name, lambda f, data=data: f.write(data))
+    for name in chosen:
+        export(networks[name], folder / 'models' / f'{name}.onnx')
+    return folder
 
 
 def one_line(err, path=None, said='the upload'):
@@ -209,15 +278,26 @@ class Handler(http.server.BaseHTTPRequestHandler):
     timeout = 120  # seconds a client may stall mid-request before its thread is let go
 
     def do_GET(self):
-        path = urlsplit(self.path).path
+        path, server = urlsplit(self.path).path, self.server
+        folder, name = path.rsplit('/', 1)
         if path in ('/', '/index.html'):
             self.reply(200, PAGE.read_bytes(), 'text/html; charset=utf-8')
         elif path == '/networks':
-            server = self.server
             self.reply_json(200, {'networks': [{'name': name, 'about': repr(model)}
                                                for name, model in server.networks.items()],
                                   'default': 'unet' if 'unet' in server.networks else next(iter(server.networks)),
-                                  'max_bytes': server.max_bytes, 'max_pixels': server.max_pixels})
+                                  'max_bytes': server.max_bytes, 'max_pixels': server.max_pixels,
+                                  'in_browser': server.runtime is not None})
+        elif server.runtime is not None and folder == '/runtime' and name in RUNTIME_FILES:
+            self.reply(200, (server.runtime / name).read_bytes(), RUNTIME_FILES[name])
+        elif server.runtime is not None and folder == '/models' and name.endswith('.onnx'):
+            try:
+                self.reply(200, exported(server, name[:-len('.onnx')]), 'application/octet-stream')
+            except InputError as err:
+                self.reply_json(404 if 'network' in err.fields else 400, {'error': str(err)})
+            except Exception as err:  # an export that fails is said on the page; the server goes on
+                self.log_message('error: %s: %s', type(err).__name__, one_line(err))
+                self.reply_json(500, {'error': f'the export failed ({type(err).__name__}: {one_line(err)})'})
         else:
             self.reply_json(404, {'error': f'nothing at {path}'})
 
@@ -301,10 +381,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
 
 def serve(host='127.0.0.1', port=8000, max_bytes=MAX_BYTES, max_pixels=MAX_PIXELS, device='cpu', log=None,
-          ready=None):
+          runtime=None, ready=None):
     """start() the server and serve until interrupted (Ctrl-C ends it quietly); `ready` is called with its URL once
     it listens. The temporary folder goes with it."""
-    server = start(host, port, max_bytes, max_pixels, device, log)
+    server = start(host, port, max_bytes, max_pixels, device, log, runtime)
     with server:
         if ready is not None:
             ready(server.url)

@@ -2,7 +2,9 @@
 in a process of its own under an address-space limit, and the page itself in a real browser (Debian's Chromium
 driven by Playwright), whose coloured photo must be Model.colorize's."""
 import base64
+import functools
 import http.client
+import http.server
 import io
 import json
 import os
@@ -327,6 +329,7 @@ def test_page_in_a_browser(server, tmp_path):
             page.goto(server.url)
             page.wait_for_selector('#network option[value="unet_lab"]', state='attached')
             page.select_option('#network', 'unet_lab')
+            assert page.is_hidden('#in-browser-choice')  # this server was given no onnxruntime-web
             drop(page, 'not-a-photo.jpg', b'plain text', 'image/jpeg')
             page.wait_for_selector('.result .message.error')
             assert 'not a picture' in page.inner_text('.result .message.error')
@@ -349,3 +352,124 @@ def test_page_in_a_browser(server, tmp_path):
     pixels, _ = read_image(photo)
     np.testing.assert_array_equal(np.asarray(Image.open(saved)), colorlib.load('unet_lab').colorize(pixels, net_size=64))
     assert (tmp_path / 'serve.png').stat().st_size > 10_000
+
+
+# -----------------------------------------------------------------------------
+# colouring in the browser itself: onnxruntime-web (npm) running the network exported to ONNX
+
+RUNTIME = Path(os.environ.get('COLORLIB_ONNXRUNTIME_WEB', Path.home() / '.cache' / 'colorlib-onnxruntime-web' /
+                              'node_modules' / 'onnxruntime-web' / 'dist'))
+
+
+def runtime_or_skip():
+    """onnxruntime-web's files, as .ci/run installs them; where missing a skip, but a failure in CI (CI=true)."""
+    from colorlib.serve import RUNTIME_FILES
+    if not all((RUNTIME / name).is_file() for name in RUNTIME_FILES):
+        reason = (f'onnxruntime-web is not in {RUNTIME}: npm install --prefix ~/.cache/colorlib-onnxruntime-web '
+                  'onnxruntime-web (or set COLORLIB_ONNXRUNTIME_WEB to its dist folder)')
+        if os.environ.get('CI') == 'true':
+            pytest.fail(f'{reason} (CI=true: the test must run)')
+        pytest.skip(reason)
+    return RUNTIME
+
+
+def within_one_level(got, want):
+    """The issue's parity: at least 99.9% of pixel values within 1 level."""
+    assert got.shape == want.shape
+    return np.mean(np.abs(got.astype(int) - want.astype(int)) <= 1)
+
+
+def test_runtime_folder_must_hold_onnxruntime_web(tmp_path):
+    with pytest.raises(InputError, match='does not hold ort.wasm.min.js') as caught:
+        start(port=0, runtime=tmp_path)
+    assert caught.value.fields == ('runtime',) and 'npm install onnxruntime-web' in str(caught.value)
+
+
+def test_write_site_refusals(tmp_path, capsys):
+    (tmp_path / 'taken').mkdir()
+    (tmp_path / 'taken' / 'index.html').write_text('mine')
+    code, out, err = call(main, ['--write-site', str(tmp_path / 'site')], capsys)
+    assert code == 2 and err == ('colorlib serve: error: --write-site: the page as plain files colours in the '
+                                 'browser: give --in-browser DIR too\n')
+    code, out, err = call(main, ['--write-site', str(tmp_path / 'site'), '--in-browser', str(tmp_path)], capsys)
+    assert code == 2 and err.startswith('colorlib serve: error: --in-browser: ') and 'npm install' in err
+    assert not (tmp_path / 'site').exists()
+    runtime = runtime_or_skip()
+    code, out, err = call(main, ['--write-site', str(tmp_path / 'taken'), '--in-browser', str(runtime)], capsys)
+    assert code == 2 and 'taken exists and is not an empty folder' in err and err.count('\n') == 1
+    assert (tmp_path / 'taken' / 'index.html').read_text() == 'mine'
+
+
+def test_runtime_and_models_served(horse):
+    """With onnxruntime-web's folder the server also gives its three files and each network exported to ONNX (run
+    here by onnxruntime for Python), and nothing else of that folder."""
+    runtime = runtime_or_skip()
+    import onnxruntime
+    server = start(port=0, runtime=runtime)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        assert json.loads(request(server, 'GET', '/networks')[2])['in_browser'] is True
+        status, headers, body = request(server, 'GET', '/runtime/ort-wasm-simd-threaded.wasm')
+        assert status == 200 and headers['Content-Type'] == 'application/wasm' and body[:4] == b'\0asm'
+        assert request(server, 'GET', '/runtime/package.json')[0] == 404
+        assert request(server, 'GET', '/runtime/..%2F..%2Fpackage.json')[0] == 404
+        assert request(server, 'GET', '/models/nothing.onnx')[0] == 404
+        status, _, onnx_file = request(server, 'GET', '/models/unet.onnx')
+        assert status == 200
+        session = onnxruntime.InferenceSession(onnx_file, providers=['CPUExecutionProvider'])
+        [got] = session.run(None, {session.get_inputs()[0].name: horse})
+        assert within_one_level(got, colorlib.load('unet').colorize(horse)) >= 0.999
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_the_page_as_plain_files_colours_in_the_browser(tmp_path):
+    """write_site's folder, served by a web server that only gives files: the page colours a dropped photo in the
+    browser with onnxruntime-web, sends nothing anywhere (no POST at all), and its download is Model.colorize's
+    within the export's parity."""
+    from colorlib.serve import write_site
+    runtime = runtime_or_skip()
+    sync_playwright = browser_or_skip()
+    site = write_site(tmp_path / 'site', runtime, names=['unet'])
+    assert sorted(str(p.relative_to(site)) for p in site.rglob('*') if p.is_file()) == [
+        'index.html', 'models/unet.onnx', 'networks', 'runtime/ort-wasm-simd-threaded.mjs',
+        'runtime/ort-wasm-simd-threaded.wasm', 'runtime/ort.wasm.min.js']
+    files = http.server.ThreadingHTTPServer(('127.0.0.1', 0), functools.partial(QuietFiles, directory=str(site)))
+    threading.Thread(target=files.serve_forever, daemon=True).start()
+    from skimage import data
+    photo = tmp_path / 'coffee.png'
+    Image.fromarray(data.coffee()[::2, ::2][:197, :293]).save(photo)  # 293x197: odd sides
+    sent = []
+    try:
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
+            try:
+                page = browser.new_page(viewport={'width': 1000, 'height': 700}, accept_downloads=True)
+                page.on('request', lambda r: sent.append((r.method, r.url)))
+                page.goto(f'http://127.0.0.1:{files.server_address[1]}/')
+                page.wait_for_selector('#network option[value="unet"]', state='attached')
+                assert page.is_checked('#in-browser') and page.is_hidden('#weights-choice')
+                drop(page, photo.name, photo.read_bytes(), 'image/png')
+                page.wait_for_selector('.result.done', timeout=120_000)
+                with page.expect_download() as download:
+                    page.click('.result.done a.download')
+                saved = tmp_path / download.value.suggested_filename
+                download.value.save_as(saved)
+                page.screenshot(path=tmp_path / 'in-browser.png', full_page=True)
+            finally:
+                browser.close()
+    finally:
+        files.shutdown()
+        files.server_close()
+    assert [method for method, _ in sent if method != 'GET'] == []
+    pixels, _ = read_image(photo)
+    got = np.asarray(Image.open(saved).convert('RGB'))
+    assert within_one_level(got, colorlib.load('unet').colorize(pixels)) >= 0.999
+
+
+class QuietFiles(http.server.SimpleHTTPRequestHandler):
+    """A plain file server (as any web host is), quiet in the test's output."""
+
+    def log_message(self, *args):
+        pass

@@ -63,6 +63,13 @@ def megabytes(n):
     return f'{n / 2 ** 20:.1f} MB'
 
 
+def described(name, model):
+    """What the page is told of a network: its name, what it is, and the context its tiles need when the browser
+    colours in tiles (the receptive field, as Model.colorize's margin)."""
+    from colorlib.models import context
+    return {'name': name, 'about': repr(model), 'margin': context(model.config)}
+
+
 def colourizers(device):
     """The shipped networks that colour (not the super-resolution ones), by name, loaded once."""
     from colorlib.api import load, names
@@ -189,7 +196,7 @@ def colour_picture(server, path, network, net_size=None):
 
 
 def add_weights(server, path):
-    """Open an uploaded weights file with colorlib.load and keep its Model under a new id: {'id', 'name', 'about'}.
+    """Open an uploaded weights file with colorlib.load and keep its Model under a new id: {'id', and described()'s}.
     An InputError for what colorlib cannot load, or weights that do not colour."""
     from colorlib.api import load
     with server.work:
@@ -208,7 +215,7 @@ def add_weights(server, path):
         server.uploaded[key] = model
         while len(server.uploaded) > KEPT_WEIGHTS:
             server.exported.pop(server.uploaded.popitem(last=False)[0], None)
-    return {'id': key, 'name': model.name, 'about': repr(model)}
+    return {'id': key, **described(model.name, model)}
 
 
 def exported(server, name):
@@ -241,7 +248,7 @@ def write_site(folder, runtime, names=None, max_pixels=MAX_PIXELS, device='cpu')
         raise InputError(f'no network {", ".join(unknown) or "named"} to export (choose from {", ".join(networks)})',
                          ['names'])
     files = {'index.html': PAGE.read_bytes(),
-             'networks': json.dumps({'networks': [{'name': name, 'about': repr(networks[name])} for name in chosen],
+             'networks': json.dumps({'networks': [described(name, networks[name]) for name in chosen],
                                      'default': 'unet' if 'unet' in chosen else chosen[0], 'max_bytes': MAX_BYTES,
                                      'max_pixels': max_pixels, 'in_browser': True, 'in_browser_only': True}).encode(),
              **{f'runtime/{name}': (runtime / name).read_bytes() for name in RUNTIME_FILES}}
@@ -283,8 +290,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if path in ('/', '/index.html'):
             self.reply(200, PAGE.read_bytes(), 'text/html; charset=utf-8')
         elif path == '/networks':
-            self.reply_json(200, {'networks': [{'name': name, 'about': repr(model)}
-                                               for name, model in server.networks.items()],
+            self.reply_json(200, {'networks': [described(name, model) for name, model in server.networks.items()],
                                   'default': 'unet' if 'unet' in server.networks else next(iter(server.networks)),
                                   'max_bytes': server.max_bytes, 'max_pixels': server.max_pixels,
                                   'in_browser': server.runtime is not None})

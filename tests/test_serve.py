@@ -89,6 +89,7 @@ def test_page_and_networks(server):
     names = [n['name'] for n in info['networks']]
     assert status == 200 and info['default'] == 'unet' and 'unet_lab' in names
     assert not any(name.startswith('superres') for name in names)  # they do not colour
+    assert {n['name']: n['margin'] for n in info['networks']}['unet'] == 28  # a tile's context in the browser
     assert info['max_bytes'] == 64 * 2 ** 20 and info['max_pixels'] == 16_000_000
     assert request(server, 'GET', '/etc/passwd')[0] == 404
 
@@ -439,7 +440,7 @@ def test_the_page_as_plain_files_colours_in_the_browser(tmp_path):
     threading.Thread(target=files.serve_forever, daemon=True).start()
     from skimage import data
     photo = tmp_path / 'coffee.png'
-    Image.fromarray(data.coffee()[::2, ::2][:197, :293]).save(photo)  # 293x197: odd sides
+    Image.fromarray(data.coffee()[:397, :599]).save(photo)  # 599x397: odd sides, two tiles of 512 across
     sent = []
     try:
         with sync_playwright() as p:

@@ -1,7 +1,8 @@
 """A page in the browser that colours photos: the library side of `colorlib serve` (the page is page/index.html).
 
 Python's own http.server and one static page, no web framework: nothing to install beyond colorlib, and the page
-is a plain file that a test drives in a real browser. The server answers four requests:
+is a plain file that a test drives in a real browser (README: "A page in the browser", for why not Gradio). The
+server answers four requests:
 
     GET  /                                 the page
     GET  /networks                         the shipped colourizers and the server's bounds, as JSON
@@ -233,8 +234,9 @@ def write_site(folder, runtime, names=None, max_pixels=MAX_PIXELS, device='cpu')
     """The page as plain files in `folder` (new, or empty), to host on any web server: index.html, `networks` (what
     GET /networks answers, saying the page colours in the browser only), models/<name>.onnx for the shipped
     networks `names` (default: every one that colours) and runtime/ (onnxruntime-web's files, from `runtime`).
-    Photos then never leave the browser. Each file is written whole or not at all (files.atomic_write)."""
-    from colorlib.export import export
+    Photos then never leave the browser. Every network is exported before a file is written, and each file is
+    written whole or not at all (files.atomic_write)."""
+    from colorlib.export import to_onnx
     from colorlib.files import atomic_write
     runtime = runtime_folder(runtime)
     check_whole(max_pixels, 'max_pixels', 1)
@@ -251,11 +253,10 @@ def write_site(folder, runtime, names=None, max_pixels=MAX_PIXELS, device='cpu')
              'networks': json.dumps({'networks': [described(name, networks[name]) for name in chosen],
                                      'default': 'unet' if 'unet' in chosen else chosen[0], 'max_bytes': MAX_BYTES,
                                      'max_pixels': max_pixels, 'in_browser': True, 'in_browser_only': True}).encode(),
-             **{f'runtime/{name}': (runtime / name).read_bytes() for name in RUNTIME_FILES}}
+             **{f'runtime/{name}': (runtime / name).read_bytes() for name in RUNTIME_FILES},
+             **{f'models/{name}.onnx': to_onnx(networks[name]).SerializeToString() for name in chosen}}
     for name, data in files.items():
         atomic_write(folder / name, lambda f, data=data: f.write(data))
-    for name in chosen:
-        export(networks[name], folder / 'models' / f'{name}.onnx')
     return folder
 
 

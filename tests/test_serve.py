@@ -402,8 +402,9 @@ def test_write_site_refusals(tmp_path, capsys):
 
 
 def test_runtime_and_models_served(horse):
-    """With onnxruntime-web's folder the server also gives its three files and each network exported to ONNX (run
-    here by onnxruntime for Python), and nothing else of that folder."""
+    """With onnxruntime-web's folder the server also gives its three files (and nothing else of that folder) and
+    each network exported to ONNX, uploaded ones too (run here by onnxruntime for Python; the shipped UNet's goes
+    through the browser in the next test)."""
     runtime = runtime_or_skip()
     import onnxruntime
     server = start(port=0, runtime=runtime)
@@ -415,11 +416,12 @@ def test_runtime_and_models_served(horse):
         assert request(server, 'GET', '/runtime/package.json')[0] == 404
         assert request(server, 'GET', '/runtime/..%2F..%2Fpackage.json')[0] == 404
         assert request(server, 'GET', '/models/nothing.onnx')[0] == 404
-        status, _, onnx_file = request(server, 'GET', '/models/unet.onnx')
+        said = json.loads(request(server, 'POST', '/weights', weights('unet_lab_k3_f32').read_bytes())[2])
+        status, _, onnx_file = request(server, 'GET', f'/models/{said["id"]}.onnx')  # uploaded weights, exported
         assert status == 200
         session = onnxruntime.InferenceSession(onnx_file, providers=['CPUExecutionProvider'])
         [got] = session.run(None, {session.get_inputs()[0].name: horse})
-        assert within_one_level(got, colorlib.load('unet').colorize(horse)) >= 0.999
+        assert within_one_level(got, colorlib.load('unet_lab').colorize(horse)) >= 0.999
     finally:
         server.shutdown()
         server.server_close()

@@ -260,10 +260,11 @@ def limit_memory():
 def test_command_under_a_memory_limit(tmp_path, horse, hundred_megapixels):
     """`colorlib serve --port 0` in a process of its own, its address space bounded: it says where it listens,
     refuses a 100-megapixel picture and colours the next, writes nothing but into its temporary folder (TMPDIR
-    here), which goes when Ctrl-C stops it with status 0."""
-    tmp, cwd = tmp_path / 'tmp', tmp_path / 'cwd'
-    tmp.mkdir(), cwd.mkdir()
-    env = {**os.environ, 'TMPDIR': str(tmp), 'PYTHONPATH': str(REPO)}
+    here; nothing in the folder it runs in, nor in HOME), which goes when Ctrl-C stops it with status 0."""
+    tmp, cwd, home = tmp_path / 'tmp', tmp_path / 'cwd', tmp_path / 'home'
+    tmp.mkdir(), cwd.mkdir(), home.mkdir()
+    env = {**os.environ, 'TMPDIR': str(tmp), 'PYTHONPATH': str(REPO), 'HOME': str(home)}
+    env.pop('XDG_CACHE_HOME', None)
     proc = subprocess.Popen([sys.executable, '-m', 'colorlib', 'serve', '--port', '0'], cwd=cwd, env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, preexec_fn=limit_memory)
     try:
@@ -280,7 +281,7 @@ def test_command_under_a_memory_limit(tmp_path, horse, hundred_megapixels):
         proc.send_signal(signal.SIGINT)
         out, err = proc.communicate(timeout=30)
     assert proc.returncode == 0 and out == 'colorlib serve: stopped\n', err
-    assert list(tmp.iterdir()) == [] and list(cwd.iterdir()) == []
+    assert list(tmp.iterdir()) == [] and list(cwd.iterdir()) == [] and list(home.rglob('*')) == []
     assert 'POST /colorize?network=unet HTTP/1.1" 413' in err  # one line per request on stderr
 
 

@@ -305,21 +305,23 @@ def browser_or_skip():
     return sync_playwright
 
 
-def drop(page, name, data, kind):
-    """Drop a file on the page's drop zone, as a drag from the desktop does."""
-    page.evaluate("""([name, data, kind]) => {
-        const bytes = Uint8Array.from(atob(data), (c) => c.charCodeAt(0));
+def drop(page, *files):
+    """Drop files (name, bytes, type) on the page's drop zone at once, as a drag from the desktop does."""
+    page.evaluate("""(files) => {
         const transfer = new DataTransfer();
-        transfer.items.add(new File([bytes], name, { type: kind }));
+        for (const [name, data, kind] of files) {
+            const bytes = Uint8Array.from(atob(data), (c) => c.charCodeAt(0));
+            transfer.items.add(new File([bytes], name, { type: kind }));
+        }
         document.getElementById('drop').dispatchEvent(
             new DragEvent('drop', { dataTransfer: transfer, bubbles: true, cancelable: true }));
-    }""", [name, base64.b64encode(data).decode(), kind])
+    }""", [[name, base64.b64encode(data).decode(), kind] for name, data, kind in files])
 
 
 def test_page_in_a_browser(server, tmp_path):
-    """A real photo dropped on the page comes back coloured exactly as Model.colorize colours it (at the page's
-    default net size of 64), shown beside its grey and downloadable; uploaded weights join the networks; a file
-    that is not a picture gets its message on the page."""
+    """Two files dropped at once: a real photo comes back coloured exactly as Model.colorize colours it (at the
+    page's default net size of 64), shown beside its grey and downloadable, and a file that is not a picture gets
+    its message on the page; uploaded weights join the networks."""
     sync_playwright = browser_or_skip()
     from skimage import data
     photo = tmp_path / 'chelsea.jpg'
@@ -332,11 +334,10 @@ def test_page_in_a_browser(server, tmp_path):
             page.wait_for_selector('#network option[value="unet_lab"]', state='attached')
             page.select_option('#network', 'unet_lab')
             assert page.is_hidden('#in-browser-choice')  # this server was given no onnxruntime-web
-            drop(page, 'not-a-photo.jpg', b'plain text', 'image/jpeg')
-            page.wait_for_selector('.result .message.error')
-            assert 'not a picture' in page.inner_text('.result .message.error')
-            drop(page, photo.name, photo.read_bytes(), 'image/jpeg')
+            drop(page, ('not-a-photo.jpg', b'plain text', 'image/jpeg'), (photo.name, photo.read_bytes(), 'image/jpeg'))
             page.wait_for_selector('.result.done', timeout=60_000)
+            assert 'not a picture' in page.inner_text('.result .message.error')
+            assert page.locator('.result').count() == 2
             page.fill('.result.done .slider', '40')
             with page.expect_download() as download:
                 page.click('.result.done a.download')
@@ -454,7 +455,7 @@ def test_the_page_as_plain_files_colours_in_the_browser(tmp_path):
                 page.goto(f'http://127.0.0.1:{files.server_address[1]}/')
                 page.wait_for_selector('#network option[value="unet"]', state='attached')
                 assert page.is_checked('#in-browser') and page.is_hidden('#weights-choice')
-                drop(page, photo.name, photo.read_bytes(), 'image/png')
+                drop(page, (photo.name, photo.read_bytes(), 'image/png'))
                 page.wait_for_selector('.result.done', timeout=120_000)
                 with page.expect_download() as download:
                     page.click('.result.done a.download')

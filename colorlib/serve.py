@@ -110,8 +110,8 @@ class Server(http.server.ThreadingHTTPServer):
         """The Model called `name`: a shipped one, or one uploaded here."""
         model = self.networks.get(name) or self.uploaded.get(name)
         if model is None:
-            raise InputError(f'no network {name[:60]!r} here (choose from {", ".join(self.networks)}, or upload weights; '
-                             f'only the last {KEPT_WEIGHTS} uploaded are kept)', ['network'])
+            raise InputError(f'no network {name[:60]!r} here (choose from {", ".join(self.networks)}, or upload '
+                             f'weights; only the last {KEPT_WEIGHTS} uploaded are kept)', ['network'])
         return model
 
 

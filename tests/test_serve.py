@@ -353,7 +353,8 @@ def test_page_in_a_browser(server, tmp_path):
             browser.close()
     assert saved.name == 'chelsea_colorized.png'
     pixels, _ = read_image(photo)
-    np.testing.assert_array_equal(np.asarray(Image.open(saved)), colorlib.load('unet_lab').colorize(pixels, net_size=64))
+    want = colorlib.load('unet_lab').colorize(pixels, net_size=64)
+    np.testing.assert_array_equal(np.asarray(Image.open(saved)), want)
     assert (tmp_path / 'serve.png').stat().st_size > 10_000
 
 

@@ -17,7 +17,8 @@ def build_parser(prog='colorlib serve'):
                                                   'shipped networks or weights uploaded there.')
     parser.add_argument('--host', default='127.0.0.1',
                         help='address to listen on (default 127.0.0.1: this machine only; 0.0.0.0: every network)')
-    parser.add_argument('--port', type=int_at_least(0), default=8000, help='port to listen on (default 8000; 0: any free one, printed)')
+    parser.add_argument('--port', type=int_at_least(0), default=8000,
+                        help='port to listen on (default 8000; 0: any free one, printed)')
     parser.add_argument('--max-upload-mb', type=int_at_least(1), default=MAX_BYTES // 2 ** 20,
                         metavar='MB',
                         help=f'largest photo or weights file taken (default {MAX_BYTES // 2 ** 20})')

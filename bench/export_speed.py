@@ -13,7 +13,6 @@ import argparse
 import datetime
 import importlib.metadata
 import os
-import resource
 import runpy
 import subprocess
 import sys
@@ -46,8 +45,9 @@ def best(function, repeats):
     return min(times)
 
 
-def installed_size(names):
-    """Bytes on disk of the distributions `names` and all they require (markers of extras left out), each once."""
+def installed_size(names, follow=True):
+    """Bytes on disk of the distributions `names` and (`follow`) all they require (markers of extras left out),
+    each once."""
     from packaging.requirements import Requirement
     seen, todo, total = set(), list(names), 0
     while todo:
@@ -60,7 +60,7 @@ def installed_size(names):
         except importlib.metadata.PackageNotFoundError:
             continue
         total += sum(f.locate().stat().st_size for f in dist.files or () if f.locate().is_file())
-        for text in dist.requires or ():
+        for text in (dist.requires or ()) if follow else ():
             req = Requirement(text)
             if req.marker is None or req.marker.evaluate({'extra': ''}):
                 todo.append(req.name)
@@ -68,26 +68,33 @@ def installed_size(names):
 
 
 MEASURE = '''
-import resource, sys, runpy, numpy as np, onnxruntime
+import sys, runpy, numpy as np, onnxruntime
 sys.path.insert(0, sys.argv[1])
 from export_speed import photo
 side, tiled, model, threads = int(sys.argv[2]), sys.argv[3] == 'tiled', sys.argv[4], int(sys.argv[5])
 options = onnxruntime.SessionOptions()
 options.intra_op_num_threads = threads
 session = onnxruntime.InferenceSession(model, options, providers=['CPUExecutionProvider'])
-image = photo(side, side)
 colorize = runpy.run_path(sys.argv[6])['colorize']
+image = photo(side, side)
+def status(key):
+    return next(int(line.split()[1]) for line in open('/proc/self/status') if line.startswith(key)) * 1024
+with open('/proc/self/clear_refs', 'w') as f:
+    f.write('5')  # the peak starts again from what is resident now: making the test picture is not colouring
+before = status('VmRSS:')
 out = colorize(session, image, 512) if tiled else session.run(None, {'image': image})[0]
-print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024)
+print(before, status('VmHWM:'))
 '''
 
 
 def peak(model, side, tiled, threads):
-    """Peak resident bytes of a fresh process colouring a side x side picture with onnxruntime."""
+    """(resident bytes before colouring, peak resident bytes while colouring) of a fresh process colouring a
+    side x side picture with onnxruntime: VmRSS, and VmHWM reset once the picture is made (ru_maxrss would keep
+    the forking parent's, and the making of the picture's)."""
     done = subprocess.run([sys.executable, '-c', MEASURE, str(Path(__file__).parent), str(side),
                            'tiled' if tiled else 'whole', str(model), str(threads), str(EXAMPLE)],
                           capture_output=True, text=True, check=True)
-    return int(done.stdout.split()[-1])
+    return [int(n) for n in done.stdout.split()[-2:]]
 
 
 def main():
@@ -141,22 +148,26 @@ def main():
                   '| path | seconds per megapixel |', '|---|---|']
         lines += [f'| {name} | {min(t) / megapixels:.3f} |' for name, t in times.items()]
         memory = [float(m) for m in args.memory.split(',') if m]
-        lines += ['', 'Peak resident memory of a fresh process colouring a square picture with onnxruntime (the '
-                  'interpreter, numpy, onnxruntime and the model included):', '',
-                  '| megapixels | whole picture, one run | tiles of 512 (examples/colorize_onnx.py) |',
-                  '|---|---|---|']
+        lines += ['', 'Resident memory of a fresh process colouring a square picture with onnxruntime: before '
+                  'colouring (the interpreter, numpy, onnxruntime, the model and the picture), and its peak while '
+                  'colouring:', '',
+                  '| megapixels | before | peak, whole picture in one run | peak, tiles of 512 (examples/colorize_onnx.py) |',
+                  '|---|---|---|---|']
         for size in memory:
             side = int(round((size * 1e6) ** 0.5 / 4)) * 4
-            whole = f'{peak(path, side, False, threads) / 1e9:.2f} GB' if size <= args.whole_up_to else 'not run'
-            lines.append(f'| {side * side / 1e6:.1f} | {whole} | {peak(path, side, True, threads) / 1e9:.2f} GB |')
+            before, tiles = peak(path, side, True, threads)
+            whole = f'{peak(path, side, False, threads)[1] / 1e9:.2f} GB' if size <= args.whole_up_to else 'not run'
+            lines.append(f'| {side * side / 1e6:.1f} | {before / 1e9:.2f} GB | {whole} | {tiles / 1e9:.2f} GB |')
     light, light_names = installed_size(['onnxruntime', 'numpy', 'pillow'])
     heavy, heavy_names = installed_size(['torch'])
+    own, _ = installed_size(['torch'], follow=False)
     full, _ = installed_size(['colorlib'] if _installed('colorlib') else ['torch', 'numpy', 'matplotlib',
                                                                            'scikit-learn', 'tqdm', 'kornia', 'pillow'])
     lines += ['', 'Installed size, each with everything it requires, as pip installed it here:', '',
               '| to colour with | installed | distributions |', '|---|---|---|',
               f'| an exported file: onnxruntime, numpy, Pillow | {light / 1e6:.0f} MB | {", ".join(light_names)} |',
-              f'| torch alone | {heavy / 1e6:.0f} MB | {", ".join(heavy_names)} |',
+              f'| torch {torch.__version__} | {heavy / 1e6:.0f} MB ({own / 1e6:.0f} MB its own files) | '
+              f'{", ".join(heavy_names)} |',
               f'| colorlib (torch, numpy, matplotlib, scikit-learn, tqdm, kornia, Pillow) | {full / 1e6:.0f} MB | |',
               '', f'Load average (1, 5, 15 minutes) before: {", ".join(f"{v:.2f}" for v in load_before)}; after: '
               f'{", ".join(f"{v:.2f}" for v in os.getloadavg())} (`uptime`).']

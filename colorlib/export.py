@@ -51,6 +51,11 @@ def require(*modules):
         raise InputError(f'ONNX export needs {err.name}, which is not installed: {EXTRA}') from None
 
 
+def check_installed():
+    """An InputError, before any work, where what exporting needs is not installed."""
+    require('onnx', 'onnxscript', 'onnxruntime')
+
+
 def as_float(image):
     """(H, W, C) uint8, C 1 or 3 -> (1, 3, H, W) float in [0, 1], as colorize reads a picture (grey made RGB: its
     channel taken three times, by an index the exporter keeps free of C)."""

@@ -124,8 +124,8 @@ def runtime_folder(folder):
         raise InputError(f'{folder} does not hold {", ".join(missing)} of onnxruntime-web ({RUNTIME_HINT})',
                          ['runtime'])
     from colorlib.errors import with_fields
-    from colorlib.export import require
-    with_fields(['runtime'], require, 'onnx', 'onnxscript', 'onnxruntime')  # the export extra
+    from colorlib.export import check_installed
+    with_fields(['runtime'], check_installed)  # the export extra
     return folder
 
 

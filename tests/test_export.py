@@ -228,6 +228,14 @@ def test_weights_the_exporter_cannot_write_are_refused_before_any_file(ort, tmp_
     assert list(tmp_path.iterdir()) == []
 
 
+def test_missing_extras_are_one_line_saying_how_to_install(tmp_path, monkeypatch, capsys):
+    monkeypatch.setitem(sys.modules, 'onnxscript', None)  # importing it now fails
+    code, stdout, stderr = call(cli_main, ['export', 'cnn', '-o', str(tmp_path / 'x.onnx')], capsys)
+    assert code == 2 and len(stderr.splitlines()) == 1
+    assert "needs onnxscript" in stderr and "pip install 'colorlib[export]'" in stderr and 'WEIGHTS' not in stderr
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_an_output_that_exists_is_kept_by_the_library(ort, tmp_path):
     from colorlib.export import export
     out = tmp_path / 'model.onnx'

@@ -3,7 +3,7 @@ Exit status: 0 written, 2 weights that cannot be exported or an output that cann
 import sys
 
 from colorlib.cli.common import OneLineParser, UsageError, a_path, finite_float, flag, run_command
-from colorlib.errors import FileExists
+from colorlib.errors import FileExists, InputError
 
 
 def build_parser(prog='colorlib export'):
@@ -20,7 +20,11 @@ def build_parser(prog='colorlib export'):
 
 def run(args):
     from colorlib.api import load
-    from colorlib.export import export
+    from colorlib.export import check_installed, export
+    try:
+        check_installed()
+    except InputError as err:  # not the weights' fault: no flag leads it
+        raise UsageError(str(err)) from None
     with flag('WEIGHTS'):
         model = load(args.weights, temperature=args.temperature)
     try:

@@ -160,9 +160,24 @@ def open_weights(path, model=None, kernel=None, filters=None, dilation=None, col
         file = 'bins' if config.kind == 'lab' else 'colours'
         raise InputError(f'{path} was trained on other {file} than {getattr(config, file) or "the shipped ones"}',
                          [f'target.{file}'])
-    net = build_model(model_config(target, **{'name': 'UNet', **chosen}))
+    config = model_config(target, **{'name': 'UNet', **chosen})
+    check_holds(path, state, config)
+    net = build_model(config)
     load_weights(net, path, state)
     return Model(net, target, device, path)
+
+
+def check_holds(path, state, config, field='weights'):
+    """An InputError naming `field` where the model of `config` has more parameters than `state` holds numbers: a
+    file that says it holds a network larger than it does (filters=10000 in a few bytes) is refused before that
+    network is built in memory, not after (memory.parameter_count counts on the meta device)."""
+    from colorlib.checkpoints import PALETTE_KEYS
+    from colorlib.memory import parameter_count
+    held = sum(v.numel() for k, v in state.items() if not k.startswith(PALETTE_KEYS))
+    needed = parameter_count(config)
+    if needed > held:
+        raise InputError(f'{path} says it holds a {config.name} of {config.filters} filters ({needed} parameters), '
+                         f'but holds {held} numbers', [field])
 
 
 def load(weights='unet', *, device='cpu', **settings):

@@ -205,6 +205,22 @@ def test_shipped_weights_by_name_and_contradictions_refused():
     assert e.value.fields == ('target.kind',)
 
 
+def test_weights_that_say_they_hold_more_than_they_do_are_refused_before_building(tmp_path):
+    """A few numbers that say they are a UNet of 10000 filters (9 billion parameters, 36 GB) are refused from the
+    parameter count on the meta device, not by the machine running out of memory building it."""
+    from collections import OrderedDict
+    from colorlib.checkpoints import read_weights
+    state = read_weights(colorlib.shipped.weights('unet_k3_f32'))
+    about = state._metadata['colorlib']
+    small = OrderedDict(list(state.items())[:1])
+    small._metadata = {'colorlib': {**about, 'model': {**about['model'], 'filters': 10000}}}
+    torch.save(small, tmp_path / 'w.pkl')
+    with pytest.raises(InputError) as e:
+        colorlib.load(tmp_path / 'w.pkl')
+    one_line_error(e, 'w.pkl', 'UNet of 10000 filters', 'holds 288 numbers')
+    assert e.value.fields == ('weights',)
+
+
 def test_weights_trained_on_other_colours_need_them_given(tmp_path):
     """A file says the digest of its colours: the shipped ones are not silently used for others; colours given win."""
     from colorlib.checkpoints import save_weights

@@ -17,7 +17,7 @@ from conftest import call
 REPO = Path(__file__).resolve().parents[1]
 PACKAGE_FILES = ['setup.cfg', 'pyproject.toml', 'README.md', 'LICENSE', 'colorlib', 'weights', 'colours', 'data']
 SHIPPED = ['colorlib/shipped/weights/unet_k3_f32.pkl', 'colorlib/shipped/colours/colour_kmeans24_cat7.npy',
-           'colorlib/shipped/data/cifar10_horse.npz']
+           'colorlib/shipped/data/cifar10_horse.npz', 'colorlib/page/index.html']
 
 
 def pip(*args):

@@ -11,6 +11,7 @@ COMMANDS = {  # name -> (module, function, what it does)
     'colorize': ('colorize', 'main', 'colour your own image files, any size'),
     'colours': ('remake', 'main_colours', 'fit the k-means colour files on the training images'),
     'bins': ('remake', 'main_bins', "find the Lab ab bins the training images use"),
+    'serve': ('serve', 'main', 'a page in the browser that colours the photos dropped on it'),
     'export': ('export', 'main', 'a trained model as one ONNX file, to colour without torch (onnxruntime)'),
     'info': ('info', 'main', 'this machine as colorlib sees it (paste it into a bug report)'),
 }

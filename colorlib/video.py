@@ -35,10 +35,13 @@ FORMATS = {'.mp4': ('mp4', 'libx264'), '.m4v': ('mp4', 'libx264'), '.mov': ('mov
            '.mkv': ('matroska', 'libx264'), '.webm': ('webm', 'libvpx-vp9'), '.avi': ('avi', 'mpeg4'),
            '.gif': ('gif', 'gif')}
 SUFFIXES = tuple(FORMATS)
-ENCODER_OPTIONS = {'libx264': {'crf': '18', 'preset': 'fast'},
+ENCODER_OPTIONS = {'libx264': {'crf': '18', 'preset': 'veryfast'},
                    'libvpx-vp9': {'crf': '32', 'b': '0', 'deadline': 'realtime', 'cpu-used': '8', 'row-mt': '1'},
                    'mpeg4': {'qscale': '3'}, 'gif': {}}
 IN_FLIGHT = 3  # frames each queue between two stages holds
+# The network's tile for films: a 640x360 frame in one piece, a 1080p one in two. Whole frames ran 1.5-2x faster
+# than 512-pixel tiles at 640x360 (bench/video_speed.py), for 0.2 GB more than those at 1080p.
+FILM_TILE = 1088
 # Bytes a pixel of the frame size takes while a film is coloured: the frames in the queues and in colouring (uint8
 # RGB), the decoder's reference frames, the float maps of colouring and of the temporal blend; bench/video_speed.py
 # measures the real peak beside it. The network's tile work comes on top (TILE_BYTES).
@@ -92,13 +95,13 @@ class Film:
 
     stopped: str = None  # where the film stopped early, once decoded (None: it did not)
 
-def frame_bytes(height, width, tile=512):
+def frame_bytes(height, width, tile=FILM_TILE):
     """What colouring a film of this frame size holds in memory at most, roughly (BYTES_PER_PIXEL, TILE_BYTES)."""
     return BYTES_PER_PIXEL * height * width + min(TILE_BYTES, 400 * (tile + 64) ** 2)
 
 
 @contextlib.contextmanager
-def open_film(path, tile=512, free=None):
+def open_film(path, tile=FILM_TILE, free=None):
     """The Film at `path`, checked before any frame is decoded: a regular file, a film FFmpeg reads (not a still
     picture, not text), a video stream, and a frame size whose colouring fits in `free` bytes (default: the memory
     available now). Each refusal is an InputError of one line."""
@@ -297,8 +300,8 @@ def coloured(model, film, temporal, settings, keep_input=False, packets=None):
 def colour_film(model, src, temporal=True, **settings):
     """Coloured uint8 RGB frames (H, W, 3), upright, of the film at `src`, one per frame, a few in memory at once:
     for one's own pipeline. settings: tile, margin, net_size, flips (colorlib.temporal.colour_frames)."""
-    check_settings(settings)
-    with open_film(src, settings.get('tile', 512)) as film:
+    settings = check_settings(settings)
+    with open_film(src, settings['tile']) as film:
         for _, _, result in coloured(model, film, temporal, settings):
             yield result
         if film.stopped:
@@ -306,14 +309,19 @@ def colour_film(model, src, temporal=True, **settings):
 
 
 def check_settings(settings):
-    """The colouring settings checked before a frame is read (an InputError naming the one at fault)."""
+    """The colouring settings checked before a frame is read (an InputError naming the one at fault), with the
+    film's tile where none is given."""
+    settings = dict(settings)
     unknown = set(settings) - {'tile', 'margin', 'net_size', 'flips'}
     if unknown:
         raise InputError(f'unknown setting {sorted(unknown)[0]!r} (tile, margin, net_size, flips)', [sorted(unknown)[0]])
-    check_whole(settings.get('tile', 512), 'tile', 1)
+    if settings.get('tile') is None:
+        settings['tile'] = FILM_TILE
+    check_whole(settings['tile'], 'tile', 1)
     for name, low in (('margin', 0), ('net_size', 1)):
         if settings.get(name) is not None:
             check_whole(settings[name], name, low)
+    return settings
 
 
 # -----------------------------------------------------------------------------
@@ -484,7 +492,7 @@ def colorize_video(model, src, dst, compare=None, temporal=True, replace=False, 
     leaves nothing under their names. log(message) hears what became of the film's other streams. Where the film
     stops early, what was coloured is published and then a FilmCut says where it stopped."""
     av = require_av()
-    check_settings(settings)
+    settings = check_settings(settings)
     src = Path(src)
     outputs = [(Path(dst), 'dst', False)] + ([(Path(compare), 'compare', True)] if compare is not None else [])
     reads = [src, *reads]
@@ -497,7 +505,7 @@ def colorize_video(model, src, dst, compare=None, temporal=True, replace=False, 
             raise
     if compare is not None and os.path.abspath(compare) == os.path.abspath(dst):
         raise InputError(f'compare and dst are the same file ({dst})', ['compare'])
-    with open_film(src, settings.get('tile', 512)) as film:
+    with open_film(src, settings['tile']) as film:
         count = 0
 
         def write(files):

@@ -97,6 +97,18 @@ def film_fps(model, clip, frames, out, repeats=2, **settings):
     return frames / best(lambda: model.colorize_video(clip, dst, replace=True, **settings), repeats)
 
 
+def profile_rows(model, frame, settings, top=12):
+    """Where Model.colorize spends a frame's time (torch.profiler, self time of the top operators), as rows."""
+    from torch.profiler import profile
+    model.colorize(frame, **settings)
+    with profile() as prof:
+        for _ in range(2):
+            model.colorize(frame, **settings)
+    events = sorted(prof.key_averages(), key=lambda e: e.self_cpu_time_total, reverse=True)
+    total = sum(e.self_cpu_time_total for e in events)
+    return [f'| `{e.key}` | {100 * e.self_cpu_time_total / total:.1f}% |' for e in events[:top]]
+
+
 PEAK = '''
 import re, sys
 sys.path.insert(0, {root!r})
@@ -150,6 +162,8 @@ def main():
                 row['peak'] = peak_bytes(work)
                 row['base'] = peak_bytes('import colorlib.video, av')
                 row['estimate'] = video.frame_bytes(height, width)
+            if height == 360:
+                profiled = profile_rows(model, frames[0], {'tile': video.FILM_TILE})
             rows.append(row)
             print(row, flush=True)
 
@@ -182,6 +196,10 @@ def main():
               f"**{big['peak'] / 1e9:.2f} GB**, of which {big['base'] / 1e9:.2f} GB is the interpreter, torch, PyAV "
               f"and the model before a frame; video.frame_bytes' estimate, by which larger films are refused before "
               f"a frame is decoded: {big['estimate'] / 1e9:.2f} GB."]
+    lines += ['', f'Where Model.colorize spends a {rows[0]["size"]} frame\'s time (one tile, torch.profiler, self time; '
+              'the network is the convolutions, batch norm, pooling, upsampling, concatenation and ReLU; pow, gt, '
+              'where, div, mul and bmm are mostly the sRGB and Lab conversions; argmax and index the colour '
+              'classes\' decoding):', '', '| operator | share |', '|---|---|', *profiled]
     write_section(args.out, f'video-speed cpu {machine.summary(device)}', lines)
     print('\n'.join(lines))
     print(f'wrote {args.out}')

@@ -95,6 +95,7 @@ class Film:
 
     stopped: str = None  # where the film stopped early, once decoded (None: it did not)
 
+
 def frame_bytes(height, width, tile=FILM_TILE):
     """What colouring a film of this frame size holds in memory at most, roughly (BYTES_PER_PIXEL, TILE_BYTES)."""
     return BYTES_PER_PIXEL * height * width + min(TILE_BYTES, 400 * (tile + 64) ** 2)
@@ -238,7 +239,7 @@ def behind(consume, size=IN_FLIGHT):
         raise errors[0]
 
 
-def decode(film, packets=None, log=None):
+def decode(film, packets=None):
     """(pts, upright RGB uint8 frame) of every frame of the film, in order; the packets of the other streams go to
     packets(packet) as they come. Where the film stops early (a read or decoding error, or the stream ends short of
     its stated length) film.stopped says where; the frames before it are yielded."""
@@ -255,27 +256,26 @@ def decode(film, packets=None, log=None):
                     packets(packet)
                 continue
             for frame in packet.decode():
+                if not index:  # the first frame's rotation holds for the film, as players take it
+                    film.rotation = rotation(frame)
                 last = frame.pts if frame.pts is not None else last
-                yield frame.pts, upright(frame.to_ndarray(format='rgb24'), rotation(frame, film))
+                yield frame.pts, upright(frame.to_ndarray(format='rgb24'), film.rotation)
                 index += 1
     except av.error.FFmpegError as err:
         film.stopped = f'a read error at frame {index + 1} ({reason(err)})'
-    if film.stopped is None and index:
-        shown = float((last or 0) * tb) - float((stream.start_time or 0) * tb) if last is not None else 0.0
-        step = 1 / float(film.rate) if film.rate else 0.04
-        short = (film.frames and index < film.frames) or (film.duration and shown + step < film.duration - max(
-            0.5, 3 * step))
-        if short:
-            said = f'{index} of {film.frames} frames' if film.frames else f'{shown + step:.2f} s of {film.duration:.2f} s'
-            film.stopped = f'it ends after {said}'
+    if film.stopped is None and index:  # by the time the header states (an edit list may drop a frame or two)
+        shown = float((last - (stream.start_time or 0)) * tb) if last is not None else 0.0
+        step = 1 / float(film.rate)
+        if film.duration and shown + step < film.duration - max(0.5, 3 * step):
+            film.stopped = f'it ends after {index} frames, {shown + step:.2f} s of {film.duration:.2f} s'
+        elif not film.duration and film.frames > index + 2:
+            film.stopped = f'it ends after {index} of {film.frames} frames'
 
 
-def rotation(frame, film):
-    """The frame's display rotation (its side data), a multiple of 90 degrees; remembered on the film for the
-    output."""
+def rotation(frame):
+    """The frame's display rotation (its side data) as a multiple of 90 degrees from -90 to 180."""
     turn = int(round((frame.rotation or 0) / 90)) * 90 % 360
-    film.rotation = turn if turn <= 180 else turn - 360
-    return film.rotation
+    return turn if turn <= 180 else turn - 360
 
 
 def coloured(model, film, temporal, settings, keep_input=False, packets=None):

@@ -7,6 +7,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -439,3 +440,25 @@ def test_save_weights_needs_a_reference(checkpoint, tmp_path, capsys):
     code, _, err = run([str(src), '--checkpoint', checkpoint, '-f', '4', '--save-weights', str(tmp_path / 'w.pkl')],
                        capsys)
     assert code == 2 and '--save-weights' in err and '--reference' in err
+
+
+@pytest.mark.parametrize('sig,status', [(signal.SIGINT, 130), (signal.SIGTERM, 128 + signal.SIGTERM)])
+def test_the_command_stopped_midway_leaves_no_half_film(checkpoint, tmp_path, sig, status):
+    src = make_film(tmp_path / 'long.mkv', frames=1500, size=(16, 24))
+    out = tmp_path / 'out'
+    process = subprocess.Popen([sys.executable, '-m', 'colorlib', 'colorize', str(src), '--checkpoint', checkpoint,
+                                '-f', '4', '-o', str(out), '--compare'], cwd=REPO, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True)
+    try:
+        for _ in range(1200):  # until the film is being written: its temp file is there
+            if out.is_dir() and any(p.suffix == '.tmp' for p in out.iterdir()):
+                break
+            assert process.poll() is None, process.communicate()
+            time.sleep(0.05)
+        process.send_signal(sig)
+        _, err = process.communicate(timeout=120)
+    finally:
+        process.kill()
+    assert process.returncode == status, err
+    assert err.count('\n') == 1, err
+    assert list(out.iterdir()) == []

@@ -109,6 +109,15 @@ def profile_rows(model, frame, settings, top=12):
     return [f'| `{e.key}` | {100 * e.self_cpu_time_total / total:.1f}% |' for e in events[:top]]
 
 
+def film_fps_all_cores(model, clip, frames, out, repeats, **settings):
+    """film_fps with torch on every core (no core left to the codecs: video.CODEC_CORES 0)."""
+    kept, video.CODEC_CORES = video.CODEC_CORES, 0
+    try:
+        return film_fps(model, clip, frames, out, repeats, **settings)
+    finally:
+        video.CODEC_CORES = kept
+
+
 PEAK = '''
 import re, sys
 sys.path.insert(0, {root!r})
@@ -154,6 +163,7 @@ def main():
                    'colorize_whole': colorize_fps(model, frames, tile=whole),
                    'off': film_fps(model, clip, count, out, repeats, temporal=False, tile=512),
                    'off_whole': film_fps(model, clip, count, out, repeats, temporal=False, tile=whole),
+                   'off_all': film_fps_all_cores(model, clip, count, out, repeats, temporal=False),
                    'on': film_fps(model, clip, count, out, repeats, temporal=True)}
             if height == 1080:
                 row['small'] = film_fps(model, clip, count, out, repeats, temporal=True, net_size=360)
@@ -180,17 +190,20 @@ def main():
         'Frames per second (in brackets: how many times the floor\'s time a frame takes). "frame by frame" is '
         'Model.colorize on decoded frames (no film); "film" is colorize_video, an H.264 film in and out, decoding and '
         'encoding overlapped with the colouring; "one tile" runs the network on the whole frame instead of 512-pixel '
-        f'tiles; the temporal and net_size films use the films\' default tile, {video.FILM_TILE}.', '',
+        f'tiles; the other films use the films\' default tile, {video.FILM_TILE}. The films run torch on all cores '
+        f'but {video.CODEC_CORES} (video.CODEC_CORES), except "torch on all cores"; the network alone and frame by '
+        f'frame run on all {torch.get_num_threads()}.', '',
         '| size | frames | GFLOP a frame | floor fps | network alone | frame by frame, tile 512 | frame by frame, '
-        'one tile | film, temporal off, tile 512 | film, temporal off, one tile | film, temporal on | '
-        'film, temporal on, net_size 360 |',
-        '|---|---|---|---|---|---|---|---|---|---|---|']
+        'one tile | film, temporal off, tile 512 | film, temporal off, one tile | film, temporal off, torch on all '
+        'cores | film, temporal on | film, temporal on, net_size 360 |',
+        '|---|---|---|---|---|---|---|---|---|---|---|---|---|']
     for r in rows:
         small = cell(r['small'], r['floor']) if 'small' in r else ''
         lines.append(f"| {r['size']} | {r['frames']} | {r['gflop']:.1f} | {r['floor']:.2f} | "
                      f"{cell(r['net'], r['floor'])} | {cell(r['colorize'], r['floor'])} | "
                      f"{cell(r['colorize_whole'], r['floor'])} | {cell(r['off'], r['floor'])} | "
-                     f"{cell(r['off_whole'], r['floor'])} | {cell(r['on'], r['floor'])} | {small} |")
+                     f"{cell(r['off_whole'], r['floor'])} | {cell(r['off_all'], r['floor'])} | "
+                     f"{cell(r['on'], r['floor'])} | {small} |")
     big = rows[-1]
     lines += ['', f"Peak resident memory colouring the {big['size']} film (temporal on) in a fresh process: "
               f"**{big['peak'] / 1e9:.2f} GB**, of which {big['base'] / 1e9:.2f} GB is the interpreter, torch, PyAV "

@@ -45,8 +45,12 @@ FILM_TILE = 1088
 # Bytes a pixel of the frame size takes while a film is coloured: the frames in the queues and in colouring (uint8
 # RGB), the decoder's reference frames, the float maps of colouring and of the temporal blend; bench/video_speed.py
 # measures the real peak beside it. The network's tile work comes on top (TILE_BYTES).
-BYTES_PER_PIXEL = 160
+BYTES_PER_PIXEL = 250
 TILE_BYTES = 1 << 30
+# Cores left to decoding and encoding while a film is coloured on the CPU: torch takes the others. On the 2-core
+# machine of docs/video.md, torch's second thread made a 640x360 film 3.4x slower, not faster: its threads wait for
+# each other at every operation, and the codec threads keep taking one of them away.
+CODEC_CORES = 1
 STILL_FORMATS = ('image2', 'mjpeg')  # FFmpeg's demuxers of single pictures (and the *_pipe ones)
 
 
@@ -297,11 +301,24 @@ def coloured(model, film, temporal, settings, keep_input=False, packets=None):
         decoded.close()
 
 
+@contextlib.contextmanager
+def torch_threads(device):
+    """torch's threads while a film is coloured on the CPU: all cores but CODEC_CORES; as they were afterwards."""
+    before = torch.get_num_threads()
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, 'sched_getaffinity') else os.cpu_count() or 1
+    if torch.device(device).type == 'cpu':
+        torch.set_num_threads(max(1, min(before, cores - CODEC_CORES)))
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
+
 def colour_film(model, src, temporal=True, **settings):
     """Coloured uint8 RGB frames (H, W, 3), upright, of the film at `src`, one per frame, a few in memory at once:
     for one's own pipeline. settings: tile, margin, net_size, flips (colorlib.temporal.colour_frames)."""
     settings = check_settings(settings)
-    with open_film(src, settings['tile']) as film:
+    with open_film(src, settings['tile']) as film, torch_threads(model.device):
         for _, _, result in coloured(model, film, temporal, settings):
             yield result
         if film.stopped:
@@ -505,7 +522,7 @@ def colorize_video(model, src, dst, compare=None, temporal=True, replace=False, 
             raise
     if compare is not None and os.path.abspath(compare) == os.path.abspath(dst):
         raise InputError(f'compare and dst are the same file ({dst})', ['compare'])
-    with open_film(src, settings['tile']) as film:
+    with open_film(src, settings['tile']) as film, torch_threads(getattr(model, 'device', 'cpu')):
         count = 0
 
         def write(files):
@@ -552,6 +569,7 @@ def nest(outputs, write, replace, reads, files=()):
 
 
 def progress_bar(film, src):
-    """Frames done, frames per second and the time left (when the header says how many frames there are)."""
+    """Frames done, frames per second and the time left (from the header's count of frames, or its duration)."""
     from tqdm import tqdm
-    return tqdm(total=film.frames or None, desc=Path(src).name[:30], unit='frame', dynamic_ncols=True)
+    total = film.frames or round(film.duration * film.rate) or None  # mkv and webm state a duration, not a count
+    return tqdm(total=total, desc=Path(src).name[:30], unit='frame', dynamic_ncols=True)

@@ -312,7 +312,7 @@ import resource, sys
 sys.path[:0] = [{str(REPO)!r}, {str(REPO / 'tests')!r}]
 from colorlib.api import load
 model = load({checkpoint!r})
-resource.setrlimit(resource.RLIMIT_AS, (6 << 30, 6 << 30))  # decoding one frame would need 384 MB, colouring 40 GB
+resource.setrlimit(resource.RLIMIT_AS, (6 << 30, 6 << 30))  # decoding one frame would need 384 MB, colouring 64 GB
 try:
     model.colorize_video({str(src)!r}, {str(tmp_path / 'huge_out.mp4')!r})
 except Exception as err:
@@ -320,7 +320,7 @@ except Exception as err:
 '''
     result = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr
-    assert result.stdout.startswith('InputError ') and 'frames of 16000x16000 need about 41' in result.stdout
+    assert result.stdout.startswith('InputError ') and 'frames of 16000x16000 need about 64' in result.stdout
     assert not (tmp_path / 'huge_out.mp4').exists() and leftovers(tmp_path) == []
 
 
@@ -462,3 +462,16 @@ def test_the_command_stopped_midway_leaves_no_half_film(checkpoint, tmp_path, si
     assert process.returncode == status, err
     assert err.count('\n') == 1, err
     assert list(out.iterdir()) == []
+
+
+def test_a_film_leaves_a_core_to_the_codecs_and_gives_torchs_threads_back(model, tmp_path):
+    import torch
+    src = make_film(tmp_path / 'clip.mp4', frames=3)
+    before = torch.get_num_threads()
+    frames = model.colorize_frames(src)
+    next(frames)
+    assert torch.get_num_threads() == max(1, min(before, len(os.sched_getaffinity(0)) - video.CODEC_CORES))
+    frames.close()
+    assert torch.get_num_threads() == before
+    model.colorize_video(src, tmp_path / 'out.mp4')
+    assert torch.get_num_threads() == before

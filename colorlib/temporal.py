@@ -32,10 +32,12 @@ from colorlib.images import as_uint8
 from colorlib.lab import lab_to_rgb, rgb_to_lab
 
 WORK_SIDE = 320  # the flow and the carried chroma at most this many pixels a side
-CARRY = 0.85  # weight of the carried chroma where the picture is steady: it remembers about 1 / (1 - CARRY) frames
-RESIDUAL = 4.0  # lightness difference (L, 0-100) at which the warped previous frame keeps about a third of its weight
+CARRY = 0.93  # weight of the carried chroma where the picture is steady: it remembers about 1 / (1 - CARRY) frames
+RESIDUAL = 8.0  # lightness difference (L, 0-100) at which the warped previous frame keeps about a third of its weight
 CUT = 0.5  # total variation distance between two frames' grey histograms (0-1) above which the scene is new
 BINS = 32
+SAMPLING = 'bicubic'  # the carried chroma is resampled every frame: bilinear would blur it frame after frame
+MAX_BOOST = 2.0  # the most the averaged saturation may scale an averaged chroma by
 
 
 def check_frame(frame, index):
@@ -50,7 +52,7 @@ def blur(x, size):
     return F.avg_pool2d(x, size, stride=1)
 
 
-def warp(image, flow):
+def warp(image, flow, mode='bilinear'):
     """image (N, C, H, W) sampled at each pixel plus flow (N, 2, H, W) (x, y in pixels), and a (N, 1, H, W) mask
     of where that falls inside the image."""
     n, _, height, width = image.shape
@@ -59,7 +61,7 @@ def warp(image, flow):
     x, y = xs + flow[:, 0], ys + flow[:, 1]
     grid = torch.stack([(2 * x + 1) / width - 1, (2 * y + 1) / height - 1], dim=-1)
     inside = ((x >= -0.5) & (x <= width - 0.5) & (y >= -0.5) & (y <= height - 0.5))[:, None].to(image.dtype)
-    return F.grid_sample(image, grid, mode='bilinear', padding_mode='border', align_corners=False), inside
+    return F.grid_sample(image, grid, mode=mode, padding_mode='border', align_corners=False), inside
 
 
 def gradients(image):
@@ -133,18 +135,23 @@ class Steady:
         grey = F.interpolate(lightness / 100, size=size, mode='area')
         small = F.interpolate(chroma, size=size, mode='area')
         new_scene = self.cut(grey)
+        network = torch.cat([small, small.norm(dim=1, keepdim=True)], 1)  # a, b and the saturation |ab|
         if new_scene:
-            steadied = small
+            state = network
         else:
             flow = optical_flow(grey, self.grey)
-            carried, inside = warp(self.chroma, flow)
+            carried, inside = warp(self.chroma, flow, SAMPLING)
             previous, _ = warp(self.grey, flow)
             residual = blur((100 * (grey - previous)).abs(), 5)
             confidence = CARRY * inside * torch.exp(-(residual / RESIDUAL) ** 2)
-            steadied = small + confidence * (carried - small)
-        self.grey, self.chroma, self.histogram = grey, steadied, grey_histogram(grey)
+            state = network + confidence * (carried - network)
+        self.grey, self.chroma, self.histogram = grey, state, grey_histogram(grey)
         if new_scene:
             return None
+        # an average of chroma vectors is less saturated than they are where the hue wavers: the averaged
+        # saturation (carried beside them) is put back, so the colours stay as rich as frame by frame's
+        ab, saturation = state[:, :2], state[:, 2:]
+        steadied = ab * (saturation / ab.norm(dim=1, keepdim=True).clamp(min=1e-3)).clamp(max=MAX_BOOST)
         change = F.interpolate(steadied - small, size=lightness.shape[-2:], mode='bilinear', align_corners=False)
         return chroma + change
 

@@ -16,7 +16,9 @@ a and b) and carries it along the motion:
      so moving things are not smeared and no ghost is left behind;
   3. blend: chroma = network's + CARRY * confidence * (carried - network's): an exponential average along the
      motion, which cancels the network's frame-to-frame noise where the picture is steady and follows the network
-     where it truly changes;
+     where it truly changes. The saturation |ab| is averaged beside it and put back, since an average of wavering
+     hues is greyer than each of them, and the carried chroma is resampled bicubically, since a bilinear warp
+     every frame would blur it more and more: both keep the colours as rich as frame by frame's;
   4. cuts: where the grey histograms of two frames differ by more than CUT (or the size changes) the estimate starts
      afresh from the network's, so a new scene takes its own colours at once.
 

@@ -287,6 +287,11 @@ class Model:
         setting given that contradicts them is an InputError naming it, as for the weights file it came from."""
         return fit(init=self, **settings)
 
+    def fit_reference(self, pictures, **settings):
+        """A new Model that has learnt the colours of a film from colour stills of it (colorlib.reference)."""
+        from colorlib.reference import fit_reference
+        return fit_reference(self, pictures, **settings)
+
     def save(self, path, replace=False, reads=()):
         """The weights, with what they hold, in the assignment's layout (checkpoints.save_weights); colours fitted
         on one's own pictures, or read from the weights it started from, go with them (Target.keeps_palette). A

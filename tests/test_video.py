@@ -24,7 +24,7 @@ from colorlib.checkpoints import save_weights  # noqa: E402
 from colorlib.cli.colorize import main  # noqa: E402
 from colorlib.errors import FileExists, InputError, WriteError  # noqa: E402
 from colorlib.preemption import Stopped, raise_stop_signals  # noqa: E402
-from conftest import call, random_model  # noqa: E402
+from conftest import call, random_model, smooth_rgb  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 CODECS = {'.mp4': 'libx264', '.mov': 'libx264', '.mkv': 'libx264', '.webm': 'libvpx-vp9', '.avi': 'mpeg4',
@@ -475,3 +475,27 @@ def test_a_film_leaves_a_core_to_the_codecs_and_gives_torchs_threads_back(model,
     assert torch.get_num_threads() == before
     model.colorize_video(src, tmp_path / 'out.mp4')
     assert torch.get_num_threads() == before
+
+
+def test_a_reference_still_fine_tunes_the_network_and_its_weights_can_be_kept(checkpoint, tmp_path, capsys,
+                                                                               monkeypatch):
+    from PIL import Image
+    from colorlib.api import Model
+    real = Model.fit_reference  # the real fine-tuning, on fewer crops for one epoch, to keep the test short
+    monkeypatch.setattr(Model, 'fit_reference', lambda self, pictures, **settings: real(self, pictures, crops=40,
+                                                                                         epochs=1, **settings))
+    src = make_film(tmp_path / 'clip.mp4', frames=3, size=(32, 48))
+    Image.fromarray(smooth_rgb(32, 48)).save(tmp_path / 'still.png')
+    weights, out = tmp_path / 'film.pkl', tmp_path / 'out'
+    code, _, err = run([str(src), '--checkpoint', checkpoint, '-f', '4', '-o', str(out), '--reference',
+                        str(tmp_path / 'still.png'), '--save-weights', str(weights)], capsys)
+    assert code == 0, err
+    assert len(read_film(out / 'clip_colorized.mp4')[0]) == 3
+    kept = load(weights)  # the fine-tuned weights, reused as any others
+    code, _, err = run([str(src), '--checkpoint', str(weights), '-o', str(out), '--overwrite'], capsys)
+    assert code == 0, err and kept is not None
+    (tmp_path / 'notes.png').write_text('not a picture')
+    code, _, err = run([str(src), '--checkpoint', checkpoint, '-f', '4', '-o', str(tmp_path / 'o2'), '--reference',
+                        str(tmp_path / 'notes.png')], capsys)
+    assert code == 2 and err.count('\n') == 1 and err.startswith('colorize.py: error: --reference: '), err
+    assert not (tmp_path / 'o2').exists()

@@ -93,7 +93,7 @@ def run(args):
         check_output(args.save_weights, '--save-weights', reads, overwrite=args.overwrite)
     if args.reference:
         with flag('--reference'):
-            model = model.fit_reference(args.reference)
+            model = model.fit_reference(args.reference, net_size=args.net_size, log=print)
         if args.save_weights:
             with flag('--save-weights'):
                 model.save(args.save_weights, replace=args.overwrite, reads=reads)

@@ -173,7 +173,7 @@ def main():
                 row['base'] = peak_bytes('import colorlib.video, av')
                 row['estimate'] = video.frame_bytes(height, width)
             if height == 360:
-                profiled = profile_rows(model, frames[0], {'tile': video.FILM_TILE})
+                profiled = profile_rows(model, frames[0], {'tile': 512})
             rows.append(row)
             print(row, flush=True)
 
@@ -190,7 +190,7 @@ def main():
         'Frames per second (in brackets: how many times the floor\'s time a frame takes). "frame by frame" is '
         'Model.colorize on decoded frames (no film); "film" is colorize_video, an H.264 film in and out, decoding and '
         'encoding overlapped with the colouring; "one tile" runs the network on the whole frame instead of 512-pixel '
-        f'tiles; the other films use the films\' default tile, {video.FILM_TILE}. The films run torch on all cores '
+        'tiles, the default. The films run torch on all cores '
         f'but {video.CODEC_CORES} (video.CODEC_CORES), except "torch on all cores"; the network alone and frame by '
         f'frame run on all {torch.get_num_threads()}.', '',
         '| size | frames | GFLOP a frame | floor fps | network alone | frame by frame, tile 512 | frame by frame, '
@@ -209,7 +209,8 @@ def main():
               f"**{big['peak'] / 1e9:.2f} GB**, of which {big['base'] / 1e9:.2f} GB is the interpreter, torch, PyAV "
               f"and the model before a frame; video.frame_bytes' estimate, by which larger films are refused before "
               f"a frame is decoded: {big['estimate'] / 1e9:.2f} GB."]
-    lines += ['', f'Where Model.colorize spends a {rows[0]["size"]} frame\'s time (one tile, torch.profiler, self time; '
+    lines += ['', f'Where Model.colorize spends a {rows[0]["size"]} frame\'s time (tile 512, torch.profiler, '
+              'self time; '
               'the network is the convolutions, batch norm, pooling, upsampling, concatenation and ReLU; pow, gt, '
               'where, div, mul and bmm are mostly the sRGB and Lab conversions; argmax and index the colour '
               'classes\' decoding):', '', '| operator | share |', '|---|---|', *profiled]

@@ -249,18 +249,18 @@ class Model:
         return result
 
     def colorize_video(self, src, dst, compare=None, temporal=True, replace=False, progress=False, log=None,
-                       tile=None, margin=None, net_size=None, flips=False):
+                       tile=512, margin=None, net_size=None, flips=False):
         """Colour the film at `src` into `dst` (.mp4, .mov, .mkv, .webm, .avi or .gif), streaming, a few frames in
         memory at once, audio and subtitles copied (colorlib.video). compare: also write grey | coloured side by
         side there; temporal: steady colours from frame to frame (False: each frame alone, as colorize does);
         replace: an existing output may be replaced; progress: a bar of frames; log(message): what became of the
-        other streams; tile (default video.FILM_TILE), margin, net_size, flips: as for colorize. Returns the
+        other streams; tile, margin, net_size, flips: as for colorize. Returns the
         number of frames; a film that stops early is published up to there and then a video.FilmCut says where."""
         from colorlib import video
         return video.colorize_video(self, src, dst, compare, temporal, replace, progress=progress, log=log,
                                     tile=tile, margin=margin, net_size=net_size, flips=flips)
 
-    def colorize_frames(self, src, temporal=True, tile=None, margin=None, net_size=None, flips=False):
+    def colorize_frames(self, src, temporal=True, tile=512, margin=None, net_size=None, flips=False):
         """The coloured frames of the film at `src`, one by one as (H, W, 3) uint8 RGB arrays, upright: for one's
         own pipeline (colorlib.video.colour_film)."""
         from colorlib import video

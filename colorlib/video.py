@@ -39,17 +39,15 @@ ENCODER_OPTIONS = {'libx264': {'crf': '18', 'preset': 'veryfast'},
                    'libvpx-vp9': {'crf': '32', 'b': '0', 'deadline': 'realtime', 'cpu-used': '8', 'row-mt': '1'},
                    'mpeg4': {'qscale': '3'}, 'gif': {}}
 IN_FLIGHT = 3  # frames each queue between two stages holds
-# The network's tile for films: a 640x360 frame in one piece, a 1080p one in two. Whole frames ran 1.5-2x faster
-# than 512-pixel tiles at 640x360 (bench/video_speed.py), for 0.2 GB more than those at 1080p.
-FILM_TILE = 1088
 # Bytes a pixel of the frame size takes while a film is coloured: the frames in the queues and in colouring (uint8
 # RGB), the decoder's reference frames, the float maps of colouring and of the temporal blend; bench/video_speed.py
-# measures the real peak beside it. The network's tile work comes on top (TILE_BYTES).
-BYTES_PER_PIXEL = 250
+# measures the real peak beside it (a 1080p film with temporal on: 0.83 GB over the start, 2026-12-07, against
+# this estimate's 0.96). The network's tile work comes on top (TILE_BYTES).
+BYTES_PER_PIXEL = 400
 TILE_BYTES = 1 << 30
-# Cores left to decoding and encoding while a film is coloured on the CPU: torch takes the others. On the 2-core
-# machine of docs/video.md, torch's second thread made a 640x360 film 3.4x slower, not faster: its threads wait for
-# each other at every operation, and the codec threads keep taking one of them away.
+# Cores left to decoding and encoding while a film is coloured on the CPU: torch takes the others. torch's threads
+# wait for each other at every operation, and codec threads that take a core from one of them stall them all: on the
+# 2-core machine of docs/video.md a film with torch on both cores ran several times slower, not faster.
 CODEC_CORES = 1
 STILL_FORMATS = ('image2', 'mjpeg')  # FFmpeg's demuxers of single pictures (and the *_pipe ones)
 
@@ -100,13 +98,13 @@ class Film:
     stopped: str = None  # where the film stopped early, once decoded (None: it did not)
 
 
-def frame_bytes(height, width, tile=FILM_TILE):
+def frame_bytes(height, width, tile=512):
     """What colouring a film of this frame size holds in memory at most, roughly (BYTES_PER_PIXEL, TILE_BYTES)."""
     return BYTES_PER_PIXEL * height * width + min(TILE_BYTES, 400 * (tile + 64) ** 2)
 
 
 @contextlib.contextmanager
-def open_film(path, tile=FILM_TILE, free=None):
+def open_film(path, tile=512, free=None):
     """The Film at `path`, checked before any frame is decoded: a regular file, a film FFmpeg reads (not a still
     picture, not text), a video stream, and a frame size whose colouring fits in `free` bytes (default: the memory
     available now). Each refusal is an InputError of one line."""
@@ -133,7 +131,8 @@ def open_film(path, tile=FILM_TILE, free=None):
             width, height = stream.codec_context.width, stream.codec_context.height
             if width <= 0 or height <= 0:
                 raise InputError(f'{path}: its video stream has no frame size')
-            need, free = frame_bytes(height, width, tile), available_memory(torch.device('cpu')) if free is None else free
+            need = frame_bytes(height, width, tile)
+            free = available_memory(torch.device('cpu')) if free is None else free
             if need > free:
                 raise InputError(f'{path}: frames of {width}x{height} need about {need / 1e9:.3g} GB to colour, more '
                                  f'than the {free / 1e9:.3g} GB free')
@@ -327,13 +326,14 @@ def colour_film(model, src, temporal=True, **settings):
 
 def check_settings(settings):
     """The colouring settings checked before a frame is read (an InputError naming the one at fault), with the
-    film's tile where none is given."""
+    default tile where none is given."""
     settings = dict(settings)
     unknown = set(settings) - {'tile', 'margin', 'net_size', 'flips'}
     if unknown:
-        raise InputError(f'unknown setting {sorted(unknown)[0]!r} (tile, margin, net_size, flips)', [sorted(unknown)[0]])
+        name = sorted(unknown)[0]
+        raise InputError(f'unknown setting {name!r} (tile, margin, net_size, flips)', [name])
     if settings.get('tile') is None:
-        settings['tile'] = FILM_TILE
+        settings['tile'] = 512  # as for photos: docs/video.md found films no faster in larger tiles
     check_whole(settings['tile'], 'tile', 1)
     for name, low in (('margin', 0), ('net_size', 1)):
         if settings.get(name) is not None:

@@ -13,7 +13,7 @@ from colorlib.cli.common import (OneLineParser, UsageError, a_name, a_path, add_
                                  add_model_flags, flag, int_at_least, run_command)
 from colorlib.colorize import STRIDE, chroma_predictor, colorize_file, find_images, output_stems
 from colorlib.models import FlipAveraged, context
-from colorlib.video import FILM_TILE, FilmCut, is_film, require_av
+from colorlib.video import FilmCut, is_film, require_av
 
 FAILED = 1  # exit status when some file could not be read or written (2 stays for bad flags)
 
@@ -38,9 +38,8 @@ def build_parser(prog='colorize.py'):
                         help='keep the weights fine-tuned on --reference here (reuse them with --checkpoint)')
     parser.add_argument('--overwrite', action='store_true',
                         help='replace films (and --save-weights) that exist; PNGs of earlier runs are always replaced')
-    parser.add_argument('--tile', type=int_at_least(STRIDE),
-                        help='largest piece (pixels a side, rounded up to a multiple of 4) the network sees at once '
-                             f'(default: 512 for photos, {FILM_TILE} for films)')
+    parser.add_argument('--tile', type=int_at_least(STRIDE), default=512,
+                        help='largest piece (pixels a side, rounded up to a multiple of 4) the network sees at once')
     parser.add_argument('--margin', type=int_at_least(0),
                         help='context around each tile (default: over the receptive field of the model)')
     parser.add_argument('--net-size', type=int_at_least(1), metavar='N',
@@ -111,7 +110,7 @@ def run(args):
                                          f'{args.prog}: {said}', file=sys.stderr),
                                      tile=args.tile, margin=margin, net_size=args.net_size, flips=args.tta)
             else:
-                colorize_file(path, out_dir, predict, device, args.tile or 512, margin, args.compare, args.net_size,
+                colorize_file(path, out_dir, predict, device, args.tile, margin, args.compare, args.net_size,
                               stem_of[path], replace=True, reads=reads)
         except FilmCut as err:  # what decoded is coloured and published; the rest of the folder goes on
             tqdm.write(f'{args.prog}: {" ".join(str(err).split())}', file=sys.stderr)

@@ -107,7 +107,7 @@ def as_grey_film_shows(picture):
     than the film will show them (a cartoon's saturated blue by 17 levels of 255 on average) and learns little that
     holds for the film; the colour differences between channels, which the colour classes hold, are kept."""
     from colorlib.lab import lab_to_rgb, rgb_to_lab
-    rgb = torch.from_numpy(picture).permute(2, 0, 1)[None].float() / 255
+    rgb = torch.tensor(picture).permute(2, 0, 1)[None].float() / 255  # a copy: a resized picture is read-only
     lightness = rgb_to_lab(rgb)[:, :1] / 100
     grey = lab_to_rgb(lightness, torch.zeros_like(lightness).expand(-1, 2, -1, -1))[:, :1]
     moved = (rgb + grey - rgb.mean(1, keepdim=True)).clamp(0, 1)

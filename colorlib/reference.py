@@ -3,9 +3,10 @@
 The shipped UNet learnt the colours of CIFAR-10 horses; a film has its own. A colour still of the film (its first
 frame in colour, a hand-coloured keyframe) shows them, and a small network learns them in seconds on a CPU: it is
 trained on random crops of the still (and their mirror images), with the 24 colour classes fitted to the still
-(k-means, as for one's own pictures), starting from the model's weights. Training runs as colorlib's fast recipe
-does (small batches, a high learning rate warmed up and annealed), in float32, so a 2-core CPU without bfloat16
-arithmetic does it in a few seconds.
+(k-means, as for one's own pictures), starting from the model's weights. The networks see the channel mean as grey,
+a film shows its lightness: each still is first shifted so that the two agree (as_grey_film_shows). Training runs as
+colorlib's fast recipe does (small batches, a high learning rate warmed up and annealed), in float32, so a 2-core CPU
+without bfloat16 arithmetic does it in a few seconds.
 
 Several stills (one per scene) train one network on all of them, with one palette fitted to all: the network then
 tells the scenes apart by the grey picture itself, so each frame takes the colours of the still it looks like with
@@ -99,6 +100,20 @@ def fitted_palette(pictures, old, rng):
     return centres[order]
 
 
+def as_grey_film_shows(picture):
+    """The picture with each pixel's colour moved (the same amount on R, G and B) so that its channel mean, the
+    grey the networks learn from, is its Lab lightness as a grey picture: the grey a black-and-white film, or a
+    colour film greyed, shows them. Trained on the plain mean, a network sees saturated colours lighter or darker
+    than the film will show them (a cartoon's saturated blue by 17 levels of 255 on average) and learns little that
+    holds for the film; the colour differences between channels, which the colour classes hold, are kept."""
+    from colorlib.lab import lab_to_rgb, rgb_to_lab
+    rgb = torch.tensor(picture).permute(2, 0, 1)[None].float() / 255  # a copy: a resized picture is read-only
+    lightness = rgb_to_lab(rgb)[:, :1] / 100
+    grey = lab_to_rgb(lightness, torch.zeros_like(lightness).expand(-1, 2, -1, -1))[:, :1]
+    moved = (rgb + grey - rgb.mean(1, keepdim=True)).clamp(0, 1)
+    return (moved[0] * 255).round().byte().permute(1, 2, 0).numpy()
+
+
 def fit_reference(model, pictures, crops=1000, net_size=None, seed=0, log=None, **settings):
     """A new Model: `model` trained further on colour pictures of the film (one or several, arrays or files),
     with its colour classes fitted to them. `crops` random CROP-pixel crops of the pictures are the training set
@@ -111,7 +126,7 @@ def fit_reference(model, pictures, crops=1000, net_size=None, seed=0, log=None, 
                          'UNet', ['model'])
     if not (isinstance(crops, (int, np.integer)) and not isinstance(crops, bool) and crops >= 20):
         raise InputError(f'crops must be a whole number of at least 20, not {crops!r}', ['crops'])
-    pictures = [at_net_size(p, net_size) for p in as_list(pictures)]
+    pictures = [as_grey_film_shows(at_net_size(p, net_size)) for p in as_list(pictures)]
     for index, picture in enumerate(pictures):
         if min(picture.shape[:2]) < MIN_SIDE:
             raise InputError(f'reference {index} is {min(picture.shape[:2])} pixels at net_size {net_size}: '

@@ -76,3 +76,10 @@ def test_a_cut_starts_afresh(unet):
     plain = list(colour_frames(unet, frames, temporal=False))
     steady = list(colour_frames(unet, frames))
     assert np.array_equal(steady[4], plain[4])  # no colour of the old scene carried into the new one
+
+
+def test_a_new_size_starts_afresh(unet):
+    frames = [scene(6), scene(6), scene(7, 40, 56)]
+    plain = list(colour_frames(unet, frames, temporal=False))
+    steady = list(colour_frames(unet, frames))
+    assert steady[2].shape == (40, 56, 3) and np.array_equal(steady[2], plain[2])

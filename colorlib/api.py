@@ -263,6 +263,24 @@ class Model:
                                     net_size, device=self.device)
         return result
 
+    def colorize_video(self, src, dst, compare=None, temporal=True, replace=False, progress=False, log=None,
+                       tile=512, margin=None, net_size=None, flips=False):
+        """Colour the film at `src` into `dst` (.mp4, .mov, .mkv, .webm, .avi or .gif), streaming, a few frames in
+        memory at once, audio and subtitles copied (colorlib.video). compare: also write grey | coloured side by
+        side there; temporal: steady colours from frame to frame (False: each frame alone, as colorize does);
+        replace: an existing output may be replaced; progress: a bar of frames; log(message): what became of the
+        other streams; tile, margin, net_size, flips: as for colorize. Returns the
+        number of frames; a film that stops early is published up to there and then a video.FilmCut says where."""
+        from colorlib import video
+        return video.colorize_video(self, src, dst, compare, temporal, replace, progress=progress, log=log,
+                                    tile=tile, margin=margin, net_size=net_size, flips=flips)
+
+    def colorize_frames(self, src, temporal=True, tile=512, margin=None, net_size=None, flips=False):
+        """The coloured frames of the film at `src`, one by one as (H, W, 3) uint8 RGB arrays, upright: for one's
+        own pipeline (colorlib.video.colour_film)."""
+        from colorlib import video
+        return video.colour_film(self, src, temporal, tile=tile, margin=margin, net_size=net_size, flips=flips)
+
     def samples(self, test_x=None):
         """A figure: the inputs, the truth, the outputs (and the baselines) of the first test images."""
         rgb = to_float(network_images(self._test(test_x), 'test_x')[:NUM_SAMPLES])
@@ -283,6 +301,11 @@ class Model:
         """Train further from these weights: fit(init=this model, ...), with this model's network and target; a
         setting given that contradicts them is an InputError naming it, as for the weights file it came from."""
         return fit(init=self, **settings)
+
+    def fit_reference(self, pictures, **settings):
+        """A new Model that has learnt the colours of a film from colour stills of it (colorlib.reference)."""
+        from colorlib.reference import fit_reference
+        return fit_reference(self, pictures, **settings)
 
     def save(self, path, replace=False, reads=()):
         """The weights, with what they hold, in the assignment's layout (checkpoints.save_weights); colours fitted

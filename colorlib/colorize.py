@@ -17,6 +17,7 @@ from PIL import Image
 from colorlib.files import atomic_write
 from colorlib.images import read_image
 from colorlib.lab import lab_to_rgb, rgb_to_lab
+from colorlib.video import SUFFIXES as FILM_SUFFIXES
 
 STRIDE = 4  # two 2x2 poolings: tiles start, and images are padded, on multiples of 4 so the pooling grid never moves
 
@@ -161,8 +162,9 @@ def output_stems(files):
 
 
 def find_images(paths):
-    """Files named on the command line, as given, and the image files (by extension) in folders named, sorted."""
-    extensions = {ext for ext, _ in Image.registered_extensions().items()}
+    """Files named on the command line, as given, and the image and film files (by extension) in folders named,
+    sorted."""
+    extensions = {ext for ext, _ in Image.registered_extensions().items()} | set(FILM_SUFFIXES)
     files = []
     for path in map(Path, paths):
         if os.path.isdir(path):  # False, not an error, for a name too long or a symlink loop: skipped when read

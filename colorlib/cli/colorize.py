@@ -1,6 +1,6 @@
-"""colorize.py: colour your own image files, any size, grey or colour, with a trained model (see README:
-"Colourize your own photos"). Exit status: 0 all done, 1 some file skipped (each named on stderr), 2 bad flags or
-checkpoint."""
+"""colorize.py: colour your own image files and films, any size, grey or colour, with a trained model (see README:
+"Colourize your own photos", "Colour a film"). Exit status: 0 all done, 1 some file skipped or a film cut short (each
+named on stderr), 2 bad flags or checkpoint."""
 import errno
 import os
 import sys
@@ -10,22 +10,34 @@ from tqdm import tqdm
 
 from colorlib.cli.build import check_output, open_model, pick_device, read_files
 from colorlib.cli.common import (OneLineParser, UsageError, a_name, a_path, add_device_flags, add_lab_flags,
-                                 add_model_flags, int_at_least, run_command)
+                                 add_model_flags, flag, int_at_least, run_command)
 from colorlib.colorize import STRIDE, chroma_predictor, colorize_file, find_images, output_stems
 from colorlib.models import FlipAveraged, context
+from colorlib.video import FilmCut, is_film, require_av
 
 FAILED = 1  # exit status when some file could not be read or written (2 stays for bad flags)
 
 
 def build_parser(prog='colorize.py'):
-    parser = OneLineParser(prog=prog, description='Colourize image files of any size with a trained model.')
+    parser = OneLineParser(prog=prog, description='Colourize image files and films of any size with a trained model.')
     parser.add_argument('paths', nargs='+', metavar='PATH', type=a_name,  # one that cannot be looked at is skipped
-                        help='image files, or folders of them')
+                        help='image files and films (.mp4, .mov, .mkv, .webm, .avi, animated .gif), or folders of them')
     add_model_flags(parser, 'weights of a trained model (default: the shipped ones of --model); our files say what '
                             'they hold, the assignment\'s need their flags')
     add_lab_flags(parser)
-    parser.add_argument('-o', '--out-dir', type=a_path, default='outputs/colorized', help='where the PNGs go')
-    parser.add_argument('--compare', action='store_true', help='also write grey | result | original side by side')
+    parser.add_argument('-o', '--out-dir', type=a_path, default='outputs/colorized',
+                        help='where the PNGs and films go (a film keeps its container: clip.mp4 -> '
+                             'clip_colorized.mp4)')
+    parser.add_argument('--compare', action='store_true',
+                        help='also write grey | result | original side by side (films: grey | result)')
+    parser.add_argument('--temporal', choices=['on', 'off'], default='on',
+                        help='films: steady colours from frame to frame (off: each frame alone)')
+    parser.add_argument('--reference', nargs='+', type=a_path, metavar='PICTURE',
+                        help='colour pictures of the same scenes: the network is fine-tuned on them first')
+    parser.add_argument('--save-weights', type=a_path, metavar='PATH',
+                        help='keep the weights fine-tuned on --reference here (reuse them with --checkpoint)')
+    parser.add_argument('--overwrite', action='store_true',
+                        help='replace films (and --save-weights) that exist; PNGs of earlier runs are always replaced')
     parser.add_argument('--tile', type=int_at_least(STRIDE), default=512,
                         help='largest piece (pixels a side, rounded up to a multiple of 4) the network sees at once')
     parser.add_argument('--margin', type=int_at_least(0),
@@ -46,12 +58,12 @@ def run(args):
     if model.target.task != 'colour':
         raise UsageError(f'--checkpoint: {checkpoint} holds super-resolution weights; colorize needs colourization '
                          'ones')
-    predict = chroma_predictor(FlipAveraged(model.net) if args.tta else model.net, model.target)
-    margin = context(model.config) if args.margin is None else args.margin
+    if args.save_weights and not args.reference:
+        raise UsageError('--save-weights keeps the weights fine-tuned on --reference; give --reference')
     out_dir = Path(args.out_dir)
     named = find_images(args.paths)
     if not named:
-        raise UsageError(f'PATH: no image files in {", ".join(args.paths)}')
+        raise UsageError(f'PATH: no image files or films in {", ".join(args.paths)}')
 
     def skip(path, err):
         reason = ' '.join(str(err).split()) or type(err).__name__
@@ -64,22 +76,49 @@ def run(args):
             if err.errno != errno.ENOENT:  # a missing file is said when it is read, as any unreadable one
                 unusable[path] = err.strerror
     files = [path for path in named if path not in unusable]
+    films = {path for path in files if is_film(path)}
+    if films:
+        with flag():
+            require_av()
     stems = output_stems(files)
-    outputs = [out_dir / f'{stem}{kind}.png' for stem in stems for kind in ('_colorized', '_compare')]
-    reads = [*files, *read_files(args, checkpoint)]
-    for output in outputs:  # outputs never replace an input; earlier results of colorize are replaced
-        check_output(output, '-o/--out-dir', reads, overwrite=True)
-    failed, next_stem = 0, iter(stems).__next__
-    for path in tqdm(named, desc='colorize', unit='image', disable=not sys.stderr.isatty()):
+    reads = [*files, *read_files(args, checkpoint), *(args.reference or [])]
+    outputs, stem_of = {}, dict(zip(files, stems))  # path -> (colorized, compare)
+    for path, stem in zip(files, stems):
+        suffix = path.suffix.lower() if path in films else '.png'
+        outputs[path] = tuple(out_dir / f'{stem}{kind}{suffix}' for kind in ('_colorized', '_compare'))
+        for output in outputs[path][:1 + args.compare]:  # earlier PNGs of colorize are replaced, films only if asked
+            check_output(output, '-o/--out-dir', reads, overwrite=path not in films or args.overwrite)
+    if args.save_weights:
+        check_output(args.save_weights, '--save-weights', reads, overwrite=args.overwrite)
+    if args.reference:
+        with flag('--reference'):
+            model = model.fit_reference(args.reference, net_size=args.net_size, log=print)
+        if args.save_weights:
+            with flag('--save-weights'):
+                model.save(args.save_weights, replace=args.overwrite, reads=reads)
+    predict = chroma_predictor(FlipAveraged(model.net) if args.tta else model.net, model.target)
+    margin = context(model.config) if args.margin is None else args.margin
+    failed, shown = 0, sys.stderr.isatty()
+    for path in tqdm(named, desc='colorize', unit='file' if films else 'image', disable=not shown):
         try:
             if path in unusable:
                 raise OSError(unusable[path])
-            colorize_file(path, out_dir, predict, device, args.tile, margin, args.compare, args.net_size, next_stem(),
-                          replace=True, reads=reads)
+            if path in films:
+                colorized, compare = outputs[path]
+                model.colorize_video(path, colorized, compare if args.compare else None, args.temporal == 'on',
+                                     args.overwrite, progress=shown, log=lambda said: tqdm.write(
+                                         f'{args.prog}: {said}', file=sys.stderr),
+                                     tile=args.tile, margin=margin, net_size=args.net_size, flips=args.tta)
+            else:
+                colorize_file(path, out_dir, predict, device, args.tile, margin, args.compare, args.net_size,
+                              stem_of[path], replace=True, reads=reads)
+        except FilmCut as err:  # what decoded is coloured and published; the rest of the folder goes on
+            tqdm.write(f'{args.prog}: {" ".join(str(err).split())}', file=sys.stderr)
+            failed += 1
         except Exception as err:  # one bad file (unreadable, not an image, truncated, full disk) must not stop the rest
             skip(path, err)
             failed += 1
-    print(f'{len(named) - failed} of {len(named)} images colourized into {out_dir}/')
+    print(f'{len(named) - failed} of {len(named)} {"files" if films else "images"} colourized into {out_dir}/')
     if failed:
         sys.exit(FAILED)
 

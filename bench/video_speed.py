@@ -1,0 +1,223 @@
+"""Frames per second of colouring a film at 640x360 and 1920x1080 in float32, beside the network's FLOP floor;
+writes docs/video.md.
+
+    python bench/video_speed.py [--frames 24] [--big-frames 6] [--out docs/video.md]
+
+The floor is counted as bench/train_speed.py counts it: the FLOPs of the shipped UNet's forward pass on one whole
+frame (torch.utils.flop_counter) over this machine's fp32 matrix-multiply rate (colorlib.machine.matmul_rate).
+Each size is timed as: the network alone on a whole frame; Model.colorize on a frame (the colour of each frame, as
+temporal.colour_frames takes it frame by frame); and whole films, H.264 in and out through colorlib.video (decode,
+colour and encode overlapped, audio-free), with the temporal mode off and on, the default tile and one tile a frame,
+and at 1080p with net_size 360. Then the peak memory of a 1080p film in a fresh process, beside the estimate
+video.frame_bytes refuses films by. Timings are the fastest of a few runs (the slow ones measure the neighbours).
+"""
+import argparse
+import datetime
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch.utils.flop_counter import FlopCounterMode
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path[:0] = [str(ROOT), str(ROOT / 'bench')]
+
+import av  # noqa: E402
+
+import colorlib  # noqa: E402
+from colorlib import machine, video  # noqa: E402
+from colorlib.colorize import round_up  # noqa: E402
+from colorlib.temporal import colour_frames  # noqa: E402
+from colorlib.train import LAYOUT  # noqa: E402
+from train_speed import write_section  # noqa: E402
+
+SIZES = ((360, 640), (1080, 1920))
+
+
+def scene(index, height, width):
+    """Frame `index` of a slow pan over a smooth, textured colour picture (what an encoder and the network meet in a
+    real film, more or less)."""
+    y, x = np.mgrid[0:height, 0:width].astype(np.float32) / max(height, width)
+    x = x + index * 0.01
+    base = np.stack([np.sin(6 * x + 1), np.cos(5 * y + x), np.sin(3 * (x + y))], axis=2) * 0.4 + 0.5
+    texture = np.random.default_rng(index).normal(0, 0.03, base.shape).astype(np.float32)
+    return np.clip((base + texture) * 255, 0, 255).astype(np.uint8)
+
+
+def make_clip(path, frames, height, width):
+    with av.open(str(path), 'w') as output:
+        stream = output.add_stream('libx264', rate=25, options={'preset': 'ultrafast', 'crf': '18'})
+        stream.width, stream.height, stream.pix_fmt = width, height, 'yuv420p'
+        for index in range(frames):
+            for packet in stream.encode(av.VideoFrame.from_ndarray(scene(index, height, width), format='rgb24')):
+                output.mux(packet)
+        for packet in stream.encode():
+            output.mux(packet)
+    return path
+
+
+def frame_flops(model, height, width):
+    """FLOPs of the network's forward pass on one whole frame (padded to a multiple of 4, as colorize pads)."""
+    rgb = torch.zeros(1, 3, round_up(height), round_up(width))
+    with torch.no_grad(), FlopCounterMode(display=False) as counter:
+        model.net(model.target.inputs(rgb).contiguous(memory_format=LAYOUT))
+    return counter.get_total_flops()
+
+
+def best(work, repeats):
+    """The fastest of `repeats` runs of work(), in seconds."""
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        work()
+        times.append(time.perf_counter() - start)
+    return min(times)
+
+
+def network_fps(model, height, width, repeats=3):
+    x = model.target.inputs(torch.rand(1, 3, round_up(height), round_up(width))).contiguous(memory_format=LAYOUT)
+    with torch.no_grad():
+        model.net(x)
+        return 1 / best(lambda: model.net(x), repeats)
+
+
+def colorize_fps(model, frames, repeats=2, **settings):
+    list(colour_frames(model, frames[:1], temporal=False, **settings))  # warm-up: oneDNN's kernels for these shapes
+    return len(frames) / best(lambda: list(colour_frames(model, frames, temporal=False, **settings)), repeats)
+
+
+def film_fps(model, clip, frames, out, repeats=2, **settings):
+    dst = out / 'out.mp4'
+    return frames / best(lambda: model.colorize_video(clip, dst, replace=True, **settings), repeats)
+
+
+def profile_rows(model, frame, settings, top=12):
+    """Where Model.colorize spends a frame's time (torch.profiler, self time of the top operators), as rows."""
+    from torch.profiler import profile
+    model.colorize(frame, **settings)
+    with profile() as prof:
+        for _ in range(2):
+            model.colorize(frame, **settings)
+    events = sorted(prof.key_averages(), key=lambda e: e.self_cpu_time_total, reverse=True)
+    total = sum(e.self_cpu_time_total for e in events)
+    return [f'| `{e.key}` | {100 * e.self_cpu_time_total / total:.1f}% |' for e in events[:top]]
+
+
+def film_fps_all_cores(model, clip, frames, out, repeats, **settings):
+    """film_fps with torch on every core (no core left to the codecs: video.CODEC_CORES 0)."""
+    kept, video.CODEC_CORES = video.CODEC_CORES, 0
+    try:
+        return film_fps(model, clip, frames, out, repeats, **settings)
+    finally:
+        video.CODEC_CORES = kept
+
+
+PEAK = '''
+import re, sys
+sys.path.insert(0, {root!r})
+import colorlib
+model = colorlib.load('unet')
+{work}
+print(int(re.search(r'VmHWM:\\s+(\\d+) kB', open('/proc/self/status').read()).group(1)) * 1024)
+'''
+
+
+def peak_bytes(work):
+    """Peak resident memory of a fresh process that loads the UNet and runs `work` (Python source): its VmHWM, not
+    ru_maxrss, which Linux carries over from the parent through exec."""
+    result = subprocess.run([sys.executable, '-c', PEAK.format(root=str(ROOT), work=work)], capture_output=True,
+                            text=True, check=True)
+    return int(result.stdout.split()[-1])
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument('--frames', type=int, default=24, help='frames of the 640x360 film')
+    parser.add_argument('--big-frames', type=int, default=6, help='frames of the 1920x1080 film')
+    parser.add_argument('--out', default=str(ROOT / 'docs' / 'video.md'))
+    args = parser.parse_args()
+    load_before = os.getloadavg()[0]
+    device = torch.device('cpu')
+    model = colorlib.load('unet')
+    rate = machine.matmul_rate(device, seconds=2.0)
+    print(f'fp32 matmul: {rate:.1f} GFLOP/s ({torch.get_num_threads()} threads), load {load_before:.1f}', flush=True)
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp)
+        for (height, width), count in zip(SIZES, (args.frames, args.big_frames)):
+            clip = make_clip(out / f'clip{height}.mp4', count, height, width)
+            frames = [scene(i, height, width) for i in range(min(count, 4))]
+            repeats = 2 if height < 1080 else 1
+            flops = frame_flops(model, height, width)
+            floor = rate * 1e9 / flops
+            whole = max(round_up(height), round_up(width))
+            row = {'size': f'{width}x{height}', 'frames': count, 'gflop': flops / 1e9, 'floor': floor,
+                   'net': network_fps(model, height, width),
+                   'colorize': colorize_fps(model, frames, tile=512),
+                   'colorize_whole': colorize_fps(model, frames, tile=whole),
+                   'off': film_fps(model, clip, count, out, repeats, temporal=False, tile=512),
+                   'off_whole': film_fps(model, clip, count, out, repeats, temporal=False, tile=whole),
+                   'off_all': film_fps_all_cores(model, clip, count, out, repeats, temporal=False),
+                   'on': film_fps(model, clip, count, out, repeats, temporal=True)}
+            if height == 1080:
+                row['small'] = film_fps(model, clip, count, out, repeats, temporal=True, net_size=360)
+                work = (f'model.colorize_video({str(clip)!r}, {str(out / "peak.mp4")!r}, replace=True, '
+                        f'temporal=True)')
+                row['peak'] = peak_bytes(work)
+                row['base'] = peak_bytes('import colorlib.video, av')
+                row['estimate'] = video.frame_bytes(height, width)
+            if height == 360:
+                profiled = profile_rows(model, frames[0], {'tile': 512})
+            rows.append(row)
+            print(row, flush=True)
+
+    def cell(fps, floor):
+        return f'{fps:.2f} ({floor / fps:.1f}x)'
+    load_after = os.getloadavg()[0]
+    lines = [
+        f'Written by `python bench/video_speed.py` on {datetime.date.today()}: {machine.summary(device)}, '
+        f'{platform.machine()}, torch {torch.__version__}, PyAV {av.__version__}, {torch.get_num_threads()} threads, '
+        f'float32; load average {load_before:.1f} at the start, {load_after:.1f} at the end (a shared machine: '
+        'other jobs took part of its 2 cores, so these are lower bounds).', '',
+        f'- fp32 matmul rate (the limit): **{rate:.1f} GFLOP/s**; the floor is the UNet\'s forward FLOPs a frame '
+        'over it', '',
+        'Frames per second (in brackets: how many times the floor\'s time a frame takes). "frame by frame" is '
+        'Model.colorize on decoded frames (no film); "film" is colorize_video, an H.264 film in and out, decoding and '
+        'encoding overlapped with the colouring; "one tile" runs the network on the whole frame instead of 512-pixel '
+        'tiles, the default. The films run torch on all cores '
+        f'but {video.CODEC_CORES} (video.CODEC_CORES), except "torch on all cores"; the network alone and frame by '
+        f'frame run on all {torch.get_num_threads()}.', '',
+        '| size | frames | GFLOP a frame | floor fps | network alone | frame by frame, tile 512 | frame by frame, '
+        'one tile | film, temporal off, tile 512 | film, temporal off, one tile | film, temporal off, torch on all '
+        'cores | film, temporal on | film, temporal on, net_size 360 |',
+        '|---|---|---|---|---|---|---|---|---|---|---|---|---|']
+    for r in rows:
+        small = cell(r['small'], r['floor']) if 'small' in r else ''
+        lines.append(f"| {r['size']} | {r['frames']} | {r['gflop']:.1f} | {r['floor']:.2f} | "
+                     f"{cell(r['net'], r['floor'])} | {cell(r['colorize'], r['floor'])} | "
+                     f"{cell(r['colorize_whole'], r['floor'])} | {cell(r['off'], r['floor'])} | "
+                     f"{cell(r['off_whole'], r['floor'])} | {cell(r['off_all'], r['floor'])} | "
+                     f"{cell(r['on'], r['floor'])} | {small} |")
+    big = rows[-1]
+    lines += ['', f"Peak resident memory colouring the {big['size']} film (temporal on) in a fresh process: "
+              f"**{big['peak'] / 1e9:.2f} GB**, of which {big['base'] / 1e9:.2f} GB is the interpreter, torch, PyAV "
+              f"and the model before a frame; video.frame_bytes' estimate, by which larger films are refused before "
+              f"a frame is decoded: {big['estimate'] / 1e9:.2f} GB."]
+    lines += ['', f'Where Model.colorize spends a {rows[0]["size"]} frame\'s time (tile 512, torch.profiler, '
+              'self time; '
+              'the network is the convolutions, batch norm, pooling, upsampling, concatenation and ReLU; pow, gt, '
+              'where, div, mul and bmm are mostly the sRGB and Lab conversions; argmax and index the colour '
+              'classes\' decoding):', '', '| operator | share |', '|---|---|', *profiled]
+    write_section(args.out, f'video-speed cpu {machine.summary(device)}', lines)
+    print('\n'.join(lines))
+    print(f'wrote {args.out}')
+
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,184 @@
+"""Colour the frames of a film with steady colours, holding only a few frames at a time.
+
+colour_frames(model, frames) takes any iterable of (H, W, 3) RGB frames (a decoder's, a list) and yields coloured
+uint8 RGB frames of the same size, lazily, so a pipeline can decode, colour and encode a long film with bounded
+memory. temporal=False colours each frame alone, exactly as Model.colorize does.
+
+Why the colours flicker, and the method. The network sees each frame alone, so a small change of the grey picture
+(noise, compression, a shift of a pixel) moves its colour choice; frame by frame the colours change about twice as
+much from one frame to the next as the true colours do. The temporal mode keeps a running estimate of the chroma (Lab
+a and b) and carries it along the motion:
+
+  1. motion: dense optical flow from each grey frame back to the previous one, by coarse-to-fine Lucas-Kanade on
+     the grey frames at a reduced size (at most WORK_SIDE pixels a side; a few small convolutions, no OpenCV);
+  2. confidence: the previous grey frame warped along that flow is compared with this one; where they differ (a
+     moving thing the flow missed, something uncovered, the edge of the picture) the carried chroma gets no weight,
+     so moving things are not smeared and no ghost is left behind;
+  3. blend: chroma = network's + CARRY * confidence * (carried - network's): an exponential average along the
+     motion, which cancels the network's frame-to-frame noise where the picture is steady and follows the network
+     where it truly changes. The saturation |ab| is averaged beside it and put back, since an average of wavering
+     hues is greyer than each of them, and the carried chroma is resampled bicubically, since a bilinear warp
+     every frame would blur it more and more: both keep the colours as rich as frame by frame's;
+  4. cuts: where the grey histograms of two frames differ by more than CUT (or the size changes) the estimate starts
+     afresh from the network's, so a new scene takes its own colours at once.
+
+All of this runs on the chroma at the reduced size; the difference it makes is scaled up and added to the network's
+full-size chroma, and the lightness is always the input frame's, so the result is as sharp as frame by frame.
+Figures: bench/video_quality.py, docs/video.md.
+"""
+import torch
+import torch.nn.functional as F
+
+from colorlib.errors import InputError
+from colorlib.images import as_uint8
+from colorlib.lab import lab_to_rgb, rgb_to_lab
+
+WORK_SIDE = 320  # the flow and the carried chroma at most this many pixels a side
+CARRY = 0.93  # weight of the carried chroma where the picture is steady: it remembers about 1 / (1 - CARRY) frames
+RESIDUAL = 8.0  # lightness difference (L, 0-100) at which the warped previous frame keeps about a third of its weight
+CUT = 0.5  # total variation distance between two frames' grey histograms (0-1) above which the scene is new
+BINS = 32
+SAMPLING = 'bicubic'  # the carried chroma is resampled every frame: bilinear would blur it frame after frame
+MAX_BOOST = 2.0  # the most the averaged saturation may scale an averaged chroma by
+
+
+def check_frame(frame, index):
+    """One frame as colour_frames takes it: (H, W, 3) RGB, uint8 or float 0-1 (images.as_uint8)."""
+    return as_uint8(frame, f'frames[{index}]', ndim=3)
+
+
+def blur(x, size):
+    """A box filter of `size` pixels (odd) over each channel of (N, C, H, W), the edges replicated."""
+    pad = size // 2
+    x = F.pad(x, (pad, pad, pad, pad), mode='replicate')
+    return F.avg_pool2d(x, size, stride=1)
+
+
+def warp(image, flow, mode='bilinear'):
+    """image (N, C, H, W) sampled at each pixel plus flow (N, 2, H, W) (x, y in pixels), and a (N, 1, H, W) mask
+    of where that falls inside the image."""
+    n, _, height, width = image.shape
+    ys, xs = torch.meshgrid(torch.arange(height, dtype=image.dtype), torch.arange(width, dtype=image.dtype),
+                            indexing='ij')
+    x, y = xs + flow[:, 0], ys + flow[:, 1]
+    grid = torch.stack([(2 * x + 1) / width - 1, (2 * y + 1) / height - 1], dim=-1)
+    inside = ((x >= -0.5) & (x <= width - 0.5) & (y >= -0.5) & (y <= height - 0.5))[:, None].to(image.dtype)
+    return F.grid_sample(image, grid, mode=mode, padding_mode='border', align_corners=False), inside
+
+
+def gradients(image):
+    """Central differences (x, y) of (N, 1, H, W)."""
+    padded = F.pad(image, (1, 1, 1, 1), mode='replicate')
+    return ((padded[..., 1:-1, 2:] - padded[..., 1:-1, :-2]) / 2, (padded[..., 2:, 1:-1] - padded[..., :-2, 1:-1]) / 2)
+
+
+@torch.no_grad()
+def optical_flow(current, previous, levels=4, iterations=3, window=9, damping=1e-3):
+    """Flow (N, 2, H, W) from `current` back to `previous` (grey (N, 1, H, W), 0-1): previous(x + flow(x)) is
+    current(x). Coarse-to-fine Lucas-Kanade: at each level of a pyramid the brightness constancy equation is solved
+    over a window around each pixel, a few times, warping `previous` by the flow so far; `damping` keeps flat
+    regions (no gradient) near the flow around them."""
+    pyramid = [(current, previous)]
+    for _ in range(levels - 1):
+        c, p = pyramid[-1]
+        if min(c.shape[-2:]) < 16:
+            break
+        pyramid.append((F.avg_pool2d(c, 2), F.avg_pool2d(p, 2)))
+    flow = None
+    for c, p in reversed(pyramid):
+        if flow is None:
+            flow = torch.zeros(c.shape[0], 2, *c.shape[-2:], dtype=c.dtype)
+        else:
+            flow = 2 * F.interpolate(flow, size=c.shape[-2:], mode='bilinear', align_corners=False)
+        for _ in range(iterations):
+            warped, _ = warp(p, flow)
+            gx, gy = gradients((warped + c) / 2)
+            dt = c - warped
+            xx, xy, yy = blur(gx * gx, window), blur(gx * gy, window), blur(gy * gy, window)
+            xt, yt = blur(gx * dt, window), blur(gy * dt, window)
+            xx, yy = xx + damping, yy + damping
+            det = xx * yy - xy * xy
+            # previous(x + f + d) ~ warped + g.d = current  =>  (sum g g^T) d = sum g dt
+            du, dv = (yy * xt - xy * yt) / det, (xx * yt - xy * xt) / det
+            flow = flow + blur(torch.cat([du, dv], 1), 3)
+    return flow
+
+
+def grey_histogram(grey):
+    """The share of pixels in each of BINS levels of a (1, 1, h, w) grey picture (0-1)."""
+    counts = torch.histc(grey.flatten(), BINS, 0, 1)
+    return counts / counts.sum()
+
+
+def work_size(height, width):
+    scale = min(1.0, WORK_SIDE / max(height, width))
+    return max(1, round(height * scale)), max(1, round(width * scale))
+
+
+class Steady:
+    """The running chroma of colour_frames' temporal mode: one frame in (lightness, the network's chroma), the
+    steadied chroma out. It holds the previous frame's grey and chroma at the reduced size, nothing more."""
+
+    def __init__(self):
+        self.grey = self.chroma = self.histogram = None
+
+    def cut(self, grey):
+        """Whether `grey` starts a new scene: another size, or a histogram far from the last frame's."""
+        if self.grey is None or self.grey.shape != grey.shape:
+            return True
+        histogram = grey_histogram(grey)
+        return (histogram - self.histogram).abs().sum().item() / 2 > CUT
+
+    @torch.no_grad()
+    def __call__(self, lightness, chroma):
+        """lightness (1, 1, H, W) in L units (0-100) and the network's chroma (1, 2, H, W) -> the steadied chroma,
+        or None where a new scene starts: the network's chroma as it is."""
+        size = work_size(*lightness.shape[-2:])
+        grey = F.interpolate(lightness / 100, size=size, mode='area')
+        small = F.interpolate(chroma, size=size, mode='area')
+        new_scene = self.cut(grey)
+        network = torch.cat([small, small.norm(dim=1, keepdim=True)], 1)  # a, b and the saturation |ab|
+        if new_scene:
+            state = network
+        else:
+            flow = optical_flow(grey, self.grey)
+            carried, inside = warp(self.chroma, flow, SAMPLING)
+            previous, _ = warp(self.grey, flow)
+            residual = blur((100 * (grey - previous)).abs(), 5)
+            confidence = CARRY * inside * torch.exp(-(residual / RESIDUAL) ** 2)
+            state = network + confidence * (carried - network)
+        self.grey, self.chroma, self.histogram = grey, state, grey_histogram(grey)
+        if new_scene:
+            return None
+        # an average of chroma vectors is less saturated than they are where the hue wavers: the averaged
+        # saturation (carried beside them) is put back, so the colours stay as rich as frame by frame's
+        ab, saturation = state[:, :2], state[:, 2:]
+        steadied = ab * (saturation / ab.norm(dim=1, keepdim=True).clamp(min=1e-3)).clamp(max=MAX_BOOST)
+        change = F.interpolate(steadied - small, size=lightness.shape[-2:], mode='bilinear', align_corners=False)
+        return chroma + change
+
+
+def to_tensor(frame):
+    return torch.from_numpy(frame).permute(2, 0, 1)[None].float() / 255
+
+
+def colour_frames(model, frames, temporal=True, **colorize_settings):
+    """Coloured uint8 RGB frames, one per frame of `frames` ((H, W, 3) RGB, uint8 or float 0-1), lazily.
+    colorize_settings go to Model.colorize (tile, margin, net_size, flips). temporal=False: each frame coloured
+    alone (Model.colorize); True: the network's colours steadied along the motion (this module's docstring)."""
+    if temporal not in (True, False):
+        raise InputError(f'temporal must be True or False, not {temporal!r}', ['temporal'])
+    steady = Steady() if temporal else None
+    for index, frame in enumerate(frames):
+        frame = check_frame(frame, index)
+        coloured = model.colorize(frame, **colorize_settings)
+        if steady is None:
+            yield coloured
+            continue
+        lightness = rgb_to_lab(to_tensor(frame))[:, :1]
+        chroma = steady(lightness, rgb_to_lab(to_tensor(coloured))[:, 1:])
+        if chroma is None:
+            yield coloured
+            continue
+        rgb = lab_to_rgb(lightness / 100, chroma)[0]
+        yield (rgb.clamp(0, 1) * 255).round().byte().permute(1, 2, 0).numpy()

@@ -1,0 +1,67 @@
+import numpy as np
+import pytest
+
+import colorlib
+from colorlib.errors import InputError
+
+
+@pytest.fixture(scope='module')
+def unet():
+    return colorlib.load('unet')
+
+
+def tinted(seed, size=64):
+    """A picture whose colour follows its grey: dark parts deep blue, light parts orange, in smooth blobs - colours
+    the shipped UNet (horses) does not give such a picture."""
+    rng = np.random.default_rng(seed)
+    grey = np.kron(rng.random((size // 8, size // 8)), np.ones((8, 8)))[:, :, None]
+    dark, light = np.array([20, 40, 160]), np.array([250, 150, 30])
+    return (dark + grey * (light - dark)).round().astype(np.uint8)
+
+
+def psnr(a, b):
+    return 10 * np.log10(255 ** 2 / np.mean((a.astype(float) - b.astype(float)) ** 2))
+
+
+def test_a_reference_teaches_its_colours(unet, tmp_path):
+    still, later = tinted(0), tinted(1)  # the same film's colours, another picture
+    tuned = unet.fit_reference(still, crops=200, epochs=2)
+    before, after = psnr(unet.colorize(later), later), psnr(tuned.colorize(later), later)
+    assert after > before + 3
+    assert tuned is not unet and tuned.target.keeps_palette
+    path = tmp_path / 'tuned.pkl'
+    tuned.save(path)
+    again = colorlib.load(path)
+    assert np.array_equal(again.colorize(later), tuned.colorize(later))
+
+
+def test_several_references_and_files(unet, tmp_path):
+    from PIL import Image
+    path = tmp_path / 'still.png'
+    Image.fromarray(tinted(2)).save(path)
+    tuned = unet.fit_reference([path, tinted(3)], crops=40, epochs=1)
+    assert tuned.colorize(tinted(4)).shape == (64, 64, 3)
+
+
+@pytest.mark.parametrize('bad, says', [
+    (np.full((64, 64, 3), 128, np.uint8), 'grey'),
+    (tinted(0)[:20, :20], 'at least'),
+    (np.zeros((64, 64), np.int32), 'int32'),
+    ([], 'no pictures'),
+])
+def test_bad_references_are_refused(unet, bad, says):
+    with pytest.raises(InputError, match=says) as err:
+        unet.fit_reference(bad)
+    assert err.value.fields == ('reference',)
+
+
+def test_files_that_are_no_colour_picture_are_refused(unet, tmp_path):
+    from PIL import Image
+    text = tmp_path / 'still.png'
+    text.write_text('not a picture')
+    grey = tmp_path / 'grey.png'
+    Image.fromarray(np.full((64, 64), 90, np.uint8)).save(grey)
+    for path, says in ((text, 'not a picture'), (grey, 'grey'), (tmp_path / 'missing.png', 'no such file')):
+        with pytest.raises(InputError, match=says) as err:
+            unet.fit_reference(path)
+        assert err.value.fields == ('reference',)

@@ -1,0 +1,85 @@
+import numpy as np
+import pytest
+import torch
+
+import colorlib
+from colorlib.errors import InputError
+from colorlib.lab import rgb_to_lab
+from colorlib.temporal import colour_frames, optical_flow
+
+
+@pytest.fixture(scope='module')
+def unet():
+    return colorlib.load('unet')
+
+
+def scene(seed, height=48, width=64):
+    """A smooth colour picture: a few blurred blobs."""
+    rng = np.random.default_rng(seed)
+    small = rng.integers(0, 256, (height // 8, width // 8, 3), dtype=np.uint8)
+    return np.kron(small, np.ones((8, 8, 1), np.uint8))
+
+
+def chroma(frames):
+    return rgb_to_lab(torch.from_numpy(np.stack(frames)).permute(0, 3, 1, 2).float() / 255)[:, 1:]
+
+
+def flicker(frames):
+    ab = chroma(frames)
+    return (ab[1:] - ab[:-1]).abs().mean().item()
+
+
+def test_frame_by_frame_is_colorize(unet):
+    rng = np.random.default_rng(0)
+    frames = [rng.integers(0, 256, (24, 36, 3), dtype=np.uint8) for _ in range(3)]
+    out = list(colour_frames(unet, iter(frames), temporal=False))
+    assert len(out) == 3
+    for frame, coloured in zip(frames, out):
+        assert coloured.dtype == np.uint8 and coloured.shape == frame.shape
+        assert np.array_equal(coloured, unet.colorize(frame))
+
+
+def test_bad_frame_is_refused(unet):
+    with pytest.raises(InputError) as err:
+        list(colour_frames(unet, [np.zeros((8, 8), np.uint16)]))
+    assert err.value.fields == ('frames[0]',)
+    with pytest.raises(InputError) as err:
+        list(colour_frames(unet, [], temporal='yes'))
+    assert err.value.fields == ('temporal',)
+
+
+def test_flow_finds_a_shift():
+    grey = torch.from_numpy(scene(1, 64, 96).mean(-1) / 255).float()
+    grey = torch.nn.functional.avg_pool2d(grey[None, None], 5, 1, 2)[0, 0]  # smooth, so gradients exist
+    current, previous = grey[8:56, 8:88], grey[5:53, 12:92]  # previous(x + (-4, 3)) = current(x)
+    flow = optical_flow(current[None, None], previous[None, None])
+    assert flow[0, 0, 8:-8, 8:-8].median().item() == pytest.approx(-4, abs=0.3)
+    assert flow[0, 1, 8:-8, 8:-8].median().item() == pytest.approx(3, abs=0.3)
+
+
+def test_temporal_steadies_a_still_scene_with_noise(unet):
+    rng = np.random.default_rng(2)
+    still = scene(3)
+    frames = [np.clip(still + rng.normal(0, 6, still.shape), 0, 255).astype(np.uint8) for _ in range(8)]
+    plain = list(colour_frames(unet, frames, temporal=False))
+    steady = list(colour_frames(unet, frames))
+    assert flicker(steady) < 0.6 * flicker(plain)
+    assert np.array_equal(steady[0], plain[0])  # the first frame has nothing to carry
+    # lightness is the input's: only the colour is steadied
+    lightness = rgb_to_lab(torch.from_numpy(np.stack(steady + frames)).permute(0, 3, 1, 2).float() / 255)[:, 0]
+    assert (lightness[:8] - lightness[8:]).abs().mean().item() < 1.5
+
+
+def test_a_cut_starts_afresh(unet):
+    first, second = scene(4), 255 - scene(5) // 2
+    frames = [first] * 4 + [second] * 2
+    plain = list(colour_frames(unet, frames, temporal=False))
+    steady = list(colour_frames(unet, frames))
+    assert np.array_equal(steady[4], plain[4])  # no colour of the old scene carried into the new one
+
+
+def test_a_new_size_starts_afresh(unet):
+    frames = [scene(6), scene(6), scene(7, 40, 56)]
+    plain = list(colour_frames(unet, frames, temporal=False))
+    steady = list(colour_frames(unet, frames))
+    assert steady[2].shape == (40, 56, 3) and np.array_equal(steady[2], plain[2])

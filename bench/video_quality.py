@@ -36,7 +36,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import colorlib  # noqa: E402
-from colorlib import machine  # noqa: E402
+from colorlib import machine, metrics  # noqa: E402
 from colorlib.lab import lab_to_rgb, rgb_to_lab  # noqa: E402
 from colorlib.temporal import colour_frames, optical_flow, warp  # noqa: E402
 
@@ -135,15 +135,16 @@ def warping_error(out_lab, flows):
     return float(np.mean(errors))
 
 
+def as_batch(frame):
+    return torch.from_numpy(np.ascontiguousarray(frame)).permute(2, 0, 1)[None].float() / 255
+
+
 def psnr(a, b):
-    mse = np.mean((a.astype(np.float64) - b.astype(np.float64)) ** 2)
-    return 10 * np.log10(255 ** 2 / max(mse, 1e-10))
+    return metrics.psnr(as_batch(a), as_batch(b))
 
 
 def colourfulness(frame):
-    r, g, b = (frame[..., i].astype(np.float64) for i in range(3))
-    rg, yb = r - g, (r + g) / 2 - b
-    return np.hypot(rg.std(), yb.std()) + 0.3 * np.hypot(rg.mean(), yb.mean())
+    return metrics.colourfulness(as_batch(frame))
 
 
 def cut_recovery(output, baseline, truth, cuts, horizon=10):

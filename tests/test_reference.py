@@ -25,9 +25,9 @@ def psnr(a, b):
 
 def test_a_reference_teaches_its_colours(unet, tmp_path):
     still, later = tinted(0), tinted(1)  # the same film's colours, another picture
-    tuned = unet.fit_reference(still, crops=200, epochs=2)
+    tuned = unet.fit_reference(still, crops=96, epochs=2)
     before, after = psnr(unet.colorize(later), later), psnr(tuned.colorize(later), later)
-    assert after > before + 3
+    assert after > before + 5  # 11.6 -> 20.7 dB when written
     assert tuned is not unet and tuned.target.keeps_palette
     path = tmp_path / 'tuned.pkl'
     tuned.save(path)

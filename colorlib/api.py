@@ -21,12 +21,14 @@ import numpy as np
 import torch
 
 from colorlib import distributed, machine, shipped
-from colorlib.checkpoints import TARGET_FIELDS, load_weights, read_about, read_palette, read_weights, save_weights
-from colorlib.colorize import chroma_predictor, colorize_pixels
+from colorlib.checkpoints import (TARGET_FIELDS, load_weights, read_about, read_palette, read_weights, save_weights,
+                                  summarize)
+from colorlib.colorize import STRIDE, chroma_predictor, colorize_pixels
 from colorlib.data import load_cifar10, parse_category, select_category
 from colorlib.errors import FileExists, InputError, RunExists, WeightsNotSaved, WriteError, check_whole, with_fields
 from colorlib.files import held
 from colorlib.images import SIDES, as_uint8, to_float, trainable_sides
+from colorlib.memory import MODEL_SIZES, check_fits
 from colorlib.models import MODELS, FlipAveraged, ModelConfig, build_model, context
 from colorlib.naming import (CURVE_FILE, METRICS_FILE, RESUME_FILE, SAMPLES_FILE, WEIGHTS_FILE, palette_file, run_name,
                              samples_file)
@@ -138,16 +140,19 @@ def agree(path, said, given, what):
 
 
 def open_weights(path, model=None, kernel=None, filters=None, dilation=None, colours=None, bins=None,
-                 temperature=None, device='cpu', **target_settings):
+                 temperature=None, device='cpu', field='weights', **target_settings):
     """The Model in the weights file `path`: what the file says it holds (our files) or, for the assignment's, what
     is given (else the defaults: a 3x3 UNet of 32 filters over the shipped colours). A setting given that the file
     contradicts is an InputError naming it. The colours are `colours`/`bins` where given (they win), else those
     stored with the weights, else the shipped ones, which must then be those the weights were trained on where the
-    file says which."""
+    file says which. `field`: the setting that gave the path, named by a refusal of the file itself."""
     state = read_weights(path)
     about, palette = read_about(path, state), read_palette(path, state)
     saved_model = {k: getattr(about['model'], k) for k in MODEL_FIELDS} if 'model' in about else {}
-    chosen = agree(path, saved_model, dict(name=model, kernel=kernel, filters=filters, dilation=dilation), 'model')
+    given = dict(name=model, kernel=kernel, filters=filters, dilation=dilation)
+    shapes = summarize(state) if not saved_model else None  # the assignment's files: the sizes their tensors have
+    agree(path, {k: shapes[k] for k in ('kernel', 'filters')} if shapes else {}, given, 'model')
+    chosen = agree(path, saved_model, given, 'model')
     saved_target = {k: about['target'][k] for k in TARGET_FIELDS} if 'target' in about else {}
     target_settings = agree(path, saved_target, target_settings, 'target')
     config = target_config(chosen.get('name', 'UNet'), colours=colours, bins=bins, temperature=temperature,
@@ -160,7 +165,9 @@ def open_weights(path, model=None, kernel=None, filters=None, dilation=None, col
         file = 'bins' if config.kind == 'lab' else 'colours'
         raise InputError(f'{path} was trained on other {file} than {getattr(config, file) or "the shipped ones"}',
                          [f'target.{file}'])
-    net = build_model(model_config(target, **{'name': 'UNet', **chosen}))
+    config = model_config(target, **{'name': 'UNet', **chosen})
+    check_fits(config, 'load', device, chosen=(), source=path, source_field=field)  # before the model is built
+    net = build_model(config)
     load_weights(net, path, state)
     return Model(net, target, device, path)
 
@@ -169,7 +176,7 @@ def load(weights='unet', *, device='cpu', **settings):
     """A trained Model: shipped weights by name ('unet', 'cnn', 'dunet', 'regression_cnn', 'unet_lab',
     'superres_unet', ...) or a path to weights. Our files say what they hold; for the assignment's own, say it:
     model='CNN', kernel=3, filters=16, kind='rgb', task='superres', colours='colours.npy', ... (open_weights)."""
-    return open_weights(weights_path(weights), device=device_of(device), **settings)
+    return with_fields(['weights'], open_weights, weights_path(weights), device=device_of(device), **settings)
 
 
 @dataclass
@@ -218,6 +225,9 @@ class Model:
             train_x, test_x = load_images()
             num_train = len(train_x) if num_train is None else num_train
         test_x = network_images(test_x, 'test_x')
+        check_whole(batch_size, 'batch_size', 1)
+        check_fits(self.config, 'evaluate', self.device, min(batch_size, len(test_x)), *test_x.shape[1:3],
+                   pictures=len(test_x), chosen=('batch_size',), source=self.path, picture_field='test_x')
         rgb = to_float(test_x)
         test_set = to_device(self.target.encode(rgb), self.device)
         order = assignment_test_order(num_train or 0, len(test_x), seed) if legacy else None
@@ -226,7 +236,10 @@ class Model:
     def predict(self, rgb_images):
         """The network's pictures of NHWC RGB images, uint8 or float 0-1 (their grey, or downsized, version in), as
         uint8 NHWC."""
-        rgb = to_float(network_images(rgb_images, 'rgb_images')).to(self.device)
+        pictures = network_images(rgb_images, 'rgb_images')
+        check_fits(self.config, 'predict', self.device, min(len(pictures), 100), *pictures.shape[1:3],
+                   pictures=len(pictures), chosen=(), source=self.path, picture_field='rgb_images')
+        rgb = to_float(pictures).to(self.device)
         out = predict(self.net, self.target, self.target.inputs(rgb))
         return (out.clamp(0, 1) * 255).round().byte().permute(0, 2, 3, 1).cpu().numpy()
 
@@ -237,15 +250,17 @@ class Model:
         to `net_size`."""
         if self.target.task != 'colour':
             raise InputError('super-resolution weights do not colour images', ['target.task'])
-        check_whole(tile, 'tile', 1)
+        check_whole(tile, 'tile', STRIDE)  # tiles start on the pooling grid
         for name, value, low in (('margin', margin, 0), ('net_size', net_size, 1)):
             if value is not None:
                 check_whole(value, name, low)
         pixels = colour_input(image)
+        margin = context(self.config) if margin is None else margin
+        check_fits(self.config, 'colour', self.device, 1, *pixels.shape[:2], tile, margin, net_size,
+                   chosen=('tile', 'net_size'), source=self.path, picture_field='image')
         net = FlipAveraged(self.net) if flips else self.net
         predict = chroma_predictor(net.eval(), self.target)
-        result, _ = colorize_pixels(pixels, predict, tile, context(self.config) if margin is None else margin,
-                                    net_size, device=self.device)
+        result, _ = colorize_pixels(pixels, predict, tile, margin, net_size, device=self.device)
         return result
 
     def samples(self, test_x=None):
@@ -321,9 +336,9 @@ def fit(model=None, *, kernel=None, filters=None, dilation=None, target=None, ki
     if train_x is None:
         train_x, test_x = load_images(data, category, extra_categories, log=log if main else None)
     if isinstance(init, (str, Path)):
-        init = open_weights(init, model=model, kernel=kernel, filters=filters, dilation=dilation, colours=colours,
-                            bins=bins, temperature=temperature, kind=kind, task=task, residual=residual,
-                            rebalance=rebalance, soft=soft)
+        init = with_fields(['init'], open_weights, init, model=model, kernel=kernel, filters=filters,
+                           dilation=dilation, colours=colours, bins=bins, temperature=temperature, kind=kind, task=task,
+                           residual=residual, rebalance=rebalance, soft=soft, field='init')
     elif init is not None:  # a Model: what is given must agree with it, as with a file (open_weights)
         where = init.path or f'the {init.name} model'
         agree(where, {k: getattr(init.config, k) for k in MODEL_FIELDS}, chosen, 'model')
@@ -344,7 +359,12 @@ def fit(model=None, *, kernel=None, filters=None, dilation=None, target=None, ki
         target = build_target(config_of_target, fit_on=train_x if own else None)
     if config.label_smoothing and not target.has_accuracy:
         raise InputError('RGB regression has no classes to smooth', ['label_smoothing'])
-    net = build_model(model_config(target, **chosen))
+    model = model_config(target, **chosen)
+    given = (list(MODEL_SIZES) if init is None else []) + ['batch_size']  # a file's sizes are not the user's to change
+    check_fits(model, 'train', device, min(config.batch_size, len(train_x)), *train_x.shape[1:3],
+               pictures=len(train_x) + len(test_x), chosen=given, source=getattr(init, 'path', None),
+               source_field='init', picture_field='train_x')  # before the model is built
+    net = build_model(model)
     if init is not None:
         net.load_state_dict(init.net.state_dict())
     if sync_bn and distributed.active():

@@ -13,11 +13,11 @@ class InputError(Exception):
         self.needs = dict(needs or {})
 
 
-def with_fields(fields, make, *args):
-    """make(*args), an InputError from it (of whichever kind: FileExists, Busy, ...) naming `fields` where it names
+def with_fields(fields, make, *args, **kwargs):
+    """make(*args, **kwargs), an InputError from it (of whichever kind: FileExists, Busy, ...) naming `fields` where it names
     none: the caller knows which of its settings the input came from."""
     try:
-        return make(*args)
+        return make(*args, **kwargs)
     except InputError as err:
         err.fields = err.fields or tuple(fields)
         raise
@@ -78,3 +78,13 @@ class NonFiniteLoss(Exception):
     def __init__(self, message, step=None):
         super().__init__(message)
         self.step = step
+
+
+class TooBig(InputError):
+    """A size that would not fit in the memory free (colorlib.memory.check_fits); `fits` holds (field, value) pairs,
+    each a setting that alone would make it fit, so that a front end can say them in its own terms."""
+
+    def __init__(self, message, fields=(), fits=()):
+        self.stem, self.fits = message, list(fits)
+        said = ' or '.join(f'{field}={value}' for field, value in self.fits)
+        super().__init__(f'{message}; {said} would fit' if said else message, fields)

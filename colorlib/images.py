@@ -40,6 +40,14 @@ def read_image(path):
     return np.ascontiguousarray(rgba[:, :, :3]), np.ascontiguousarray(rgba[:, :, 3])
 
 
+def picture_size(path):
+    """(height, width) of a picture file, from its header: nothing is decoded (colorlib.memory checks it first)."""
+    require_file(path)
+    with Image.open(path) as image:
+        width, height = image.size
+    return height, width
+
+
 def as_uint8(images, name, ndim=4):
     """The one rule for pictures given as arrays, everywhere in the API: uint8 (0-255), or floating point in [0, 1]
     (turned into uint8 here, so that both mean the same wherever they go), RGB in the last axis. Anything else is an

@@ -13,7 +13,7 @@ import numpy as np
 from colorlib import shipped
 from colorlib.augment import AUGMENTATIONS
 from colorlib.data import CATEGORIES, parse_category
-from colorlib.errors import ConfigMismatch, InputError, WriteError
+from colorlib.errors import ConfigMismatch, InputError, TooBig, WriteError
 from colorlib.lab import DEFAULT_TEMPERATURE
 from colorlib.machine import DEVICES
 from colorlib.models import MODELS
@@ -31,7 +31,7 @@ FLAGS = {'epochs': '-e', 'batch_size': '-b', 'learn_rate': '-l', 'seed': '-s', '
          'target.soft': '--soft-encode', 'target.residual': '--residual', 'target.temperature': '--temperature',
          'data': '--data', 'category': '--category', 'extra_categories': '--extra-categories',
          'image_size': '--image-size', 'device': '--device', 'out_dir': '--experiment-name', 'weights': '--checkpoint',
-         'resume': '--resume',
+         'resume': '--resume', 'init': '--init', 'tile': '--tile', 'net_size': '--net-size', 'margin': '--margin',
          'data.images': 'training images (--data, --category, --extra-categories)',
          'data.digest': 'training data (--data, --category, --extra-categories)', 'processes': 'torchrun processes'}
 
@@ -59,7 +59,12 @@ OWN_VALUE_FIELDS = ('target.colours', 'target.bins', 'target.rebalance', 'target
 def in_flag_terms(err, name=None, values=None):
     """A library InputError in flag terms: led by `name`, or by the flag of the first setting at fault where none is
     named or where that setting's own file or value is at fault (a kind with its value from `values`), then the
-    message, what it needs, and the flags of the other fields to check."""
+    message, what it needs, and the flags of the other fields to check. A size too big (TooBig) is led by the flags
+    of its settings, and what would fit said in flags."""
+    if isinstance(err, TooBig):
+        lead = name if name and set(err.fields) <= {'weights', 'init'} else '/'.join(FLAGS.get(f, f) for f in err.fields)
+        fits = ' or '.join(f'{FLAGS.get(f, f)} {v}' for f, v in err.fits)
+        return f'{lead + ": " if lead else ""}{err.stem}{f"; {fits} would fit" if fits else ""}'
     fields = list(err.fields)
     if fields and (name is None or fields[0] in OWN_VALUE_FIELDS):
         field = fields.pop(0)

@@ -117,7 +117,7 @@ def test_training_never_writes_over_what_it_reads_without_naming_it(work, capsys
     """The shipped colour file a run reads when -c is not given, and the pictures of a --data folder, are inputs too."""
     shipped = Path(COLOURS).read_bytes()
     refused(colorization, SMALL + ['--data', 'data.npz', '--checkpoint', COLOURS, '--overwrite'], capsys, work,
-            ['--checkpoint', 'colour_kmeans24_cat7.npy', 'input of this run'])
+            ['--checkpoint', 'colour_kmeans24_cat7.npy', 'colorlib ships', 'copy it first'])  # shipped: never written
     assert Path(COLOURS).read_bytes() == shipped
     (work / 'pics').mkdir()
     for i in range(4):
@@ -860,3 +860,15 @@ def test_every_setting_the_configs_refuse_is_said_as_its_flag():
     with pytest.raises(InputError) as e:
         TrainConfig(save_every=0)
     assert in_flag_terms(e.value) == '--save-every: save_every must be a whole number of at least 1, not 0'
+
+
+def test_the_shipped_files_are_refused_for_writing_whatever_the_flags(work, capsys):
+    """--overwrite names a file for replacing, but never a shipped one: the refusal says to copy it first."""
+    from colorlib import shipped
+    weights = shipped.weights('unet_k3_f32')
+    before = {p: p.read_bytes() for p in (weights, DEFAULT_COLOURS)}
+    refused(colorization, SMALL[2:] + ['--model', 'UNet', '--data', 'data.npz', '--checkpoint', str(weights),
+                                       '--overwrite'], capsys, work, ['--checkpoint', 'ships', 'copy it first'])
+    refused(main_colours, ['-k', '24', '-o', str(DEFAULT_COLOURS.parent), '--data', 'data.npz', '--overwrite'], capsys,
+            work, ['-o/--out-dir', 'ships', 'copy it first'])
+    assert {p: p.read_bytes() for p in before} == before

@@ -31,7 +31,7 @@ FLAGS = {'epochs': '-e', 'batch_size': '-b', 'learn_rate': '-l', 'seed': '-s', '
          'target.soft': '--soft-encode', 'target.residual': '--residual', 'target.temperature': '--temperature',
          'data': '--data', 'category': '--category', 'extra_categories': '--extra-categories',
          'image_size': '--image-size', 'device': '--device', 'out_dir': '--experiment-name', 'weights': '--checkpoint',
-         'resume': '--resume', 'init': '--init', 'tile': '--tile', 'net_size': '--net-size', 'margin': '--margin',
+         'resume': '--resume', 'init': '--init', 'model': '--model', 'tile': '--tile', 'net_size': '--net-size', 'margin': '--margin',
          'data.images': 'training images (--data, --category, --extra-categories)',
          'data.digest': 'training data (--data, --category, --extra-categories)', 'processes': 'torchrun processes'}
 
@@ -122,6 +122,9 @@ def run_command(parser, runner, argv=None):
     """Parse, run, and turn a UsageError into one line on stderr and exit status 2, a warning into one line. SIGTERM
     and SIGUSR1 end the command as an exception (colorlib.preemption.Stopped), so that a file being written is
     cleaned up, then in one line with the status a shell gives a death by that signal."""
+    for stream in (sys.stdout, sys.stderr):  # a name the output's encoding cannot spell is escaped, not a crash
+        with contextlib.suppress(AttributeError, ValueError):
+            stream.reconfigure(errors='backslashreplace')
     args = parser.parse_args(argv)
 
     def one_line(message, *_, **__):  # a library warning is said like an error: the command, then the message

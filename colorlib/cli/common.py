@@ -31,7 +31,7 @@ FLAGS = {'epochs': '-e', 'batch_size': '-b', 'learn_rate': '-l', 'seed': '-s', '
          'target.soft': '--soft-encode', 'target.residual': '--residual', 'target.temperature': '--temperature',
          'data': '--data', 'category': '--category', 'extra_categories': '--extra-categories',
          'image_size': '--image-size', 'device': '--device', 'out_dir': '--experiment-name', 'weights': '--checkpoint',
-         'resume': '--resume', 'init': '--init', 'model': '--model', 'tile': '--tile', 'net_size': '--net-size', 'margin': '--margin',
+         'resume': '--resume', 'init': '--init', 'model': '--model', 'seconds': '--seconds', 'k': '-k', 'tile': '--tile', 'net_size': '--net-size', 'margin': '--margin',
          'data.images': 'training images (--data, --category, --extra-categories)',
          'data.digest': 'training data (--data, --category, --extra-categories)', 'processes': 'torchrun processes'}
 
@@ -71,8 +71,9 @@ def in_flag_terms(err, name=None, values=None):
         name = spell(field, (values or {}).get(field)) if field == 'target.kind' else FLAGS.get(field, field)
     needs = f'; it needs {" ".join(spell(f, v) for f, v in err.needs.items())}' if err.needs else ''
     values = values or {}
-    check = f': check {", ".join(spell(f, values[f]) if f in values else FLAGS.get(f, f) for f in fields)}' \
-        if fields else ''
+    named = [spell(f, values[f]) if f in values else FLAGS.get(f, f) for f in fields]
+    named = [flag for flag in named if flag != name]  # the flag the line starts with is not said twice
+    check = f': check {", ".join(named)}' if named else ''
     return f'{name + ": " if name else ""}{err}{needs}{check}'
 
 

@@ -150,7 +150,7 @@ def agree(path, said, given, what):
             continue
         if name in said and said[name] != value:
             raise InputError(f'{path} holds a {what} with {name} {said[name]!r}, not {value!r}',
-                             [name if what == 'model' else f'target.{name}'])
+                             [('model' if name == 'name' else name) if what == 'model' else f'target.{name}'])
         settings[name] = value
     return settings
 

@@ -71,7 +71,9 @@ API_CASES = {
     'size: fit DUNet dilation 1e4': ("fit(model='DUNet', dilation=10_000, filters=32)", ('error', 'dilation')),
     'size: fit DUNet dilation 1e6': ("fit(model='DUNet', dilation=10**6)", ('error', 'dilation')),
     'size: fit batch 1e9 on 8 pictures': ("fit(batch_size=10**9)", ('works',)),
-    'size: fit init from huge notes': ("fit(init=noted('huge', set_model('filters', 10**6)))", ('error', 'init')),
+    'size: fit init from huge notes': ("colorlib.fit(init=noted('huge', set_model('filters', 10**6)), "
+                                       "train_x=pictures, test_x=pictures, epochs=1)", ('error', 'init')),
+    'api: fit init contradicted': ("fit(init=shipped.weights('unet_k3_f32'))", ('error', 'model')),
     'size: load notes filters 1e6': ("colorlib.load(noted('huge', set_model('filters', 10**6)))",
                                      ('error-text', 'weights', ['loading'])),
     'size: load notes filters 1e9': ("colorlib.load(noted('huger', set_model('filters', 10**9)))", ('error', 'weights')),

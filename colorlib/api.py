@@ -352,6 +352,9 @@ class Model:
     def fit(self, **settings):
         """Train further from these weights: fit(init=this model, ...), with this model's network and target; a
         setting given that contradicts them is an InputError naming it, as for the weights file it came from."""
+        if 'init' in settings:
+            raise InputError('Model.fit starts from this model; for other weights use colorlib.fit(init=...)',
+                             ['init'])
         return fit(init=self, **settings)
 
     def save(self, path, replace=False, reads=()):

@@ -143,6 +143,10 @@ def run_command(parser, runner, argv=None):
         except Stopped as err:
             print(f'{parser.prog}: {err}', file=sys.stderr)
             sys.exit(128 + err.signal)
+        except BrokenPipeError:  # the reader went away (`| head`): quiet, as a shell tool ends, with SIGPIPE's status
+            with contextlib.suppress(OSError):
+                os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error at exit's flush
+            sys.exit(128 + 13)
 
 # -----------------------------------------------------------------------------
 # flag types

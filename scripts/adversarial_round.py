@@ -21,7 +21,8 @@ ROOT = Path(__file__).resolve().parents[1]
 
 # ---------------------------------------------------------------------------------------------------------------------
 # the Python API's cases, run in one child process under the limit: name -> (code, what is promised)
-# promised: ('error', field) an InputError naming field; ('works',) returns; ('error-text', field, words) also says words
+# promised: ('error', field) an InputError naming field; ('works',) returns; ('error-text', field, words) also says
+# words
 
 API_SETUP = r'''
 import json, os, resource, sys

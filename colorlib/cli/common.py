@@ -31,7 +31,8 @@ FLAGS = {'epochs': '-e', 'batch_size': '-b', 'learn_rate': '-l', 'seed': '-s', '
          'target.soft': '--soft-encode', 'target.residual': '--residual', 'target.temperature': '--temperature',
          'data': '--data', 'category': '--category', 'extra_categories': '--extra-categories',
          'image_size': '--image-size', 'device': '--device', 'out_dir': '--experiment-name', 'weights': '--checkpoint',
-         'resume': '--resume', 'init': '--init', 'model': '--model', 'seconds': '--seconds', 'k': '-k', 'tile': '--tile', 'net_size': '--net-size', 'margin': '--margin',
+         'resume': '--resume', 'init': '--init', 'model': '--model', 'seconds': '--seconds', 'k': '-k',
+         'tile': '--tile', 'net_size': '--net-size', 'margin': '--margin',
          'data.images': 'training images (--data, --category, --extra-categories)',
          'data.digest': 'training data (--data, --category, --extra-categories)', 'processes': 'torchrun processes'}
 

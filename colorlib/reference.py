@@ -114,12 +114,12 @@ def as_grey_film_shows(picture):
     return (moved[0] * 255).round().byte().permute(1, 2, 0).numpy()
 
 
-def fit_reference(model, pictures, crops=1000, net_size=None, seed=0, log=None, **settings):
-    """A new Model: `model` trained further on colour pictures of the film (one or several, arrays or files),
-    with its colour classes fitted to them. `crops` random CROP-pixel crops of the pictures are the training set
-    (another 5% check it); with `net_size` they are taken as Model.colorize(..., net_size) will show the frames.
-    settings: TrainConfig's fields over RECIPE (epochs, learn_rate, ...). The model given is left as it is."""
-    from colorlib.api import fit
+def reference_run(model, pictures, crops=1000, net_size=None, seed=0, **settings):
+    """colorlib.fit's keywords that train `model` further on colour pictures of the film (one or several, arrays
+    or files), with its colour classes fitted to them (Model.fit_reference makes the call, so this module needs
+    nothing of colorlib.api). `crops` random CROP-pixel crops of the pictures are the training set (another 5%
+    check it); with `net_size` they are taken as Model.colorize(..., net_size) will show the frames. settings:
+    TrainConfig's fields over RECIPE (epochs, learn_rate, ...). The model given is left as it is."""
     from colorlib.targets import build_target
     if model.target.task != 'colour' or model.target.config.kind != 'classes':
         raise InputError('fit_reference learns colour classes: use a colour-classes model such as the shipped '
@@ -136,6 +136,5 @@ def fit_reference(model, pictures, crops=1000, net_size=None, seed=0, log=None, 
     test_x = random_crops(pictures, max(16, crops // 20), rng)
     target = build_target(dataclasses.replace(model.target.config, colours=None),
                           palette={'colours.centres': fitted_palette(pictures, model.target.centres, rng)})
-    run = fit(init=model, target=target, train_x=train_x, test_x=test_x, device=model.device, log=log,
-              **{**RECIPE, 'seed': seed, **settings})
-    return run.model
+    return dict(init=model, target=target, train_x=train_x, test_x=test_x, device=model.device,
+                **{**RECIPE, 'seed': seed, **settings})

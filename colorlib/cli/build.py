@@ -11,7 +11,7 @@ from colorlib.cli.common import MODEL_DEFAULTS, UsageError, flag, with_model_def
 from colorlib.data import download_cifar10
 from colorlib.errors import FileExists, WriteError
 from colorlib.files import check_writable
-from colorlib.memory import available_memory, largest_fitting, training_bytes
+from colorlib.memory import available_memory
 from colorlib.naming import weights_name
 from colorlib.targets import build_target
 
@@ -44,28 +44,11 @@ def make_target(args, fit_on=None, palette=None):
         return build_target(config, fit_on, palette)
 
 
-def model_config(args, target, device, batch_size=100, side=32):
-    """The model the flags describe, refused up front if training it on batches of `side`-pixel images would not fit
-    in the device's memory."""
+def model_config(args, target):
+    """The model the flags describe (whether it fits in memory is the library's check, made before it is built)."""
     with flag('--model'):
-        config = api.model_config(target, name=args.model, kernel=args.kernel, filters=args.num_filters,
-                                  dilation=args.dilation)
-    check_memory(config, device, batch_size, side)
-    return config
-
-
-def check_memory(config, device, batch_size=100, side=32):
-    """Refused up front, with the -f or -k that would fit, if training `config` would not fit in the device's memory."""
-    need, free = training_bytes(config, batch_size, side), available_memory(device)
-    if need > free:
-        sizes = [('-f', 'filters'), ('-k', 'kernel')] + ([('--dilation', 'dilation')] if config.name == 'DUNet' else [])
-        fits = [f'{flag} {value}' for flag, field in sizes
-                if (value := largest_fitting(config, field, batch_size, free, side)) is not None]
-        spread = f' (dilation {config.dilation})' if config.name == 'DUNet' else ''
-        hint = f'; {" or ".join(fits)} would fit' if fits else ''
-        raise UsageError(f'{"/".join(flag for flag, _ in sizes)}: a {config.name} with {config.filters} filters of '
-                         f'{config.kernel}x{config.kernel}{spread} needs about {need / 1e9:.3g} GB to train, more than '
-                         f'the {free / 1e9:.1f} GB free on {device.type}{hint}')
+        return api.model_config(target, name=args.model, kernel=args.kernel, filters=args.num_filters,
+                                dilation=args.dilation)
 
 
 def open_model(args, device):
@@ -75,11 +58,9 @@ def open_model(args, device):
     if args.kernel or args.num_filters or config.colours or config.bins:  # files and sizes given are checked first
         with flag(values={'target.kind': config.kind}):
             target = build_target(config)
-        model_config(with_model_defaults(argparse.Namespace(**vars(args))), target, device)
+        model_config(with_model_defaults(argparse.Namespace(**vars(args))), target)
     path = checkpoint_path(args)
-    model = open_weights(args, path, '--checkpoint', device)
-    check_memory(model.config, device)
-    return path, model
+    return path, open_weights(args, path, '--checkpoint', device)
 
 
 def open_weights(args, path, name, device):

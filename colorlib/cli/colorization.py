@@ -156,9 +156,7 @@ def train_run(args, device):
         target = init.target
     else:  # a new run on one's own pictures fits the colours on them
         target = make_target(args, fit_on=None if is_cifar10(args.data) else train_x)
-    # a batch holds at most all the training images (per process under torchrun)
-    batch = min(args.batch_size, -(-len(train_x) // distributed.world_size()))
-    config = model_config(args, target, device, batch, side=train_x.shape[1])
+    config = model_config(args, target)
     out_dir = Path('outputs') / (args.experiment_name or weights_name(config.name, target.config, config.kernel,
                                                                       config.filters))
     state = out_dir / RESUME_FILE

@@ -10,7 +10,8 @@ from tqdm import tqdm
 
 from colorlib.cli.build import check_output, open_model, pick_device, read_files
 from colorlib.cli.common import (OneLineParser, UsageError, a_name, a_path, add_device_flags, add_lab_flags,
-                                 add_model_flags, flag, int_at_least, run_command)
+                                 add_model_flags, flag, in_flag_terms, int_at_least, run_command)
+from colorlib.errors import InputError
 from colorlib.colorize import STRIDE, chroma_predictor, colorize_file, find_images, output_stems
 from colorlib.models import FlipAveraged, context
 from colorlib.video import FilmCut, is_film, require_av
@@ -66,8 +67,9 @@ def run(args):
         raise UsageError(f'PATH: no image files or films in {", ".join(args.paths)}')
 
     def skip(path, err):
-        reason = ' '.join(str(err).split()) or type(err).__name__
-        tqdm.write(f'{args.prog}: skipped {path}: {reason[:200]}', file=sys.stderr)
+        said = in_flag_terms(err) if isinstance(err, InputError) else str(err)
+        reason = ' '.join(said.split()) or type(err).__name__
+        tqdm.write(f'{args.prog}: skipped {path}: {reason[:600]}', file=sys.stderr)
     unusable = {}  # what cannot even be looked at (a symlink loop, a name too long): no output name is made for it
     for path in named:
         try:
@@ -111,7 +113,7 @@ def run(args):
                                      tile=args.tile, margin=margin, net_size=args.net_size, flips=args.tta)
             else:
                 colorize_file(path, out_dir, predict, device, args.tile, margin, args.compare, args.net_size,
-                              stem_of[path], replace=True, reads=reads)
+                              stem_of[path], replace=True, reads=reads, config=model.config)
         except FilmCut as err:  # what decoded is coloured and published; the rest of the folder goes on
             tqdm.write(f'{args.prog}: {" ".join(str(err).split())}', file=sys.stderr)
             failed += 1

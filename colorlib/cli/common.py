@@ -13,7 +13,7 @@ import numpy as np
 from colorlib import shipped
 from colorlib.augment import AUGMENTATIONS
 from colorlib.data import CATEGORIES, parse_category
-from colorlib.errors import ConfigMismatch, InputError, WriteError
+from colorlib.errors import ConfigMismatch, InputError, TooBig, WriteError
 from colorlib.lab import DEFAULT_TEMPERATURE
 from colorlib.machine import DEVICES
 from colorlib.models import MODELS
@@ -31,7 +31,8 @@ FLAGS = {'epochs': '-e', 'batch_size': '-b', 'learn_rate': '-l', 'seed': '-s', '
          'target.soft': '--soft-encode', 'target.residual': '--residual', 'target.temperature': '--temperature',
          'data': '--data', 'category': '--category', 'extra_categories': '--extra-categories',
          'image_size': '--image-size', 'device': '--device', 'out_dir': '--experiment-name', 'weights': '--checkpoint',
-         'resume': '--resume',
+         'resume': '--resume', 'init': '--init', 'model': '--model', 'seconds': '--seconds', 'k': '-k',
+         'tile': '--tile', 'net_size': '--net-size', 'margin': '--margin',
          'data.images': 'training images (--data, --category, --extra-categories)',
          'data.digest': 'training data (--data, --category, --extra-categories)', 'processes': 'torchrun processes'}
 
@@ -59,15 +60,21 @@ OWN_VALUE_FIELDS = ('target.colours', 'target.bins', 'target.rebalance', 'target
 def in_flag_terms(err, name=None, values=None):
     """A library InputError in flag terms: led by `name`, or by the flag of the first setting at fault where none is
     named or where that setting's own file or value is at fault (a kind with its value from `values`), then the
-    message, what it needs, and the flags of the other fields to check."""
+    message, what it needs, and the flags of the other fields to check. A size too big (TooBig) is led by the flags
+    of its settings, and what would fit said in flags."""
+    if isinstance(err, TooBig):
+        lead = name if name and set(err.fields) <= {'weights', 'init'} else '/'.join(FLAGS.get(f, f) for f in err.fields)
+        fits = ' or '.join(f'{FLAGS.get(f, f)} {v}' for f, v in err.fits)
+        return f'{lead + ": " if lead else ""}{err.stem}{f"; {fits} would fit" if fits else ""}'
     fields = list(err.fields)
     if fields and (name is None or fields[0] in OWN_VALUE_FIELDS):
         field = fields.pop(0)
         name = spell(field, (values or {}).get(field)) if field == 'target.kind' else FLAGS.get(field, field)
     needs = f'; it needs {" ".join(spell(f, v) for f, v in err.needs.items())}' if err.needs else ''
     values = values or {}
-    check = f': check {", ".join(spell(f, values[f]) if f in values else FLAGS.get(f, f) for f in fields)}' \
-        if fields else ''
+    named = [spell(f, values[f]) if f in values else FLAGS.get(f, f) for f in fields]
+    named = [flag for flag in named if flag != name]  # the flag the line starts with is not said twice
+    check = f': check {", ".join(named)}' if named else ''
     return f'{name + ": " if name else ""}{err}{needs}{check}'
 
 
@@ -117,6 +124,9 @@ def run_command(parser, runner, argv=None):
     """Parse, run, and turn a UsageError into one line on stderr and exit status 2, a warning into one line. SIGTERM
     and SIGUSR1 end the command as an exception (colorlib.preemption.Stopped), so that a file being written is
     cleaned up, then in one line with the status a shell gives a death by that signal."""
+    for stream in (sys.stdout, sys.stderr):  # a name the output's encoding cannot spell is escaped, not a crash
+        with contextlib.suppress(AttributeError, ValueError):
+            stream.reconfigure(errors='backslashreplace')
     args = parser.parse_args(argv)
 
     def one_line(message, *_, **__):  # a library warning is said like an error: the command, then the message
@@ -134,6 +144,10 @@ def run_command(parser, runner, argv=None):
         except Stopped as err:
             print(f'{parser.prog}: {err}', file=sys.stderr)
             sys.exit(128 + err.signal)
+        except BrokenPipeError:  # the reader went away (`| head`): quiet, as a shell tool ends, with SIGPIPE's status
+            with contextlib.suppress(OSError):
+                os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error at exit's flush
+            sys.exit(128 + 13)
 
 # -----------------------------------------------------------------------------
 # flag types

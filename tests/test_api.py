@@ -206,18 +206,19 @@ def test_shipped_weights_by_name_and_contradictions_refused():
 
 
 def test_weights_that_say_they_hold_more_than_they_do_are_refused_before_building(tmp_path):
-    """A few numbers that say they are a UNet of 10000 filters (9 billion parameters, 36 GB) are refused from the
-    parameter count on the meta device, not by the machine running out of memory building it."""
+    """A few numbers that say they are a UNet of 2000 filters (over 300 million parameters, small enough for the
+    memory rule to let it be built) are refused from the parameter count on the meta device, before a minute or
+    more of building it; 10000 filters are refused earlier still, by memory.check_fits (test_memory)."""
     from collections import OrderedDict
     from colorlib.checkpoints import read_weights
     state = read_weights(colorlib.shipped.weights('unet_k3_f32'))
     about = state._metadata['colorlib']
     small = OrderedDict(list(state.items())[:1])
-    small._metadata = {'colorlib': {**about, 'model': {**about['model'], 'filters': 10000}}}
+    small._metadata = {'colorlib': {**about, 'model': {**about['model'], 'filters': 2000}}}
     torch.save(small, tmp_path / 'w.pkl')
     with pytest.raises(InputError) as e:
         colorlib.load(tmp_path / 'w.pkl')
-    one_line_error(e, 'w.pkl', 'UNet of 10000 filters', 'holds 288 numbers')
+    one_line_error(e, 'w.pkl', 'UNet of 2000 filters', 'holds 288 numbers')
     assert e.value.fields == ('weights',)
 
 

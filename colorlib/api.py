@@ -21,15 +21,17 @@ import numpy as np
 import torch
 
 from colorlib import distributed, machine, shipped
-from colorlib.checkpoints import TARGET_FIELDS, load_weights, read_about, read_palette, read_weights, save_weights
+from colorlib.checkpoints import (TARGET_FIELDS, describe_run, load_weights, read_about, read_palette, read_weights,
+                                  save_weights)
 from colorlib.colorize import chroma_predictor, colorize_pixels
 from colorlib.data import load_cifar10, parse_category, select_category
 from colorlib.errors import FileExists, InputError, RunExists, WeightsNotSaved, WriteError, check_whole, with_fields
 from colorlib.files import held
 from colorlib.images import SIDES, as_uint8, to_float, trainable_sides
+from colorlib.memory import available_memory, check_fits
 from colorlib.models import MODELS, FlipAveraged, ModelConfig, build_model, context
 from colorlib.naming import (CURVE_FILE, METRICS_FILE, RESUME_FILE, SAMPLES_FILE, WEIGHTS_FILE, palette_file, run_name,
-                             samples_file)
+                             samples_file, weights_name)
 from colorlib.plots import save_figure, training_curve
 from colorlib.report import NUM_SAMPLES, activations, figures, samples
 from colorlib.targets import TargetConfig, build_target
@@ -47,9 +49,12 @@ def device_of(name='auto'):
 
 
 def load_images(data=None, category='horse', extra_categories=(), image_size=32, val_share=0.1, cache_dir=None,
-           on_skip=None, memory=None, log=None):
+                on_skip=None, memory=None, log=None, device=None):
     """(train_x, test_x): uint8 NHWC images of one CIFAR-10 class (the bundled horses by default; training also on
-    `extra_categories`), or the pictures of a folder (colorlib.folders), brought to image_size and split."""
+    `extra_categories`), or the pictures of a folder (colorlib.folders), brought to image_size and split, refused
+    up front if they would not fit in `memory` bytes (with a `device`: what the host and it have free)."""
+    if memory is None and device is not None:
+        memory = min(available_memory(torch.device('cpu')), available_memory(device_of(device)))
     from colorlib.data import is_cifar10
     data = shipped.DEFAULT_DATA if data is None else data
     if not is_cifar10(data):
@@ -144,6 +149,8 @@ def open_weights(path, model=None, kernel=None, filters=None, dilation=None, col
     contradicts is an InputError naming it. The colours are `colours`/`bins` where given (they win), else those
     stored with the weights, else the shipped ones, which must then be those the weights were trained on where the
     file says which."""
+    ModelConfig(**{k: v for k, v in dict(name=model, kernel=kernel, filters=filters, dilation=dilation).items()
+                   if v is not None})  # settings given that no model can have are refused before the file is read
     state = read_weights(path)
     about, palette = read_about(path, state), read_palette(path, state)
     saved_model = {k: getattr(about['model'], k) for k in MODEL_FIELDS} if 'model' in about else {}
@@ -160,16 +167,30 @@ def open_weights(path, model=None, kernel=None, filters=None, dilation=None, col
         file = 'bins' if config.kind == 'lab' else 'colours'
         raise InputError(f'{path} was trained on other {file} than {getattr(config, file) or "the shipped ones"}',
                          [f'target.{file}'])
-    net = build_model(model_config(target, **{'name': 'UNet', **chosen}))
+    config = model_config(target, **{'name': 'UNet', **chosen})
+    check_fits(config, device_of(device))  # before the model is built
+    net = build_model(config)
     load_weights(net, path, state)
-    return Model(net, target, device, path)
+    return Model(net, target, device, path, about.get('run'))
 
 
 def load(weights='unet', *, device='cpu', **settings):
     """A trained Model: shipped weights by name ('unet', 'cnn', 'dunet', 'regression_cnn', 'unet_lab',
-    'superres_unet', ...) or a path to weights. Our files say what they hold; for the assignment's own, say it:
-    model='CNN', kernel=3, filters=16, kind='rgb', task='superres', colours='colours.npy', ... (open_weights)."""
+    'superres_unet', ...; shipped_weights finds them by settings) or a path to weights. Our files say what they
+    hold; for the assignment's own, say it: model='CNN', kernel=3, filters=16, kind='rgb', task='superres',
+    colours='colours.npy', ... (open_weights)."""
     return open_weights(weights_path(weights), device=device_of(device), **settings)
+
+
+def shipped_weights(model=None, kernel=None, filters=None, dilation=None, device='cpu', **target_settings):
+    """The shipped weights file of the model these settings describe (ModelConfig's defaults where not given); a
+    model too big for the memory of `device` is refused as that (memory.check_fits), not as a missing file."""
+    chosen = ModelConfig(**{k: v for k, v in dict(name=model, kernel=kernel, filters=filters, dilation=dilation).items()
+                            if v is not None})  # a setting no model can have is refused as that, not as a file
+    settings = {k: v for k, v in target_settings.items() if k in TargetConfig.__dataclass_fields__}
+    config = target_config(chosen.name, **settings)
+    check_fits(dataclasses.replace(chosen, in_channels=config.in_channels), device_of(device))
+    return shipped.weights(weights_name(chosen.name, config, chosen.kernel, chosen.filters))
 
 
 @dataclass
@@ -188,11 +209,21 @@ class Model:
     """A network with the target it learns: evaluate it, look at its pictures and activations, colour images with
     it, train it further, save it."""
 
-    def __init__(self, net, target, device='cpu', path=None):
+    def __init__(self, net, target, device='cpu', path=None, run=None):
         self.device = torch.device(device)
         self.net = net.to(self.device, memory_format=LAYOUT).eval()
         self.target = target
         self.path = path  # the weights file it was read from (None: trained here), never written over by a run from it
+        self.run = run  # how it was trained (checkpoints.describe_run), where known; saved with its weights
+
+    @property
+    def about(self):
+        """The whole description, as plain values: the model's config, the target it learns and, where known, how
+        it was trained (the training settings, the data's digest, the colorlib version), as its weights store it."""
+        described = self.target.describe()
+        target = {'kind': self.target.kind, 'task': self.target.task, 'residual': getattr(self.target, 'residual', False),
+                  'palette': described.get('colours', described.get('bins'))}
+        return {'model': dataclasses.asdict(self.config), 'target': target, **({'run': self.run} if self.run else {})}
 
     def __repr__(self):
         c = self.net.config
@@ -218,6 +249,8 @@ class Model:
             train_x, test_x = load_images()
             num_train = len(train_x) if num_train is None else num_train
         test_x = network_images(test_x, 'test_x')
+        check_whole(batch_size, 'batch_size', 1)
+        check_whole(seed, 'seed', 0, 2 ** 32 - 1)  # numpy's global generator, the legacy test order's
         rgb = to_float(test_x)
         test_set = to_device(self.target.encode(rgb), self.device)
         order = assignment_test_order(num_train or 0, len(test_x), seed) if legacy else None
@@ -275,24 +308,25 @@ class Model:
         file already at `path` is replaced only with `replace`, never one of the files in `reads`
         (colorlib.files.may_write)."""
         return save_weights(self.net, path, self.target.palette_state() if self.target.keeps_palette else {},
-                            self.target, replace, reads)
+                            self.target, replace, reads, self.run)
 
 
 def fit(model=None, *, kernel=None, filters=None, dilation=None, target=None, kind=None, task=None, colours=None,
         bins=None, residual=None, rebalance=None, soft=None, temperature=None, data=None, category='horse',
-        extra_categories=(), train_x=None, test_x=None, init=None, out_dir=None, weights=None, resume=False,
-        overwrite=False, epoch_samples=False, sync_bn=False, progress=False, log=None, device='auto', on_epoch=None,
-        stop_signal=None, **settings):
+        extra_categories=(), image_size=32, val_share=0.1, cache_dir=None, on_skip=None, train_x=None, test_x=None,
+        init=None, out_dir=None, runs_dir=None, weights=None, resume=False, overwrite=False, epoch_samples=False,
+        sync_bn=False, progress=False, log=None, device='auto', on_epoch=None, stop_signal=None, **settings):
     """Train a network and return the Run. The model: `model` ('UNet', 'CNN', 'DUNet', 'RegressionCNN'),
     `kernel`, `filters`, `dilation`; what it learns: a built `target`, or its settings (TargetConfig: kind,
     task, colours, ...); the images: train_x and test_x, both (NHWC, uint8 or float 0-1, sides multiples of 4:
-    network_images), else those of `data` and `category` (load_images; the colours are fitted on a folder of one's
-    own pictures); how it trains: TrainConfig's fields as keywords (epochs=5, batch_size=10, learn_rate=..., ...).
+    network_images), else those of `data` and `category` (load_images, with image_size, val_share, cache_dir and
+    on_skip for a folder of one's own pictures, on which the colours are then fitted); how it trains: TrainConfig's fields as keywords (epochs=5, batch_size=10, learn_rate=..., ...).
     init: weights (a Model or a path) to start from, whose network and target are then the run's (settings given
     must agree with them); without init the network is by default a 3x3 UNet of 32 filters. `data`, `colours`, `bins` and `init` are files the run reads,
     never written over, also where train_x or a target is given.
 
-    Nothing is written unless out_dir is given: then the metrics, the resumable state (resume=True continues it),
+    Nothing is written unless out_dir (or runs_dir: out_dir is then the folder in it named after the run,
+    naming.weights_name) is given: then the metrics, the resumable state (resume=True continues it),
     the training curve, a sample grid (and one after every epoch with epoch_samples) and the weights (`weights`,
     default out_dir/weights.pkl, with the colours in a file beside them where they exist in no other:
     naming.palette_file) go there. Before the first step, and again once the folder and the weights are held
@@ -300,30 +334,42 @@ def fit(model=None, *, kernel=None, filters=None, dilation=None, target=None, ki
     and every file must be writable by colorlib.files' one rule (FileExists for one there already). Under torchrun
     only the first process holds and writes; sync_bn: BatchNorm over the global batch (SyncBatchNorm, GPUs).
     log=print prints a line per epoch and each file written; progress=True draws a progress bar (tqdm.auto: in a
-    notebook too). stop_signal, on_epoch: as for colorlib.train.train."""
+    notebook too). stop_signal, on_epoch: as for colorlib.train.train; a KeyboardInterrupt (Ctrl-C) while a run
+    that writes trains comes out with the path of its resumable state as its argument."""
     config = TrainConfig(**settings)
     chosen = {k: v for k, v in dict(name=model, kernel=kernel, filters=filters, dilation=dilation).items()
               if v is not None}  # the model's settings given; model_config's defaults for the rest
     ModelConfig(**chosen)  # refused before any image is read
+    target_settings = dict(kind=kind, task=task, colours=colours, bins=bins, residual=residual, rebalance=rebalance,
+                           soft=soft, temperature=temperature)
+    if init is None and target is None:  # so are the target's
+        target_config(chosen.get('name', 'UNet'), **target_settings)
     for name, given in (('weights', weights is not None), ('resume', resume), ('epoch_samples', epoch_samples)):
-        if given and out_dir is None:
+        if given and out_dir is None and runs_dir is None:
             raise InputError(f'{name} belongs to a run that writes its files: give out_dir too', [name])
     if (train_x is None) != (test_x is None):
         given, missing = ('train_x', 'test_x') if test_x is None else ('test_x', 'train_x')
         raise InputError(f'{given} needs {missing} too (the images the run is evaluated on, or trains on)', [missing])
     if train_x is not None:
         train_x, test_x = network_images(train_x, 'train_x'), network_images(test_x, 'test_x')
-    device = device_of(device)
+    device = distributed.setup(device_of(device))
+    if sync_bn and distributed.active() and device.type != 'cuda':
+        raise InputError("PyTorch's SyncBatchNorm runs on GPUs only; on the CPU leave it out (each process then "
+                         "normalises with its own batch's statistics)", ['sync_bn'])
     main = distributed.rank() == 0
-    torch.manual_seed(config.seed)
     from colorlib.data import is_cifar10
     own = train_x is None and data is not None and not is_cifar10(data) and init is None  # colours fitted on them
     if train_x is None:
-        train_x, test_x = load_images(data, category, extra_categories, log=log if main else None)
+        train_x, test_x = load_images(data, category, extra_categories, image_size, val_share, cache_dir, on_skip,
+                                      log=log if main else None, device=device)
     if isinstance(init, (str, Path)):
-        init = open_weights(init, model=model, kernel=kernel, filters=filters, dilation=dilation, colours=colours,
-                            bins=bins, temperature=temperature, kind=kind, task=task, residual=residual,
-                            rebalance=rebalance, soft=soft)
+        try:
+            init = open_weights(init, model=model, kernel=kernel, filters=filters, dilation=dilation, colours=colours,
+                                bins=bins, temperature=temperature, device=device, kind=kind, task=task,
+                                residual=residual, rebalance=rebalance, soft=soft)
+        except InputError as err:  # the file given as init, and the settings it names where it contradicts them
+            err.source, err.fields = 'init', err.fields or ('init',)
+            raise
     elif init is not None:  # a Model: what is given must agree with it, as with a file (open_weights)
         where = init.path or f'the {init.name} model'
         agree(where, {k: getattr(init.config, k) for k in MODEL_FIELDS}, chosen, 'model')
@@ -338,18 +384,23 @@ def fit(model=None, *, kernel=None, filters=None, dilation=None, target=None, ki
         target = init.target if target is None else target
         chosen = {k: getattr(init.config, k) for k in MODEL_FIELDS}
     if target is None:
-        config_of_target = target_config(chosen.get('name', 'UNet'), kind=kind, task=task, colours=colours,
-                                         bins=bins, residual=residual, rebalance=rebalance, soft=soft,
-                                         temperature=temperature)
+        config_of_target = target_config(chosen.get('name', 'UNet'), **target_settings)
         target = build_target(config_of_target, fit_on=train_x if own else None)
     if config.label_smoothing and not target.has_accuracy:
         raise InputError('RGB regression has no classes to smooth', ['label_smoothing'])
-    net = build_model(model_config(target, **chosen))
+    net_config = model_config(target, **chosen)
+    # a batch holds at most all the training images (per process under torchrun)
+    check_fits(net_config, device, min(config.batch_size, -(-len(train_x) // distributed.world_size())),
+               train_x.shape[1])
+    torch.manual_seed(config.seed)  # the network's first weights, and every draw after them, follow the seed
+    net = build_model(net_config)
     if init is not None:
         net.load_state_dict(init.net.state_dict())
     if sync_bn and distributed.active():
         net = torch.nn.SyncBatchNorm.convert_sync_batchnorm(net)
     reads = read_files(data, colours, bins, init)
+    if out_dir is None and runs_dir is not None:
+        out_dir = Path(runs_dir) / weights_name(net_config.name, target.config, net_config.kernel, net_config.filters)
     files = {} if out_dir is None else run_files(out_dir, weights, target, config.epochs if epoch_samples else 0)
     replace = replaceable(files, resume, overwrite)
     if files:
@@ -371,9 +422,13 @@ def fit(model=None, *, kernel=None, filters=None, dilation=None, target=None, ki
             with_fields(['out_dir'], held_places.enter_context, held(out_dir, folder=True))
             with_fields(['weights'], held_places.enter_context, held(files['weights']))
             check_run_folder(files, resume, overwrite, reads)  # again, now that they are held
-        history = train_loop(net, target, train_set, test_set, config, out_dir, resume,
-                             after_epoch, stop_signal, progress, log, overwrite)
-        trained = Model(net, target, device)
+        try:
+            history = train_loop(net, target, train_set, test_set, config, out_dir, resume,
+                                 after_epoch, stop_signal, progress, log, overwrite)
+        except KeyboardInterrupt:
+            raise KeyboardInterrupt(*([files['resume']] if files else [])) from None
+        ran = dataclasses.replace(config, amp=machine.use_bf16(device, config.amp, warn=False)[0])  # as train runs it
+        trained = Model(net, target, device, run=describe_run(net, target, ran, train_set))
         if writes:
             save_run(trained, history, shown, files, replace, reads, log or (lambda line: None))
     return Run(trained, history, files)

@@ -5,7 +5,9 @@ import numbers
 class InputError(Exception):
     """A file or value given to colorlib that it cannot use. `fields` names the settings at fault where known
     (e.g. ('filters',)), so that a front end can say them in its own terms (the command line: its flags); `needs`
-    ({field: value}) the settings that would make it work, where one setting asks for others."""
+    ({field: value}) the settings that would make it work, where one setting asks for others; `source` the setting
+    whose file it is about, where that is not the one at fault (weights given as init that contradict a model)."""
+    source = None
 
     def __init__(self, message, fields=(), needs=None):
         super().__init__(message)
@@ -78,3 +80,13 @@ class NonFiniteLoss(Exception):
     def __init__(self, message, step=None):
         super().__init__(message)
         self.step = step
+
+
+class TooBig(InputError):
+    """A size that would not fit in the memory free (colorlib.memory.check_fits); `fits` holds (field, value) pairs,
+    each a setting that alone would make it fit, so that a front end can say them in its own terms."""
+
+    def __init__(self, message, fields=(), fits=()):
+        self.stem, self.fits = message, list(fits)
+        said = ' or '.join(f'{field}={value}' for field, value in self.fits)
+        super().__init__(f'{message}; {said} would fit' if said else message, fields)

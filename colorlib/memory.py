@@ -5,6 +5,7 @@ from dataclasses import replace
 
 import torch
 
+from colorlib.errors import TooBig
 from colorlib.layers import MyDilatedConv2d
 from colorlib.models import build_model
 
@@ -67,3 +68,18 @@ def available_memory(device):
     except OSError:
         pass
     return os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_AVPHYS_PAGES')
+
+
+def check_fits(config, device, batch_size=100, side=32):
+    """A TooBig, naming the model's size settings and the value of each that alone would fit, if training `config`
+    on batches of `side`-pixel images would not fit in the memory free on `device`: refused before anything is
+    allocated. (The one size check; colorlib.api calls it before it builds a model.)"""
+    need, free = training_bytes(config, batch_size, side), available_memory(device)
+    if need <= free:
+        return
+    sizes = ['filters', 'kernel'] + (['dilation'] if config.name == 'DUNet' else [])
+    fits = [(field, value) for field in sizes
+            if (value := largest_fitting(config, field, batch_size, free, side)) is not None]
+    spread = f' (dilation {config.dilation})' if config.name == 'DUNet' else ''
+    raise TooBig(f'a {config.name} with {config.filters} filters of {config.kernel}x{config.kernel}{spread} needs about '
+                 f'{need / 1e9:.3g} GB to train, more than the {free / 1e9:.1f} GB free on {device.type}', sizes, fits)

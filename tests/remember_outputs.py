@@ -4,7 +4,7 @@ a digest of every file it writes. tests/test_remember_outputs.py runs them and c
 the command line was rebuilt on the library (tests/records/outputs_before.json), so that "nothing changes for the user"
 is checked, not eyeballed.
 
-    python tests/remember_outputs.py record tests/records/outputs_before.json   # take the record (once, on purpose)
+    python tests/remember_outputs.py record tests/records/outputs_before.json   # the record (taken at d325b10)
     python tests/remember_outputs.py run OUT.json                            # what the code does now
 
 The commands run in this one process, one after another, each in the same scratch folder (later steps read what
@@ -117,11 +117,13 @@ BAD = {
     'dilation_too_wide': ['--model', 'DUNet', '--dilation', '100000'],
     'label_smoothing_rgb': ['--loss', 'mse', '--label-smoothing', '0.1'],
     'device_unknown': ['--device', 'tpu'],
-    'checkpoint_is_run_file': ['--checkpoint', 'outputs/run9/metrics.jsonl', '--experiment-name', 'run9'],
-    'resume_nothing': ['--resume', '--experiment-name', 'nothing'],
+    'checkpoint_is_run_file': ['--checkpoint', 'outputs/refused_checkpoint_is_run_file/metrics.jsonl'],
+    'resume_nothing': ['--resume'], 'batch_zero_valid': ['--valid', '-b', '0'],
+    'seed_huge_valid': ['--valid', '--legacy-eval', '-s', str(2 ** 32)], 'kernel_even_valid': ['--valid', '-k', '2'],
+    'filters_zero_valid': ['--valid', '-f', '0'], 'temperature_nan_valid': ['--valid', '--temperature', 'nan'],
     'dilation_cnn_own_weights': ['--valid', '--checkpoint', 'outputs/run1/weights.pkl', '--dilation', '2'],
 }
-STEPS += [(f'refuse_{name}', ['colorization', *TINY, '--experiment-name', 'refused', *flags], None)
+STEPS += [(f'refuse_{name}', ['colorization', *TINY, '--experiment-name', f'refused_{name}', *flags], None)
           for name, flags in BAD.items()]
 STEPS += [
     ('refuse_regression_lab', ['color_regression', *TINY, '--colour-space', 'lab'], None),

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from colorlib.cli.build import check_output, open_model, pick_device, read_files
+from colorlib.cli.build import check_output, open_model, pick_device, files_read
 from colorlib.cli.common import (OneLineParser, UsageError, a_name, a_path, add_device_flags, add_lab_flags,
                                  add_model_flags, int_at_least, run_command)
 from colorlib.colorize import STRIDE, chroma_predictor, colorize_file, find_images, output_stems
@@ -33,7 +33,7 @@ def build_parser(prog='colorize.py'):
     parser.add_argument('--net-size', type=int_at_least(1), metavar='N',
                         help='the network sees the image scaled to N pixels on its shorter side (default: full size); '
                              'the colour is scaled back up, the lightness stays full size')
-    parser.add_argument('--tta', action='store_true',
+    parser.add_argument('--tta', dest='flips', action='store_true',
                         help='average the network with its mirror image (test-time augmentation; twice the work)')
     add_device_flags(parser)
     parser.set_defaults(prog=prog)
@@ -46,7 +46,7 @@ def run(args):
     if model.target.task != 'colour':
         raise UsageError(f'--checkpoint: {checkpoint} holds super-resolution weights; colorize needs colourization '
                          'ones')
-    predict = chroma_predictor(FlipAveraged(model.net) if args.tta else model.net, model.target)
+    predict = chroma_predictor(FlipAveraged(model.net) if args.flips else model.net, model.target)
     margin = context(model.config) if args.margin is None else args.margin
     out_dir = Path(args.out_dir)
     named = find_images(args.paths)
@@ -66,7 +66,7 @@ def run(args):
     files = [path for path in named if path not in unusable]
     stems = output_stems(files)
     outputs = [out_dir / f'{stem}{kind}.png' for stem in stems for kind in ('_colorized', '_compare')]
-    reads = [*files, *read_files(args, checkpoint)]
+    reads = [*files, *files_read(args, checkpoint)]
     for output in outputs:  # outputs never replace an input; earlier results of colorize are replaced
         check_output(output, '-o/--out-dir', reads, overwrite=True)
     failed, next_stem = 0, iter(stems).__next__

@@ -13,32 +13,48 @@ import numpy as np
 from colorlib import shipped
 from colorlib.augment import AUGMENTATIONS
 from colorlib.data import CATEGORIES, parse_category
-from colorlib.errors import ConfigMismatch, InputError, WriteError
-from colorlib.lab import DEFAULT_TEMPERATURE
+from colorlib.errors import ConfigMismatch, InputError, TooBig, WriteError
 from colorlib.machine import DEVICES
-from colorlib.models import MODELS
+from colorlib.models import MODELS, ModelConfig
 from colorlib.preemption import Stopped, raise_stop_signals
-from colorlib.targets import TASKS
+from colorlib.targets import TASKS, TargetConfig
 
-# the flag that sets each field of the library's configs and run descriptions
-FLAGS = {'epochs': '-e', 'batch_size': '-b', 'learn_rate': '-l', 'seed': '-s', 'lr_schedule': '--lr-schedule',
-         'weight_decay': '--weight-decay', 'augment': '--augment', 'amp': '--amp', 'warmup': '--warmup', 'ema': '--ema',
-         'label_smoothing': '--label-smoothing', 'save_every': '--save-every', 'compile': '--compile',
-         'name': '--model', 'kernel': '-k', 'filters': '-f', 'colours': '-c/--colours/--loss or --colour-space/--bins',
-         'in_channels': '--task', 'dilation': '--dilation', 'target.kind': '--loss or --colour-space',
-         'target.task': '--task',
-         'target.colours': '-c/--colours', 'target.bins': '--bins', 'target.rebalance': '--rebalance',
-         'target.soft': '--soft-encode', 'target.residual': '--residual', 'target.temperature': '--temperature',
-         'data': '--data', 'category': '--category', 'extra_categories': '--extra-categories',
-         'image_size': '--image-size', 'device': '--device', 'out_dir': '--experiment-name', 'weights': '--checkpoint',
-         'resume': '--resume',
-         'data.images': 'training images (--data, --category, --extra-categories)',
-         'data.digest': 'training data (--data, --category, --extra-categories)', 'processes': 'torchrun processes'}
+DEFAULT = ModelConfig()  # the model's defaults, as the library states them
 
+# settings that no one flag sets, said in words; every other setting is the `dest` of the flag that sets it, read off
+# the parser of the command (flag_names), a target's setting also as target.<setting>
+SAID = {'name': '--model', 'colours': '-c/--colours/--loss or --colour-space/--bins', 'in_channels': '--task',
+        'target.kind': '--loss or --colour-space', 'out_dir': '--experiment-name', 'weights': '--checkpoint',
+        'data.images': 'training images (--data, --category, --extra-categories)',
+        'data.digest': 'training data (--data, --category, --extra-categories)', 'processes': 'torchrun processes',
+        'colorlib': 'colorlib version'}
 KIND_FLAGS = {'classes': '--loss ce', 'rgb': '--loss mse', 'lab': '--colour-space lab'}  # a target kind as flags
-# the model and target flags default to None, so that a checkpoint's own settings fill what is not given
-MODEL_DEFAULTS = {'model': 'UNet', 'kernel': 3, 'num_filters': 32, 'dilation': 1, 'task': 'colour',
-                  'colour_space': 'rgb', 'residual': False}
+COMMAND = []  # the parser of the command running (run_command): its flags name the settings
+
+
+def flag_names(parser=None):
+    """{setting: the flag that sets it} of `parser` (default: the command running, else colorization's): each
+    flag's dest is the library's keyword, said by the flag's first spelling."""
+    if parser is None:
+        from colorlib.cli.colorization import build_parser
+        parser = COMMAND[-1] if COMMAND else build_parser()
+    flags = {}
+    for action in parser._actions:
+        if action.option_strings and action.dest != 'help':
+            flags.setdefault(action.dest, action.option_strings[0])
+    targets = {f'target.{k}': flags[k] for k in TargetConfig.__dataclass_fields__ if k in flags}
+    return {**flags, **targets, **SAID}
+
+
+def flag_of(field):
+    return flag_names().get(field, field)
+
+
+def __getattr__(name):  # FLAGS: the table of the command running, for those who read it whole
+    if name == 'FLAGS':
+        return flag_names()
+    raise AttributeError(name)
+
 
 # A command's process ends when its command does: frozen, what is left skips the interpreter's last sweep over every
 # object (torch, its compiler stack, matplotlib), about a second of every command's exit on a 2-core machine.
@@ -50,7 +66,7 @@ def spell(field, value):
     -> '--task superres', ('target.residual', True) -> '--residual'."""
     if field == 'target.kind':
         return KIND_FLAGS[value]
-    return FLAGS.get(field, field) if value is True or value is None else f'{FLAGS.get(field, field)} {value}'
+    return flag_of(field) if value is True or value is None else f'{flag_of(field)} {value}'
 
 
 OWN_VALUE_FIELDS = ('target.colours', 'target.bins', 'target.rebalance', 'target.temperature')  # lead with their flag
@@ -59,24 +75,23 @@ OWN_VALUE_FIELDS = ('target.colours', 'target.bins', 'target.rebalance', 'target
 def in_flag_terms(err, name=None, values=None):
     """A library InputError in flag terms: led by `name`, or by the flag of the first setting at fault where none is
     named or where that setting's own file or value is at fault (a kind with its value from `values`), then the
-    message, what it needs, and the flags of the other fields to check."""
-    fields = list(err.fields)
-    if fields and (name is None or fields[0] in OWN_VALUE_FIELDS):
+    message, what it needs, and the flags of the other fields to check. A size too big (TooBig) is led by the flags
+    of its settings, and what would fit said in flags."""
+    if isinstance(err, TooBig):
+        lead = name if name and set(err.fields) <= {'weights', 'init'} else '/'.join(flag_of(f) for f in err.fields)
+        fits = ' or '.join(f'{flag_of(f)} {v}' for f, v in err.fits)
+        return f'{lead + ": " if lead else ""}{err.stem}{f"; {fits} would fit" if fits else ""}'
+    fields = [f for f in err.fields if f != err.source]
+    name = name or (flag_of(err.source) if err.source else None)
+    about_value = fields and str(err).startswith(f'{fields[0].removeprefix("target.")} ')  # 'kernel 2 is even'
+    if fields and (name is None or fields[0] in OWN_VALUE_FIELDS or about_value):
         field = fields.pop(0)
-        name = spell(field, (values or {}).get(field)) if field == 'target.kind' else FLAGS.get(field, field)
+        name = spell(field, (values or {}).get(field)) if field == 'target.kind' else flag_of(field)
     needs = f'; it needs {" ".join(spell(f, v) for f, v in err.needs.items())}' if err.needs else ''
     values = values or {}
-    check = f': check {", ".join(spell(f, values[f]) if f in values else FLAGS.get(f, f) for f in fields)}' \
+    check = f': check {", ".join(spell(f, values[f]) if f in values else flag_of(f) for f in fields)}' \
         if fields else ''
     return f'{name + ": " if name else ""}{err}{needs}{check}'
-
-
-def with_model_defaults(args):
-    """The flags with the model's and target's defaults filled in where not given."""
-    for dest, value in MODEL_DEFAULTS.items():
-        if getattr(args, dest, value) is None:
-            setattr(args, dest, value)
-    return args
 
 
 NAME_MAX = 255  # bytes in one file name, on every common file system
@@ -102,7 +117,7 @@ def flag(name=None, writes=None, values=None):
 
 def mismatch(err):
     """A ConfigMismatch's differences in flag terms."""
-    return '; '.join(f'the saved run had {FLAGS.get(f, f)} {saved}, this one has {FLAGS.get(f, f)} {now}'
+    return '; '.join(f'the saved run had {flag_of(f)} {saved}, this one has {flag_of(f)} {now}'
                      for f, saved, now in err.differences)
 
 
@@ -118,6 +133,14 @@ def run_command(parser, runner, argv=None):
     and SIGUSR1 end the command as an exception (colorlib.preemption.Stopped), so that a file being written is
     cleaned up, then in one line with the status a shell gives a death by that signal."""
     args = parser.parse_args(argv)
+    COMMAND.append(parser)
+    try:
+        run_parsed(parser, runner, args)
+    finally:
+        COMMAND.pop()
+
+
+def run_parsed(parser, runner, args):
 
     def one_line(message, *_, **__):  # a library warning is said like an error: the command, then the message
         print(f'{parser.prog}: warning: {message}', file=sys.stderr, flush=True)
@@ -177,33 +200,31 @@ def folder_name(text):
     return text
 
 
-def odd_kernel(text):
-    value = int_at_least(1)(text)
-    if value % 2 == 0:
-        raise argparse.ArgumentTypeError(f'{value} is even; the kernel size must be odd (1, 3, 5, ...)')
-    return value
+def an_int(text):
+    """A whole number as typed; its bounds are the library's (the configs refuse what is out of range)."""
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f'{text!r} is not an integer') from None
+
+
+def a_float(text):
+    """A number as typed; its bounds are the library's."""
+    try:
+        return float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f'{text!r} is not a number') from None
 
 
 def finite_float(low, inclusive=False, high=None):
     def parse(text):
-        try:
-            value = float(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f'{text!r} is not a number') from None
+        value = a_float(text)
         above = value >= low if inclusive else value > low
         if not (np.isfinite(value) and above and (high is None or value <= high)):
             bounds = f'{low} to {high}' if high is not None else f'a finite number {">=" if inclusive else ">"} {low}'
             raise argparse.ArgumentTypeError(f'{value} is out of range ({bounds})')
         return value
     return parse
-
-
-def seed(text):
-    """numpy's global generator (the --legacy-eval test order) takes seeds 0 to 2**32 - 1 only."""
-    value = int_at_least(0)(text)
-    if value >= 2 ** 32:
-        raise argparse.ArgumentTypeError(f'{value} is out of range (at most {2 ** 32 - 1})')
-    return value
 
 
 def augmentation_list(text):
@@ -238,19 +259,20 @@ def add_device_flags(parser):
 
 
 def add_model_flags(parser, checkpoint_help, models=tuple(MODELS), default_model=None):
-    """--model, --checkpoint, -k, -f, -c, --dilation: left None when not given (MODEL_DEFAULTS), so that the settings
+    """--model, --checkpoint, -k, -f, -c, --dilation: left None when not given (the defaults: ModelConfig's), so that the settings
     of a checkpoint that says what it holds fill them; given ones must agree with it."""
     parser.add_argument('--model', choices=list(models), default=default_model,
-                        help=f'default: what --checkpoint holds, else {MODEL_DEFAULTS["model"]}')
+                        help=f'default: what --checkpoint holds, else {DEFAULT.name}')
     parser.add_argument('--checkpoint', type=a_path, help=checkpoint_help)
-    parser.add_argument('-k', '--kernel', type=odd_kernel, help='convolution kernel size (odd; default 3)')
-    parser.add_argument('-f', '--num-filters', '--num_filters', dest='num_filters', type=int_at_least(1),
-                        help='number of filters (default 32)')
+    parser.add_argument('-k', '--kernel', type=an_int, help=f'convolution kernel size (odd; default {DEFAULT.kernel})')
+    parser.add_argument('-f', '--num-filters', '--num_filters', '--filters', dest='filters', type=an_int,
+                        help=f'number of filters (default {DEFAULT.filters})')
     parser.add_argument('-c', '--colours', type=a_path,
                         help='k-means colour file (.npy; default: the one saved beside --checkpoint, '
                              'fitted on a folder of your pictures, or the shipped 24 horse colours)')
-    parser.add_argument('--dilation', type=int_at_least(0),
-                        help='DUNet: empty pixels between the middle filter taps (0: undilated; default 1)')
+    parser.add_argument('--dilation', type=an_int,
+                        help=f'DUNet: empty pixels between the middle filter taps (0: undilated; default '
+                             f'{DEFAULT.dilation})')
 
 
 def add_task_flags(parser, loss=True):
@@ -268,10 +290,10 @@ def add_lab_flags(parser, training=False):
                         help='rgb: grey in, k-means colours (-c) out; lab: L in, ab bins (--bins) out (Zhang et al.)')
     parser.add_argument('--bins', type=a_path,
                         help='Lab: ab bins file (default: as for -c; the shipped ones remake with colorlib bins)')
-    parser.add_argument('--temperature', type=finite_float(0, inclusive=True), default=DEFAULT_TEMPERATURE,
+    parser.add_argument('--temperature', type=a_float, default=TargetConfig.temperature,
                         help='Lab: decode with the annealed mean at this temperature (0: the mode)')
     if training:
-        parser.add_argument('--rebalance', type=finite_float(0, inclusive=True, high=1), metavar='LAMBDA',
+        parser.add_argument('--rebalance', type=a_float, metavar='LAMBDA',
                             help="Lab: weight rare colours up, Zhang's lambda in [0, 1] (1: not at all; he uses 0.5)")
         parser.add_argument('--soft-encode', action='store_true',
                             help='Lab: spread the target over the 5 nearest bins (Gaussian, sigma 5)')

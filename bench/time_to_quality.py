@@ -85,8 +85,9 @@ def assignment_loop(epochs=25, batch_size=100, learn_rate=1e-3, seed=0, device='
     plt.plot(train_losses, 'ro-', label='Train')
     plt.plot(valid_losses, 'go-', label='Validation')
     plt.legend()
-    plt.savefig('training_curve.png')
-    torch.save(model.state_dict(), 'weights.pkl')
+    with tempfile.TemporaryDirectory() as written:  # written, as the assignment does, but into a folder of its own
+        plt.savefig(Path(written) / 'training_curve.png')
+        torch.save(model.state_dict(), Path(written) / 'weights.pkl')
     if eval_figure:  # ours, for the comparison: the figure in eval mode, as colorlib reports it
         model.eval()
         with torch.no_grad():

@@ -13,6 +13,7 @@ whose `fields` name the settings at fault.
 """
 import contextlib
 import dataclasses
+import inspect
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,19 +23,20 @@ import torch
 
 from colorlib import distributed, machine, shipped
 from colorlib.checkpoints import (TARGET_FIELDS, describe_run, load_weights, read_about, read_palette, read_weights,
-                                  save_weights)
-from colorlib.colorize import chroma_predictor, colorize_pixels
+                                  save_weights, summarize)
+from colorlib.colorize import STRIDE, chroma_predictor, colorize_pixels
 from colorlib.data import load_cifar10, parse_category, select_category
-from colorlib.errors import FileExists, InputError, RunExists, WeightsNotSaved, WriteError, check_whole, with_fields
+from colorlib.errors import (FileExists, InputError, RunExists, WeightsNotSaved, WriteError, check_callable, check_flag,
+                             check_keywords, check_number, check_path, check_whole, with_fields)
 from colorlib.files import held
 from colorlib.images import SIDES, as_uint8, to_float, trainable_sides
-from colorlib.memory import available_memory, check_fits
+from colorlib.memory import MODEL_SIZES, available_memory, check_fits
 from colorlib.models import MODELS, FlipAveraged, ModelConfig, build_model, context
 from colorlib.naming import (CURVE_FILE, METRICS_FILE, RESUME_FILE, SAMPLES_FILE, WEIGHTS_FILE, palette_file, run_name,
                              samples_file, weights_name)
 from colorlib.plots import save_figure, training_curve
 from colorlib.report import NUM_SAMPLES, activations, figures, samples
-from colorlib.targets import TargetConfig, build_target
+from colorlib.targets import KINDS, TASKS, TargetConfig, build_target
 from colorlib.train import LAYOUT, TrainConfig, assignment_test_order, predict, to_device
 from colorlib.train import train as train_loop
 
@@ -56,6 +58,17 @@ def load_images(data=None, category='horse', extra_categories=(), image_size=32,
     if memory is None and device is not None:
         memory = min(available_memory(torch.device('cpu')), available_memory(device_of(device)))
     from colorlib.data import is_cifar10
+    check_path(data, 'data', optional=True)
+    check_path(cache_dir, 'cache_dir', optional=True)
+    check_whole(image_size, 'image_size', 8)
+    check_number(val_share, 'val_share', 0, 0.9, low_open=True)
+    if memory is not None:
+        check_whole(memory, 'memory', 1)
+    for name, value in (('on_skip', on_skip), ('log', log)):
+        check_callable(value, name)
+    if not isinstance(extra_categories, (list, tuple)):
+        raise InputError(f'extra_categories must be a list of categories, not {extra_categories!r}',
+                         ['extra_categories'])
     data = shipped.DEFAULT_DATA if data is None else data
     if not is_cifar10(data):
         from colorlib.folders import load_folder
@@ -70,8 +83,9 @@ def load_images(data=None, category='horse', extra_categories=(), image_size=32,
                          'pictures', ['image_size'])
     category = with_fields(['category'], parse_category, category)
     train_x, test_x = with_fields(['category'], select_category, arrays, category, data)
-    extra = [with_fields(['extra_categories'], select_category, arrays, parse_category(other), data)[0]
-             for other in extra_categories if parse_category(other) != category]
+    others = [with_fields(['extra_categories'], parse_category, other) for other in extra_categories]
+    extra = [with_fields(['extra_categories'], select_category, arrays, other, data)[0]
+             for other in others if other != category]
     return np.concatenate([train_x, *extra]), test_x
 
 
@@ -107,7 +121,10 @@ def network_images(images, name, ndim=4):
 def colour_input(image):
     """Model.colorize's image as colorize_pixels takes it: RGB as uint8 (as_uint8), grey in float kept as (H, W, 1)
     float32 with every level, as colorize.py reads 16-bit grey, and grey in uint8 as RGB."""
-    pixels = np.asarray(image)
+    try:
+        pixels = np.ascontiguousarray(image)
+    except (ValueError, TypeError) as err:  # a ragged list, or something that is no array
+        raise InputError(f'image is not a picture ({" ".join(str(err).split())[:120]})', ['image']) from None
     if pixels.ndim == 3 and pixels.shape[-1] == 1:
         pixels = pixels[:, :, 0]
     if pixels.ndim != 2:
@@ -121,8 +138,7 @@ def colour_input(image):
 
 def weights_path(weights):
     """A path to weights as given, or the shipped weights of that name ('unet', 'unet_k3_f32', ...)."""
-    if not isinstance(weights, (str, os.PathLike)):
-        raise InputError(f'weights must be a name or a path, not {weights!r}', ['weights'])
+    check_path(weights, 'weights')
     if Path(weights).suffix or Path(weights).exists():
         return Path(weights)
     stem = str(weights)
@@ -143,23 +159,35 @@ def agree(path, said, given, what):
 
 
 def open_weights(path, model=None, kernel=None, filters=None, dilation=None, colours=None, bins=None,
-                 temperature=None, device='cpu', **target_settings):
+                 temperature=None, device='cpu', field='weights', **target_settings):
     """The Model in the weights file `path`: what the file says it holds (our files) or, for the assignment's, what
     is given (else the defaults: a 3x3 UNet of 32 filters over the shipped colours). A setting given that the file
     contradicts is an InputError naming it. The colours are `colours`/`bins` where given (they win), else those
     stored with the weights, else the shipped ones, which must then be those the weights were trained on where the
-    file says which."""
-    ModelConfig(**{k: v for k, v in dict(name=model, kernel=kernel, filters=filters, dilation=dilation).items()
-                   if v is not None})  # settings given that no model can have are refused before the file is read
+    file says which. `field`: the setting that gave the path, named by a refusal of the file itself."""
+    check_model_settings(dict(kernel=kernel, filters=filters, dilation=dilation), model)  # before the file is read
     state = read_weights(path)
     about, palette = read_about(path, state), read_palette(path, state)
     saved_model = {k: getattr(about['model'], k) for k in MODEL_FIELDS} if 'model' in about else {}
-    chosen = agree(path, saved_model, dict(name=model, kernel=kernel, filters=filters, dilation=dilation), 'model')
+    given = dict(name=model, kernel=kernel, filters=filters, dilation=dilation)
+    shapes = summarize(state) if not saved_model else None  # the assignment's files: the sizes their tensors have
+    agree(path, {k: shapes[k] for k in ('kernel', 'filters')} if shapes else {}, given, 'model')
+    chosen = agree(path, saved_model, given, 'model')
     saved_target = {k: about['target'][k] for k in TARGET_FIELDS} if 'target' in about else {}
     target_settings = agree(path, saved_target, target_settings, 'target')
-    config = target_config(chosen.get('name', 'UNet'), colours=colours, bins=bins, temperature=temperature,
-                           **target_settings)
+    edited = f'{path} says it holds a {chosen.get("name", "network")} that learns {saved_target.get("kind")}'
+    try:
+        config = target_config(chosen.get('name', 'UNet'), colours=colours, bins=bins, temperature=temperature,
+                               **target_settings)
+    except InputError as err:
+        if saved_target and 'target.kind' in err.fields:  # the file contradicts itself
+            raise InputError(f'{edited}, which cannot be ({err}): its notes were edited, or it is damaged') from None
+        raise
     target = build_target(config, palette=palette)
+    outputs = state['finalconv.bias'].shape[0] if 'finalconv.bias' in state else None
+    if outputs is not None and outputs != target.out_channels and saved_target and not (colours or bins):
+        raise InputError(f'{edited}, but its network has {outputs} outputs where {config.kind} has '
+                         f'{target.out_channels}: its notes were edited, or it is damaged')  # colours given: below
     trained_on = about.get('target', {}).get('palette')  # checked where the colours are not given: given ones win
     described = target.describe()
     given = config.bins if config.kind == 'lab' else config.colours
@@ -168,7 +196,7 @@ def open_weights(path, model=None, kernel=None, filters=None, dilation=None, col
         raise InputError(f'{path} was trained on other {file} than {getattr(config, file) or "the shipped ones"}',
                          [f'target.{file}'])
     config = model_config(target, **{'name': 'UNet', **chosen})
-    check_fits(config, device_of(device))  # before the model is built
+    check_fits(config, 'load', device, chosen=(), source=path, source_field=field)  # before the model is built
     net = build_model(config)
     load_weights(net, path, state)
     return Model(net, target, device, path, about.get('run'))
@@ -179,17 +207,51 @@ def load(weights='unet', *, device='cpu', **settings):
     'superres_unet', ...; shipped_weights finds them by settings) or a path to weights. Our files say what they
     hold; for the assignment's own, say it: model='CNN', kernel=3, filters=16, kind='rgb', task='superres',
     colours='colours.npy', ... (open_weights)."""
-    return open_weights(weights_path(weights), device=device_of(device), **settings)
+    check_keywords(settings, LOAD_SETTINGS, 'load')
+    check_model_settings({k: settings.get(k) for k in MODEL_FIELDS if k != 'name'}, settings.get('model'))
+    check_target_settings(**{k: v for k, v in settings.items() if k in TARGET_SETTINGS})
+    return with_fields(['weights'], open_weights, weights_path(weights), device=device_of(device), **settings)
 
 
-def shipped_weights(model=None, kernel=None, filters=None, dilation=None, device='cpu', **target_settings):
-    """The shipped weights file of the model these settings describe (ModelConfig's defaults where not given); a
-    model too big for the memory of `device` is refused as that (memory.check_fits), not as a missing file."""
-    chosen = ModelConfig(**{k: v for k, v in dict(name=model, kernel=kernel, filters=filters, dilation=dilation).items()
-                            if v is not None})  # a setting no model can have is refused as that, not as a file
-    settings = {k: v for k, v in target_settings.items() if k in TargetConfig.__dataclass_fields__}
+LOAD_SETTINGS = ('model', 'kernel', 'filters', 'dilation', 'colours', 'bins', 'temperature', 'kind', 'task',
+                 'residual', 'rebalance', 'soft')  # what load(path, ...) takes: the settings a file may not say
+TARGET_SETTINGS = ('kind', 'task', 'colours', 'bins', 'residual', 'rebalance', 'soft', 'temperature')
+
+
+def check_model_settings(sizes, model=None):
+    """The model's settings given as keywords (None: not given), refused as ModelConfig refuses them, naming the
+    keyword (`model` for the network's name)."""
+    given = {k: v for k, v in sizes.items() if v is not None}
+    try:
+        ModelConfig(**given, **({} if model is None else {'name': model}))
+    except InputError as err:
+        err.fields = tuple('model' if f == 'name' else f for f in err.fields)
+        raise
+
+
+def check_target_settings(**settings):
+    """The target's settings given as keywords (None: not given), each of its type and bounds (TargetConfig's
+    checks, made whatever the kind), naming the keyword."""
+    for name in ('residual', 'soft'):
+        if settings.get(name) is not None:
+            check_flag(settings[name], name)
+    for name in ('colours', 'bins'):
+        check_path(settings.get(name), name, optional=True)
+    for name, choices in (('kind', KINDS), ('task', TASKS)):
+        if settings.get(name) is not None and settings[name] not in choices:
+            raise InputError(f'unknown {name} {settings[name]!r} (choose from {", ".join(choices)})', [name])
+    if settings.get('rebalance') is not None:
+        check_number(settings['rebalance'], 'rebalance', 0, 1)
+    if settings.get('temperature') is not None:
+        check_number(settings['temperature'], 'temperature', 0)
+
+
+def shipped_weights(model=None, kernel=None, filters=None, dilation=None, **target_settings):
+    """The shipped weights file of the model these settings describe (ModelConfig's defaults where not given)."""
+    check_model_settings(dict(kernel=kernel, filters=filters, dilation=dilation), model)  # refused as that, not as a file
+    chosen = ModelConfig(**{k: v for k, v in dict(name=model, kernel=kernel, filters=filters).items() if v is not None})
+    settings = {k: v for k, v in target_settings.items() if k in TARGET_SETTINGS}
     config = target_config(chosen.name, **settings)
-    check_fits(dataclasses.replace(chosen, in_channels=config.in_channels), device_of(device))
     return shipped.weights(weights_name(chosen.name, config, chosen.kernel, chosen.filters))
 
 
@@ -245,12 +307,18 @@ class Model:
         """The validation figures (report.figures) on NHWC test images (default: the bundled test horses).
         legacy: as the assignment computed them (BatchNorm in training mode, its test order, which depends on the
         number of training images and the seed); amp: in bfloat16 (machine.use_bf16 says where that is fast)."""
+        for name, value in (('legacy', legacy), ('flips', flips), ('amp', amp)):
+            check_flag(value, name)
+        check_whole(batch_size, 'batch_size', 1)
+        check_whole(seed, 'seed', 0, 2 ** 32 - 1)
+        if num_train is not None:
+            check_whole(num_train, 'num_train', 0)
         if test_x is None:
             train_x, test_x = load_images()
             num_train = len(train_x) if num_train is None else num_train
         test_x = network_images(test_x, 'test_x')
-        check_whole(batch_size, 'batch_size', 1)
-        check_whole(seed, 'seed', 0, 2 ** 32 - 1)  # numpy's global generator, the legacy test order's
+        check_fits(self.config, 'evaluate', self.device, min(batch_size, len(test_x)), *test_x.shape[1:3],
+                   pictures=len(test_x), chosen=('batch_size',), source=self.path, picture_field='test_x')
         rgb = to_float(test_x)
         test_set = to_device(self.target.encode(rgb), self.device)
         order = assignment_test_order(num_train or 0, len(test_x), seed) if legacy else None
@@ -259,7 +327,10 @@ class Model:
     def predict(self, rgb_images):
         """The network's pictures of NHWC RGB images, uint8 or float 0-1 (their grey, or downsized, version in), as
         uint8 NHWC."""
-        rgb = to_float(network_images(rgb_images, 'rgb_images')).to(self.device)
+        pictures = network_images(rgb_images, 'rgb_images')
+        check_fits(self.config, 'predict', self.device, min(len(pictures), 100), *pictures.shape[1:3],
+                   pictures=len(pictures), chosen=(), source=self.path, picture_field='rgb_images')
+        rgb = to_float(pictures).to(self.device)
         out = predict(self.net, self.target, self.target.inputs(rgb))
         return (out.clamp(0, 1) * 255).round().byte().permute(0, 2, 3, 1).cpu().numpy()
 
@@ -270,15 +341,18 @@ class Model:
         to `net_size`."""
         if self.target.task != 'colour':
             raise InputError('super-resolution weights do not colour images', ['target.task'])
-        check_whole(tile, 'tile', 1)
+        check_flag(flips, 'flips')
+        check_whole(tile, 'tile', STRIDE)  # tiles start on the pooling grid
         for name, value, low in (('margin', margin, 0), ('net_size', net_size, 1)):
             if value is not None:
                 check_whole(value, name, low)
         pixels = colour_input(image)
+        margin = context(self.config) if margin is None else margin
+        check_fits(self.config, 'colour', self.device, 1, *pixels.shape[:2], tile, margin, net_size,
+                   chosen=('tile', 'net_size'), source=self.path, picture_field='image')
         net = FlipAveraged(self.net) if flips else self.net
         predict = chroma_predictor(net.eval(), self.target)
-        result, _ = colorize_pixels(pixels, predict, tile, context(self.config) if margin is None else margin,
-                                    net_size, device=self.device)
+        result, _ = colorize_pixels(pixels, predict, tile, margin, net_size, device=self.device)
         return result
 
     def samples(self, test_x=None):
@@ -289,7 +363,9 @@ class Model:
     def activations(self, image=0):
         """{block: figure} of one image (an index into the bundled test images, or an (H, W, 3) array, uint8 or
         float 0-1): its input, every block's activations and the output beside the truth (report.activations)."""
-        if isinstance(image, (int, np.integer)) and not isinstance(image, bool):
+        if isinstance(image, bool):
+            raise InputError(f'image must be an index or a picture, not {image!r}', ['image'])
+        if isinstance(image, (int, np.integer)):
             test_x = self._test()
             if not -len(test_x) <= image < len(test_x):
                 raise InputError(f'image {image} is out of range: there are {len(test_x)} test images', ['image'])
@@ -306,9 +382,15 @@ class Model:
         """The weights, with what they hold, in the assignment's layout (checkpoints.save_weights); colours fitted
         on one's own pictures, or read from the weights it started from, go with them (Target.keeps_palette). A
         file already at `path` is replaced only with `replace`, never one of the files in `reads`
-        (colorlib.files.may_write)."""
-        return save_weights(self.net, path, self.target.palette_state() if self.target.keeps_palette else {},
-                            self.target, replace, reads, self.run)
+        (colorlib.files.may_write); never a file colorlib ships (copy it first)."""
+        check_path(path, 'path')
+        check_flag(replace, 'replace')
+        if not isinstance(reads, (list, tuple)):
+            raise InputError(f'reads must be a list of paths, not {reads!r}', ['reads'])
+        for read in reads:
+            check_path(read, 'reads')
+        palette = self.target.palette_state() if self.target.keeps_palette else {}
+        return with_fields(['path'], save_weights, self.net, path, palette, self.target, replace, reads, self.run)
 
 
 def fit(model=None, *, kernel=None, filters=None, dilation=None, target=None, kind=None, task=None, colours=None,
@@ -336,10 +418,10 @@ def fit(model=None, *, kernel=None, filters=None, dilation=None, target=None, ki
     log=print prints a line per epoch and each file written; progress=True draws a progress bar (tqdm.auto: in a
     notebook too). stop_signal, on_epoch: as for colorlib.train.train; a KeyboardInterrupt (Ctrl-C) while a run
     that writes trains comes out with the path of its resumable state as its argument."""
+    check_fit_arguments(locals())  # refused before any image is read
     config = TrainConfig(**settings)
     chosen = {k: v for k, v in dict(name=model, kernel=kernel, filters=filters, dilation=dilation).items()
               if v is not None}  # the model's settings given; model_config's defaults for the rest
-    ModelConfig(**chosen)  # refused before any image is read
     target_settings = dict(kind=kind, task=task, colours=colours, bins=bins, residual=residual, rebalance=rebalance,
                            soft=soft, temperature=temperature)
     if init is None and target is None:  # so are the target's
@@ -366,7 +448,7 @@ def fit(model=None, *, kernel=None, filters=None, dilation=None, target=None, ki
         try:
             init = open_weights(init, model=model, kernel=kernel, filters=filters, dilation=dilation, colours=colours,
                                 bins=bins, temperature=temperature, device=device, kind=kind, task=task,
-                                residual=residual, rebalance=rebalance, soft=soft)
+                                residual=residual, rebalance=rebalance, soft=soft, field='init')
         except InputError as err:  # the file given as init, and the settings it names where it contradicts them
             err.source, err.fields = 'init', err.fields or ('init',)
             raise
@@ -389,9 +471,10 @@ def fit(model=None, *, kernel=None, filters=None, dilation=None, target=None, ki
     if config.label_smoothing and not target.has_accuracy:
         raise InputError('RGB regression has no classes to smooth', ['label_smoothing'])
     net_config = model_config(target, **chosen)
-    # a batch holds at most all the training images (per process under torchrun)
-    check_fits(net_config, device, min(config.batch_size, -(-len(train_x) // distributed.world_size())),
-               train_x.shape[1])
+    given = (list(MODEL_SIZES) if init is None else []) + ['batch_size']  # a file's sizes are not the user's to change
+    check_fits(net_config, 'train', device, min(config.batch_size, -(-len(train_x) // distributed.world_size())),
+               *train_x.shape[1:3], pictures=len(train_x) + len(test_x), chosen=given,
+               source=getattr(init, 'path', None), source_field='init', picture_field='train_x')  # before it is built
     torch.manual_seed(config.seed)  # the network's first weights, and every draw after them, follow the seed
     net = build_model(net_config)
     if init is not None:
@@ -432,6 +515,36 @@ def fit(model=None, *, kernel=None, filters=None, dilation=None, target=None, ki
         if writes:
             save_run(trained, history, shown, files, replace, reads, log or (lambda line: None))
     return Run(trained, history, files)
+
+
+FIT_KEYWORDS = [name for name in inspect.signature(fit).parameters if name != 'settings']
+
+
+def check_fit_arguments(given):
+    """fit's arguments (its locals() on entry), each of its type and bounds, refused before any image is read and
+    naming the keyword: unknown ones (with the nearest fit takes), the model's and the target's settings, paths,
+    True/False answers, functions, the images' category."""
+    from colorlib.targets import Target
+    check_keywords(given['settings'], [f.name for f in dataclasses.fields(TrainConfig)] + FIT_KEYWORDS, 'fit')
+    check_model_settings({k: given[k] for k in ('kernel', 'filters', 'dilation')}, given['model'])
+    check_target_settings(**{k: given[k] for k in TARGET_SETTINGS})
+    for name in ('resume', 'overwrite', 'epoch_samples', 'sync_bn', 'progress'):
+        check_flag(given[name], name)
+    for name in ('out_dir', 'weights', 'data'):
+        check_path(given[name], name, optional=True)
+    if not isinstance(given['init'], Model):
+        check_path(given['init'], 'init', optional=True)
+    for name in ('log', 'on_epoch', 'stop_signal'):
+        check_callable(given[name], name)
+    if given['target'] is not None and not isinstance(given['target'], Target):
+        raise InputError(f'target must be a colorlib Target (targets.build_target), not {given["target"]!r}',
+                         ['target'])
+    with_fields(['category'], parse_category, given['category'])
+    others = given['extra_categories']
+    if not isinstance(others, (list, tuple)):
+        raise InputError(f'extra_categories must be a list of categories, not {others!r}', ['extra_categories'])
+    for other in others:
+        with_fields(['extra_categories'], parse_category, other)
 
 
 OUTPUTS = ('weights', 'colours', 'bins')  # what a run writes that is not its folder's: run_files

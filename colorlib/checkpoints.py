@@ -8,6 +8,7 @@ pictures are stored as tensors beside the weights ('colours.centres', ...), as b
 """
 import dataclasses
 import io
+import re
 import warnings
 from collections import OrderedDict
 from dataclasses import asdict
@@ -60,9 +61,16 @@ def read_about(path, state=None):
     'run': {how they were trained}}, each missing where not said (the assignment's files say nothing, ours before
     0.2 say no run)."""
     state = read_weights(path) if state is None else state
-    about = (getattr(state, '_metadata', None) or {}).get(ABOUT)
+    metadata = getattr(state, '_metadata', None) or {}
+    if not isinstance(metadata, dict):
+        raise InputError(f'{path} holds notes (_metadata) that are a {type(metadata).__name__}, not a dict: it was not '
+                         'written by torch or colorlib')
+    about = metadata.get(ABOUT)
     if about is None:
         return {}
+    if not isinstance(about, dict) or not all(isinstance(about.get(k, {}), dict) for k in ('model', 'target')):
+        raise InputError(f'{path} says what it holds in a form colorlib does not write ({type(about).__name__} '
+                         f'{str(about)[:60]!r}): it was edited or is foreign')
     try:
         said = {}
         if 'model' in about:
@@ -99,8 +107,18 @@ def _load_safely(path):
             warnings.simplefilter('ignore')
             return torch.load(path, map_location='cpu', weights_only=True)
     except Exception as err:
-        reason = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
-        raise InputError(f'cannot read {path}: {reason[:200]}') from None
+        raise InputError(f'cannot read {path}: {load_failure(err)}') from None
+
+
+def load_failure(err):
+    """torch.load's failure in one whole line: for a file weights_only refuses, the unpickler's own sentence (which
+    global the file asks for), not torch's advice to load it unsafely; else the first line of what was said."""
+    text = re.sub(r'\x1b\[[0-9;]*m', '', str(err)).strip()
+    found = re.search(r'WeightsUnpickler error: (.*)', text)
+    if found:
+        said = found.group(1).split(' Please use')[0].strip()
+        return f'{said} (colorlib reads tensors and plain containers only, and never runs code from a file)'
+    return ' '.join(text.splitlines()[0].split()) if text else type(err).__name__
 
 
 def read_weights(path):

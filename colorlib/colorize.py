@@ -15,8 +15,9 @@ import torch.nn.functional as F
 from PIL import Image
 
 from colorlib.files import atomic_write
-from colorlib.images import read_image
+from colorlib.images import picture_size, read_image
 from colorlib.lab import lab_to_rgb, rgb_to_lab
+from colorlib.memory import check_fits
 
 STRIDE = 4  # two 2x2 poolings: tiles start, and images are padded, on multiples of 4 so the pooling grid never moves
 
@@ -125,10 +126,14 @@ def write_png(array, path, replace=False, reads=()):
 
 
 def colorize_file(path, out_dir, predict, device, tile, margin, compare, net_size=None, stem=None, replace=False,
-                  reads=()):
+                  reads=(), config=None):
     """Read, colourize and write one file: <stem>_colorized.png, and <stem>_compare.png if `compare`; `replace`
-    earlier results of those names, never one of the files in `reads` (colorlib.files.may_write)."""
+    earlier results of those names, never one of the files in `reads` (colorlib.files.may_write). With the model's
+    `config`, a picture too big to colour in the memory free is refused (a TooBig) before it is decoded."""
     stem = stem or path.stem
+    if config is not None:
+        check_fits(config, 'colour', device, 1, *picture_size(path), tile, margin, net_size,
+                   chosen=('tile', 'net_size'))
     pixels, alpha = read_image(path)
     result, grey = colorize_pixels(pixels, predict, tile, margin, net_size, compare, device)
     if not compare:

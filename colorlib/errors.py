@@ -1,5 +1,8 @@
 """The library's errors: one line each, naming the file or value and the problem, never a command-line flag."""
+import difflib
+import math
 import numbers
+import os
 
 
 class InputError(Exception):
@@ -15,11 +18,11 @@ class InputError(Exception):
         self.needs = dict(needs or {})
 
 
-def with_fields(fields, make, *args):
-    """make(*args), an InputError from it (of whichever kind: FileExists, Busy, ...) naming `fields` where it names
+def with_fields(fields, make, *args, **kwargs):
+    """make(*args, **kwargs), an InputError from it (of whichever kind: FileExists, Busy, ...) naming `fields` where it names
     none: the caller knows which of its settings the input came from."""
     try:
-        return make(*args)
+        return make(*args, **kwargs)
     except InputError as err:
         err.fields = err.fields or tuple(fields)
         raise
@@ -31,6 +34,51 @@ def check_whole(value, name, low, high=None):
             and (high is None or value <= high)):
         bounds = f'of at least {low}' if high is None else f'from {low} to {high}'
         raise InputError(f'{name} must be a whole number {bounds}, not {value!r}', [name])
+
+
+def check_flag(value, name):
+    """An InputError naming `name` unless `value` is True or False: 'no' and 'false' are true to Python, 1 is no
+    answer."""
+    if not isinstance(value, bool) and type(value).__name__ != 'bool_':  # numpy's bool is one too
+        raise InputError(f'{name} must be True or False, not {value!r}', [name])
+
+
+def check_path(value, name, optional=False):
+    """An InputError naming `name` unless `value` is a path (a str or os.PathLike) that names something: not empty
+    (that would be the current folder), no NUL byte (no file system takes one). None passes where `optional`."""
+    if value is None and optional:
+        return
+    text = os.fspath(value) if isinstance(value, (str, os.PathLike)) else None
+    if not isinstance(text, str):
+        raise InputError(f'{name} must be a path (a str or pathlib.Path), not {value!r}', [name])
+    if not text.strip():
+        raise InputError(f'{name} is an empty path {text!r}; name a file or folder ("." for the current one)', [name])
+    if '\0' in text:
+        raise InputError(f'{name} {text!r} holds a NUL byte, which no file name may', [name])
+
+
+def check_callable(value, name):
+    """An InputError naming `name` unless `value` is None or can be called."""
+    if value is not None and not callable(value):
+        raise InputError(f'{name} must be a function (or None), not {value!r}', [name])
+
+
+def check_number(value, name, low, high=math.inf, low_open=False):
+    """An InputError naming `name` unless `value` is a finite real number (not a bool, not '2') in [low, high]
+    ((low, high] with `low_open`)."""
+    if not (isinstance(value, numbers.Real) and not isinstance(value, bool) and math.isfinite(value)
+            and (value > low if low_open else value >= low) and value <= high):
+        bounds = f'{"above" if low_open else "at least"} {low}' + ('' if high == math.inf else f' and at most {high}')
+        raise InputError(f'{name} must be a finite number {bounds}, not {value!r}', [name])
+
+
+def check_keywords(given, known, where):
+    """An InputError naming the first of `given` keywords that `where` does not take, with the nearest it does."""
+    for name in given:
+        if name not in known:
+            near = difflib.get_close_matches(name, list(known), n=1)
+            hint = f'; did you mean {near[0]}?' if near else f' (it takes {", ".join(sorted(known))})'
+            raise InputError(f'{where} takes no keyword {name!r}{hint}', [name])
 
 
 class ConfigMismatch(InputError):

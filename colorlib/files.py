@@ -106,13 +106,17 @@ def same_file(a, b):
 
 def may_write(path, replace=False, reads=()):
     """The one rule for every file colorlib writes, asked before the work and again at the moment of writing: a
-    WriteError unless `path` names a file (not a folder) that is none of the files the run `reads`, and holds nothing
+    WriteError unless `path` names a file (not a folder) that is none of the files the run `reads` nor one colorlib
+    ships (is_shipped), and holds nothing
     yet, or a regular file and `replace` (the caller named it for replacing). Never a FIFO, a device or a link to one:
     writing there would block, or replace a system's node by a file."""
     text = os.fspath(path)
     if text.endswith(os.sep) or (os.altsep and text.endswith(os.altsep)):
         raise WriteError(f'cannot write {text}: the name ends in {text[-1]}, so it names a folder, not a file')
     path = Path(path)
+    if is_shipped(path):
+        raise WriteError(f'{path} is a file colorlib ships, and colorlib never writes it, whatever it is told: '
+                         'copy it first and write the copy')
     read = next((r for r in reads if same_file(path, r)), None)
     if read is not None:
         raise WriteError(f'{path} is an input of this run ({read}); write somewhere else')
@@ -131,6 +135,19 @@ def may_write(path, replace=False, reads=()):
                          'regular files are ever replaced')
     if not replace:
         raise FileExists(f'{path} exists')
+
+
+def is_shipped(path):
+    """Whether `path` is one of the files colorlib ships (its weights, colour files and data; colorlib.shipped), in
+    a checkout or an install, also through a link; a new file beside them is none of them."""
+    from colorlib import shipped
+    try:
+        real = Path(os.path.realpath(path))
+        if not real.is_file():
+            return False
+        return any(real.parent == Path(os.path.realpath(shipped.folder(kind))) for kind in shipped.KINDS)
+    except (OSError, ValueError):
+        return False
 
 
 def check_writable(path, replace=False, reads=()):

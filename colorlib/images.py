@@ -30,6 +30,7 @@ def read_image(path):
         ImageOps.exif_transpose(image, in_place=True)  # no copy: a 100-megapixel image is 400 MB in Pillow
         if image.mode in ('I', 'I;16', 'I;16B', 'I;16L', 'F'):  # 16-bit (or 32-bit) grey: keep every level
             values = np.asarray(image, dtype=np.float32)
+            check_levels(path, values, image.mode)
             peak = 1.0 if image.mode == 'F' else 65535.0 if values.max() > 255 or 'I;16' in image.mode else 255.0
             return np.clip(values / peak, 0, 1)[:, :, None], None
         has_alpha = image.mode in ('RGBA', 'LA', 'PA', 'La', 'RGBa') or 'transparency' in image.info
@@ -40,12 +41,37 @@ def read_image(path):
     return np.ascontiguousarray(rgba[:, :, :3]), np.ascontiguousarray(rgba[:, :, 3])
 
 
+def check_levels(path, values, mode):
+    """An InputError unless a grey picture's levels mean something: finite, and 0-1 for floating point ('F'), 0-65535
+    for integers. NaN would become black, and -500..500 a clipped guess, without a word."""
+    if values.size and not np.isfinite(values).all():
+        bad = int((~np.isfinite(values)).sum())
+        raise InputError(f'{path} holds {bad} pixel(s) that are NaN or infinite; it is no picture to colour')
+    if values.size:
+        low, high = float(values.min()), float(values.max())
+        top = 1.0 if mode == 'F' else 65535.0
+        if low < 0 or high > top:
+            raise InputError(f'{path} holds levels from {low:g} to {high:g}, outside 0-{top:g} for a '
+                             f'{"floating-point" if mode == "F" else "32-bit"} picture')
+
+
+def picture_size(path):
+    """(height, width) of a picture file, from its header: nothing is decoded (colorlib.memory checks it first)."""
+    require_file(path)
+    with Image.open(path) as image:
+        width, height = image.size
+    return height, width
+
+
 def as_uint8(images, name, ndim=4):
     """The one rule for pictures given as arrays, everywhere in the API: uint8 (0-255), or floating point in [0, 1]
     (turned into uint8 here, so that both mean the same wherever they go), RGB in the last axis. Anything else is an
     InputError naming `name`: uint16, int64 or float 0-255 would pass for near-white pictures, an alpha channel would
     be folded into the grey input, and an empty array ends in a division by zero."""
-    array = np.asarray(images)
+    try:
+        array = np.ascontiguousarray(images)  # a view of negative strides too, as torch.from_numpy takes none
+    except (ValueError, TypeError) as err:  # a ragged list, or something that is no array
+        raise InputError(f'{name} is not an array of pictures ({" ".join(str(err).split())[:120]})', [name]) from None
     if array.dtype != np.uint8 and not np.issubdtype(array.dtype, np.floating):
         raise InputError(f'{name} is an array of {array.dtype}; pictures are uint8 (0-255) or float (0-1)', [name])
     if array.ndim != ndim or array.shape[-1] != 3:

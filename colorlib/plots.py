@@ -1,7 +1,9 @@
 """Pictures: sample grids, training curves and activation tiles, as matplotlib figures (shown inline in a notebook)
 or PNG files (drawn with the Agg backend outside a notebook)."""
 import math
+import os
 import sys
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -9,11 +11,44 @@ import numpy as np
 from colorlib.files import atomic_write
 
 
+def settle_environment(notebook):
+    """Before matplotlib is first imported: what its environment says that would break a run after its work is done.
+    Outside a notebook the backend is Agg whatever MPLBACKEND says (a bad one would stop matplotlib's import); a
+    configuration folder that cannot be written (MPLCONFIGDIR, or ~/.config/matplotlib) is replaced by a private
+    folder under the temp folder, reused from run to run, instead of matplotlib's warning of several lines."""
+    if not notebook:
+        os.environ['MPLBACKEND'] = 'Agg'
+    home = os.path.expanduser('~')
+    wanted = os.environ.get('MPLCONFIGDIR') or os.path.join(
+        os.environ.get('XDG_CONFIG_HOME') or os.path.join(home, '.config'), 'matplotlib')
+    if usable_folder(wanted):
+        return
+    private = os.path.join(tempfile.gettempdir(), f'colorlib-matplotlib-{os.getuid()}')
+    try:
+        os.makedirs(private, mode=0o700, exist_ok=True)
+    except OSError:
+        return  # matplotlib's own fallback then
+    if usable_folder(private) and os.stat(private).st_uid == os.getuid():
+        os.environ['MPLCONFIGDIR'] = private
+
+
+def usable_folder(folder):
+    """Whether `folder` is, or can be made, a folder this process writes in."""
+    try:
+        os.makedirs(folder, exist_ok=True)
+    except OSError:
+        return False
+    return os.path.isdir(folder) and os.access(folder, os.W_OK | os.X_OK)
+
+
 def pyplot():
     """matplotlib.pyplot, imported on first use: it costs about half a second of start-up, which runs that draw
     nothing should not pay. On the Agg backend, except in a notebook's kernel, whose own backend shows figures."""
+    notebook = 'ipykernel' in sys.modules
+    if 'matplotlib' not in sys.modules:
+        settle_environment(notebook)
     import matplotlib
-    if 'ipykernel' not in sys.modules:
+    if not notebook:
         matplotlib.use('Agg')
     import matplotlib.pyplot as plt
     return plt

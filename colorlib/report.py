@@ -5,6 +5,7 @@ import torch
 
 from colorlib.metrics import SSIM_WINDOW, colourfulness, psnr, ssim
 from colorlib.files import may_write
+from colorlib.memory import check_fits
 from colorlib.models import FlipAveraged, layer_outputs
 from colorlib.plots import activation_tiles, sample_grid, save_figure
 from colorlib.train import evaluate, evaluate_legacy, predict
@@ -37,16 +38,17 @@ def figures(model, target, test_set, truth, legacy_order=None, batch_size=100, a
     legacy_order: evaluate as the assignment did (BatchNorm in training mode), on the test set in that order."""
     inputs, targets = test_set
     if legacy_order is None:
-        loss, acc = evaluate(model, target, inputs, targets, amp=amp)
+        loss, acc = evaluate(model, target, inputs, targets, batch_size, amp)
     else:
         order = legacy_order.to(inputs.device)
         loss, acc = evaluate_legacy(model, target, inputs[order], targets[order], batch_size)
-    result = {'loss': loss, 'accuracy': acc, **quality(predict(model, target, inputs), truth),
+    result = {'loss': loss, 'accuracy': acc, **quality(predict(model, target, inputs, batch_size), truth),
               'baselines': {name: quality(pictures, truth) for name, pictures in target.baselines(inputs)}}
     if flips:
         averaged = FlipAveraged(model)
-        flip_loss, flip_acc = evaluate(averaged, target, inputs, targets, amp=amp)
-        result['flips'] = {'loss': flip_loss, 'accuracy': flip_acc, **quality(predict(averaged, target, inputs), truth)}
+        flip_loss, flip_acc = evaluate(averaged, target, inputs, targets, batch_size, amp)
+        result['flips'] = {'loss': flip_loss, 'accuracy': flip_acc,
+                           **quality(predict(averaged, target, inputs, batch_size), truth)}
     return result
 
 
@@ -77,7 +79,11 @@ def samples(model, target, inputs, targets):
 
 def activations(model, target, rgb, title=''):
     """For one image (float RGB (1, 3, H, W)): {name: figure}, its input ('input'), one tile sheet per block of
-    the model ('1_downconv1', ...) and the decoded output beside the truth ('output')."""
+    the model ('1_downconv1', ...) and the decoded output beside the truth ('output'); refused before it runs where
+    it would not fit in memory (colorlib.memory.check_fits)."""
+    config = getattr(model, 'config', None)
+    if config is not None:
+        check_fits(config, 'activations', rgb.device, 1, *rgb.shape[-2:], chosen=(), picture_field='image')
     inputs = target.inputs(rgb)
     model.eval()
     outputs = layer_outputs(model, inputs)

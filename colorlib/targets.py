@@ -18,7 +18,7 @@ import torch.nn.functional as F
 
 from colorlib.colours import classes_to_rgb, fit_colours, load_colours, rgb_to_classes, save_colours
 from colorlib.images import to_grey
-from colorlib.errors import InputError, with_fields
+from colorlib.errors import InputError, check_flag, check_number, check_path, with_fields
 from colorlib.lab import (DEFAULT_TEMPERATURE, decode_lab, fit_bins, lab_to_rgb, load_bins, rebalance_weights,
                           rgb_to_lab, save_bins, soft_targets, weighted_cross_entropy)
 from colorlib.superres import downsize, superres_input, upsample
@@ -43,11 +43,16 @@ class TargetConfig:
     temperature: float = DEFAULT_TEMPERATURE
 
     def __post_init__(self):
+        for name in ('residual', 'soft'):
+            check_flag(getattr(self, name), f'target.{name}')
+        for name in ('colours', 'bins'):
+            check_path(getattr(self, name), f'target.{name}', optional=True)
+        if self.kind not in KINDS:  # check_settings takes None for the interface; a config has a kind
+            raise InputError(f'unknown target kind {self.kind!r} (choose from {", ".join(KINDS)})', ['target.kind'])
         check_settings(self.kind, self.task, self.residual)
-        if self.rebalance is not None and not 0 <= self.rebalance <= 1:
-            raise InputError(f'rebalance {self.rebalance} is outside [0, 1]', ['target.rebalance'])
-        if not (self.temperature >= 0 and self.temperature < float('inf')):
-            raise InputError(f'temperature {self.temperature} is not a finite number >= 0', ['target.temperature'])
+        if self.rebalance is not None:
+            check_number(self.rebalance, 'target.rebalance', 0, 1)
+        check_number(self.temperature, 'target.temperature', 0)
 
     @property
     def tag(self):

@@ -35,10 +35,12 @@ pretrain() {  # name, script, flags...: every CIFAR-10 class, no average of the 
   cp "outputs/weights_${name}_pretrain/training_curve.png" "docs/training/$name/pretrain_training_curve.png"
 }
 
-train() {  # name, script, flags...
+train() {  # name, script, flags...: colorlib never writes a shipped file, so the run saves under outputs/ and the
+  # new weights are copied over the shipped ones here, by this script, once the run has finished
   local name=$1 script=$2; shift 2
-  python "$script" "$@" "${common[@]}" --experiment-name "weights_$name" --checkpoint "weights/${name}_k3_f32.pkl" \
+  python "$script" "$@" "${common[@]}" --experiment-name "weights_$name" --checkpoint "outputs/weights_${name}_k3_f32.pkl" \
     --overwrite
+  cp "outputs/weights_${name}_k3_f32.pkl" "weights/${name}_k3_f32.pkl"
   mkdir -p "docs/training/$name"
   cp "outputs/weights_$name/metrics.jsonl" "outputs/weights_$name/training_curve.png" "docs/training/$name/"
 }

@@ -87,7 +87,7 @@ def test_fit_refuses_bad_settings_before_anything_is_written(setting, field, hor
     assert e.value.fields == (field,) and not (tmp_path / 'run').exists()
 
 
-@pytest.mark.parametrize('setting, field', [({'kernel': 2}, 'kernel'), ({'model': 'ResNet'}, 'name'),
+@pytest.mark.parametrize('setting, field', [({'kernel': 2}, 'kernel'), ({'model': 'ResNet'}, 'model'),
                                             ({'filters': 0}, 'filters')])
 def test_model_settings_are_refused_before_any_image_is_read(setting, field, tmp_path):
     with pytest.raises(InputError) as e:
@@ -235,3 +235,138 @@ def test_the_assignments_weights_load_with_their_settings():
     unet = colorlib.load(assignment_weights_path('UNet', 32), model='UNet', colours=assignment_colours_path(24))
     figures = unet.evaluate()
     assert f'{figures["loss"]:.4f}, {figures["accuracy"]:.1f}' == '1.3786, 48.2'  # the assignment's figure
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# the contract: every bad argument to a public function is an InputError whose fields name it. The arguments come from
+# each function's signature, so a new one is in this test at once: it fails until ARGUMENTS says what the argument is.
+
+import inspect  # noqa: E402
+
+from colorlib.models import ModelConfig  # noqa: E402
+from colorlib.targets import TargetConfig  # noqa: E402
+from colorlib.train import TrainConfig  # noqa: E402
+
+RAGGED = [[[0, 1, 2], [3, 4, 5]], [[6, 7, 8]]]
+NUL, NAN, INF = 'a\0b', float('nan'), float('inf')
+BAD = {  # the bad values of each kind of argument
+    'flag': ['no', 'false', 'yes', 1, 0, None, 2.5],
+    'flag or None': ['no', 'false', 'yes', 1, 0, 2.5],
+    'count': [0, -1, 2.5, '10', True, None, NAN],
+    'count or None': [0, -1, 2.5, '10', True, NAN],
+    'odd count or None': [0, 2, -1, 2.5, '3', True],
+    'whole or None': [-1, 2.5, '3', True],
+    'seed': [-1, 2.5, 'a', True, 2 ** 32, None],
+    'path': ['', '  ', NUL, 5, 2.5, ['x'], None],
+    'path or None': ['', NUL, 5, ['x']],
+    'paths': ['x.pkl', [5], [''], [NUL]],
+    'init': ['', NUL, 5, ['x']],
+    'pictures': [RAGGED, 'abc', 5, np.zeros((2, 8, 8)), np.full((2, 8, 8, 3), NAN), np.full((2, 8, 8, 3), 300.0),
+                 np.zeros((2, 8, 8, 3), np.int64)],
+    'pictures or None': [RAGGED, 'abc', 5, np.zeros((2, 8, 8)), np.full((2, 8, 8, 3), NAN)],
+    'picture': [RAGGED, 'abc', 5, np.zeros((8, 8, 4)), np.full((8, 8, 3), NAN), np.full((8, 8), -3.0)],
+    'picture or index': [True, 10 ** 6, -10 ** 6, RAGGED, 'abc', np.full((8, 8, 3), NAN)],
+    'function or None': [5, 'print'],
+    'device': ['gpu9', 5, '', None],
+    'model or None': ['Bogus', 5, ''],
+    'model': ['Bogus', 5, '', None],
+    'category': ['dragon', 10, -1, None, 2.5],
+    'categories': ['horse', ['dragon'], 5, [None]],
+    'target or None': ['classes', 5],
+    'kind': ['bogus', 5, None], 'kind or None': ['bogus', 5],
+    'task': ['bogus', 5, None], 'task or None': ['bogus', 5],
+    'share of 1': [-0.1, 1.5, 'a', NAN, True], 'share of 1 or None': [-0.1, 1.5, 'a', NAN, True],
+    'temperature': [-1, 'a', NAN, INF, None], 'temperature or None': [-1, 'a', NAN, INF],
+    'val_share': [0, 1, 'a', NAN, None], 'image_size': [4, 2.5, '32', True, None], 'memory': [0, -1, 'a', 2.5],
+    'rate': [-1, 'a', NAN, INF, None, True], 'below 1': [-0.1, 1, 'a', NAN, None],
+    'lr_schedule': ['bogus', 5, None], 'augment': ['bogus', 5, ['flip', 'bogus']], 'amp': ['maybe', 5, None],
+}
+ARGUMENTS = {  # (function, argument) -> its kind; a function's own table where one name means two things
+    'load': {'weights': 'path', 'device': 'device'},
+    'load_images': {'data': 'path or None', 'category': 'category', 'extra_categories': 'categories',
+                    'image_size': 'image_size', 'val_share': 'val_share', 'cache_dir': 'path or None',
+                    'on_skip': 'function or None', 'memory': 'memory', 'log': 'function or None'},
+    'fit': {'model': 'model or None', 'kernel': 'odd count or None', 'filters': 'count or None',
+            'dilation': 'whole or None', 'target': 'target or None', 'kind': 'kind or None', 'task': 'task or None',
+            'colours': 'path or None', 'bins': 'path or None', 'residual': 'flag or None',
+            'rebalance': 'share of 1 or None', 'soft': 'flag or None', 'temperature': 'temperature or None',
+            'data': 'path or None', 'category': 'category', 'extra_categories': 'categories',
+            'train_x': 'pictures or None', 'test_x': 'pictures or None', 'init': 'init', 'out_dir': 'path or None',
+            'weights': 'path or None', 'resume': 'flag', 'overwrite': 'flag', 'epoch_samples': 'flag',
+            'sync_bn': 'flag', 'progress': 'flag', 'log': 'function or None', 'device': 'device',
+            'on_epoch': 'function or None', 'stop_signal': 'function or None'},
+    'evaluate': {'test_x': 'pictures or None', 'legacy': 'flag', 'flips': 'flag', 'batch_size': 'count',
+                 'seed': 'seed', 'num_train': 'whole or None', 'amp': 'flag'},
+    'predict': {'rgb_images': 'pictures'},
+    'colorize': {'image': 'picture', 'tile': 'count', 'margin': 'whole or None', 'net_size': 'count or None',
+                 'flips': 'flag'},
+    'samples': {'test_x': 'pictures or None'},
+    'activations': {'image': 'picture or index'},
+    'save': {'path': 'path', 'replace': 'flag', 'reads': 'paths'},
+    'TrainConfig': {'epochs': 'count', 'batch_size': 'count', 'learn_rate': 'rate', 'seed': 'seed',
+                    'lr_schedule': 'lr_schedule', 'weight_decay': 'rate', 'augment': 'augment', 'amp': 'amp',
+                    'compile': 'flag', 'save_every': 'count', 'warmup': 'rate', 'ema': 'below 1',
+                    'label_smoothing': 'below 1'},
+    'ModelConfig': {'name': 'model', 'kernel': 'odd count or None', 'filters': 'count', 'colours': 'count',
+                    'in_channels': 'count', 'dilation': 'whole or None'},
+    'TargetConfig': {'kind': 'kind', 'task': 'task', 'colours': 'path or None', 'bins': 'path or None',
+                     'residual': 'flag', 'rebalance': 'share of 1 or None', 'soft': 'flag',
+                     'temperature': 'temperature'},
+}
+
+
+def public_calls(model, pictures, tmp_path):
+    """name -> (the function, the good arguments it is tried with, one at a time replaced by a bad one)."""
+    small = pictures[:4]
+    return {
+        'load': (colorlib.load, {'weights': 'unet'}),
+        'load_images': (colorlib.load_images, {}),
+        'fit': (colorlib.fit, {'model': 'CNN', 'filters': 2, 'epochs': 1, 'train_x': small, 'test_x': small,
+                               'device': 'cpu'}),
+        'evaluate': (model.evaluate, {'test_x': small}),
+        'predict': (model.predict, {'rgb_images': small}),
+        'colorize': (model.colorize, {'image': small[0]}),
+        'samples': (model.samples, {'test_x': small}),
+        'activations': (model.activations, {'image': small[0]}),
+        'save': (model.save, {'path': tmp_path / 'saved.pkl'}),
+        'TrainConfig': (TrainConfig, {}), 'ModelConfig': (ModelConfig, {}), 'TargetConfig': (TargetConfig, {}),
+    }
+
+
+def names_it(err, argument):
+    return any(field == argument or field.endswith(f'.{argument}') for field in err.fields)
+
+
+def test_every_bad_argument_of_every_public_function_is_an_input_error_naming_it(tiny_run, horses, tmp_path,
+                                                                                   monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    tried, missed = 0, []
+    for name, (function, good) in public_calls(tiny_run.model, horses[1][:8], tmp_path).items():
+        for argument, parameter in inspect.signature(function).parameters.items():
+            if parameter.kind in (parameter.VAR_KEYWORD, parameter.VAR_POSITIONAL):
+                continue
+            assert argument in ARGUMENTS[name], f'{name}({argument}=...) is new: say its kind in ARGUMENTS'
+            for bad in BAD[ARGUMENTS[name][argument]]:
+                tried += 1
+                try:
+                    function(**{**good, argument: bad})
+                    missed.append(f'{name}({argument}={bad!r}): taken')
+                except InputError as err:
+                    if not names_it(err, argument):
+                        missed.append(f'{name}({argument}={bad!r}): {err} names {err.fields}')
+                except Exception as err:  # noqa: BLE001 - any other exception breaks the contract
+                    missed.append(f'{name}({argument}={bad!r}): {type(err).__name__}: {err}')
+    assert not missed, f'{len(missed)} of {tried}:\n' + '\n'.join(missed)
+    assert list(tmp_path.iterdir()) == []  # no bad argument wrote anything
+
+
+@pytest.mark.parametrize('call, named, near', [
+    (lambda: colorlib.load('unet', kernal=5), 'kernal', 'kernel'),
+    (lambda: colorlib.fit(bogus=3), 'bogus', None),
+    (lambda: colorlib.fit(epoch=2), 'epoch', 'epochs'),
+    (lambda: colorlib.fit(learning_rate=0.1), 'learning_rate', 'learn_rate'),
+], ids=['load-kernal', 'fit-bogus', 'fit-epoch', 'fit-learning-rate'])
+def test_an_unknown_keyword_is_named_with_the_nearest_known_one(call, named, near):
+    with pytest.raises(InputError) as caught:
+        call()
+    assert caught.value.fields == (named,) and (near is None or f'did you mean {near}?' in str(caught.value))

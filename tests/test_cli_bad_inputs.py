@@ -49,14 +49,17 @@ def work(tmp_path, monkeypatch, horses):
     return tmp_path
 
 
-def refused(command, argv, capsys, root, words, code=2, new_files_ok=False):
-    """Run a command in-process; assert the one-line refusal and that nothing that was there changed."""
+def refused(command, argv, capsys, root, words, code=2, new_files_ok=False, absent=()):
+    """Run a command in-process; assert the one-line refusal (with `words`, without `absent`) and that nothing that
+    was there changed."""
     before = snapshot(root)
     status, out, err = call(command, argv, capsys)
     assert status == code, (status, out, err)
     assert len(err.strip().splitlines()) == 1 and 'Traceback' not in out + err, err
     for word in words:
         assert word in err, (word, err)
+    for word in absent:
+        assert word not in err, (word, err)
     after = snapshot(root)
     assert {p: after.get(p) for p in before} == before  # what was there is untouched
     if not new_files_ok:
@@ -114,7 +117,7 @@ def test_training_never_writes_over_what_it_reads_without_naming_it(work, capsys
     """The shipped colour file a run reads when -c is not given, and the pictures of a --data folder, are inputs too."""
     shipped = Path(COLOURS).read_bytes()
     refused(colorization, SMALL + ['--data', 'data.npz', '--checkpoint', COLOURS, '--overwrite'], capsys, work,
-            ['--checkpoint', 'colour_kmeans24_cat7.npy', 'input of this run'])
+            ['--checkpoint', 'colour_kmeans24_cat7.npy', 'colorlib ships', 'copy it first'])  # shipped: never written
     assert Path(COLOURS).read_bytes() == shipped
     (work / 'pics').mkdir()
     for i in range(4):
@@ -346,7 +349,9 @@ def test_degenerate_bins_files(bins, prior, flags, words, work, capsys):
 ], ids=['filters', 'kernel', 'filters-past-counting'])
 def test_models_too_big_for_memory_say_what_fits(flags, words, work, capsys):
     refused(colorization, ['--model', 'UNet', '--data', 'data.npz'] + flags, capsys, work, words)
-    refused(colorization, ['--model', 'UNet', '--data', 'data.npz', '--valid'] + flags, capsys, work, words)
+    # --valid does not train: sizes that no shipped file has are no file to evaluate, and nothing is said of training
+    refused(colorization, ['--model', 'UNet', '--data', 'data.npz', '--valid'] + flags, capsys, work,
+            ['--checkpoint', 'no shipped weights'], absent=['train', 'would fit'])
 
 
 def test_a_dilation_too_wide_for_memory_says_what_fits(work, capsys):
@@ -855,3 +860,15 @@ def test_every_setting_the_configs_refuse_is_said_as_its_flag():
     with pytest.raises(InputError) as e:
         TrainConfig(save_every=0)
     assert in_flag_terms(e.value) == '--save-every: save_every must be a whole number of at least 1, not 0'
+
+
+def test_the_shipped_files_are_refused_for_writing_whatever_the_flags(work, capsys):
+    """--overwrite names a file for replacing, but never a shipped one: the refusal says to copy it first."""
+    from colorlib import shipped
+    weights = shipped.weights('unet_k3_f32')
+    before = {p: p.read_bytes() for p in (weights, DEFAULT_COLOURS)}
+    refused(colorization, SMALL[2:] + ['--model', 'UNet', '--data', 'data.npz', '--checkpoint', str(weights),
+                                       '--overwrite'], capsys, work, ['--checkpoint', 'ships', 'copy it first'])
+    refused(main_colours, ['-k', '24', '-o', str(DEFAULT_COLOURS.parent), '--data', 'data.npz', '--overwrite'], capsys,
+            work, ['-o/--out-dir', 'ships', 'copy it first'])
+    assert {p: p.read_bytes() for p in before} == before

@@ -139,3 +139,19 @@ def test_tta_averages_the_image_with_its_mirror(checkpoint, tmp_path, capsys):
     plain, tta = results['plain'], results['tta']
     assert np.abs(plain[0] - tta[0]).max() > 10
     assert np.abs(tta[1][:, ::-1] - tta[0]).max() <= 1  # up to the rounding to 8 bits
+
+
+def test_pictures_of_nan_infinite_or_out_of_range_levels_are_skipped_naming_them(checkpoint, tmp_path, capsys):
+    from PIL import Image
+    levels = {'nan.tif': np.full((16, 16), np.nan, np.float32), 'inf.tif': np.full((16, 16), np.inf, np.float32),
+              'range.tif': np.linspace(-500, 500, 256, dtype=np.float32).reshape(16, 16)}
+    for name, values in levels.items():
+        Image.fromarray(values, 'F').save(tmp_path / name)
+    Image.fromarray(np.full((16, 16), 0.5, np.float32), 'F').save(tmp_path / 'good.tif')
+    code, out, err = run([str(tmp_path / n) for n in (*levels, 'good.tif')] + ['--checkpoint', checkpoint,
+                                                                            '-o', str(tmp_path / 'out')], capsys)
+    assert code == 1 and '1 of 4 images colourized' in out and 'Traceback' not in err
+    lines = err.strip().splitlines()
+    assert len(lines) == 3 and all(f'skipped {tmp_path / n}' in line for n, line in zip(levels, lines)), err
+    assert 'NaN or infinite' in lines[0] and 'NaN or infinite' in lines[1] and 'outside 0-1' in lines[2]
+    assert sorted(p.name for p in (tmp_path / 'out').iterdir()) == ['good_colorized.png']

@@ -62,3 +62,25 @@ def test_python_m_colorlib_version(tmp_path):
                           text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout == f'colorlib {colorlib.__version__}\n'
+
+
+@pytest.mark.parametrize('env, argv', [
+    ({'MPLBACKEND': 'bogus'}, ['activations', '0']),
+    ({'MPLBACKEND': 'bogus'}, ['colorization', '--model', 'UNet', '--valid']),
+    ({'MPLCONFIGDIR': '/proc/no/such/folder'}, ['activations', '0']),
+    ({'PYTHONIOENCODING': 'ascii'}, ['colorize', 'in.png', '-o', 'sortie-\u00e9t\u00e9']),
+], ids=['bad-backend-activations', 'bad-backend-valid', 'config-folder-missing',
+        'ascii-output-non-ascii-folder'])
+def test_a_command_survives_its_environment(env, argv, tmp_path):
+    """What the environment says that matplotlib or the terminal cannot take: the command works, silently, and
+    never ends in a traceback after its work is done."""
+    from pathlib import Path
+
+    import numpy as np
+    from PIL import Image
+    Image.fromarray(np.zeros((16, 16, 3), np.uint8)).save(tmp_path / 'in.png')
+    repo = Path(__file__).resolve().parents[1]
+    proc = subprocess.run([sys.executable, '-m', 'colorlib', *argv], cwd=tmp_path, capture_output=True, text=True,
+                          timeout=300, env={**__import__('os').environ, 'PYTHONPATH': str(repo), **env})
+    assert proc.returncode == 0 and proc.stderr == '', proc.stderr[-2000:]
+    assert any(tmp_path.rglob('*.png'))

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from colorlib.errors import Busy, FileExists, InputError, WriteError
-from colorlib.files import atomic_write, held, may_write, read_pair, write_pair
+from colorlib.files import atomic_write, held, is_shipped, may_write, read_pair, write_pair
 
 
 @pytest.fixture
@@ -217,3 +217,40 @@ def test_letting_go_of_a_place_whose_folder_became_a_file_is_quiet(tmp_path):
         shutil.rmtree(tmp_path / 'dd')
         (tmp_path / 'dd').write_text('a file where the folder was')  # the lock's folder replaced meanwhile
     assert (tmp_path / 'dd').read_text() == 'a file where the folder was'
+
+
+def test_a_shipped_file_is_never_written_whatever_the_flags(tmp_path):
+    import colorlib
+    from colorlib import shipped
+    for path in (shipped.DEFAULT_COLOURS, shipped.DEFAULT_BINS, shipped.DEFAULT_DATA, shipped.weights('unet_k3_f32')):
+        before = path.read_bytes()
+        for replace in (False, True):
+            with pytest.raises(WriteError, match='colorlib ships.*copy it first'):
+                may_write(path, replace)
+        assert path.read_bytes() == before
+    link = tmp_path / 'link.pkl'
+    link.symlink_to(shipped.weights('unet_k3_f32'))
+    with pytest.raises(WriteError, match='copy it first'):
+        may_write(link, True)
+    model = colorlib.load('cnn')
+    before = model.path.read_bytes()
+    with pytest.raises(InputError) as caught:
+        model.save(model.path, replace=True)
+    assert caught.value.fields == ('path',) and model.path.read_bytes() == before
+    assert colorlib.load('unet').config.name == 'UNet'
+    model.save(tmp_path / 'copy.pkl')  # a copy elsewhere is the user's to write
+    assert not may_write(tmp_path / 'new.pkl') and not is_shipped(shipped.folder('weights') / 'new.pkl')
+
+
+def test_an_empty_path_is_never_the_current_folder(tmp_path, monkeypatch):
+    import colorlib
+    monkeypatch.chdir(tmp_path)
+    pictures = np.zeros((4, 8, 8, 3), np.uint8)
+    for setting in ('out_dir', 'weights', 'data', 'colours', 'bins', 'init'):
+        with pytest.raises(InputError) as caught:
+            colorlib.fit(model='CNN', filters=2, epochs=1, train_x=pictures, test_x=pictures, **{setting: ''})
+        assert caught.value.fields in ((setting,), (f'target.{setting}',)), caught.value.fields
+    for call in (lambda: colorlib.load(''), lambda: colorlib.load_images(''), lambda: colorlib.load('cnn').save('')):
+        with pytest.raises(InputError, match='empty path'):
+            call()
+    assert list(tmp_path.iterdir()) == []

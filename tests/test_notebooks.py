@@ -31,3 +31,22 @@ def test_notebook_runs_top_to_bottom(path, tmp_path, monkeypatch):
     shown = [o for cell in notebook.cells if cell.cell_type == 'code' for o in cell.outputs]
     assert sum('image/png' in o.get('data', {}) for o in shown) >= 4  # pictures and curves inline
     assert not [o for o in shown if o.output_type == 'error']
+
+
+@pytest.mark.parametrize('value, quick', [('1', True), ('true', True), ('True', True), ('YES', True), ('on', True),
+                                          (' yes ', True), ('0', False), ('no', False), ('', False), (None, False)])
+def test_the_quick_switch_takes_the_usual_spellings_of_true(value, quick, monkeypatch):
+    """COLORLIB_QUICK=yes must not run the whole handout silently: each notebook's own line decides."""
+    import json
+    import os
+    for notebook in sorted(Path(__file__).resolve().parents[1].glob('notebooks/*.ipynb')):
+        lines = [line for cell in json.loads(notebook.read_text())['cells'] for line in cell['source']
+                 if line.startswith('QUICK =')]
+        assert len(lines) == 1, notebook
+        if value is None:
+            monkeypatch.delenv('COLORLIB_QUICK', raising=False)
+        else:
+            monkeypatch.setenv('COLORLIB_QUICK', value)
+        scope = {'os': os}
+        exec(lines[0], scope)
+        assert scope['QUICK'] is quick, (notebook, value)

@@ -106,3 +106,17 @@ def test_colorize_from_an_empty_folder(site, tmp_path):
     assert files_under(cwd) == ['outputs/colorized/photo_colorized.png']
     with Image.open(cwd / 'outputs' / 'colorized' / 'photo_colorized.png') as image:
         assert image.size == (40, 24)
+
+
+def test_the_installed_shipped_files_are_read_only_to_colorlib(site, tmp_path):
+    """Whatever it is told: a shipped file of the install is refused for writing, with the advice to copy it."""
+    before = {p: p.read_bytes() for p in (site / 'colorlib' / 'shipped').rglob('*') if p.is_file()}
+    script = ('import colorlib\nm = colorlib.load("cnn")\ntry:\n    m.save(m.path, replace=True)\n'
+              'except colorlib.errors.InputError as err:\n    print(err.fields, err)\n')
+    proc = run(site, tmp_path, sys.executable, '-c', 'import colorlib.errors\n' + script)
+    assert proc.returncode == 0 and "('path',)" in proc.stdout and 'copy it first' in proc.stdout, proc.stderr
+    weights = str(site / 'colorlib' / 'shipped' / 'weights' / 'unet_k3_f32.pkl')
+    proc = run(site, tmp_path, str(site / 'bin' / 'colorlib'), 'colorization', '--model', 'UNet', '-e', '1',
+               '--checkpoint', weights, '--overwrite')
+    assert proc.returncode == 2 and 'copy it first' in proc.stderr and proc.stderr.count('\n') == 1, proc.stderr
+    assert {p: p.read_bytes() for p in before} == before

@@ -38,7 +38,7 @@ def open_model(args, device):
     settings = target_settings(args)
     model_settings = dict(model=args.model, kernel=args.kernel, filters=args.filters, dilation=args.dilation)
     with flag('--checkpoint', values={'target.kind': settings['kind'] or 'classes'}):
-        path = args.checkpoint or str(api.shipped_weights(**model_settings, device=device, **settings))
+        path = args.checkpoint or str(api.shipped_weights(**model_settings, **settings))
         return path, api.open_weights(path, **model_settings, device=device, **settings)
 
 

@@ -10,7 +10,8 @@ from tqdm import tqdm
 
 from colorlib.cli.build import check_output, open_model, pick_device, files_read
 from colorlib.cli.common import (OneLineParser, UsageError, a_name, a_path, add_device_flags, add_lab_flags,
-                                 add_model_flags, int_at_least, run_command)
+                                 add_model_flags, in_flag_terms, int_at_least, run_command)
+from colorlib.errors import InputError
 from colorlib.colorize import STRIDE, chroma_predictor, colorize_file, find_images, output_stems
 from colorlib.models import FlipAveraged, context
 
@@ -54,8 +55,9 @@ def run(args):
         raise UsageError(f'PATH: no image files in {", ".join(args.paths)}')
 
     def skip(path, err):
-        reason = ' '.join(str(err).split()) or type(err).__name__
-        tqdm.write(f'{args.prog}: skipped {path}: {reason[:200]}', file=sys.stderr)
+        said = in_flag_terms(err) if isinstance(err, InputError) else str(err)
+        reason = ' '.join(said.split()) or type(err).__name__
+        tqdm.write(f'{args.prog}: skipped {path}: {reason[:600]}', file=sys.stderr)
     unusable = {}  # what cannot even be looked at (a symlink loop, a name too long): no output name is made for it
     for path in named:
         try:
@@ -75,7 +77,7 @@ def run(args):
             if path in unusable:
                 raise OSError(unusable[path])
             colorize_file(path, out_dir, predict, device, args.tile, margin, args.compare, args.net_size, next_stem(),
-                          replace=True, reads=reads)
+                          replace=True, reads=reads, config=model.config)
         except Exception as err:  # one bad file (unreadable, not an image, truncated, full disk) must not stop the rest
             skip(path, err)
             failed += 1

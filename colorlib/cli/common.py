@@ -132,6 +132,9 @@ def run_command(parser, runner, argv=None):
     """Parse, run, and turn a UsageError into one line on stderr and exit status 2, a warning into one line. SIGTERM
     and SIGUSR1 end the command as an exception (colorlib.preemption.Stopped), so that a file being written is
     cleaned up, then in one line with the status a shell gives a death by that signal."""
+    for stream in (sys.stdout, sys.stderr):  # a name the output's encoding cannot spell is escaped, not a crash
+        with contextlib.suppress(AttributeError, ValueError):
+            stream.reconfigure(errors='backslashreplace')
     args = parser.parse_args(argv)
     COMMAND.append(parser)
     try:
@@ -141,7 +144,7 @@ def run_command(parser, runner, argv=None):
 
 
 def run_parsed(parser, runner, args):
-
+    """run_command's work once the flags are parsed (see there)."""
     def one_line(message, *_, **__):  # a library warning is said like an error: the command, then the message
         print(f'{parser.prog}: warning: {message}', file=sys.stderr, flush=True)
     with warnings.catch_warnings(), raise_stop_signals():

@@ -7,6 +7,7 @@ from pathlib import Path
 from colorlib.errors import InputError
 
 HERE = Path(__file__).resolve().parent
+KINDS = ('weights', 'colours', 'data')  # the folders of shipped files: read-only to colorlib (files.is_shipped)
 
 
 def folder(kind):

@@ -55,8 +55,6 @@ def load_images(data=None, category='horse', extra_categories=(), image_size=32,
     """(train_x, test_x): uint8 NHWC images of one CIFAR-10 class (the bundled horses by default; training also on
     `extra_categories`), or the pictures of a folder (colorlib.folders), brought to image_size and split, refused
     up front if they would not fit in `memory` bytes (with a `device`: what the host and it have free)."""
-    if memory is None and device is not None:
-        memory = min(available_memory(torch.device('cpu')), available_memory(device_of(device)))
     from colorlib.data import is_cifar10
     check_path(data, 'data', optional=True)
     check_path(cache_dir, 'cache_dir', optional=True)
@@ -64,6 +62,8 @@ def load_images(data=None, category='horse', extra_categories=(), image_size=32,
     check_number(val_share, 'val_share', 0, 0.9, low_open=True)
     if memory is not None:
         check_whole(memory, 'memory', 1)
+    elif device is not None:  # what the host and the device have free
+        memory = min(available_memory(torch.device('cpu')), available_memory(device_of(device)))
     for name, value in (('on_skip', on_skip), ('log', log)):
         check_callable(value, name)
     if not isinstance(extra_categories, (list, tuple)):
@@ -166,6 +166,7 @@ def open_weights(path, model=None, kernel=None, filters=None, dilation=None, col
     stored with the weights, else the shipped ones, which must then be those the weights were trained on where the
     file says which. `field`: the setting that gave the path, named by a refusal of the file itself."""
     check_model_settings(dict(kernel=kernel, filters=filters, dilation=dilation), model)  # before the file is read
+    check_target_settings(colours=colours, bins=bins, temperature=temperature, **target_settings)
     state = read_weights(path)
     about, palette = read_about(path, state), read_palette(path, state)
     saved_model = {k: getattr(about['model'], k) for k in MODEL_FIELDS} if 'model' in about else {}
@@ -190,9 +191,9 @@ def open_weights(path, model=None, kernel=None, filters=None, dilation=None, col
                          f'{target.out_channels}: its notes were edited, or it is damaged')  # colours given: below
     trained_on = about.get('target', {}).get('palette')  # checked where the colours are not given: given ones win
     described = target.describe()
-    given = config.bins if config.kind == 'lab' else config.colours
-    if trained_on and not given and trained_on != described.get('colours', described.get('bins')):
-        file = 'bins' if config.kind == 'lab' else 'colours'
+    file = target.palette  # the kind of file its classes come from: 'colours', 'bins' (None: no classes)
+    given = getattr(config, file) if file else None
+    if trained_on and not given and trained_on != described.get(file):
         raise InputError(f'{path} was trained on other {file} than {getattr(config, file) or "the shipped ones"}',
                          [f'target.{file}'])
     config = model_config(target, **{'name': 'UNet', **chosen})
@@ -417,7 +418,8 @@ def fit(model=None, *, kernel=None, filters=None, dilation=None, target=None, ki
     only the first process holds and writes; sync_bn: BatchNorm over the global batch (SyncBatchNorm, GPUs).
     log=print prints a line per epoch and each file written; progress=True draws a progress bar (tqdm.auto: in a
     notebook too). stop_signal, on_epoch: as for colorlib.train.train; a KeyboardInterrupt (Ctrl-C) while a run
-    that writes trains comes out with the path of its resumable state as its argument."""
+    that writes trains comes out with the path of its resumable state as its argument. (Long for its docstring,
+    the manual of every keyword; the work is in start_from and train_and_save.)"""
     check_fit_arguments(locals())  # refused before any image is read
     config = TrainConfig(**settings)
     chosen = {k: v for k, v in dict(name=model, kernel=kernel, filters=filters, dilation=dilation).items()
@@ -444,27 +446,7 @@ def fit(model=None, *, kernel=None, filters=None, dilation=None, target=None, ki
     if train_x is None:
         train_x, test_x = load_images(data, category, extra_categories, image_size, val_share, cache_dir, on_skip,
                                       log=log if main else None, device=device)
-    if isinstance(init, (str, Path)):
-        try:
-            init = open_weights(init, model=model, kernel=kernel, filters=filters, dilation=dilation, colours=colours,
-                                bins=bins, temperature=temperature, device=device, kind=kind, task=task,
-                                residual=residual, rebalance=rebalance, soft=soft, field='init')
-        except InputError as err:  # the file given as init, and the settings it names where it contradicts them
-            err.source, err.fields = 'init', err.fields or ('init',)
-            raise
-    elif init is not None:  # a Model: what is given must agree with it, as with a file (open_weights)
-        where = init.path or f'the {init.name} model'
-        agree(where, {k: getattr(init.config, k) for k in MODEL_FIELDS}, chosen, 'model')
-        agree(where, {k: getattr(init.target.config, k) for k in TARGET_FIELDS},
-              dict(kind=kind, task=task, residual=residual), 'target')
-        choices = {k: v for k, v in dict(colours=colours, bins=bins, rebalance=rebalance, soft=soft,
-                                         temperature=temperature).items() if v is not None}
-        if target is None and choices:  # the choices of use given win, as open_weights takes them
-            kept = init.target.palette_state() if init.target.keeps_palette else {}  # else its file's or shipped
-            target = build_target(dataclasses.replace(init.target.config, **choices), palette=kept)
-    if init is not None:
-        target = init.target if target is None else target
-        chosen = {k: getattr(init.config, k) for k in MODEL_FIELDS}
+    init, target, chosen = start_from(init, chosen, target, target_settings, device)
     if target is None:
         config_of_target = target_config(chosen.get('name', 'UNet'), **target_settings)
         target = build_target(config_of_target, fit_on=train_x if own else None)
@@ -485,14 +467,53 @@ def fit(model=None, *, kernel=None, filters=None, dilation=None, target=None, ki
     if out_dir is None and runs_dir is not None:
         out_dir = Path(runs_dir) / weights_name(net_config.name, target.config, net_config.kernel, net_config.filters)
     files = {} if out_dir is None else run_files(out_dir, weights, target, config.epochs if epoch_samples else 0)
-    replace = replaceable(files, resume, overwrite)
     if files:
         check_run_folder(files, resume, overwrite, reads)
+    trained, history = train_and_save(net, target, config, (train_x, test_x), device, files, dict(
+        resume=resume, overwrite=overwrite, epoch_samples=epoch_samples, reads=reads), on_epoch, stop_signal,
+        progress, log)
+    return Run(trained, history, files)
+
+
+def start_from(init, chosen, target, target_settings, device):
+    """fit's (init, target, chosen model settings) where it starts from weights (`init`, a path or a Model): the
+    file's (or Model's) network and target, the settings given agreeing with them (open_weights' rule, and agree()
+    for a Model); a file's refusal names init as its `source`. Without init, as given."""
+    if isinstance(init, (str, Path)):
+        model_settings = dict(model=chosen.get('name'), kernel=chosen.get('kernel'), filters=chosen.get('filters'),
+                              dilation=chosen.get('dilation'))
+        try:
+            init = open_weights(init, **model_settings, device=device, **target_settings, field='init')
+        except InputError as err:  # the file given as init, and the settings it names where it contradicts them
+            err.source, err.fields = 'init', err.fields or ('init',)
+            raise
+    elif init is not None:  # a Model: what is given must agree with it, as with a file (open_weights)
+        where = init.path or f'the {init.name} model'
+        agree(where, {k: getattr(init.config, k) for k in MODEL_FIELDS}, chosen, 'model')
+        agree(where, {k: getattr(init.target.config, k) for k in TARGET_FIELDS},
+              {k: target_settings[k] for k in ('kind', 'task', 'residual')}, 'target')
+        choices = {k: target_settings[k] for k in ('colours', 'bins', 'rebalance', 'soft', 'temperature')
+                   if target_settings[k] is not None}
+        if target is None and choices:  # the choices of use given win, as open_weights takes them
+            kept = init.target.palette_state() if init.target.keeps_palette else {}  # else its file's or shipped
+            target = build_target(dataclasses.replace(init.target.config, **choices), palette=kept)
+    if init is not None:
+        target = init.target if target is None else target
+        chosen = {k: getattr(init.config, k) for k in MODEL_FIELDS}
+    return init, target, chosen
+
+
+def train_and_save(net, target, config, images, device, files, run, on_epoch, stop_signal, progress, log):
+    """fit's training (colorlib.train.train) of `net` on `images` (train_x, test_x) and, where the run writes
+    (`files`), its end-of-epoch sample grids and its closing files (save_run), the places held meanwhile; `run`:
+    resume, overwrite, epoch_samples and reads. Returns (the trained Model, the history)."""
+    reads, epoch_samples = run['reads'], run['epoch_samples']
+    replace = replaceable(files, run['resume'], run['overwrite'])
+    out_dir = files['metrics'].parent if files else None
     net.to(device, memory_format=LAYOUT)
-    train_set = to_device(target.encode(to_float(train_x)), device)
-    test_set = to_device(target.encode(to_float(test_x)), device)
+    train_set, test_set = (to_device(target.encode(to_float(x)), device) for x in images)
     shown = tuple(t[:NUM_SAMPLES] for t in test_set)
-    writes = bool(files) and main  # the one process that writes holds the places for the life of the run
+    writes = bool(files) and distributed.rank() == 0  # the one process that writes holds the places for the run
 
     def after_epoch(row):
         if writes and epoch_samples:
@@ -504,17 +525,17 @@ def fit(model=None, *, kernel=None, filters=None, dilation=None, target=None, ki
         if writes:  # no second run writes the same files meanwhile
             with_fields(['out_dir'], held_places.enter_context, held(out_dir, folder=True))
             with_fields(['weights'], held_places.enter_context, held(files['weights']))
-            check_run_folder(files, resume, overwrite, reads)  # again, now that they are held
+            check_run_folder(files, run['resume'], run['overwrite'], reads)  # again, now that they are held
         try:
-            history = train_loop(net, target, train_set, test_set, config, out_dir, resume,
-                                 after_epoch, stop_signal, progress, log, overwrite)
+            history = train_loop(net, target, train_set, test_set, config, out_dir, run['resume'],
+                                 after_epoch, stop_signal, progress, log, run['overwrite'])
         except KeyboardInterrupt:
             raise KeyboardInterrupt(*([files['resume']] if files else [])) from None
         ran = dataclasses.replace(config, amp=machine.use_bf16(device, config.amp, warn=False)[0])  # as train runs it
         trained = Model(net, target, device, run=describe_run(net, target, ran, train_set))
         if writes:
             save_run(trained, history, shown, files, replace, reads, log or (lambda line: None))
-    return Run(trained, history, files)
+    return trained, history
 
 
 FIT_KEYWORDS = [name for name in inspect.signature(fit).parameters if name != 'settings']
@@ -530,11 +551,13 @@ def check_fit_arguments(given):
     check_target_settings(**{k: given[k] for k in TARGET_SETTINGS})
     for name in ('resume', 'overwrite', 'epoch_samples', 'sync_bn', 'progress'):
         check_flag(given[name], name)
-    for name in ('out_dir', 'weights', 'data'):
+    for name in ('out_dir', 'runs_dir', 'weights', 'data', 'cache_dir'):
         check_path(given[name], name, optional=True)
+    check_whole(given['image_size'], 'image_size', 8)
+    check_number(given['val_share'], 'val_share', 0, 0.9, low_open=True)
     if not isinstance(given['init'], Model):
         check_path(given['init'], 'init', optional=True)
-    for name in ('log', 'on_epoch', 'stop_signal'):
+    for name in ('log', 'on_epoch', 'stop_signal', 'on_skip'):
         check_callable(given[name], name)
     if given['target'] is not None and not isinstance(given['target'], Target):
         raise InputError(f'target must be a colorlib Target (targets.build_target), not {given["target"]!r}',

@@ -4,13 +4,17 @@ a digest of every file it writes. tests/test_remember_outputs.py runs them and c
 the command line was rebuilt on the library (tests/records/outputs_before.json), so that "nothing changes for the user"
 is checked, not eyeballed.
 
-    python tests/remember_outputs.py record tests/records/outputs_before.json   # the record (taken at d325b10)
     python tests/remember_outputs.py run OUT.json                            # what the code does now
+    python tests/remember_outputs.py record tests/records/outputs_before.json   # retake the record: see below
 
 The commands run in this one process, one after another, each in the same scratch folder (later steps read what
 earlier ones wrote), with one CPU thread so that the arithmetic, and so the digests, repeat on the same machine. A
 record says which machine made it (`machine`): file digests and printed figures are compared only on that machine;
 elsewhere the exit statuses, the refusals and the names of the files written still are.
+
+The record was taken with the code before the rebuild (commit d325b10) and this script: to retake it with more steps,
+`git archive d325b10 | tar -x -C DIR`, copy this script into DIR/tests/, and run it there with PYTHONPATH=DIR (and
+COLORLIB_SHARED=<the shared folder> where ../shared is not beside DIR).
 """
 import contextlib
 import hashlib
@@ -29,9 +33,10 @@ import torch
 from PIL import Image
 
 REPO = Path(__file__).resolve().parents[1]
-SHARED_WEIGHTS = REPO.parent / 'shared' / 'reference' / 'assignment_weights'  # a checkout's ../shared (CI)
-if (REPO.parents[1] / 'shared').is_dir() and not SHARED_WEIGHTS.is_dir():  # a worktree under <root>/wt/
-    SHARED_WEIGHTS = REPO.parents[1] / 'shared' / 'reference' / 'assignment_weights'
+# the assignment's own weights: a checkout's ../shared (CI), a worktree's ../../shared, or COLORLIB_SHARED
+SHARED_WEIGHTS = next((Path(place) / 'reference' / 'assignment_weights' for place in (
+    os.environ.get('COLORLIB_SHARED', ''), REPO.parent / 'shared', REPO.parents[1] / 'shared')
+    if place and (Path(place) / 'reference' / 'assignment_weights').is_dir()), Path('/nowhere'))
 
 TINY = ['--data', 'tiny.npz', '-b', '10', '-e', '1', '-f', '4']  # 40 training and 20 test horses: a second a run
 
@@ -151,7 +156,7 @@ if (SHARED_WEIGHTS / 'unet_k3_f32.pkl').is_file():  # the assignment's own files
                                                '--data', 'tiny.npz'], None),
               ('init_assignment', ['colorization', *TINY[:-2], '--init', str(SHARED_WEIGHTS / 'unet_k3_f32.pkl'),
                                    '--experiment-name', 'from_assignment'], None),
-              ('refuse_assignment_as_dunet', ['colorization', '--valid', '--model', 'DUNet', '--checkpoint',
+              ('valid_assignment_as_dunet', ['colorization', '--valid', '--model', 'DUNet', '--checkpoint',
                                               str(SHARED_WEIGHTS / 'unet_k3_f32.pkl'), '--data', 'tiny.npz'], None)]
 
 
@@ -223,7 +228,7 @@ CACHE = re.compile(r'-[0-9a-f]{16}\.npz')  # a picture folder's cache is named b
 def normal(text, folder):
     """Lines without what changes from run to run: the scratch folder, the seconds an epoch took, free memory."""
     lines = []
-    for line in text.replace(str(folder), '<tmp>').splitlines():
+    for line in text.replace(str(folder), '<tmp>').replace(str(REPO), '<repo>').splitlines():
         line = CACHE.sub('-<place>.npz', re.sub(r'Time\(s\): [\d.]+', 'Time(s): <s>', line))
         if ' GB' in line:  # what is free on this machine, and so what would fit
             line = NUMBERS.sub('<n>', line)

@@ -35,7 +35,7 @@ RECIPES = {  # recipe -> {run name, or '*' for any: {flag dest: value}}
 }
 
 
-def spelled(flags, parser):
+def spelled(flags, parser=None):
     """A recipe's flags as a user types them (in `parser`'s spelling)."""
     names = flag_names(parser)
     def value(v):
@@ -43,8 +43,8 @@ def spelled(flags, parser):
     return ' '.join(f'{names[k]}{value(v)}' for k, v in flags.items()) or '(the defaults)'
 
 
-def describe(parser):
-    """Every recipe and what it sets, for `parser`'s --help and the README."""
+def describe(parser=None):
+    """Every recipe and what it sets, for `parser`'s --help (default: colorization's) and the README."""
     lines = []
     for name, runs in RECIPES.items():
         for run, flags in runs.items():
@@ -55,8 +55,11 @@ def describe(parser):
 def with_recipe(parser, argv, args):
     """The flags parsed again with the recipe's values as defaults, so that what the command line says wins."""
     runs = RECIPES[args.recipe]
+    if '*' in runs:  # one recipe for every run
+        parser.set_defaults(**runs['*'])
+        return parser.parse_args(argv)
     run = run_name(args.model or DEFAULT.name, target_from_flags(args))  # names only: no file is read
-    if run not in runs and '*' not in runs:
+    if run not in runs:
         raise UsageError(f'--recipe {args.recipe}: no recipe of that name for {run} (it has {", ".join(runs)})')
-    parser.set_defaults(**runs.get(run, runs.get('*')))
+    parser.set_defaults(**runs[run])
     return parser.parse_args(argv)

@@ -129,9 +129,8 @@ def validate(args, device):
     print(f'Evaluating Model {model.config.name}: {checkpoint}')
     if model.run:  # how the weights were trained, where they say it (ours, since the run's description is kept)
         run = model.run
-        print(f'Trained with {" ".join(f"{flag_of(k)} {v}" for k, v in run.items() if k in TRAINED)} on '
-              f'{run.get("data.images")} images (digest {run.get("data.digest")}), {run.get("processes")} '
-              f'process(es), colorlib {run.get("colorlib")}')
+        print(f'Trained with {spelled(run)} on {run.get("data.images")} images (digest {run.get("data.digest")}), '
+              f'{run.get("processes")} process(es), colorlib {run.get("colorlib")}')
     with flag('--valid'):
         result = model.evaluate(test_x, args.legacy_eval, args.flips, args.batch_size, args.seed, len(train_x),
                                 amp=use_bf16(device, args.amp)[0])
@@ -153,6 +152,14 @@ def train_run(args, device):
                 runs_dir='outputs', weights=args.checkpoint, resume=args.resume, overwrite=args.overwrite,
                 epoch_samples=args.epoch_samples, sync_bn=args.sync_bn, log=lambda line: print(line, flush=True),
                 device=device, stop_signal=stop_signal, **train_settings(args))
+
+
+def spelled(run):
+    """A run's training settings (checkpoints.describe_run) as the flags that give them: those switched off and
+    empty lists left out."""
+    def value(v):
+        return '' if v is True else f' {",".join(v)}' if isinstance(v, (list, tuple)) else f' {v}'
+    return ' '.join(f'{flag_of(k)}{value(run[k])}' for k in TRAINED if run.get(k) not in (None, False, (), []))
 
 
 @contextlib.contextmanager

@@ -35,7 +35,7 @@ from colorlib.models import MODELS, FlipAveraged, ModelConfig, build_model, cont
 from colorlib.naming import (CURVE_FILE, METRICS_FILE, RESUME_FILE, SAMPLES_FILE, WEIGHTS_FILE, palette_file, run_name,
                              samples_file, weights_name)
 from colorlib.plots import save_figure, training_curve
-from colorlib.report import NUM_SAMPLES, activations, figures, samples
+from colorlib.report import NUM_SAMPLES, activations, figures, samples, save_activations
 from colorlib.targets import KINDS, TASKS, TargetConfig, build_target
 from colorlib.train import LAYOUT, TrainConfig, assignment_test_order, predict, to_device
 from colorlib.train import train as train_loop
@@ -361,9 +361,12 @@ class Model:
         rgb = to_float(network_images(self._test(test_x), 'test_x')[:NUM_SAMPLES])
         return samples(self.net, self.target, *to_device(self.target.encode(rgb), self.device))
 
-    def activations(self, image=0):
+    def activations(self, image=0, out_dir=None, reads=()):
         """{block: figure} of one image (an index into the bundled test images, or an (H, W, 3) array, uint8 or
-        float 0-1): its input, every block's activations and the output beside the truth (report.activations)."""
+        float 0-1): its input, every block's activations and the output beside the truth (report.activations),
+        titled by the model's name as the assignment spells it ('UNet', 'superres_UNet_mse'). With out_dir, also
+        written there as PNGs (report.save_activations: each replacing an earlier one of its name, never one of the
+        files in `reads`)."""
         if isinstance(image, bool):
             raise InputError(f'image must be an index or a picture, not {image!r}', ['image'])
         if isinstance(image, (int, np.integer)):
@@ -372,7 +375,12 @@ class Model:
                 raise InputError(f'image {image} is out of range: there are {len(test_x)} test images', ['image'])
             image = test_x[image]
         pixels = network_images(image, 'image', ndim=3)
-        return activations(self.net, self.target, to_float(pixels[None]).to(self.device), self.name)
+        rgb, title = to_float(pixels[None]).to(self.device), run_name(self.config.name, self.target.config,
+                                                                     self.config.name)
+        if out_dir is None:
+            return activations(self.net, self.target, rgb, title)
+        check_path(out_dir, 'out_dir')
+        return with_fields(['out_dir'], save_activations, self.net, self.target, rgb, out_dir, title, reads)
 
     def fit(self, **settings):
         """Train further from these weights: fit(init=this model, ...), with this model's network and target; a

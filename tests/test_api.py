@@ -372,3 +372,18 @@ def test_an_unknown_keyword_is_named_with_the_nearest_known_one(call, named, nea
     with pytest.raises(InputError) as caught:
         call()
     assert caught.value.fields == (named,) and (near is None or f'did you mean {near}?' in str(caught.value))
+
+
+def test_weights_keep_the_whole_description_of_their_run(horses, tmp_path):
+    """The model, the target, the training settings, the data's digest and the colorlib version, as
+    colorlib.load(path).about; weights that do not say how they were made (the shipped ones) still load."""
+    run = colorlib.fit(model='CNN', filters=2, epochs=1, batch_size=10, ema=0.999999, train_x=horses[0][:20],
+                       test_x=horses[1][:8], out_dir=tmp_path / 'run', device='cpu')
+    about = colorlib.load(tmp_path / 'run' / 'weights.pkl').about
+    assert about == run.model.about
+    assert about['model']['name'] == 'CNN' and about['target']['kind'] == 'classes'
+    said = about['run']
+    assert (said['epochs'], said['ema'], said['data.images'], said['colorlib']) == (1, 0.999999, 20, colorlib.__version__)
+    assert len(said['data.digest']) == 16
+    shipped = colorlib.load('unet').about
+    assert 'run' not in shipped and shipped['model']['filters'] == 32

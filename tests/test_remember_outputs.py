@@ -27,11 +27,8 @@ CHANGED = {
         'ema_one', 'label_smoothing_one', 'filters_zero', 'kernel_even', 'kernel_zero', 'epochs_zero', 'batch_zero',
         'learn_rate_negative', 'learn_rate_nan', 'seed_negative', 'seed_huge', 'warmup_negative', 'weight_decay_inf',
         'dilation_negative', 'save_every_zero', 'rebalance_high', 'temperature_negative', 'kernel_even_valid',
-        'filters_zero_valid', 'temperature_nan_valid')},
+        'filters_zero_valid', 'temperature_nan_valid', 'batch_zero_valid', 'seed_huge_valid')},
     'refuse_filters_word': '-f also takes --filters, the keyword, so argparse lists it',
-    'refuse_colours_missing': 'the flag table is read off the parser: -c/--colours is said -c, its first spelling',
-    'refuse_batch_zero_valid': 'two faults (-b 0, and -f 4 that no shipped file has): the file is looked for first',
-    'refuse_seed_huge_valid': 'two faults (-s 2**32, and -f 4 that no shipped file has): the file is looked for first',
     # issue 31's memory rule: in the action's words, and --valid says no file has those sizes
     'refuse_filters_too_many': "the memory rule's words (issue 31)",
     'refuse_dilation_too_wide': "the memory rule's words (issue 31)",

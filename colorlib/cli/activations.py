@@ -7,9 +7,7 @@ from colorlib.checkpoints import TARGET_FIELDS, read_about
 from colorlib.cli.build import check_output, read_images, open_model, pick_device, files_read
 from colorlib.cli.common import (DEFAULT, OneLineParser, UsageError, a_path, add_data_flags, add_device_flags,
                                  add_lab_flags, add_model_flags, add_task_flags, flag, int_at_least, run_command)
-from colorlib.images import to_float
 from colorlib.naming import run_name, weights_name
-from colorlib.report import save_activations
 from colorlib.targets import TargetConfig
 
 def build_parser(prog='activations.py'):
@@ -37,8 +35,7 @@ def draw(args, test_x, device):
     place = 'the activations (outputs/ under the current folder)'
     check_output(out_dir / 'input.png', place, reads, overwrite=True)
     with flag(place):
-        save_activations(model.net, model.target, to_float(test_x[args.index:args.index + 1]).to(device), out_dir,
-                         name, reads)
+        model.activations(test_x[args.index], out_dir, reads)
     print(f'Activations of test image {args.index} written to {out_dir}/')
 
 

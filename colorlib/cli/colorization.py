@@ -118,6 +118,8 @@ def run(args):
 
 def validate(args, device):
     """--valid: the figures of --checkpoint (or the shipped weights) on the test images, and a sample grid."""
+    with flag():  # -b and -s by TrainConfig's bounds, before any file is read
+        TrainConfig(batch_size=args.batch_size, seed=args.seed)
     checkpoint, model = open_model(args, device)
     if args.legacy_eval and model.target.kind == 'lab':
         raise UsageError(f'--legacy-eval reproduces the assignment, which has no Lab bins ({checkpoint} holds them)')

@@ -34,14 +34,14 @@ COMMAND = []  # the parser of the command running (run_command): its flags name 
 
 def flag_names(parser=None):
     """{setting: the flag that sets it} of `parser` (default: the command running, else colorization's): each
-    flag's dest is the library's keyword, said by the flag's first spelling."""
+    flag's dest is the library's keyword, said by the flag's first spelling (or its action's `said`)."""
     if parser is None:
         from colorlib.cli.colorization import build_parser
         parser = COMMAND[-1] if COMMAND else build_parser()
     flags = {}
     for action in parser._actions:
         if action.option_strings and action.dest != 'help':
-            flags.setdefault(action.dest, action.option_strings[0])
+            flags.setdefault(action.dest, getattr(action, 'said', action.option_strings[0]))
     targets = {f'target.{k}': flags[k] for k in TargetConfig.__dataclass_fields__ if k in flags}
     return {**flags, **targets, **SAID}
 
@@ -270,9 +270,10 @@ def add_model_flags(parser, checkpoint_help, models=tuple(MODELS), default_model
     parser.add_argument('-k', '--kernel', type=an_int, help=f'convolution kernel size (odd; default {DEFAULT.kernel})')
     parser.add_argument('-f', '--num-filters', '--num_filters', '--filters', dest='filters', type=an_int,
                         help=f'number of filters (default {DEFAULT.filters})')
-    parser.add_argument('-c', '--colours', type=a_path,
-                        help='k-means colour file (.npy; default: the one saved beside --checkpoint, '
-                             'fitted on a folder of your pictures, or the shipped 24 horse colours)')
+    colours = parser.add_argument('-c', '--colours', type=a_path,
+                                  help='k-means colour file (.npy; default: the one saved beside --checkpoint, '
+                                       'fitted on a folder of your pictures, or the shipped 24 horse colours)')
+    colours.said = '-c/--colours'  # how errors name it (flag_names): both spellings, as the handout's users know it
     parser.add_argument('--dilation', type=an_int,
                         help=f'DUNet: empty pixels between the middle filter taps (0: undilated; default '
                              f'{DEFAULT.dilation})')

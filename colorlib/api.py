@@ -153,7 +153,7 @@ def agree(path, said, given, what):
             continue
         if name in said and said[name] != value:
             raise InputError(f'{path} holds a {what} with {name} {said[name]!r}, not {value!r}',
-                             [name if what == 'model' else f'target.{name}'])
+                             [('model' if name == 'name' else name) if what == 'model' else f'target.{name}'])
         settings[name] = value
     return settings
 
@@ -385,6 +385,9 @@ class Model:
     def fit(self, **settings):
         """Train further from these weights: fit(init=this model, ...), with this model's network and target; a
         setting given that contradicts them is an InputError naming it, as for the weights file it came from."""
+        if 'init' in settings:
+            raise InputError('Model.fit starts from this model; for other weights use colorlib.fit(init=...)',
+                             ['init'])
         return fit(init=self, **settings)
 
     def save(self, path, replace=False, reads=()):

@@ -45,6 +45,31 @@ def save_colours(path, centres, distortion, replace=False):
     return write_pair(path, centres, float(distortion), replace)
 
 
+MIN_PIXELS_PER_COLOUR = 1000  # a colour file's class needs this many pixels on average: colorlib colours' rule
+
+
+def distinct_colours(pixels):
+    """How many distinct RGB colours (N, 3) uint8 pixels hold."""
+    return len(np.unique(pixels.reshape(-1, 3).astype(np.int32) @ np.array([65536, 256, 1], np.int32)))
+
+
+def check_clusters(images, ks, min_pixels=MIN_PIXELS_PER_COLOUR):
+    """Before any k-means runs: an InputError naming k unless each of `ks` is a number of colours the images can
+    give, each colour from distinct pixels and from at least `min_pixels` of them on average: more clusters than that
+    are not colours of the data but noise, and k-means over millions of pixels takes minutes for each thousand."""
+    pixels = images.reshape(-1, 3)
+    distinct = None
+    for k in ks:
+        if len(pixels) < k * min_pixels:
+            raise InputError(f'{k} colours are too many clusters for the data: its {len(pixels):,} pixels give '
+                             f'{len(pixels) // k:,} a colour, and a colour needs at least {min_pixels:,}; at most '
+                             f'{len(pixels) // min_pixels:,} colours fit these images', ['k'])
+        distinct = distinct_colours(pixels) if distinct is None else distinct
+        if distinct < k:
+            raise InputError(f'{k} colours are too many clusters for the data: the images hold {distinct} distinct '
+                             f'colour(s), fewer than the {k} colours asked for', ['k'])
+
+
 def fit_colours(images, k, seed=0, sample=None):
     """k-means over every pixel of uint8 NHWC images scaled to [0, 1) (or a seeded random `sample` of that many);
     distortion = mean distance to a centre."""
@@ -52,7 +77,7 @@ def fit_colours(images, k, seed=0, sample=None):
     pixels = images.reshape(-1, 3)
     if sample is not None and len(pixels) > sample:
         pixels = pixels[np.random.default_rng(seed).choice(len(pixels), sample, replace=False)]
-    distinct = len(np.unique(pixels.astype(np.int32) @ np.array([65536, 256, 1], np.int32)))
+    distinct = distinct_colours(pixels)
     if distinct < k:  # k-means would make equal centres, a colour file that load_colours refuses
         raise InputError(f'the images hold {distinct} distinct colour(s), fewer than the {k} colours asked for')
     pixels = pixels.astype(np.float64) / 256

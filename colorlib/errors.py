@@ -19,8 +19,8 @@ class InputError(Exception):
 
 
 def with_fields(fields, make, *args, **kwargs):
-    """make(*args, **kwargs), an InputError from it (of whichever kind: FileExists, Busy, ...) naming `fields` where it names
-    none: the caller knows which of its settings the input came from."""
+    """make(*args, **kwargs), an InputError from it (of whichever kind: FileExists, Busy, ...) naming `fields` where it
+    names none: the caller knows which of its settings the input came from."""
     try:
         return make(*args, **kwargs)
     except InputError as err:

@@ -9,7 +9,7 @@ import warnings
 
 import torch
 
-from colorlib.errors import InputError
+from colorlib.errors import InputError, check_number, check_whole
 
 DEVICES = ('auto', 'cpu', 'cuda', 'mps')
 PRECISIONS = ('auto', 'on', 'off')  # bfloat16 autocast: where it is fast, always, never
@@ -114,10 +114,21 @@ def sync(device):
         torch.mps.synchronize()
 
 
+MAX_SECONDS = 3600  # the longest a rate is measured for
+
+
+def check_seconds(seconds):
+    """An InputError naming `seconds` unless it is a time a measurement can take: above 0, at most MAX_SECONDS."""
+    check_number(seconds, 'seconds', 0, MAX_SECONDS, low_open=True)
+
+
 def matmul_rate(device, dtype=torch.float32, n=2048, seconds=0.5):
     """Sustained GFLOP/s of an n x n matrix multiply in `dtype` on `device`, measured for about `seconds` after
-    one warm-up product: the arithmetic limit that training speed is judged against."""
+    one warm-up product: the arithmetic limit that training speed is judged against. `seconds` is above 0 and at
+    most MAX_SECONDS: NaN, infinity or 1e308 would never end."""
     import time
+    check_seconds(seconds)
+    check_whole(n, 'n', 1, 16384)
     device = torch.device(device)
     a, b = torch.randn(n, n, device=device, dtype=dtype), torch.randn(n, n, device=device, dtype=dtype)
     a @ b

@@ -98,7 +98,7 @@ def colouring_bytes(config, height, width, tile=512, margin=0, net_size=None):
     else:
         small_h, small_w, scaled = height, width, 0
     window = min(tile + 2 * margin + 8, small_h), min(tile + 2 * margin + 8, small_w)
-    band = 24 * (tile + 4) * width  # a band's ab, and its grid where it is scaled back up
+    band = 24 * (min(tile, height) + 4) * width  # a band's ab (at most the picture), and its grid to scale it up
     return 14 * height * width + scaled + band + 2 ** 26 + running_bytes(config, 1, *window)
 
 

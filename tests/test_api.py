@@ -111,7 +111,7 @@ def test_fit_from_weights_takes_the_target_settings_given(horses):
     assert (config.kind, config.rebalance, config.soft, config.temperature) == ('lab', 0.5, True, 0.1)
 
 
-@pytest.mark.parametrize('setting,field', [({'model': 'UNet'}, 'name'), ({'filters': 32}, 'filters'),
+@pytest.mark.parametrize('setting,field', [({'model': 'UNet'}, 'model'), ({'filters': 32}, 'filters'),
                                            ({'kernel': 5}, 'kernel'), ({'task': 'superres'}, 'target.task'),
                                            ({'kind': 'rgb'}, 'target.kind')])
 def test_fit_from_a_model_refuses_what_contradicts_it_as_from_its_file(setting, field, tiny_run, horses, tmp_path):
@@ -199,7 +199,7 @@ def test_shipped_weights_by_name_and_contradictions_refused():
     with pytest.raises(InputError) as e:
         colorlib.load('unet', model='CNN')
     one_line_error(e, 'unet_k3_f32.pkl', "'UNet'", "'CNN'")
-    assert e.value.fields == ('name',)
+    assert e.value.fields == ('model',)  # the keyword given
     with pytest.raises(InputError) as e:
         colorlib.load('unet', kind='rgb')
     assert e.value.fields == ('target.kind',)

@@ -36,3 +36,15 @@ def test_each_machine_keeps_its_own_table_beside_the_others_of_its_device(tmp_pa
                                 '<!-- bench:cpu AMD EPYC -->\namd 2\n<!-- /bench:cpu AMD EPYC -->\n\n'
                                 '<!-- bench:cpu Intel Xeon -->\nintel\n<!-- /bench:cpu Intel Xeon -->\n\n'
                                 '## Later prose\n\n<!-- bench:cuda H200 -->\ngpu\n<!-- /bench:cuda H200 -->\n')
+
+
+def test_the_assignment_loop_writes_nothing_where_it_runs(tmp_path):
+    """Its weights.pkl and training_curve.png go to a folder of its own (it once replaced those of the current one)."""
+    import subprocess
+    (tmp_path / 'weights.pkl').write_bytes(b'mine')
+    script = Path(__file__).resolve().parents[1] / 'bench' / 'time_to_quality.py'
+    proc = subprocess.run([sys.executable, str(script), '--assignment-loop', '--epochs', '0'], cwd=tmp_path,
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ['weights.pkl'] and (tmp_path / 'weights.pkl').read_bytes() \
+        == b'mine'

@@ -6,6 +6,7 @@ import pickle
 
 import pytest
 import torch
+from collections import OrderedDict
 
 import colorlib.checkpoints
 from colorlib.checkpoints import (load_weights, read_palette, read_resumable, read_weights, save_resumable,
@@ -438,3 +439,36 @@ def test_the_assignments_files_say_nothing_and_load_by_their_shapes(assignment_w
     assert read_about(path) == {}
     assert summarize(read_weights(path))['name'] == ('UNet', 'DUNet')
     load_weights(model_of('DUNet', 16), path)
+
+
+def test_notes_of_the_wrong_form_or_an_edited_kind_are_said_as_such(tmp_path):
+    """_metadata a list or a string, the colorlib entry not a dict, a kind the network's outputs deny: each a one-line
+    InputError naming the weights, never an AttributeError or 'trained on other colours'."""
+    import colorlib
+    from colorlib import shipped
+    original = torch.load(shipped.weights('unet_k3_f32'), weights_only=True)
+    cases = {'list': ['a'], 'string': 'notes', 'entry': {'colorlib': 'x'}, 'model': {'colorlib': {'model': [1]}}}
+    for name, notes in cases.items():
+        state = OrderedDict(original)
+        state._metadata = notes
+        torch.save(state, tmp_path / f'{name}.pkl')
+        with pytest.raises(InputError) as caught:
+            colorlib.load(tmp_path / f'{name}.pkl')
+        assert caught.value.fields == ('weights',) and '\n' not in str(caught.value), (name, caught.value)
+    for kind in ('lab', 'rgb'):
+        state = torch.load(shipped.weights('unet_k3_f32'), weights_only=True)
+        state._metadata['colorlib']['target']['kind'] = kind
+        torch.save(state, tmp_path / f'{kind}.pkl')
+        with pytest.raises(InputError, match=f'learns {kind}, but its network has 24 outputs.*edited') as caught:
+            colorlib.load(tmp_path / f'{kind}.pkl')
+        assert 'other colours' not in str(caught.value)
+
+
+def test_a_file_weights_only_refuses_is_said_in_the_unpicklers_whole_sentence(tmp_path):
+    import fractions
+    torch.save({'a': fractions.Fraction(1, 3)}, tmp_path / 'code.pkl')
+    with pytest.raises(InputError) as caught:
+        read_weights(tmp_path / 'code.pkl')
+    message = str(caught.value)
+    assert 'GLOBAL fractions.Fraction was not an allowed global by default.' in message and '\n' not in message
+    assert 'weights_only=False' not in message and 'never runs code' in message  # no advice to load it unsafely

@@ -782,7 +782,11 @@ def test_remakers_write_nothing_the_trainer_would_refuse(work, capsys):
     write_npz(work / 'grey.npz', grey, grey[:10])
     refused(main_colours, ['-k', '4', '--data', 'two.npz', '-o', 'c'], capsys, work, ['-k', '2 distinct colour'])
     refused(main_colours, ['-k', '2', '100000', '--data', 'data.npz', '-o', 'c'], capsys, work,
-            ['-k', 'fewer than the 100000 colours'])  # and -k 2 is not written either: all or nothing
+            ['-k', '100000 colours are too many clusters for the data'])  # and -k 2 is not written either
+    started = time.perf_counter()  # said before any k-means runs (it took minutes, then blamed a colour file)
+    refused(main_colours, ['-k', '24', '10000', '--data', 'data.npz', '-o', 'c'], capsys, work,
+            ['-k', '10000 colours are too many clusters for the data', 'at most'], absent=['outside'])
+    assert time.perf_counter() - started < 30
     refused(main_bins, ['--data', 'grey.npz', '-o', 'c'], capsys, work, ['--data', '1 cell', 'at least 2'])
     assert call(main_colours, ['-k', '2', '--data', 'two.npz', '-o', 'c'], capsys)[0] == 0  # what it can take
 

@@ -53,3 +53,11 @@ def test_info_times_every_device_within_its_budget(monkeypatch, capsys):
     code, out, _ = call(main, ['info', '--seconds', '0.9'], capsys)
     assert code == 0 and len(asked) == 9 and sum(asked) == pytest.approx(0.9)  # the CPU's float32, 4 GPUs x 2
     assert 'no GPU seen' not in out
+
+
+@pytest.mark.parametrize('seconds', ['nan', 'inf', '1e308', '-1', '0', '3601'])
+def test_a_measuring_time_that_would_never_end_or_is_none_is_refused_before_any_line(seconds, capsys):
+    from colorlib.cli.info import main
+    from conftest import call
+    code, out, err = call(main, [f'--seconds={seconds}'], capsys)
+    assert code == 2 and out == '' and err.count('\n') == 1 and err.startswith('colorlib info: error: --seconds: ')

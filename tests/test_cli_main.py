@@ -84,3 +84,16 @@ def test_a_command_survives_its_environment(env, argv, tmp_path):
                           timeout=300, env={**__import__('os').environ, 'PYTHONPATH': str(repo), **env})
     assert proc.returncode == 0 and proc.stderr == '', proc.stderr[-2000:]
     assert any(tmp_path.rglob('*.png'))
+
+
+def test_a_reader_that_goes_away_ends_the_command_quietly(tmp_path):
+    """`colorlib info | head -1`: the rest of the output has nowhere to go; no BrokenPipeError traceback."""
+    from pathlib import Path
+    repo = Path(__file__).resolve().parents[1]
+    proc = subprocess.Popen([sys.executable, '-m', 'colorlib', 'info', '--seconds', '0.1'], cwd=tmp_path,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env={**__import__('os').environ, 'PYTHONPATH': str(repo)})
+    assert proc.stdout.readline().startswith('colorlib ')
+    proc.stdout.close()
+    _, err = proc.communicate(timeout=300)
+    assert proc.returncode in (0, 141) and err == '', err

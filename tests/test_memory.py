@@ -110,7 +110,6 @@ def weights_files(tmp_path_factory):
     """A small UNet's weights, and copies whose notes say 1,000,000 filters, and a DUNet of dilation 10,000 (the
     tensors are the small ones: only the notes lie)."""
     import torch
-    from colorlib.api import Model
     from colorlib.checkpoints import save_weights
     from colorlib.targets import TargetConfig, build_target
     folder = tmp_path_factory.mktemp('worst')

@@ -89,8 +89,9 @@ def in_flag_terms(err, name=None, values=None):
         name = spell(field, (values or {}).get(field)) if field == 'target.kind' else flag_of(field)
     needs = f'; it needs {" ".join(spell(f, v) for f, v in err.needs.items())}' if err.needs else ''
     values = values or {}
-    check = f': check {", ".join(spell(f, values[f]) if f in values else flag_of(f) for f in fields)}' \
-        if fields else ''
+    named = [spell(f, values[f]) if f in values else flag_of(f) for f in fields]
+    named = [flag for flag in named if flag != name]  # the flag the line starts with is not said twice
+    check = f': check {", ".join(named)}' if named else ''
     return f'{name + ": " if name else ""}{err}{needs}{check}'
 
 
@@ -160,6 +161,10 @@ def run_parsed(parser, runner, args):
         except Stopped as err:
             print(f'{parser.prog}: {err}', file=sys.stderr)
             sys.exit(128 + err.signal)
+        except BrokenPipeError:  # the reader went away (`| head`): quiet, as a shell tool ends, with SIGPIPE's status
+            with contextlib.suppress(OSError):
+                os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error at exit's flush
+            sys.exit(128 + 13)
 
 # -----------------------------------------------------------------------------
 # flag types

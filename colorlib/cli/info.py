@@ -8,7 +8,7 @@ import numpy as np
 import torch
 
 from colorlib import __version__, machine
-from colorlib.cli.common import OneLineParser, run_command
+from colorlib.cli.common import OneLineParser, flag, run_command
 
 # the CPU capabilities that decide how fast colorlib trains: vector width and bfloat16 arithmetic
 CPU_FLAGS = ('avx2', 'fma3', 'avx512_f', 'avx512_vnni', 'avx512_bf16', 'amx_tile', 'amx_bf16')
@@ -57,8 +57,10 @@ def lines(seconds):
 
 
 def run(args):
-    for line in lines(args.seconds):
-        print(line, flush=True)
+    with flag('--seconds'):
+        machine.check_seconds(args.seconds)  # before any line is printed
+        for line in lines(args.seconds):
+            print(line, flush=True)
 
 
 def main(argv=None, prog='colorlib info'):

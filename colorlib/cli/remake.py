@@ -3,7 +3,7 @@ from pathlib import Path
 
 from colorlib.cli.build import check_output, read_images, files_read
 from colorlib.cli.common import OneLineParser, a_path, add_data_flags, flag, int_at_least, run_command
-from colorlib.colours import fit_colours, save_colours
+from colorlib.colours import check_clusters, fit_colours, save_colours
 from colorlib.data import parse_category
 from colorlib.lab import GRID, MIN_SHARE, fit_bins, save_bins
 
@@ -31,6 +31,8 @@ def run_colours(args):
     paths = {k: Path(args.out_dir) / f'colour_kmeans{k}_cat{parse_category(args.category)}.npy' for k in args.k}
     for path in paths.values():
         check_output(path, '-o/--out-dir', files_read(args), args.overwrite)
+    with flag('-k'):  # every -k checked before any k-means runs
+        check_clusters(train_x, args.k)
     fits = {}
     for k in args.k:  # all fitted before any is written: a -k the data cannot take writes nothing
         with flag('-k'):

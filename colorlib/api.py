@@ -167,6 +167,8 @@ def open_weights(path, model=None, kernel=None, filters=None, dilation=None, col
     file says which. `field`: the setting that gave the path, named by a refusal of the file itself."""
     check_model_settings(dict(kernel=kernel, filters=filters, dilation=dilation), model)  # before the file is read
     check_target_settings(colours=colours, bins=bins, temperature=temperature, **target_settings)
+    if model is not None and target_settings.get('kind') is not None:  # a kind the model is not made for
+        target_config(model, kind=target_settings['kind'])
     state = read_weights(path)
     about, palette = read_about(path, state), read_palette(path, state)
     saved_model = {k: getattr(about['model'], k) for k in MODEL_FIELDS} if 'model' in about else {}
@@ -367,6 +369,7 @@ class Model:
         titled by the model's name as the assignment spells it ('UNet', 'superres_UNet_mse'). With out_dir, also
         written there as PNGs (report.save_activations: each replacing an earlier one of its name, never one of the
         files in `reads`)."""
+        check_reads(reads)
         if isinstance(image, bool):
             raise InputError(f'image must be an index or a picture, not {image!r}', ['image'])
         if isinstance(image, (int, np.integer)):
@@ -397,12 +400,17 @@ class Model:
         (colorlib.files.may_write); never a file colorlib ships (copy it first)."""
         check_path(path, 'path')
         check_flag(replace, 'replace')
-        if not isinstance(reads, (list, tuple)):
-            raise InputError(f'reads must be a list of paths, not {reads!r}', ['reads'])
-        for read in reads:
-            check_path(read, 'reads')
+        check_reads(reads)
         palette = self.target.palette_state() if self.target.keeps_palette else {}
         return with_fields(['path'], save_weights, self.net, path, palette, self.target, replace, reads, self.run)
+
+
+def check_reads(reads):
+    """`reads`, the files a writer must never write over: a list of paths."""
+    if not isinstance(reads, (list, tuple)):
+        raise InputError(f'reads must be a list of paths, not {reads!r}', ['reads'])
+    for read in reads:
+        check_path(read, 'reads')
 
 
 def fit(model=None, *, kernel=None, filters=None, dilation=None, target=None, kind=None, task=None, colours=None,

@@ -303,7 +303,7 @@ ARGUMENTS = {  # (function, argument) -> its kind; a function's own table where 
     'colorize': {'image': 'picture', 'tile': 'count', 'margin': 'whole or None', 'net_size': 'count or None',
                  'flips': 'flag'},
     'samples': {'test_x': 'pictures or None'},
-    'activations': {'image': 'picture or index'},
+    'activations': {'image': 'picture or index', 'out_dir': 'path or None', 'reads': 'paths'},
     'save': {'path': 'path', 'replace': 'flag', 'reads': 'paths'},
     'TrainConfig': {'epochs': 'count', 'batch_size': 'count', 'learn_rate': 'rate', 'seed': 'seed',
                     'lr_schedule': 'lr_schedule', 'weight_decay': 'rate', 'augment': 'augment', 'amp': 'amp',

@@ -7,22 +7,21 @@ import sys
 from pathlib import Path
 
 from colorlib import api, distributed
-from colorlib.augment import AUGMENTATIONS
 from colorlib.cli import recipes
-from colorlib.cli.build import (check_output, data_path, read_images, open_model, pick_device, files_read, skipped,
+from colorlib.cli.build import (check_output, data_path, files_read, open_model, pick_device, read_images, skipped,
                                 target_settings)
-from colorlib.cli.common import (OneLineParser, UsageError, a_path, add_data_flags, add_device_flags, add_lab_flags,
-                                 add_model_flags, add_task_flags, an_int, a_float, augmentation_list, category_list, flag,
-                                 flag_of, folder_name, in_flag_terms, mismatch, run_command)
+from colorlib.cli.common import (OneLineParser, UsageError, add_data_flags, add_device_flags, add_lab_flags,
+                                 add_model_flags, add_run_flags, add_task_flags, add_training_flags, category_list, flag,
+                                 flag_of, in_flag_terms, mismatch, run_command)
 from colorlib.errors import (ConfigMismatch, FileExists, InputError, NonFiniteLoss, RunExists, WeightsNotSaved,
                              WriteError)
-from colorlib.machine import PRECISIONS, use_bf16
+from colorlib.machine import use_bf16
 from colorlib.models import MODELS
 from colorlib.naming import run_name
 from colorlib.plots import save_figure
 from colorlib.preemption import catch_stop_signals
 from colorlib.report import lines
-from colorlib.train import LR_SCHEDULES, Interrupted, TrainConfig
+from colorlib.train import Interrupted, TrainConfig
 
 EVAL_LABELS = {'RegressionCNN': 'regression'}  # the assignment's eval_<model>.png names
 TRAINED = tuple(f.name for f in dataclasses.fields(TrainConfig))  # what --valid says of how weights were trained
@@ -39,55 +38,21 @@ def build_parser(regression=False, prog=None):
                             'them', models, models[0] if regression else None)
     add_task_flags(parser, loss=not regression)
     parser.add_argument('--valid', action='store_true', help='evaluate --checkpoint on the test images, no training')
-    parser.add_argument('--init', metavar='CHECKPOINT', type=a_path,
-                        help='start training from these weights (fine-tuning, e.g. the shipped ones on your pictures)')
     parser.add_argument('--legacy-eval', action='store_true',
                         help="with --valid: the assignment's figures (BatchNorm in training mode, its test order)")
-    parser.add_argument('-l', '--learn-rate', '--learn_rate', dest='learn_rate', type=a_float)
-    parser.add_argument('-b', '--batch-size', '--batch_size', dest='batch_size', type=an_int)
-    parser.add_argument('-e', '--epochs', type=an_int)
-    parser.add_argument('-s', '--seed', type=an_int)
+    add_training_flags(parser)
     add_device_flags(parser)
-    parser.add_argument('--amp', nargs='?', const='on', choices=PRECISIONS,
-                        help='bfloat16 mixed precision (autocast): auto uses it only where the device has bfloat16 '
-                             'arithmetic (recipes ask for auto); --amp alone is on (emulated, slow, on a CPU without '
-                             'it)')
-    parser.add_argument('--no-amp', dest='amp', action='store_const', const='off', help='same as --amp off')
-    parser.add_argument('--compile', action='store_true', help='torch.compile the model (pays off for long runs)')
-    parser.add_argument('--plot', dest='epoch_samples', action='store_true', help='write a sample grid after every epoch')
     parser.add_argument('--recipe', choices=list(recipes.RECIPES), default='assignment',
                         help='a named set of training flags (listed below); flags given explicitly win')
-    parser.add_argument('--lr-schedule', choices=LR_SCHEDULES,
-                        help='constant (the assignment), or annealed to zero over the run on a cosine or a line')
-    parser.add_argument('--warmup', type=a_float, metavar='EPOCHS',
-                        help='raise the learning rate linearly from near zero over this many epochs first')
-    parser.add_argument('--ema', type=a_float, metavar='DECAY',
-                        help='evaluate and keep an exponential moving average of the weights (e.g. 0.99; 0: none)')
-    parser.add_argument('--label-smoothing', type=a_float, metavar='EPS', help='colour classes: train against targets smoothed by EPS (0: none)')
     parser.add_argument('--tta', dest='flips', action='store_true',
                         help='with --valid: also the figures of the model averaged with its mirror image, apart')
-    parser.add_argument('--weight-decay', type=a_float,
-                        help='decoupled (AdamW) weight decay')
-    parser.add_argument('--augment', type=augmentation_list,
-                        help=f'random {", ".join(AUGMENTATIONS)} of the training images, comma-separated, or none '
-                             '(to take away a recipe\'s)')
     parser.add_argument('--extra-categories', type=category_list, default=[],
                         help='also train on these CIFAR-10 classes (e.g. deer,dog, or all: every other class; needs the '
                              'full --data)')
-    parser.add_argument('--experiment-name', '--experiment_name', dest='experiment_name', type=folder_name,
-                        help='folder under outputs/, a plain name (default: model_k<kernel>_f<filters>)')
-    parser.add_argument('--resume', action='store_true',
-                        help='continue the run saved in outputs/<experiment>/resume.pt (same flags)')
-    parser.add_argument('--overwrite', action='store_true',
-                        help='replace an existing --checkpoint, or start an experiment folder that holds a run again')
-    parser.add_argument('--save-every', type=an_int,
-                        help='write outputs/<experiment>/resume.pt every N epochs (and after the last)')
-    parser.add_argument('--sync-bn', action='store_true',
-                        help='under torchrun on GPUs: BatchNorm statistics over the global batch (SyncBatchNorm)')
+    add_run_flags(parser)
     if not regression:
         add_lab_flags(parser, training=True)
     add_data_flags(parser)
-    parser.set_defaults(**{f.name: f.default for f in dataclasses.fields(TrainConfig)})  # the library's defaults
     parser.epilog = f'recipes (--recipe; a flag given wins over its recipe):\n{recipes.describe(parser)}'
     return parser
 

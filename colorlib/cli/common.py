@@ -3,6 +3,7 @@ flags."""
 import argparse
 import atexit
 import contextlib
+import dataclasses
 import gc
 import os
 import sys
@@ -14,10 +15,11 @@ from colorlib import shipped
 from colorlib.augment import AUGMENTATIONS
 from colorlib.data import CATEGORIES, parse_category
 from colorlib.errors import ConfigMismatch, InputError, TooBig, WriteError
-from colorlib.machine import DEVICES
+from colorlib.machine import DEVICES, PRECISIONS
 from colorlib.models import MODELS, ModelConfig
 from colorlib.preemption import Stopped, raise_stop_signals
 from colorlib.targets import TASKS, TargetConfig
+from colorlib.train import LR_SCHEDULES, TrainConfig
 
 DEFAULT = ModelConfig()  # the model's defaults, as the library states them
 
@@ -33,11 +35,11 @@ COMMAND = []  # the parser of the command running (run_command): its flags name 
 
 
 def flag_names(parser=None):
-    """{setting: the flag that sets it} of `parser` (default: the command running, else colorization's): each
-    flag's dest is the library's keyword, said by the flag's first spelling (or its action's `said`)."""
+    """{setting: the flag that sets it} of `parser` (default: the command running, else one with every shared
+    flag, as training has them): each flag's dest is the library's keyword, said by the flag's first spelling (or
+    its action's `said`)."""
     if parser is None:
-        from colorlib.cli.colorization import build_parser
-        parser = COMMAND[-1] if COMMAND else build_parser()
+        parser = COMMAND[-1] if COMMAND else shared_parser()
     flags = {}
     for action in parser._actions:
         if action.option_strings and action.dest != 'help':
@@ -320,3 +322,60 @@ def add_data_flags(parser):
     parser.add_argument('--val-share', type=finite_float(0, high=0.9), default=0.1,
                         help='a folder of pictures without train/ and test/: the share held out for validation')
     parser.set_defaults(prog=parser.prog)
+
+
+def add_training_flags(parser):
+    """How a run trains: TrainConfig's fields, each flag's dest its field, its default TrainConfig's own."""
+    parser.add_argument('-l', '--learn-rate', '--learn_rate', dest='learn_rate', type=a_float)
+    parser.add_argument('-b', '--batch-size', '--batch_size', dest='batch_size', type=an_int)
+    parser.add_argument('-e', '--epochs', type=an_int)
+    parser.add_argument('-s', '--seed', type=an_int)
+    parser.add_argument('--amp', nargs='?', const='on', choices=PRECISIONS,
+                        help='bfloat16 mixed precision (autocast): auto uses it only where the device has bfloat16 '
+                             'arithmetic (recipes ask for auto); --amp alone is on (emulated, slow, on a CPU without '
+                             'it)')
+    parser.add_argument('--no-amp', dest='amp', action='store_const', const='off', help='same as --amp off')
+    parser.add_argument('--compile', action='store_true', help='torch.compile the model (pays off for long runs)')
+    parser.add_argument('--lr-schedule', choices=LR_SCHEDULES,
+                        help='constant (the assignment), or annealed to zero over the run on a cosine or a line')
+    parser.add_argument('--warmup', type=a_float, metavar='EPOCHS',
+                        help='raise the learning rate linearly from near zero over this many epochs first')
+    parser.add_argument('--ema', type=a_float, metavar='DECAY',
+                        help='evaluate and keep an exponential moving average of the weights (e.g. 0.99; 0: none)')
+    parser.add_argument('--label-smoothing', type=a_float, metavar='EPS',
+                        help='colour classes: train against targets smoothed by EPS (0: none)')
+    parser.add_argument('--weight-decay', type=a_float, help='decoupled (AdamW) weight decay')
+    parser.add_argument('--augment', type=augmentation_list,
+                        help=f'random {", ".join(AUGMENTATIONS)} of the training images, comma-separated, or none '
+                             '(to take away a recipe\'s)')
+    parser.add_argument('--save-every', type=an_int,
+                        help='write outputs/<experiment>/resume.pt every N epochs (and after the last)')
+    parser.set_defaults(**{f.name: f.default for f in dataclasses.fields(TrainConfig)})  # the library's defaults
+
+
+def add_run_flags(parser):
+    """Where a run starts from and writes: --init, --plot, --experiment-name, --resume, --overwrite, --sync-bn."""
+    parser.add_argument('--init', metavar='CHECKPOINT', type=a_path,
+                        help='start training from these weights (fine-tuning, e.g. the shipped ones on your pictures)')
+    parser.add_argument('--plot', dest='epoch_samples', action='store_true', help='write a sample grid after every epoch')
+    parser.add_argument('--experiment-name', '--experiment_name', dest='experiment_name', type=folder_name,
+                        help='folder under outputs/, a plain name (default: model_k<kernel>_f<filters>)')
+    parser.add_argument('--resume', action='store_true',
+                        help='continue the run saved in outputs/<experiment>/resume.pt (same flags)')
+    parser.add_argument('--overwrite', action='store_true',
+                        help='replace an existing --checkpoint, or start an experiment folder that holds a run again')
+    parser.add_argument('--sync-bn', action='store_true',
+                        help='under torchrun on GPUs: BatchNorm statistics over the global batch (SyncBatchNorm)')
+
+
+def shared_parser():
+    """A parser with every shared flag, as training has them: where no command runs, its flags name the settings."""
+    parser = OneLineParser()
+    add_model_flags(parser, 'weights')
+    add_task_flags(parser)
+    add_training_flags(parser)
+    add_run_flags(parser)
+    add_device_flags(parser)
+    add_lab_flags(parser, training=True)
+    add_data_flags(parser)
+    return parser

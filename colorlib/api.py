@@ -251,7 +251,7 @@ def check_target_settings(**settings):
 
 def shipped_weights(model=None, kernel=None, filters=None, dilation=None, **target_settings):
     """The shipped weights file of the model these settings describe (ModelConfig's defaults where not given)."""
-    check_model_settings(dict(kernel=kernel, filters=filters, dilation=dilation), model)  # refused as that, not as a file
+    check_model_settings(dict(kernel=kernel, filters=filters, dilation=dilation), model)  # as that, not as no file
     chosen = ModelConfig(**{k: v for k, v in dict(name=model, kernel=kernel, filters=filters).items() if v is not None})
     settings = {k: v for k, v in target_settings.items() if k in TARGET_SETTINGS}
     config = target_config(chosen.name, **settings)
@@ -286,7 +286,8 @@ class Model:
         """The whole description, as plain values: the model's config, the target it learns and, where known, how
         it was trained (the training settings, the data's digest, the colorlib version), as its weights store it."""
         described = self.target.describe()
-        target = {'kind': self.target.kind, 'task': self.target.task, 'residual': getattr(self.target, 'residual', False),
+        target = {'kind': self.target.kind, 'task': self.target.task,
+                  'residual': getattr(self.target, 'residual', False),
                   'palette': described.get('colours', described.get('bins'))}
         return {'model': dataclasses.asdict(self.config), 'target': target, **({'run': self.run} if self.run else {})}
 
@@ -418,14 +419,15 @@ def fit(model=None, *, kernel=None, filters=None, dilation=None, target=None, ki
         extra_categories=(), image_size=32, val_share=0.1, cache_dir=None, on_skip=None, train_x=None, test_x=None,
         init=None, out_dir=None, runs_dir=None, weights=None, resume=False, overwrite=False, epoch_samples=False,
         sync_bn=False, progress=False, log=None, device='auto', on_epoch=None, stop_signal=None, **settings):
-    """Train a network and return the Run. The model: `model` ('UNet', 'CNN', 'DUNet', 'RegressionCNN'),
-    `kernel`, `filters`, `dilation`; what it learns: a built `target`, or its settings (TargetConfig: kind,
-    task, colours, ...); the images: train_x and test_x, both (NHWC, uint8 or float 0-1, sides multiples of 4:
-    network_images), else those of `data` and `category` (load_images, with image_size, val_share, cache_dir and
-    on_skip for a folder of one's own pictures, on which the colours are then fitted); how it trains: TrainConfig's fields as keywords (epochs=5, batch_size=10, learn_rate=..., ...).
-    init: weights (a Model or a path) to start from, whose network and target are then the run's (settings given
-    must agree with them); without init the network is by default a 3x3 UNet of 32 filters. `data`, `colours`, `bins` and `init` are files the run reads,
-    never written over, also where train_x or a target is given.
+    """Train a network and return the Run. The model: `model` ('UNet', 'CNN', 'DUNet', 'RegressionCNN'), `kernel`,
+    `filters`, `dilation`; what it learns: a built `target`, or its settings (TargetConfig: kind, task, colours,
+    ...); the images: train_x and test_x, both (NHWC, uint8 or float 0-1, sides multiples of 4: network_images),
+    else those of `data` and `category` (load_images, with image_size, val_share, cache_dir and on_skip for a folder
+    of one's own pictures, on which the colours are then fitted); how it trains: TrainConfig's fields as keywords
+    (epochs=5, batch_size=10, learn_rate=..., ...). init: weights (a Model or a path) to start from, whose network
+    and target are then the run's (settings given must agree with them); without init the network is by default a
+    3x3 UNet of 32 filters. `data`, `colours`, `bins` and `init` are files the run reads, never written over, also
+    where train_x or a target is given.
 
     Nothing is written unless out_dir (or runs_dir: out_dir is then the folder in it named after the run,
     naming.weights_name) is given: then the metrics, the resumable state (resume=True continues it),

@@ -32,9 +32,9 @@ def target_from_flags(args):
 
 
 def open_model(args, device):
-    """(path, Model) of --checkpoint, or of the shipped weights the flags name (colorlib.api.open_weights): what the file says
-    it holds, the flags given filling what it does not say (the assignment's files) and refused where they
-    contradict it."""
+    """(path, Model) of --checkpoint, or of the shipped weights the flags name (colorlib.api.open_weights): what
+    the file says it holds, the flags given filling what it does not say (the assignment's files) and refused where
+    they contradict it."""
     settings = target_settings(args)
     model_settings = dict(model=args.model, kernel=args.kernel, filters=args.filters, dilation=args.dilation)
     with flag('--checkpoint', values={'target.kind': settings['kind'] or 'classes'}):

@@ -11,8 +11,8 @@ from colorlib.cli import recipes
 from colorlib.cli.build import (check_output, data_path, files_read, open_model, pick_device, read_images, skipped,
                                 target_settings)
 from colorlib.cli.common import (OneLineParser, UsageError, add_data_flags, add_device_flags, add_lab_flags,
-                                 add_model_flags, add_run_flags, add_task_flags, add_training_flags, category_list, flag,
-                                 flag_of, in_flag_terms, mismatch, run_command)
+                                 add_model_flags, add_run_flags, add_task_flags, add_training_flags, category_list,
+                                 flag, flag_of, in_flag_terms, mismatch, run_command)
 from colorlib.errors import (ConfigMismatch, FileExists, InputError, NonFiniteLoss, RunExists, WeightsNotSaved,
                              WriteError)
 from colorlib.machine import use_bf16
@@ -47,8 +47,8 @@ def build_parser(regression=False, prog=None):
     parser.add_argument('--tta', dest='flips', action='store_true',
                         help='with --valid: also the figures of the model averaged with its mirror image, apart')
     parser.add_argument('--extra-categories', type=category_list, default=[],
-                        help='also train on these CIFAR-10 classes (e.g. deer,dog, or all: every other class; needs the '
-                             'full --data)')
+                        help='also train on these CIFAR-10 classes (e.g. deer,dog, or all: every other class; needs '
+                             'the full --data)')
     add_run_flags(parser)
     if not regression:
         add_lab_flags(parser, training=True)

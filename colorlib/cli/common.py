@@ -269,8 +269,8 @@ def add_device_flags(parser):
 
 
 def add_model_flags(parser, checkpoint_help, models=tuple(MODELS), default_model=None):
-    """--model, --checkpoint, -k, -f, -c, --dilation: left None when not given (the defaults: ModelConfig's), so that the settings
-    of a checkpoint that says what it holds fill them; given ones must agree with it."""
+    """--model, --checkpoint, -k, -f, -c, --dilation: left None when not given (the defaults: ModelConfig's), so
+    that the settings of a checkpoint that says what it holds fill them; given ones must agree with it."""
     parser.add_argument('--model', choices=list(models), default=default_model,
                         help=f'default: what --checkpoint holds, else {DEFAULT.name}')
     parser.add_argument('--checkpoint', type=a_path, help=checkpoint_help)
@@ -357,7 +357,8 @@ def add_run_flags(parser):
     """Where a run starts from and writes: --init, --plot, --experiment-name, --resume, --overwrite, --sync-bn."""
     parser.add_argument('--init', metavar='CHECKPOINT', type=a_path,
                         help='start training from these weights (fine-tuning, e.g. the shipped ones on your pictures)')
-    parser.add_argument('--plot', dest='epoch_samples', action='store_true', help='write a sample grid after every epoch')
+    parser.add_argument('--plot', dest='epoch_samples', action='store_true',
+                        help='write a sample grid after every epoch')
     parser.add_argument('--experiment-name', '--experiment_name', dest='experiment_name', type=folder_name,
                         help='folder under outputs/, a plain name (default: model_k<kernel>_f<filters>)')
     parser.add_argument('--resume', action='store_true',

@@ -100,13 +100,15 @@ STEPS = [
 
 # refusals: flags alone, or flags with files; nothing may be written (checked: the record holds no files for them)
 BAD = {
-    'ema_high': ['--ema', '0.999999'], 'ema_one': ['--ema', '1'], 'label_smoothing_high': ['--label-smoothing', '0.995'],
+    'ema_high': ['--ema', '0.999999'], 'ema_one': ['--ema', '1'],
+    'label_smoothing_high': ['--label-smoothing', '0.995'],
     'label_smoothing_one': ['--label-smoothing', '1'], 'filters_zero': ['-f', '0'], 'filters_word': ['-f', 'many'],
     'kernel_even': ['-k', '2'], 'kernel_zero': ['-k', '0'], 'epochs_zero': ['-e', '0'], 'batch_zero': ['-b', '0'],
     'learn_rate_negative': ['-l', '-1'], 'learn_rate_nan': ['-l', 'nan'], 'learn_rate_zero': ['-l', '0'],
     'seed_negative': ['-s', '-1'], 'seed_huge': ['-s', str(2 ** 32)], 'warmup_negative': ['--warmup', '-1'],
     'weight_decay_inf': ['--weight-decay', 'inf'], 'dilation_negative': ['--dilation', '-1'],
-    'save_every_zero': ['--save-every', '0'], 'model_unknown': ['--model', 'Foo'], 'augment_unknown': ['--augment', 'x'],
+    'save_every_zero': ['--save-every', '0'], 'model_unknown': ['--model', 'Foo'],
+    'augment_unknown': ['--augment', 'x'],
     'lr_schedule_unknown': ['--lr-schedule', 'x'], 'rebalance_high': ['--rebalance', '2'],
     'temperature_negative': ['--temperature', '-1'], 'category_unknown': ['--category', 'unicorn'],
     'extra_unknown': ['--extra-categories', 'unicorn'], 'image_size_small': ['--image-size', '7'],
@@ -114,8 +116,10 @@ BAD = {
     'lab_mse': ['--colour-space', 'lab', '--loss', 'mse'], 'residual_colour': ['--residual'],
     'residual_ce': ['--task', 'superres', '--residual'], 'legacy_without_valid': ['--legacy-eval'],
     'tta_without_valid': ['--tta'], 'init_with_valid': ['--valid', '--init', 'outputs/run1/weights.pkl'],
-    'valid_missing': ['--valid', '--checkpoint', 'nope.pkl'], 'valid_corrupt': ['--valid', '--checkpoint', 'corrupt.pkl'],
-    'data_missing': ['--data', 'nope.npz'], 'colours_missing': ['-c', 'nope.npy'], 'init_missing': ['--init', 'nope.pkl'],
+    'valid_missing': ['--valid', '--checkpoint', 'nope.pkl'],
+    'valid_corrupt': ['--valid', '--checkpoint', 'corrupt.pkl'],
+    'data_missing': ['--data', 'nope.npz'], 'colours_missing': ['-c', 'nope.npy'],
+    'init_missing': ['--init', 'nope.pkl'],
     'recipe_unknown': ['--recipe', 'x'], 'recipe_best_cnn_lab': ['--recipe', 'best', '--colour-space', 'lab',
                                                                  '--model', 'CNN'],
     'legacy_lab': ['--valid', '--legacy-eval', '--colour-space', 'lab'], 'filters_too_many': ['-f', '100000000'],
@@ -302,7 +306,8 @@ def run_all(steps=STEPS):
                 seen = files_of(folder)
                 status, out, err = run_step(argv, folder, before)
                 now = files_of(folder)
-                written = {CACHE.sub('-<place>.npz', path): describe_file(folder / path) for path, data in now.items() if seen.get(path) != data}
+                written = {CACHE.sub('-<place>.npz', path): describe_file(folder / path)
+                           for path, data in now.items() if seen.get(path) != data}
                 gone = sorted(set(seen) - set(now))
                 record['steps'][name] = {'argv': argv, 'status': status, 'stdout': normal(out, folder),
                                          'stderr': normal(err, folder), 'files': written,

@@ -160,8 +160,9 @@ def test_colorization_script_trains_one_epoch_then_validates_its_weights(tmp_pat
     code, out, err = call(main, ['--valid', '--model', 'UNet', '--checkpoint', 'w.pkl', '-c', COLOURS,
                                  '--data', DATA], capsys)
     assert code == 0, err
-    assert out.splitlines()[:2] == ['Evaluating Model UNet: w.pkl',
-                                    f'Val Loss: {match.group(4)}, Val Acc: {match.group(5)}%']
+    said, trained, figures = out.splitlines()[:3]  # the weights say how they were trained, and --valid prints it
+    assert said == 'Evaluating Model UNet: w.pkl' and trained.startswith('Trained with -e 1 -b 100 ')
+    assert figures == f'Val Loss: {match.group(4)}, Val Acc: {match.group(5)}%'
     assert_png(tmp_path / 'outputs' / 'eval_UNet.png')
 
 
@@ -302,7 +303,7 @@ def test_extra_categories_all_is_every_other_class(horses, tmp_path, monkeypatch
 @pytest.mark.parametrize('flag, value, words', [
     ('--augment', 'rotate', ['--augment', 'rotate', 'hflip']),
     ('--extra-categories', 'deer,zebra', ['--extra-categories', 'zebra']),
-    ('--weight-decay', '-1', ['--weight-decay', 'out of range']),
+    ('--weight-decay', '-1', ['--weight-decay: weight_decay', '-1']),
     ('--lr-schedule', 'step', ['--lr-schedule', 'step']),
 ])
 def test_bad_recipe_flags_are_one_line_errors(flag, value, words, capsys):

@@ -169,6 +169,11 @@ def open_weights(path, model=None, kernel=None, filters=None, dilation=None, col
     check_target_settings(colours=colours, bins=bins, temperature=temperature, **target_settings)
     if model is not None and target_settings.get('kind') is not None:  # a kind the model is not made for
         target_config(model, kind=target_settings['kind'])
+    from colorlib.colours import load_colours
+    from colorlib.lab import load_bins
+    for name, file, read in (('colours', colours, load_colours), ('bins', bins, load_bins)):
+        if file is not None:  # the files given are read first, the weights only then
+            with_fields([f'target.{name}'], read, file)
     state = read_weights(path)
     about, palette = read_about(path, state), read_palette(path, state)
     saved_model = {k: getattr(about['model'], k) for k in MODEL_FIELDS} if 'model' in about else {}

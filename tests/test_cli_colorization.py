@@ -623,10 +623,10 @@ def test_a_new_run_on_own_pictures_fits_its_colours_and_keeps_them_with_the_weig
     code, out, err = call(main, flags + ['--valid', '--checkpoint', 'moved.pkl'], capsys)
     assert code == 0 and VALID_LINE.search(out), err
     code, with_file, err = call(main, flags + ['--valid', '--checkpoint', 'moved.pkl', '-c', 'mine.colours.npy'], capsys)
-    assert code == 0 and with_file.splitlines()[2:4] == out.splitlines()[2:4], err
+    assert code == 0 and figure_lines(with_file)[2:4] == figure_lines(out)[2:4], err
     code, shipped_out, _ = call(main, flags + ['--valid', '--checkpoint', 'moved.pkl', '-c', str(DEFAULT_COLOURS)],
                                 capsys)  # -c given wins: another palette, other figures
-    assert code == 0 and shipped_out.splitlines()[2] != out.splitlines()[2]
+    assert code == 0 and figure_lines(shipped_out)[2] != figure_lines(out)[2]
     code, _, err = call(main_activations, ['0', '--model', 'CNN', '-f', '4', '--data', 'pics', '--checkpoint',
                                            'moved.pkl'], capsys)
     assert code == 0, err

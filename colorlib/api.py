@@ -22,20 +22,20 @@ import numpy as np
 import torch
 
 from colorlib import distributed, machine, shipped
-from colorlib.checkpoints import (TARGET_FIELDS, load_weights, read_about, read_palette, read_weights, save_weights,
-                                  summarize)
+from colorlib.checkpoints import (TARGET_FIELDS, describe_run, load_weights, read_about, read_palette, read_weights,
+                                  save_weights, summarize)
 from colorlib.colorize import STRIDE, chroma_predictor, colorize_pixels
 from colorlib.data import load_cifar10, parse_category, select_category
 from colorlib.errors import (FileExists, InputError, RunExists, WeightsNotSaved, WriteError, check_callable, check_flag,
                              check_keywords, check_number, check_path, check_whole, with_fields)
 from colorlib.files import held
 from colorlib.images import SIDES, as_uint8, to_float, trainable_sides
-from colorlib.memory import MODEL_SIZES, check_fits
+from colorlib.memory import MODEL_SIZES, available_memory, check_fits
 from colorlib.models import MODELS, FlipAveraged, ModelConfig, build_model, context
 from colorlib.naming import (CURVE_FILE, METRICS_FILE, RESUME_FILE, SAMPLES_FILE, WEIGHTS_FILE, palette_file, run_name,
-                             samples_file)
+                             samples_file, weights_name)
 from colorlib.plots import save_figure, training_curve
-from colorlib.report import NUM_SAMPLES, activations, figures, samples
+from colorlib.report import NUM_SAMPLES, activations, figures, samples, save_activations
 from colorlib.targets import KINDS, TASKS, TargetConfig, build_target
 from colorlib.train import LAYOUT, TrainConfig, assignment_test_order, predict, to_device
 from colorlib.train import train as train_loop
@@ -51,9 +51,10 @@ def device_of(name='auto'):
 
 
 def load_images(data=None, category='horse', extra_categories=(), image_size=32, val_share=0.1, cache_dir=None,
-           on_skip=None, memory=None, log=None):
+                on_skip=None, memory=None, log=None, device=None):
     """(train_x, test_x): uint8 NHWC images of one CIFAR-10 class (the bundled horses by default; training also on
-    `extra_categories`), or the pictures of a folder (colorlib.folders), brought to image_size and split."""
+    `extra_categories`), or the pictures of a folder (colorlib.folders), brought to image_size and split, refused
+    up front if they would not fit in `memory` bytes (with a `device`: what the host and it have free)."""
     from colorlib.data import is_cifar10
     check_path(data, 'data', optional=True)
     check_path(cache_dir, 'cache_dir', optional=True)
@@ -61,6 +62,8 @@ def load_images(data=None, category='horse', extra_categories=(), image_size=32,
     check_number(val_share, 'val_share', 0, 0.9, low_open=True)
     if memory is not None:
         check_whole(memory, 'memory', 1)
+    elif device is not None:  # what the host and the device have free
+        memory = min(available_memory(torch.device('cpu')), available_memory(device_of(device)))
     for name, value in (('on_skip', on_skip), ('log', log)):
         check_callable(value, name)
     if not isinstance(extra_categories, (list, tuple)):
@@ -162,6 +165,15 @@ def open_weights(path, model=None, kernel=None, filters=None, dilation=None, col
     contradicts is an InputError naming it. The colours are `colours`/`bins` where given (they win), else those
     stored with the weights, else the shipped ones, which must then be those the weights were trained on where the
     file says which. `field`: the setting that gave the path, named by a refusal of the file itself."""
+    check_model_settings(dict(kernel=kernel, filters=filters, dilation=dilation), model)  # before the file is read
+    check_target_settings(colours=colours, bins=bins, temperature=temperature, **target_settings)
+    if model is not None and target_settings.get('kind') is not None:  # a kind the model is not made for
+        target_config(model, kind=target_settings['kind'])
+    from colorlib.colours import load_colours
+    from colorlib.lab import load_bins
+    for name, file, read in (('colours', colours, load_colours), ('bins', bins, load_bins)):
+        if file is not None:  # the files given are read first, the weights only then
+            with_fields([f'target.{name}'], read, file)
     state = read_weights(path)
     about, palette = read_about(path, state), read_palette(path, state)
     saved_model = {k: getattr(about['model'], k) for k in MODEL_FIELDS} if 'model' in about else {}
@@ -186,9 +198,9 @@ def open_weights(path, model=None, kernel=None, filters=None, dilation=None, col
                          f'{target.out_channels}: its notes were edited, or it is damaged')  # colours given: below
     trained_on = about.get('target', {}).get('palette')  # checked where the colours are not given: given ones win
     described = target.describe()
-    given = config.bins if config.kind == 'lab' else config.colours
-    if trained_on and not given and trained_on != described.get('colours', described.get('bins')):
-        file = 'bins' if config.kind == 'lab' else 'colours'
+    file = target.palette  # the kind of file its classes come from: 'colours', 'bins' (None: no classes)
+    given = getattr(config, file) if file else None
+    if trained_on and not given and trained_on != described.get(file):
         raise InputError(f'{path} was trained on other {file} than {getattr(config, file) or "the shipped ones"}',
                          [f'target.{file}'])
     config = model_config(target, **{'name': 'UNet', **chosen})
@@ -196,7 +208,7 @@ def open_weights(path, model=None, kernel=None, filters=None, dilation=None, col
     check_holds(path, state, config)
     net = build_model(config)
     load_weights(net, path, state)
-    return Model(net, target, device, path)
+    return Model(net, target, device, path, about.get('run'))
 
 
 def check_holds(path, state, config, field='weights'):
@@ -214,8 +226,9 @@ def check_holds(path, state, config, field='weights'):
 
 def load(weights='unet', *, device='cpu', **settings):
     """A trained Model: shipped weights by name ('unet', 'cnn', 'dunet', 'regression_cnn', 'unet_lab',
-    'superres_unet', ...) or a path to weights. Our files say what they hold; for the assignment's own, say it:
-    model='CNN', kernel=3, filters=16, kind='rgb', task='superres', colours='colours.npy', ... (open_weights)."""
+    'superres_unet', ...; shipped_weights finds them by settings) or a path to weights. Our files say what they
+    hold; for the assignment's own, say it: model='CNN', kernel=3, filters=16, kind='rgb', task='superres',
+    colours='colours.npy', ... (open_weights)."""
     check_keywords(settings, LOAD_SETTINGS, 'load')
     check_model_settings({k: settings.get(k) for k in MODEL_FIELDS if k != 'name'}, settings.get('model'))
     check_target_settings(**{k: v for k, v in settings.items() if k in TARGET_SETTINGS})
@@ -255,6 +268,15 @@ def check_target_settings(**settings):
         check_number(settings['temperature'], 'temperature', 0)
 
 
+def shipped_weights(model=None, kernel=None, filters=None, dilation=None, **target_settings):
+    """The shipped weights file of the model these settings describe (ModelConfig's defaults where not given)."""
+    check_model_settings(dict(kernel=kernel, filters=filters, dilation=dilation), model)  # as that, not as no file
+    chosen = ModelConfig(**{k: v for k, v in dict(name=model, kernel=kernel, filters=filters).items() if v is not None})
+    settings = {k: v for k, v in target_settings.items() if k in TARGET_SETTINGS}
+    config = target_config(chosen.name, **settings)
+    return shipped.weights(weights_name(chosen.name, config, chosen.kernel, chosen.filters))
+
+
 @dataclass
 class Run:
     """What fit() gives: the trained Model, the figures of every epoch, and the files written (if any)."""
@@ -271,11 +293,22 @@ class Model:
     """A network with the target it learns: evaluate it, look at its pictures and activations, colour images with
     it, train it further, save it."""
 
-    def __init__(self, net, target, device='cpu', path=None):
+    def __init__(self, net, target, device='cpu', path=None, run=None):
         self.device = torch.device(device)
         self.net = net.to(self.device, memory_format=LAYOUT).eval()
         self.target = target
         self.path = path  # the weights file it was read from (None: trained here), never written over by a run from it
+        self.run = run  # how it was trained (checkpoints.describe_run), where known; saved with its weights
+
+    @property
+    def about(self):
+        """The whole description, as plain values: the model's config, the target it learns and, where known, how
+        it was trained (the training settings, the data's digest, the colorlib version), as its weights store it."""
+        described = self.target.describe()
+        target = {'kind': self.target.kind, 'task': self.target.task,
+                  'residual': getattr(self.target, 'residual', False),
+                  'palette': described.get('colours', described.get('bins'))}
+        return {'model': dataclasses.asdict(self.config), 'target': target, **({'run': self.run} if self.run else {})}
 
     def __repr__(self):
         c = self.net.config
@@ -368,9 +401,13 @@ class Model:
         rgb = to_float(network_images(self._test(test_x), 'test_x')[:NUM_SAMPLES])
         return samples(self.net, self.target, *to_device(self.target.encode(rgb), self.device))
 
-    def activations(self, image=0):
+    def activations(self, image=0, out_dir=None, reads=()):
         """{block: figure} of one image (an index into the bundled test images, or an (H, W, 3) array, uint8 or
-        float 0-1): its input, every block's activations and the output beside the truth (report.activations)."""
+        float 0-1): its input, every block's activations and the output beside the truth (report.activations),
+        titled by the model's name as the assignment spells it ('UNet', 'superres_UNet_mse'). With out_dir, also
+        written there as PNGs (report.save_activations: each replacing an earlier one of its name, never one of the
+        files in `reads`)."""
+        check_reads(reads)
         if isinstance(image, bool):
             raise InputError(f'image must be an index or a picture, not {image!r}', ['image'])
         if isinstance(image, (int, np.integer)):
@@ -379,7 +416,12 @@ class Model:
                 raise InputError(f'image {image} is out of range: there are {len(test_x)} test images', ['image'])
             image = test_x[image]
         pixels = network_images(image, 'image', ndim=3)
-        return activations(self.net, self.target, to_float(pixels[None]).to(self.device), self.name)
+        rgb, title = to_float(pixels[None]).to(self.device), run_name(self.config.name, self.target.config,
+                                                                     self.config.name)
+        if out_dir is None:
+            return activations(self.net, self.target, rgb, title)
+        check_path(out_dir, 'out_dir')
+        return with_fields(['out_dir'], save_activations, self.net, self.target, rgb, out_dir, title, reads)
 
     def fit(self, **settings):
         """Train further from these weights: fit(init=this model, ...), with this model's network and target; a
@@ -402,29 +444,36 @@ class Model:
         (colorlib.files.may_write); never a file colorlib ships (copy it first)."""
         check_path(path, 'path')
         check_flag(replace, 'replace')
-        if not isinstance(reads, (list, tuple)):
-            raise InputError(f'reads must be a list of paths, not {reads!r}', ['reads'])
-        for read in reads:
-            check_path(read, 'reads')
+        check_reads(reads)
         palette = self.target.palette_state() if self.target.keeps_palette else {}
-        return with_fields(['path'], save_weights, self.net, path, palette, self.target, replace, reads)
+        return with_fields(['path'], save_weights, self.net, path, palette, self.target, replace, reads, self.run)
+
+
+def check_reads(reads):
+    """`reads`, the files a writer must never write over: a list of paths."""
+    if not isinstance(reads, (list, tuple)):
+        raise InputError(f'reads must be a list of paths, not {reads!r}', ['reads'])
+    for read in reads:
+        check_path(read, 'reads')
 
 
 def fit(model=None, *, kernel=None, filters=None, dilation=None, target=None, kind=None, task=None, colours=None,
         bins=None, residual=None, rebalance=None, soft=None, temperature=None, data=None, category='horse',
-        extra_categories=(), train_x=None, test_x=None, init=None, out_dir=None, weights=None, resume=False,
-        overwrite=False, epoch_samples=False, sync_bn=False, progress=False, log=None, device='auto', on_epoch=None,
-        stop_signal=None, **settings):
-    """Train a network and return the Run. The model: `model` ('UNet', 'CNN', 'DUNet', 'RegressionCNN'),
-    `kernel`, `filters`, `dilation`; what it learns: a built `target`, or its settings (TargetConfig: kind,
-    task, colours, ...); the images: train_x and test_x, both (NHWC, uint8 or float 0-1, sides multiples of 4:
-    network_images), else those of `data` and `category` (load_images; the colours are fitted on a folder of one's
-    own pictures); how it trains: TrainConfig's fields as keywords (epochs=5, batch_size=10, learn_rate=..., ...).
-    init: weights (a Model or a path) to start from, whose network and target are then the run's (settings given
-    must agree with them); without init the network is by default a 3x3 UNet of 32 filters. `data`, `colours`, `bins` and `init` are files the run reads,
-    never written over, also where train_x or a target is given.
+        extra_categories=(), image_size=32, val_share=0.1, cache_dir=None, on_skip=None, train_x=None, test_x=None,
+        init=None, out_dir=None, runs_dir=None, weights=None, resume=False, overwrite=False, epoch_samples=False,
+        sync_bn=False, progress=False, log=None, device='auto', on_epoch=None, stop_signal=None, **settings):
+    """Train a network and return the Run. The model: `model` ('UNet', 'CNN', 'DUNet', 'RegressionCNN'), `kernel`,
+    `filters`, `dilation`; what it learns: a built `target`, or its settings (TargetConfig: kind, task, colours,
+    ...); the images: train_x and test_x, both (NHWC, uint8 or float 0-1, sides multiples of 4: network_images),
+    else those of `data` and `category` (load_images, with image_size, val_share, cache_dir and on_skip for a folder
+    of one's own pictures, on which the colours are then fitted); how it trains: TrainConfig's fields as keywords
+    (epochs=5, batch_size=10, learn_rate=..., ...). init: weights (a Model or a path) to start from, whose network
+    and target are then the run's (settings given must agree with them); without init the network is by default a
+    3x3 UNet of 32 filters. `data`, `colours`, `bins` and `init` are files the run reads, never written over, also
+    where train_x or a target is given.
 
-    Nothing is written unless out_dir is given: then the metrics, the resumable state (resume=True continues it),
+    Nothing is written unless out_dir (or runs_dir: out_dir is then the folder in it named after the run,
+    naming.weights_name) is given: then the metrics, the resumable state (resume=True continues it),
     the training curve, a sample grid (and one after every epoch with epoch_samples) and the weights (`weights`,
     default out_dir/weights.pkl, with the colours in a file beside them where they exist in no other:
     naming.palette_file) go there. Before the first step, and again once the folder and the weights are held
@@ -432,70 +481,103 @@ def fit(model=None, *, kernel=None, filters=None, dilation=None, target=None, ki
     and every file must be writable by colorlib.files' one rule (FileExists for one there already). Under torchrun
     only the first process holds and writes; sync_bn: BatchNorm over the global batch (SyncBatchNorm, GPUs).
     log=print prints a line per epoch and each file written; progress=True draws a progress bar (tqdm.auto: in a
-    notebook too). stop_signal, on_epoch: as for colorlib.train.train."""
+    notebook too). stop_signal, on_epoch: as for colorlib.train.train; a KeyboardInterrupt (Ctrl-C) while a run
+    that writes trains comes out with the path of its resumable state as its argument. (Long for its docstring,
+    the manual of every keyword; the work is in start_from and train_and_save.)"""
     check_fit_arguments(locals())  # refused before any image is read
     config = TrainConfig(**settings)
     chosen = {k: v for k, v in dict(name=model, kernel=kernel, filters=filters, dilation=dilation).items()
               if v is not None}  # the model's settings given; model_config's defaults for the rest
+    target_settings = dict(kind=kind, task=task, colours=colours, bins=bins, residual=residual, rebalance=rebalance,
+                           soft=soft, temperature=temperature)
+    if init is None and target is None:  # so are the target's
+        target_config(chosen.get('name', 'UNet'), **target_settings)
     for name, given in (('weights', weights is not None), ('resume', resume), ('epoch_samples', epoch_samples)):
-        if given and out_dir is None:
+        if given and out_dir is None and runs_dir is None:
             raise InputError(f'{name} belongs to a run that writes its files: give out_dir too', [name])
     if (train_x is None) != (test_x is None):
         given, missing = ('train_x', 'test_x') if test_x is None else ('test_x', 'train_x')
         raise InputError(f'{given} needs {missing} too (the images the run is evaluated on, or trains on)', [missing])
     if train_x is not None:
         train_x, test_x = network_images(train_x, 'train_x'), network_images(test_x, 'test_x')
-    device = device_of(device)
+    device = distributed.setup(device_of(device))
+    if sync_bn and distributed.active() and device.type != 'cuda':
+        raise InputError("PyTorch's SyncBatchNorm runs on GPUs only; on the CPU leave it out (each process then "
+                         "normalises with its own batch's statistics)", ['sync_bn'])
     main = distributed.rank() == 0
-    torch.manual_seed(config.seed)
     from colorlib.data import is_cifar10
     own = train_x is None and data is not None and not is_cifar10(data) and init is None  # colours fitted on them
     if train_x is None:
-        train_x, test_x = load_images(data, category, extra_categories, log=log if main else None)
+        train_x, test_x = load_images(data, category, extra_categories, image_size, val_share, cache_dir, on_skip,
+                                      log=log if main else None, device=device)
+    init, target, chosen = start_from(init, chosen, target, target_settings, device)
+    if target is None:
+        config_of_target = target_config(chosen.get('name', 'UNet'), **target_settings)
+        target = build_target(config_of_target, fit_on=train_x if own else None)
+    if config.label_smoothing and not target.has_accuracy:
+        raise InputError('RGB regression has no classes to smooth', ['label_smoothing'])
+    net_config = model_config(target, **chosen)
+    given = (list(MODEL_SIZES) if init is None else []) + ['batch_size']  # a file's sizes are not the user's to change
+    check_fits(net_config, 'train', device, min(config.batch_size, -(-len(train_x) // distributed.world_size())),
+               *train_x.shape[1:3], pictures=len(train_x) + len(test_x), chosen=given,
+               source=getattr(init, 'path', None), source_field='init', picture_field='train_x')  # before it is built
+    torch.manual_seed(config.seed)  # the network's first weights, and every draw after them, follow the seed
+    net = build_model(net_config)
+    if init is not None:
+        net.load_state_dict(init.net.state_dict())
+    if sync_bn and distributed.active():
+        net = torch.nn.SyncBatchNorm.convert_sync_batchnorm(net)
+    reads = read_files(data, colours, bins, init)
+    if out_dir is None and runs_dir is not None:
+        out_dir = Path(runs_dir) / weights_name(net_config.name, target.config, net_config.kernel, net_config.filters)
+    files = {} if out_dir is None else run_files(out_dir, weights, target, config.epochs if epoch_samples else 0)
+    if files:
+        check_run_folder(files, resume, overwrite, reads)
+    trained, history = train_and_save(net, target, config, (train_x, test_x), device, files, dict(
+        resume=resume, overwrite=overwrite, epoch_samples=epoch_samples, reads=reads), on_epoch, stop_signal,
+        progress, log)
+    return Run(trained, history, files)
+
+
+def start_from(init, chosen, target, target_settings, device):
+    """fit's (init, target, chosen model settings) where it starts from weights (`init`, a path or a Model): the
+    file's (or Model's) network and target, the settings given agreeing with them (open_weights' rule, and agree()
+    for a Model); a file's refusal names init as its `source`. Without init, as given."""
     if isinstance(init, (str, Path)):
-        init = with_fields(['init'], open_weights, init, model=model, kernel=kernel, filters=filters,
-                           dilation=dilation, colours=colours, bins=bins, temperature=temperature, kind=kind, task=task,
-                           residual=residual, rebalance=rebalance, soft=soft, field='init')
+        model_settings = dict(model=chosen.get('name'), kernel=chosen.get('kernel'), filters=chosen.get('filters'),
+                              dilation=chosen.get('dilation'))
+        try:
+            init = open_weights(init, **model_settings, device=device, **target_settings, field='init')
+        except InputError as err:  # the file given as init, and the settings it names where it contradicts them
+            err.source, err.fields = 'init', err.fields or ('init',)
+            raise
     elif init is not None:  # a Model: what is given must agree with it, as with a file (open_weights)
         where = init.path or f'the {init.name} model'
         agree(where, {k: getattr(init.config, k) for k in MODEL_FIELDS}, chosen, 'model')
         agree(where, {k: getattr(init.target.config, k) for k in TARGET_FIELDS},
-              dict(kind=kind, task=task, residual=residual), 'target')
-        choices = {k: v for k, v in dict(colours=colours, bins=bins, rebalance=rebalance, soft=soft,
-                                         temperature=temperature).items() if v is not None}
+              {k: target_settings[k] for k in ('kind', 'task', 'residual')}, 'target')
+        choices = {k: target_settings[k] for k in ('colours', 'bins', 'rebalance', 'soft', 'temperature')
+                   if target_settings[k] is not None}
         if target is None and choices:  # the choices of use given win, as open_weights takes them
             kept = init.target.palette_state() if init.target.keeps_palette else {}  # else its file's or shipped
             target = build_target(dataclasses.replace(init.target.config, **choices), palette=kept)
     if init is not None:
         target = init.target if target is None else target
         chosen = {k: getattr(init.config, k) for k in MODEL_FIELDS}
-    if target is None:
-        config_of_target = target_config(chosen.get('name', 'UNet'), kind=kind, task=task, colours=colours,
-                                         bins=bins, residual=residual, rebalance=rebalance, soft=soft,
-                                         temperature=temperature)
-        target = build_target(config_of_target, fit_on=train_x if own else None)
-    if config.label_smoothing and not target.has_accuracy:
-        raise InputError('RGB regression has no classes to smooth', ['label_smoothing'])
-    model = model_config(target, **chosen)
-    given = (list(MODEL_SIZES) if init is None else []) + ['batch_size']  # a file's sizes are not the user's to change
-    check_fits(model, 'train', device, min(config.batch_size, len(train_x)), *train_x.shape[1:3],
-               pictures=len(train_x) + len(test_x), chosen=given, source=getattr(init, 'path', None),
-               source_field='init', picture_field='train_x')  # before the model is built
-    net = build_model(model)
-    if init is not None:
-        net.load_state_dict(init.net.state_dict())
-    if sync_bn and distributed.active():
-        net = torch.nn.SyncBatchNorm.convert_sync_batchnorm(net)
-    reads = read_files(data, colours, bins, init)
-    files = {} if out_dir is None else run_files(out_dir, weights, target, config.epochs if epoch_samples else 0)
-    replace = replaceable(files, resume, overwrite)
-    if files:
-        check_run_folder(files, resume, overwrite, reads)
+    return init, target, chosen
+
+
+def train_and_save(net, target, config, images, device, files, run, on_epoch, stop_signal, progress, log):
+    """fit's training (colorlib.train.train) of `net` on `images` (train_x, test_x) and, where the run writes
+    (`files`), its end-of-epoch sample grids and its closing files (save_run), the places held meanwhile; `run`:
+    resume, overwrite, epoch_samples and reads. Returns (the trained Model, the history)."""
+    reads, epoch_samples = run['reads'], run['epoch_samples']
+    replace = replaceable(files, run['resume'], run['overwrite'])
+    out_dir = files['metrics'].parent if files else None
     net.to(device, memory_format=LAYOUT)
-    train_set = to_device(target.encode(to_float(train_x)), device)
-    test_set = to_device(target.encode(to_float(test_x)), device)
+    train_set, test_set = (to_device(target.encode(to_float(x)), device) for x in images)
     shown = tuple(t[:NUM_SAMPLES] for t in test_set)
-    writes = bool(files) and main  # the one process that writes holds the places for the life of the run
+    writes = bool(files) and distributed.rank() == 0  # the one process that writes holds the places for the run
 
     def after_epoch(row):
         if writes and epoch_samples:
@@ -507,13 +589,17 @@ def fit(model=None, *, kernel=None, filters=None, dilation=None, target=None, ki
         if writes:  # no second run writes the same files meanwhile
             with_fields(['out_dir'], held_places.enter_context, held(out_dir, folder=True))
             with_fields(['weights'], held_places.enter_context, held(files['weights']))
-            check_run_folder(files, resume, overwrite, reads)  # again, now that they are held
-        history = train_loop(net, target, train_set, test_set, config, out_dir, resume,
-                             after_epoch, stop_signal, progress, log, overwrite)
-        trained = Model(net, target, device)
+            check_run_folder(files, run['resume'], run['overwrite'], reads)  # again, now that they are held
+        try:
+            history = train_loop(net, target, train_set, test_set, config, out_dir, run['resume'],
+                                 after_epoch, stop_signal, progress, log, run['overwrite'])
+        except KeyboardInterrupt:
+            raise KeyboardInterrupt(*([files['resume']] if files else [])) from None
+        ran = dataclasses.replace(config, amp=machine.use_bf16(device, config.amp, warn=False)[0])  # as train runs it
+        trained = Model(net, target, device, run=describe_run(net, target, ran, train_set))
         if writes:
             save_run(trained, history, shown, files, replace, reads, log or (lambda line: None))
-    return Run(trained, history, files)
+    return trained, history
 
 
 FIT_KEYWORDS = [name for name in inspect.signature(fit).parameters if name != 'settings']
@@ -529,11 +615,13 @@ def check_fit_arguments(given):
     check_target_settings(**{k: given[k] for k in TARGET_SETTINGS})
     for name in ('resume', 'overwrite', 'epoch_samples', 'sync_bn', 'progress'):
         check_flag(given[name], name)
-    for name in ('out_dir', 'weights', 'data'):
+    for name in ('out_dir', 'runs_dir', 'weights', 'data', 'cache_dir'):
         check_path(given[name], name, optional=True)
+    check_whole(given['image_size'], 'image_size', 8)
+    check_number(given['val_share'], 'val_share', 0, 0.9, low_open=True)
     if not isinstance(given['init'], Model):
         check_path(given['init'], 'init', optional=True)
-    for name in ('log', 'on_epoch', 'stop_signal'):
+    for name in ('log', 'on_epoch', 'stop_signal', 'on_skip'):
         check_callable(given[name], name)
     if given['target'] is not None and not isinstance(given['target'], Target):
         raise InputError(f'target must be a colorlib Target (targets.build_target), not {given["target"]!r}',

@@ -24,7 +24,7 @@ from colorlib.targets import digest
 RESUMABLE_PARTS = ('model', 'optimizer', 'scheduler', 'rng', 'epoch', 'position', 'history', 'run')
 # settings a resumed run may change: how the arithmetic is done and how often the state is saved, not what is
 # learned (a preempted job may come back on a node whose precision --amp auto decides otherwise)
-FREE_ON_RESUME = ('compile', 'save_every', 'amp')
+FREE_ON_RESUME = ('compile', 'save_every', 'amp', 'colorlib')  # (and the colorlib version that saved it)
 
 
 PALETTE_KEYS = ('colours.', 'bins.')  # a target's palette stored beside the weights (Target.palette_state)
@@ -32,12 +32,13 @@ ABOUT = 'colorlib'  # the entry of the state_dict's _metadata that says what the
 TARGET_FIELDS = ('kind', 'task', 'residual')  # what of a TargetConfig the weights say; the rest are choices of use
 
 
-def save_weights(model, path, palette=None, target=None, replace=False, reads=()):
+def save_weights(model, path, palette=None, target=None, replace=False, reads=(), run=None):
     """The model's state_dict, written atomically; BatchNorm's num_batches_tracked counters are left out, as in
     the assignment's own files. `palette`: the colours of a run that fitted its own (Target.palette_state()),
     stored with the weights so that they are never used with other colours. What the weights hold (the model's
-    config, and the target's kind, task and colours' digest) goes with them (see the module's docstring).
-    `replace`, `reads`: as for colorlib.files.atomic_write."""
+    config, and the target's kind, task and colours' digest) goes with them (see the module's docstring), and with
+    `run` how they were trained (describe_run's plain values: the training settings, the data's digest, the
+    colorlib version). `replace`, `reads`: as for colorlib.files.atomic_write."""
     state = OrderedDict((k, v.detach().cpu()) for k, v in model.state_dict().items()
                         if not k.endswith('num_batches_tracked'))
     state.update({k: v.detach().cpu() for k, v in (palette or {}).items()})
@@ -48,14 +49,17 @@ def save_weights(model, path, palette=None, target=None, replace=False, reads=()
         described = target.describe()
         about['target'] = {'kind': target.kind, 'task': target.task, 'residual': getattr(target, 'residual', False),
                            'palette': described.get('colours', described.get('bins'))}
+    if run:
+        about['run'] = dict(run)
     if about:
         state._metadata = {ABOUT: about}  # no module versions: BatchNorm then takes files without num_batches_tracked
     return write_torch(state, path, replace, reads)
 
 
 def read_about(path, state=None):
-    """What the weights in `path` say they hold: {'model': ModelConfig, 'target': {kind, task, residual, palette}},
-    either missing where not said (the assignment's files say nothing)."""
+    """What the weights in `path` say they hold: {'model': ModelConfig, 'target': {kind, task, residual, palette},
+    'run': {how they were trained}}, each missing where not said (the assignment's files say nothing, ours before
+    0.2 say no run)."""
     state = read_weights(path) if state is None else state
     metadata = getattr(state, '_metadata', None) or {}
     if not isinstance(metadata, dict):
@@ -73,6 +77,8 @@ def read_about(path, state=None):
             said['model'] = ModelConfig(**about['model'])
         if 'target' in about:
             said['target'] = {k: about['target'][k] for k in (*TARGET_FIELDS, 'palette')}
+        if 'run' in about:
+            said['run'] = dict(about['run'])
         return said
     except (TypeError, KeyError, ValueError, InputError) as err:
         raise InputError(f'{path} says it holds something colorlib cannot read ({str(err)[:100]})') from None
@@ -215,13 +221,14 @@ def read_resumable(path):
 
 def describe_run(model, target, config, train_set):
     """What defines a run, flat (field -> plain value): the training settings, the model, the target, the training
-    images and the number of processes (with the precision that ran). Stored in resume.pt and compared on resuming
-    (check_same_run)."""
+    images, the number of processes (with the precision that ran) and the colorlib version. Stored in resume.pt and
+    compared on resuming (check_same_run), and with the weights the run saves."""
+    from colorlib import __version__
     network = getattr(model, 'config', None)  # a network of colorlib.models, or another (its class names it)
     network = asdict(network) if dataclasses.is_dataclass(network) else {'name': type(model).__name__}
     return {**asdict(config), **network, **{f'target.{k}': v for k, v in target.describe().items()},
             'data.images': len(train_set[0]), 'data.digest': digest(*train_set),  # inputs and targets
-            'processes': distributed.world_size()}
+            'processes': distributed.world_size(), 'colorlib': __version__}
 
 
 def check_same_run(saved, now):

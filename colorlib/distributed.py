@@ -25,6 +25,8 @@ def setup(device):
     if device.type == 'cuda':
         device = torch.device('cuda', int(os.environ['LOCAL_RANK']))
         torch.cuda.set_device(device)
+    if active():  # joined already (a second run in the same processes)
+        return device
     dist.init_process_group('nccl' if device.type == 'cuda' else 'gloo')
     atexit.register(dist.destroy_process_group)
     return device

@@ -8,7 +8,9 @@ import os
 class InputError(Exception):
     """A file or value given to colorlib that it cannot use. `fields` names the settings at fault where known
     (e.g. ('filters',)), so that a front end can say them in its own terms (the command line: its flags); `needs`
-    ({field: value}) the settings that would make it work, where one setting asks for others."""
+    ({field: value}) the settings that would make it work, where one setting asks for others; `source` the setting
+    whose file it is about, where that is not the one at fault (weights given as init that contradict a model)."""
+    source = None
 
     def __init__(self, message, fields=(), needs=None):
         super().__init__(message)

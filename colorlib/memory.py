@@ -7,7 +7,7 @@ import torch
 
 from colorlib.errors import TooBig
 from colorlib.layers import MyDilatedConv2d
-from colorlib.models import build_model
+from colorlib.models import MODELS, build_model
 
 TOO_MANY = 2 ** 62  # elements: more than any machine holds
 
@@ -144,7 +144,8 @@ def check_fits(config, action, device='cpu', batch_size=1, height=32, width=32, 
     need = need_bytes(config, action, **sizes)
     if need <= free:
         return need
-    changeable = [f for f in chosen if f in sizes or (f in MODEL_SIZES and (f != 'dilation' or config.name == 'DUNet'))]
+    own = MODELS[config.name].settings  # the network's own settings (the DUNet's dilation) are sizes only there
+    changeable = [f for f in chosen if f in sizes or (f in MODEL_SIZES and (f != 'dilation' or f in own))]
     if action == 'colour' and net_size is None:
         changeable = [f for f in changeable if f != 'net_size']
     smaller = {}
@@ -152,7 +153,7 @@ def check_fits(config, action, device='cpu', batch_size=1, height=32, width=32, 
         value = largest(lambda v, f=field: fits(**{f: v}), STEPS.get(field, lambda n: n + 1))
         if value is not None and (field not in sizes or sizes[field] is None or value < sizes[field]):
             smaller[field] = value
-    spread = f' (dilation {config.dilation})' if config.name == 'DUNet' else ''
+    spread = f' (dilation {config.dilation})' if 'dilation' in own else ''
     model = f'a {config.name} with {config.filters} filters of {config.kernel}x{config.kernel}{spread}'
     it = 'it' if source is not None else model
     pictures = f'{height}x{width} picture'

@@ -1,8 +1,10 @@
 """The handout's four networks. Module names match the assignment's checkpoints key for key.
 
-Each network says what the rest of colorlib needs to know of it: `stem`, its name in file and folder names, and
-`predicts`, the one target kind it is made for ('rgb' for the RegressionCNN; None: any). A new network is a class
-here with those two attributes and one line in MODELS.
+Each network says what the rest of colorlib needs to know of it: `stem`, its name in file and folder names,
+`predicts`, the one target kind it is made for ('rgb' for the RegressionCNN; None: any), `settings`, the
+ModelConfig fields of its own that its constructor takes (the DUNet's dilation), and `spread(config)`, how far its
+middle filter reaches (what the receptive field, and so colorize's tiles, follow). A new network is a class here
+with those attributes and one line in MODELS.
 
 Each block is a Sequential whose indices give the checkpoint keys: downconv = conv, max-pool, BatchNorm, ReLU;
 rfconv = conv, BatchNorm, ReLU; upconv = conv, upsample, BatchNorm, ReLU; finalconv = a bare convolution.
@@ -33,6 +35,12 @@ def up(in_channels, out_channels, kernel):
 class CNN(nn.Module):
     """Classification CNN: grey in, a score per colour class per pixel out. 32 -> 16 -> 8 -> 16 -> 32."""
     stem, predicts = 'cnn', None
+    settings = ()  # ModelConfig fields of its own, passed to its constructor by name
+
+    @staticmethod
+    def spread(config):
+        """Empty pixels between the middle filter's taps (0: a plain convolution)."""
+        return 0
 
     def __init__(self, kernel, num_filters, num_colours, num_in_channels=1):
         super().__init__()
@@ -61,7 +69,7 @@ class RegressionCNN(CNN):
 class UNet(nn.Module):
     """The CNN with skip connections: each up block also sees the down block of its size, and the final
     convolution sees the input image."""
-    stem, predicts = 'unet', None
+    stem, predicts, settings, spread = 'unet', None, (), CNN.spread
 
     def __init__(self, kernel, num_filters, num_colours, num_in_channels=1):
         super().__init__()
@@ -87,7 +95,11 @@ class UNet(nn.Module):
 
 class DUNet(UNet):
     """The UNet with a dilated middle convolution: a wider receptive field for the same parameters."""
-    stem, predicts = 'dunet', None
+    stem, predicts, settings = 'dunet', None, ('dilation',)
+
+    @staticmethod
+    def spread(config):
+        return config.dilation
 
     def __init__(self, kernel, num_filters, num_colours, num_in_channels=1, dilation=1):
         self.dilation = dilation
@@ -135,9 +147,9 @@ class ModelConfig:
 
 def build_model(config):
     """The handout's network that `config` describes, with the config kept on it as `model.config`."""
-    extra = {'dilation': config.dilation} if config.name == 'DUNet' else {}
-    model = MODELS[config.name](kernel=config.kernel, num_filters=config.filters, num_colours=config.colours,
-                                num_in_channels=config.in_channels, **extra)
+    network = MODELS[config.name]
+    model = network(kernel=config.kernel, num_filters=config.filters, num_colours=config.colours,
+                    num_in_channels=config.in_channels, **{name: getattr(config, name) for name in network.settings})
     model.config = config
     return model
 
@@ -146,8 +158,7 @@ def context(config):
     """Pixels of context a tile of an image needs (colorlib.colorize): more than the receptive-field radius, which
     is at most (kernel // 2) * (10 + 4 * (dilation + 1)) pixels plus a few for the poolings (a 3x3 UNet's measures
     15; tests/test_colorize.py checks that each model stays inside), rounded up to the pooling grid of 4."""
-    dilation = config.dilation if config.name == 'DUNet' else 0
-    radius = (config.kernel // 2) * (10 + 4 * (dilation + 1)) + 12
+    radius = (config.kernel // 2) * (10 + 4 * (MODELS[config.name].spread(config) + 1)) + 12
     return -(-radius // 4) * 4
 
 

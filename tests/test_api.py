@@ -284,7 +284,7 @@ BAD = {  # the bad values of each kind of argument
     'picture': [RAGGED, 'abc', 5, np.zeros((8, 8, 4)), np.full((8, 8, 3), NAN), np.full((8, 8), -3.0)],
     'picture or index': [True, 10 ** 6, -10 ** 6, RAGGED, 'abc', np.full((8, 8, 3), NAN)],
     'function or None': [5, 'print'],
-    'device': ['gpu9', 5, '', None],
+    'device': ['gpu9', 5, '', None], 'device or None': ['gpu9', 5, ''],
     'model or None': ['Bogus', 5, ''],
     'model': ['Bogus', 5, '', None],
     'category': ['dragon', 10, -1, None, 2.5],
@@ -302,13 +302,15 @@ ARGUMENTS = {  # (function, argument) -> its kind; a function's own table where 
     'load': {'weights': 'path', 'device': 'device'},
     'load_images': {'data': 'path or None', 'category': 'category', 'extra_categories': 'categories',
                     'image_size': 'image_size', 'val_share': 'val_share', 'cache_dir': 'path or None',
-                    'on_skip': 'function or None', 'memory': 'memory', 'log': 'function or None'},
+                    'on_skip': 'function or None', 'memory': 'memory', 'log': 'function or None',
+                    'device': 'device or None'},
     'fit': {'model': 'model or None', 'kernel': 'odd count or None', 'filters': 'count or None',
             'dilation': 'whole or None', 'target': 'target or None', 'kind': 'kind or None', 'task': 'task or None',
             'colours': 'path or None', 'bins': 'path or None', 'residual': 'flag or None',
             'rebalance': 'share of 1 or None', 'soft': 'flag or None', 'temperature': 'temperature or None',
             'data': 'path or None', 'category': 'category', 'extra_categories': 'categories',
-            'train_x': 'pictures or None', 'test_x': 'pictures or None', 'init': 'init', 'out_dir': 'path or None',
+            'image_size': 'image_size', 'val_share': 'val_share', 'cache_dir': 'path or None',
+            'on_skip': 'function or None', 'runs_dir': 'path or None', 'train_x': 'pictures or None', 'test_x': 'pictures or None', 'init': 'init', 'out_dir': 'path or None',
             'weights': 'path or None', 'resume': 'flag', 'overwrite': 'flag', 'epoch_samples': 'flag',
             'sync_bn': 'flag', 'progress': 'flag', 'log': 'function or None', 'device': 'device',
             'on_epoch': 'function or None', 'stop_signal': 'function or None'},
@@ -318,7 +320,7 @@ ARGUMENTS = {  # (function, argument) -> its kind; a function's own table where 
     'colorize': {'image': 'picture', 'tile': 'count', 'margin': 'whole or None', 'net_size': 'count or None',
                  'flips': 'flag'},
     'samples': {'test_x': 'pictures or None'},
-    'activations': {'image': 'picture or index'},
+    'activations': {'image': 'picture or index', 'out_dir': 'path or None', 'reads': 'paths'},
     'save': {'path': 'path', 'replace': 'flag', 'reads': 'paths'},
     'TrainConfig': {'epochs': 'count', 'batch_size': 'count', 'learn_rate': 'rate', 'seed': 'seed',
                     'lr_schedule': 'lr_schedule', 'weight_decay': 'rate', 'augment': 'augment', 'amp': 'amp',
@@ -387,3 +389,18 @@ def test_an_unknown_keyword_is_named_with_the_nearest_known_one(call, named, nea
     with pytest.raises(InputError) as caught:
         call()
     assert caught.value.fields == (named,) and (near is None or f'did you mean {near}?' in str(caught.value))
+
+
+def test_weights_keep_the_whole_description_of_their_run(horses, tmp_path):
+    """The model, the target, the training settings, the data's digest and the colorlib version, as
+    colorlib.load(path).about; weights that do not say how they were made (the shipped ones) still load."""
+    run = colorlib.fit(model='CNN', filters=2, epochs=1, batch_size=10, ema=0.999999, train_x=horses[0][:20],
+                       test_x=horses[1][:8], out_dir=tmp_path / 'run', device='cpu')
+    about = colorlib.load(tmp_path / 'run' / 'weights.pkl').about
+    assert about == run.model.about
+    assert about['model']['name'] == 'CNN' and about['target']['kind'] == 'classes'
+    said = about['run']
+    assert (said['epochs'], said['ema'], said['data.images'], said['colorlib']) == (1, 0.999999, 20, colorlib.__version__)
+    assert len(said['data.digest']) == 16
+    shipped = colorlib.load('unet').about
+    assert 'run' not in shipped and shipped['model']['filters'] == 32

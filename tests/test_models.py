@@ -206,3 +206,30 @@ def test_model_config_refuses_a_model_that_cannot_be_built_naming_the_field(fiel
     with pytest.raises(InputError) as e:
         ModelConfig(**{field: value})
     assert e.value.fields == (field,)
+
+
+class WideUNet(UNet):
+    """A network declared in a test: one class and one registry line, as a new network is in models.py."""
+    stem, predicts, settings = 'wide_unet', None, ()
+
+    def __init__(self, kernel, num_filters, num_colours, num_in_channels=1):
+        super().__init__(kernel, 2 * num_filters, num_colours, num_in_channels)
+
+    @staticmethod
+    def spread(config):
+        return 2
+
+
+def test_a_network_declared_once_is_built_named_tiled_and_sized(monkeypatch):
+    from colorlib.memory import need_bytes
+    from colorlib.models import context
+    from colorlib.naming import weights_name
+    from colorlib.targets import TargetConfig
+    monkeypatch.setitem(MODELS, 'WideUNet', WideUNet)
+    config = ModelConfig('WideUNet', 3, 4, 24)
+    model = build_model(config)
+    assert isinstance(model, WideUNet) and model.downconv1[0].weight.shape[0] == 8
+    assert model(torch.zeros(1, 1, 8, 8)).shape == (1, 24, 8, 8)
+    assert context(config) > context(ModelConfig('UNet', 3, 4, 24))  # its own spread widens colorize's margins
+    assert weights_name('WideUNet', TargetConfig(), 3, 4) == 'wide_unet_k3_f4'
+    assert need_bytes(config, 'train', 10, 32, 32) > need_bytes(ModelConfig('UNet', 3, 4, 24), 'train', 10, 32, 32)

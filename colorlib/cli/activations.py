@@ -4,12 +4,10 @@ from pathlib import Path
 
 from colorlib import shipped
 from colorlib.checkpoints import TARGET_FIELDS, read_about
-from colorlib.cli.build import check_output, load_images, open_model, pick_device, read_files
-from colorlib.cli.common import (MODEL_DEFAULTS, OneLineParser, UsageError, a_path, add_data_flags, add_device_flags,
+from colorlib.cli.build import check_output, read_images, open_model, pick_device, files_read
+from colorlib.cli.common import (DEFAULT, OneLineParser, UsageError, a_path, add_data_flags, add_device_flags,
                                  add_lab_flags, add_model_flags, add_task_flags, flag, int_at_least, run_command)
-from colorlib.images import to_float
 from colorlib.naming import run_name, weights_name
-from colorlib.report import save_activations
 from colorlib.targets import TargetConfig
 
 def build_parser(prog='activations.py'):
@@ -33,12 +31,11 @@ def draw(args, test_x, device):
     checkpoint, model = open_model(args, device)
     name = run_name(model.config.name, model.target.config, model.config.name)
     out_dir = Path('outputs') / name / f'act{args.index}'
-    reads = read_files(args, checkpoint)
+    reads = files_read(args, checkpoint)
     place = 'the activations (outputs/ under the current folder)'
     check_output(out_dir / 'input.png', place, reads, overwrite=True)
     with flag(place):
-        save_activations(model.net, model.target, to_float(test_x[args.index:args.index + 1]).to(device), out_dir,
-                         name, reads)
+        model.activations(test_x[args.index], out_dir, reads)
     print(f'Activations of test image {args.index} written to {out_dir}/')
 
 
@@ -58,13 +55,13 @@ def run(args):
     if args.weights_dir and not args.all:
         raise UsageError('--weights-dir only applies with --all')
     device = pick_device(args.device)
-    _, test_x = load_images(args, device)
+    _, test_x = read_images(args, device)
     if args.index >= len(test_x):
         raise UsageError(f'index: {args.index} is out of range; there are {len(test_x)} test images (0-{len(test_x) - 1})')
     if not args.all:
         return draw(args, test_x, device)
     weights_dir = Path(args.weights_dir) if args.weights_dir else shipped.folder('weights')
-    kernel, filters = args.kernel or MODEL_DEFAULTS['kernel'], args.num_filters or MODEL_DEFAULTS['num_filters']
+    kernel, filters = args.kernel or DEFAULT.kernel, args.filters or DEFAULT.filters
     found = 0
     for model, target in shipped_kinds():
         path = weights_dir / f'{weights_name(model, target, kernel, filters)}.pkl'

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from colorlib.cli.build import check_output, open_model, pick_device, read_files
+from colorlib.cli.build import check_output, open_model, pick_device, files_read
 from colorlib.cli.common import (OneLineParser, UsageError, a_name, a_path, add_device_flags, add_lab_flags,
                                  add_model_flags, flag, in_flag_terms, int_at_least, run_command)
 from colorlib.errors import InputError
@@ -46,7 +46,7 @@ def build_parser(prog='colorize.py'):
     parser.add_argument('--net-size', type=int_at_least(1), metavar='N',
                         help='the network sees the image scaled to N pixels on its shorter side (default: full size); '
                              'the colour is scaled back up, the lightness stays full size')
-    parser.add_argument('--tta', action='store_true',
+    parser.add_argument('--tta', dest='flips', action='store_true',
                         help='average the network with its mirror image (test-time augmentation; twice the work)')
     add_device_flags(parser)
     parser.set_defaults(prog=prog)
@@ -83,7 +83,7 @@ def run(args):
         with flag():
             require_av()
     stems = output_stems(files)
-    reads = [*files, *read_files(args, checkpoint), *(args.reference or [])]
+    reads = [*files, *files_read(args, checkpoint), *(args.reference or [])]
     outputs, stem_of = {}, dict(zip(files, stems))  # path -> (colorized, compare)
     for path, stem in zip(files, stems):
         suffix = path.suffix.lower() if path in films else '.png'
@@ -98,7 +98,7 @@ def run(args):
         if args.save_weights:
             with flag('--save-weights'):
                 model.save(args.save_weights, replace=args.overwrite, reads=reads)
-    predict = chroma_predictor(FlipAveraged(model.net) if args.tta else model.net, model.target)
+    predict = chroma_predictor(FlipAveraged(model.net) if args.flips else model.net, model.target)
     margin = context(model.config) if args.margin is None else args.margin
     failed, shown = 0, sys.stderr.isatty()
     for path in tqdm(named, desc='colorize', unit='file' if films else 'image', disable=not shown):
@@ -110,7 +110,7 @@ def run(args):
                 model.colorize_video(path, colorized, compare if args.compare else None, args.temporal == 'on',
                                      args.overwrite, progress=shown, log=lambda said: tqdm.write(
                                          f'{args.prog}: {said}', file=sys.stderr),
-                                     tile=args.tile, margin=margin, net_size=args.net_size, flips=args.tta)
+                                     tile=args.tile, margin=margin, net_size=args.net_size, flips=args.flips)
             else:
                 colorize_file(path, out_dir, predict, device, args.tile, margin, args.compare, args.net_size,
                               stem_of[path], replace=True, reads=reads, config=model.config)

@@ -3,6 +3,7 @@ flags."""
 import argparse
 import atexit
 import contextlib
+import dataclasses
 import gc
 import os
 import sys
@@ -14,32 +15,48 @@ from colorlib import shipped
 from colorlib.augment import AUGMENTATIONS
 from colorlib.data import CATEGORIES, parse_category
 from colorlib.errors import ConfigMismatch, InputError, TooBig, WriteError
-from colorlib.lab import DEFAULT_TEMPERATURE
-from colorlib.machine import DEVICES
-from colorlib.models import MODELS
+from colorlib.machine import DEVICES, PRECISIONS
+from colorlib.models import MODELS, ModelConfig
 from colorlib.preemption import Stopped, raise_stop_signals
-from colorlib.targets import TASKS
+from colorlib.targets import TASKS, TargetConfig
+from colorlib.train import LR_SCHEDULES, TrainConfig
 
-# the flag that sets each field of the library's configs and run descriptions
-FLAGS = {'epochs': '-e', 'batch_size': '-b', 'learn_rate': '-l', 'seed': '-s', 'lr_schedule': '--lr-schedule',
-         'weight_decay': '--weight-decay', 'augment': '--augment', 'amp': '--amp', 'warmup': '--warmup', 'ema': '--ema',
-         'label_smoothing': '--label-smoothing', 'save_every': '--save-every', 'compile': '--compile',
-         'name': '--model', 'kernel': '-k', 'filters': '-f', 'colours': '-c/--colours/--loss or --colour-space/--bins',
-         'in_channels': '--task', 'dilation': '--dilation', 'target.kind': '--loss or --colour-space',
-         'target.task': '--task',
-         'target.colours': '-c/--colours', 'target.bins': '--bins', 'target.rebalance': '--rebalance',
-         'target.soft': '--soft-encode', 'target.residual': '--residual', 'target.temperature': '--temperature',
-         'data': '--data', 'category': '--category', 'extra_categories': '--extra-categories',
-         'image_size': '--image-size', 'device': '--device', 'out_dir': '--experiment-name', 'weights': '--checkpoint',
-         'resume': '--resume', 'init': '--init', 'model': '--model', 'seconds': '--seconds', 'k': '-k',
-         'tile': '--tile', 'net_size': '--net-size', 'margin': '--margin',
-         'data.images': 'training images (--data, --category, --extra-categories)',
-         'data.digest': 'training data (--data, --category, --extra-categories)', 'processes': 'torchrun processes'}
+DEFAULT = ModelConfig()  # the model's defaults, as the library states them
 
+# settings that no one flag sets, said in words; every other setting is the `dest` of the flag that sets it, read off
+# the parser of the command (flag_names), a target's setting also as target.<setting>
+SAID = {'name': '--model', 'colours': '-c/--colours/--loss or --colour-space/--bins', 'in_channels': '--task',
+        'target.kind': '--loss or --colour-space', 'out_dir': '--experiment-name', 'weights': '--checkpoint',
+        'data.images': 'training images (--data, --category, --extra-categories)',
+        'data.digest': 'training data (--data, --category, --extra-categories)', 'processes': 'torchrun processes',
+        'colorlib': 'colorlib version'}
 KIND_FLAGS = {'classes': '--loss ce', 'rgb': '--loss mse', 'lab': '--colour-space lab'}  # a target kind as flags
-# the model and target flags default to None, so that a checkpoint's own settings fill what is not given
-MODEL_DEFAULTS = {'model': 'UNet', 'kernel': 3, 'num_filters': 32, 'dilation': 1, 'task': 'colour',
-                  'colour_space': 'rgb', 'residual': False}
+COMMAND = []  # the parser of the command running (run_command): its flags name the settings
+
+
+def flag_names(parser=None):
+    """{setting: the flag that sets it} of `parser` (default: the command running, else one with every shared
+    flag, as training has them): each flag's dest is the library's keyword, said by the flag's first spelling (or
+    its action's `said`)."""
+    if parser is None:
+        parser = COMMAND[-1] if COMMAND else shared_parser()
+    flags = {}
+    for action in parser._actions:
+        if action.option_strings and action.dest != 'help':
+            flags.setdefault(action.dest, getattr(action, 'said', action.option_strings[0]))
+    targets = {f'target.{k}': flags[k] for k in TargetConfig.__dataclass_fields__ if k in flags}
+    return {**flags, **targets, **SAID}
+
+
+def flag_of(field):
+    return flag_names().get(field, field)
+
+
+def __getattr__(name):  # FLAGS: the table of the command running, for those who read it whole
+    if name == 'FLAGS':
+        return flag_names()
+    raise AttributeError(name)
+
 
 # A command's process ends when its command does: frozen, what is left skips the interpreter's last sweep over every
 # object (torch, its compiler stack, matplotlib), about a second of every command's exit on a 2-core machine.
@@ -51,7 +68,7 @@ def spell(field, value):
     -> '--task superres', ('target.residual', True) -> '--residual'."""
     if field == 'target.kind':
         return KIND_FLAGS[value]
-    return FLAGS.get(field, field) if value is True or value is None else f'{FLAGS.get(field, field)} {value}'
+    return flag_of(field) if value is True or value is None else f'{flag_of(field)} {value}'
 
 
 OWN_VALUE_FIELDS = ('target.colours', 'target.bins', 'target.rebalance', 'target.temperature')  # lead with their flag
@@ -63,27 +80,21 @@ def in_flag_terms(err, name=None, values=None):
     message, what it needs, and the flags of the other fields to check. A size too big (TooBig) is led by the flags
     of its settings, and what would fit said in flags."""
     if isinstance(err, TooBig):
-        lead = name if name and set(err.fields) <= {'weights', 'init'} else '/'.join(FLAGS.get(f, f) for f in err.fields)
-        fits = ' or '.join(f'{FLAGS.get(f, f)} {v}' for f, v in err.fits)
+        lead = name if name and set(err.fields) <= {'weights', 'init'} else '/'.join(flag_of(f) for f in err.fields)
+        fits = ' or '.join(f'{flag_of(f)} {v}' for f, v in err.fits)
         return f'{lead + ": " if lead else ""}{err.stem}{f"; {fits} would fit" if fits else ""}'
-    fields = list(err.fields)
-    if fields and (name is None or fields[0] in OWN_VALUE_FIELDS):
+    fields = [f for f in err.fields if f != err.source]
+    name = name or (flag_of(err.source) if err.source else None)
+    about_value = fields and str(err).startswith(f'{fields[0].removeprefix("target.")} ')  # 'kernel 2 is even'
+    if fields and (name is None or fields[0] in OWN_VALUE_FIELDS or about_value):
         field = fields.pop(0)
-        name = spell(field, (values or {}).get(field)) if field == 'target.kind' else FLAGS.get(field, field)
+        name = spell(field, (values or {}).get(field)) if field == 'target.kind' else flag_of(field)
     needs = f'; it needs {" ".join(spell(f, v) for f, v in err.needs.items())}' if err.needs else ''
     values = values or {}
-    named = [spell(f, values[f]) if f in values else FLAGS.get(f, f) for f in fields]
+    named = [spell(f, values[f]) if f in values else flag_of(f) for f in fields]
     named = [flag for flag in named if flag != name]  # the flag the line starts with is not said twice
     check = f': check {", ".join(named)}' if named else ''
     return f'{name + ": " if name else ""}{err}{needs}{check}'
-
-
-def with_model_defaults(args):
-    """The flags with the model's and target's defaults filled in where not given."""
-    for dest, value in MODEL_DEFAULTS.items():
-        if getattr(args, dest, value) is None:
-            setattr(args, dest, value)
-    return args
 
 
 NAME_MAX = 255  # bytes in one file name, on every common file system
@@ -109,7 +120,7 @@ def flag(name=None, writes=None, values=None):
 
 def mismatch(err):
     """A ConfigMismatch's differences in flag terms."""
-    return '; '.join(f'the saved run had {FLAGS.get(f, f)} {saved}, this one has {FLAGS.get(f, f)} {now}'
+    return '; '.join(f'the saved run had {flag_of(f)} {saved}, this one has {flag_of(f)} {now}'
                      for f, saved, now in err.differences)
 
 
@@ -128,7 +139,15 @@ def run_command(parser, runner, argv=None):
         with contextlib.suppress(AttributeError, ValueError):
             stream.reconfigure(errors='backslashreplace')
     args = parser.parse_args(argv)
+    COMMAND.append(parser)
+    try:
+        run_parsed(parser, runner, args)
+    finally:
+        COMMAND.pop()
 
+
+def run_parsed(parser, runner, args):
+    """run_command's work once the flags are parsed (see there)."""
     def one_line(message, *_, **__):  # a library warning is said like an error: the command, then the message
         print(f'{parser.prog}: warning: {message}', file=sys.stderr, flush=True)
     with warnings.catch_warnings(), raise_stop_signals():
@@ -191,33 +210,31 @@ def folder_name(text):
     return text
 
 
-def odd_kernel(text):
-    value = int_at_least(1)(text)
-    if value % 2 == 0:
-        raise argparse.ArgumentTypeError(f'{value} is even; the kernel size must be odd (1, 3, 5, ...)')
-    return value
+def an_int(text):
+    """A whole number as typed; its bounds are the library's (the configs refuse what is out of range)."""
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f'{text!r} is not an integer') from None
+
+
+def a_float(text):
+    """A number as typed; its bounds are the library's."""
+    try:
+        return float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f'{text!r} is not a number') from None
 
 
 def finite_float(low, inclusive=False, high=None):
     def parse(text):
-        try:
-            value = float(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f'{text!r} is not a number') from None
+        value = a_float(text)
         above = value >= low if inclusive else value > low
         if not (np.isfinite(value) and above and (high is None or value <= high)):
             bounds = f'{low} to {high}' if high is not None else f'a finite number {">=" if inclusive else ">"} {low}'
             raise argparse.ArgumentTypeError(f'{value} is out of range ({bounds})')
         return value
     return parse
-
-
-def seed(text):
-    """numpy's global generator (the --legacy-eval test order) takes seeds 0 to 2**32 - 1 only."""
-    value = int_at_least(0)(text)
-    if value >= 2 ** 32:
-        raise argparse.ArgumentTypeError(f'{value} is out of range (at most {2 ** 32 - 1})')
-    return value
 
 
 def augmentation_list(text):
@@ -252,19 +269,21 @@ def add_device_flags(parser):
 
 
 def add_model_flags(parser, checkpoint_help, models=tuple(MODELS), default_model=None):
-    """--model, --checkpoint, -k, -f, -c, --dilation: left None when not given (MODEL_DEFAULTS), so that the settings
-    of a checkpoint that says what it holds fill them; given ones must agree with it."""
+    """--model, --checkpoint, -k, -f, -c, --dilation: left None when not given (the defaults: ModelConfig's), so
+    that the settings of a checkpoint that says what it holds fill them; given ones must agree with it."""
     parser.add_argument('--model', choices=list(models), default=default_model,
-                        help=f'default: what --checkpoint holds, else {MODEL_DEFAULTS["model"]}')
+                        help=f'default: what --checkpoint holds, else {DEFAULT.name}')
     parser.add_argument('--checkpoint', type=a_path, help=checkpoint_help)
-    parser.add_argument('-k', '--kernel', type=odd_kernel, help='convolution kernel size (odd; default 3)')
-    parser.add_argument('-f', '--num-filters', '--num_filters', dest='num_filters', type=int_at_least(1),
-                        help='number of filters (default 32)')
-    parser.add_argument('-c', '--colours', type=a_path,
-                        help='k-means colour file (.npy; default: the one saved beside --checkpoint, '
-                             'fitted on a folder of your pictures, or the shipped 24 horse colours)')
-    parser.add_argument('--dilation', type=int_at_least(0),
-                        help='DUNet: empty pixels between the middle filter taps (0: undilated; default 1)')
+    parser.add_argument('-k', '--kernel', type=an_int, help=f'convolution kernel size (odd; default {DEFAULT.kernel})')
+    parser.add_argument('-f', '--num-filters', '--num_filters', '--filters', dest='filters', type=an_int,
+                        help=f'number of filters (default {DEFAULT.filters})')
+    colours = parser.add_argument('-c', '--colours', type=a_path,
+                                  help='k-means colour file (.npy; default: the one saved beside --checkpoint, '
+                                       'fitted on a folder of your pictures, or the shipped 24 horse colours)')
+    colours.said = '-c/--colours'  # how errors name it (flag_names): both spellings, as the handout's users know it
+    parser.add_argument('--dilation', type=an_int,
+                        help=f'DUNet: empty pixels between the middle filter taps (0: undilated; default '
+                             f'{DEFAULT.dilation})')
 
 
 def add_task_flags(parser, loss=True):
@@ -282,10 +301,10 @@ def add_lab_flags(parser, training=False):
                         help='rgb: grey in, k-means colours (-c) out; lab: L in, ab bins (--bins) out (Zhang et al.)')
     parser.add_argument('--bins', type=a_path,
                         help='Lab: ab bins file (default: as for -c; the shipped ones remake with colorlib bins)')
-    parser.add_argument('--temperature', type=finite_float(0, inclusive=True), default=DEFAULT_TEMPERATURE,
+    parser.add_argument('--temperature', type=a_float, default=TargetConfig.temperature,
                         help='Lab: decode with the annealed mean at this temperature (0: the mode)')
     if training:
-        parser.add_argument('--rebalance', type=finite_float(0, inclusive=True, high=1), metavar='LAMBDA',
+        parser.add_argument('--rebalance', type=a_float, metavar='LAMBDA',
                             help="Lab: weight rare colours up, Zhang's lambda in [0, 1] (1: not at all; he uses 0.5)")
         parser.add_argument('--soft-encode', action='store_true',
                             help='Lab: spread the target over the 5 nearest bins (Gaussian, sigma 5)')
@@ -303,3 +322,61 @@ def add_data_flags(parser):
     parser.add_argument('--val-share', type=finite_float(0, high=0.9), default=0.1,
                         help='a folder of pictures without train/ and test/: the share held out for validation')
     parser.set_defaults(prog=parser.prog)
+
+
+def add_training_flags(parser):
+    """How a run trains: TrainConfig's fields, each flag's dest its field, its default TrainConfig's own."""
+    parser.add_argument('-l', '--learn-rate', '--learn_rate', dest='learn_rate', type=a_float)
+    parser.add_argument('-b', '--batch-size', '--batch_size', dest='batch_size', type=an_int)
+    parser.add_argument('-e', '--epochs', type=an_int)
+    parser.add_argument('-s', '--seed', type=an_int)
+    parser.add_argument('--amp', nargs='?', const='on', choices=PRECISIONS,
+                        help='bfloat16 mixed precision (autocast): auto uses it only where the device has bfloat16 '
+                             'arithmetic (recipes ask for auto); --amp alone is on (emulated, slow, on a CPU without '
+                             'it)')
+    parser.add_argument('--no-amp', dest='amp', action='store_const', const='off', help='same as --amp off')
+    parser.add_argument('--compile', action='store_true', help='torch.compile the model (pays off for long runs)')
+    parser.add_argument('--lr-schedule', choices=LR_SCHEDULES,
+                        help='constant (the assignment), or annealed to zero over the run on a cosine or a line')
+    parser.add_argument('--warmup', type=a_float, metavar='EPOCHS',
+                        help='raise the learning rate linearly from near zero over this many epochs first')
+    parser.add_argument('--ema', type=a_float, metavar='DECAY',
+                        help='evaluate and keep an exponential moving average of the weights (e.g. 0.99; 0: none)')
+    parser.add_argument('--label-smoothing', type=a_float, metavar='EPS',
+                        help='colour classes: train against targets smoothed by EPS (0: none)')
+    parser.add_argument('--weight-decay', type=a_float, help='decoupled (AdamW) weight decay')
+    parser.add_argument('--augment', type=augmentation_list,
+                        help=f'random {", ".join(AUGMENTATIONS)} of the training images, comma-separated, or none '
+                             '(to take away a recipe\'s)')
+    parser.add_argument('--save-every', type=an_int,
+                        help='write outputs/<experiment>/resume.pt every N epochs (and after the last)')
+    parser.set_defaults(**{f.name: f.default for f in dataclasses.fields(TrainConfig)})  # the library's defaults
+
+
+def add_run_flags(parser):
+    """Where a run starts from and writes: --init, --plot, --experiment-name, --resume, --overwrite, --sync-bn."""
+    parser.add_argument('--init', metavar='CHECKPOINT', type=a_path,
+                        help='start training from these weights (fine-tuning, e.g. the shipped ones on your pictures)')
+    parser.add_argument('--plot', dest='epoch_samples', action='store_true',
+                        help='write a sample grid after every epoch')
+    parser.add_argument('--experiment-name', '--experiment_name', dest='experiment_name', type=folder_name,
+                        help='folder under outputs/, a plain name (default: model_k<kernel>_f<filters>)')
+    parser.add_argument('--resume', action='store_true',
+                        help='continue the run saved in outputs/<experiment>/resume.pt (same flags)')
+    parser.add_argument('--overwrite', action='store_true',
+                        help='replace an existing --checkpoint, or start an experiment folder that holds a run again')
+    parser.add_argument('--sync-bn', action='store_true',
+                        help='under torchrun on GPUs: BatchNorm statistics over the global batch (SyncBatchNorm)')
+
+
+def shared_parser():
+    """A parser with every shared flag, as training has them: where no command runs, its flags name the settings."""
+    parser = OneLineParser()
+    add_model_flags(parser, 'weights')
+    add_task_flags(parser)
+    add_training_flags(parser)
+    add_run_flags(parser)
+    add_device_flags(parser)
+    add_lab_flags(parser, training=True)
+    add_data_flags(parser)
+    return parser

@@ -1,7 +1,7 @@
 """Training recipes: named sets of flag values, written here and nowhere else. A recipe sets the defaults of the
 flags it names; a flag given on the command line wins over it."""
-from colorlib.cli.build import target_config
-from colorlib.cli.common import FLAGS, MODEL_DEFAULTS, UsageError
+from colorlib.cli.build import target_from_flags
+from colorlib.cli.common import DEFAULT, UsageError, flag_names
 from colorlib.naming import run_name
 
 CLASSIFIER = {'seed': 0, 'lr_schedule': 'cosine', 'batch_size': 100, 'augment': ('hflip', 'shift')}
@@ -35,27 +35,31 @@ RECIPES = {  # recipe -> {run name, or '*' for any: {flag dest: value}}
 }
 
 
-def spelled(flags):
-    """A recipe's flags as a user types them."""
+def spelled(flags, parser=None):
+    """A recipe's flags as a user types them (in `parser`'s spelling)."""
+    names = flag_names(parser)
     def value(v):
         return '' if v is True else f' {",".join(v)}' if isinstance(v, tuple) else f' {v}'
-    return ' '.join(f'{FLAGS[k]}{value(v)}' for k, v in flags.items()) or '(the defaults)'
+    return ' '.join(f'{names[k]}{value(v)}' for k, v in flags.items()) or '(the defaults)'
 
 
-def describe():
-    """Every recipe and what it sets, for --help and the README."""
+def describe(parser=None):
+    """Every recipe and what it sets, for `parser`'s --help (default: colorization's) and the README."""
     lines = []
     for name, runs in RECIPES.items():
         for run, flags in runs.items():
-            lines.append(f'  {name}{"" if run == "*" else " " + run}: {spelled(flags)}')
+            lines.append(f'  {name}{"" if run == "*" else " " + run}: {spelled(flags, parser)}')
     return '\n'.join(lines)
 
 
 def with_recipe(parser, argv, args):
     """The flags parsed again with the recipe's values as defaults, so that what the command line says wins."""
     runs = RECIPES[args.recipe]
-    run = run_name(args.model or MODEL_DEFAULTS['model'], target_config(args))  # names only: no file is read
-    if run not in runs and '*' not in runs:
+    if '*' in runs:  # one recipe for every run
+        parser.set_defaults(**runs['*'])
+        return parser.parse_args(argv)
+    run = run_name(args.model or DEFAULT.name, target_from_flags(args))  # names only: no file is read
+    if run not in runs:
         raise UsageError(f'--recipe {args.recipe}: no recipe of that name for {run} (it has {", ".join(runs)})')
-    parser.set_defaults(**runs.get(run, runs.get('*')))
+    parser.set_defaults(**runs[run])
     return parser.parse_args(argv)

@@ -1,7 +1,7 @@
 """colorlib colours and colorlib bins: remake the shipped colour files from the training images."""
 from pathlib import Path
 
-from colorlib.cli.build import check_output, load_images, read_files
+from colorlib.cli.build import check_output, read_images, files_read
 from colorlib.cli.common import OneLineParser, a_path, add_data_flags, flag, int_at_least, run_command
 from colorlib.colours import check_clusters, fit_colours, save_colours
 from colorlib.data import parse_category
@@ -27,10 +27,10 @@ def bins_parser(prog):
 
 
 def run_colours(args):
-    train_x, _ = load_images(args)
+    train_x, _ = read_images(args)
     paths = {k: Path(args.out_dir) / f'colour_kmeans{k}_cat{parse_category(args.category)}.npy' for k in args.k}
     for path in paths.values():
-        check_output(path, '-o/--out-dir', read_files(args), args.overwrite)
+        check_output(path, '-o/--out-dir', files_read(args), args.overwrite)
     with flag('-k'):  # every -k checked before any k-means runs
         check_clusters(train_x, args.k)
     fits = {}
@@ -45,9 +45,9 @@ def run_colours(args):
 
 
 def run_bins(args):
-    train_x, _ = load_images(args)
+    train_x, _ = read_images(args)
     path = Path(args.out_dir) / f'lab_bins{GRID}_cat{parse_category(args.category)}.npy'
-    check_output(path, '-o/--out-dir', read_files(args), args.overwrite)
+    check_output(path, '-o/--out-dir', files_read(args), args.overwrite)
     with flag('--data'):
         centres, prior = fit_bins(train_x)
     with flag('--data', writes='-o/--out-dir'):  # the loader's checks, made before writing

@@ -1,0 +1,55 @@
+"""The command line says the library's answers in flag terms: the flag table follows from the parser, the defaults
+and bounds are the library's, and a refused value gets the same answer from the command and from Python."""
+import dataclasses
+
+import pytest
+
+import colorlib
+from colorlib.cli.colorization import build_parser, main
+from colorlib.cli.common import SAID, flag_names
+from colorlib.errors import InputError
+from colorlib.models import ModelConfig
+from colorlib.train import TrainConfig
+
+from conftest import call
+
+
+def test_every_flag_is_named_by_its_dest_and_every_setting_has_a_flag():
+    parser = build_parser()
+    names = flag_names(parser)
+    for action in parser._actions:
+        if action.option_strings and action.dest not in ('help', *SAID):
+            assert names[action.dest] in action.option_strings or action.dest in ('device', 'amp'), action.dest
+    for config in (TrainConfig, ModelConfig):
+        assert {f.name for f in dataclasses.fields(config)} <= set(names)
+
+
+def test_the_parser_defaults_are_the_librarys():
+    args = build_parser().parse_args([])
+    assert {f.name: getattr(args, f.name) for f in dataclasses.fields(TrainConfig)} == dataclasses.asdict(TrainConfig())
+    assert (args.model, args.kernel, args.filters, args.dilation) == (None, None, None, None)  # weights fill them
+
+
+@pytest.mark.parametrize('flag, keyword, value', [
+    ('--ema', 'ema', '1'), ('--label-smoothing', 'label_smoothing', '1'), ('-e', 'epochs', '0'),
+    ('-b', 'batch_size', '0'), ('-l', 'learn_rate', '-1'), ('-l', 'learn_rate', 'nan'), ('-s', 'seed', '-1'),
+    ('--warmup', 'warmup', '-1'), ('--weight-decay', 'weight_decay', 'inf'), ('--save-every', 'save_every', '0'),
+    ('-k', 'kernel', '2'), ('-f', 'filters', '0'), ('--dilation', 'dilation', '-1'),
+    ('--rebalance', 'rebalance', '2'), ('--temperature', 'temperature', '-1')])
+def test_a_refused_value_gets_the_same_answer_from_the_command_and_from_python(flag, keyword, value, tmp_path,
+                                                                               monkeypatch, capsys):
+    number = float(value) if keyword in ('ema', 'label_smoothing', 'learn_rate', 'warmup', 'weight_decay',
+                                         'rebalance', 'temperature') else int(value)
+    with pytest.raises(InputError) as e:
+        colorlib.fit(**{keyword: number}, data='nowhere.npz', device='cpu')
+    monkeypatch.chdir(tmp_path)
+    code, out, err = call(main, [flag, value, '--data', 'nowhere.npz', '--device', 'cpu'], capsys)
+    assert code == 2 and err == f'colorization.py: error: {flag}: {e.value}\n'
+    assert not any(tmp_path.iterdir())  # refused before anything is read or written
+
+
+@pytest.mark.parametrize('flags', [['--ema', '0.999999'], ['--label-smoothing', '0.995'], ['-l', '0']])
+def test_values_the_library_trains_with_are_taken_by_the_command(flags):
+    """The command once refused these by bounds of its own (0.99999, 0.99, > 0) that the library did not have."""
+    args = build_parser().parse_args(flags)
+    TrainConfig(**{f.name: getattr(args, f.name) for f in dataclasses.fields(TrainConfig)})

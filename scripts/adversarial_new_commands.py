@@ -91,7 +91,8 @@ os.mkdir('out')
 Image.fromarray(np.full((64, 64, 3), 128, np.uint8)).save('grey.png')
 Image.fromarray(np.full((64, 64), 90, np.uint8)).save('grey_l.png')
 Image.fromarray(frame(0, 8, 8)).save('tiny.png')
-Image.fromarray(frame(0, 64, 80)).save('ref.png')
+yy, xx = np.mgrid[:64, :80]
+Image.fromarray(np.dstack([xx * 3, yy * 4, 255 - xx * 2 - yy]).astype(np.uint8)).save('ref.png')
 open('notpic.png', 'w').write('hello')
 open('cutref.png', 'wb').write(open('ref.png', 'rb').read()[:100])
 Image.fromarray(np.full((32, 32), np.nan, np.float32), 'F').save('nan.tif')
@@ -215,7 +216,7 @@ API_CASES = {
     'reference: epochs 0': ("fr('ref.png', epochs=0)", ('error', 'epochs')),
     'reference: bogus keyword': ("fr('ref.png', epoch=1)", ('error', 'epoch')),
     'reference: log 5': ("fr('ref.png', log=5)", ('error', 'log')),
-    'reference: batch_size 1e9': ("fr('ref.png', batch_size=10**9)", ('error', 'batch_size')),
+    'reference: batch_size 1e9 on 20 crops': ("fr('ref.png', batch_size=10**9)", ('works',)),
     'reference: a regression model': ("colorlib.load('regression_cnn').fit_reference('ref.png', crops=20, epochs=1)",
                                       ('error', 'model')),
     # export
@@ -232,12 +233,12 @@ API_CASES = {
     'export: path None': ("export(unet, None)", ('error', 'path')),
     'export: path 5': ("export(unet, 5)", ('error', 'path')),
     'export: path NUL': ("export(unet, 'a\\0b.onnx')", ('error', 'path')),
-    'export: model garbage file': ("export('garbage.pkl', 'out/g.onnx')", ('error', 'weights')),
-    'export: model empty file': ("export('empty.pkl', 'out/e.onnx')", ('error', 'weights')),
-    'export: model bad notes': ("export('badnotes.pkl', 'out/b.onnx')", ('error', 'weights')),
-    'export: model unknown name': ("export('unett', 'out/u.onnx')", ('error', 'weights')),
-    'export: model 5': ("export(5, 'out/5.onnx')", ('error', 'weights')),
-    'export: model None': ("export(None, 'out/n.onnx')", ('error', 'weights')),
+    'export: model garbage file': ("export('garbage.pkl', 'out/g.onnx')", ('error', 'model')),
+    'export: model empty file': ("export('empty.pkl', 'out/e.onnx')", ('error', 'model')),
+    'export: model bad notes': ("export('badnotes.pkl', 'out/b.onnx')", ('error', 'model')),
+    'export: model unknown name': ("export('unett', 'out/u.onnx')", ('error', 'model')),
+    'export: model 5': ("export(5, 'out/5.onnx')", ('error', 'model')),
+    'export: model None': ("export(None, 'out/n.onnx')", ('error', 'model')),
     'export: reads one of the inputs': ("export(unet, 'ref.png', replace=True, reads=['ref.png'])", ('error', 'path')),
     # serve's start
     'start: host empty': ("start(host='')", ('error', 'host')),
@@ -273,9 +274,17 @@ print('RESULT ' + json.dumps(said))
 
 
 def api_round(limit, folder, only):
-    cases = {n: c for n, c in API_CASES.items() if only is None or n.startswith(only)}
-    if not cases:
-        return []
+    """The cases of each class (the words before ':') in a child of their own, so that what one class leaves
+    allocated cannot fail the next."""
+    results = []
+    for kind in dict.fromkeys(name.split(':')[0] for name in API_CASES):
+        cases = {n: c for n, c in API_CASES.items() if n.split(':')[0] == kind and (only is None or n.startswith(only))}
+        if cases:
+            results += api_class(limit, folder, cases)
+    return results
+
+
+def api_class(limit, folder, cases):
     proc = subprocess.run([sys.executable, '-c', API_SETUP + API_RUN, str(limit), str(folder), json.dumps(cases)],
                           capture_output=True, text=True, timeout=1800, cwd=folder,
                           env={**os.environ, 'PYTHONPATH': str(ROOT), 'MPLBACKEND': 'Agg'})
@@ -336,7 +345,7 @@ def cli_cases(folder):
         'cli film: --save-weights a FIFO': (['colorize', 'clip.mp4', '--reference', 'ref.png', '--save-weights',
                                              'pipe.mp4', '--overwrite', '-o', 'o-r8'], 2, ['--save-weights'], {}),
         'cli film: --temporal maybe': (['colorize', 'clip.mp4', '--temporal', 'maybe'], 2, ['--temporal'], {}),
-        'cli film: --net-size 1000000': (['colorize', 'clip.mp4', '--net-size', '1000000', '-o', 'o-ns'], 1,
+        'cli film: --net-size 1000000': (['colorize', 'clip.mp4', '--net-size', '1000000', '-o', 'o-ns'], 2,
                                          ['--net-size'], {}),
         'cli film: -o a FIFO': (['colorize', 'clip.mp4', '-o', 'pipe.mp4'], 2, ['-o'], {}),
         'cli film: -o /dev/null': (['colorize', 'clip.mp4', '-o', '/dev/null'], 2, ['-o'], {}),

@@ -433,6 +433,11 @@ def request(port, method, path, body=b'', headers=None, send_body=True):
         conn.close()
 
 
+def wanted(kind, only):
+    """Whether the cases of `kind` are asked for by --only."""
+    return only is None or only.startswith(kind) or kind.startswith(only)
+
+
 def free_port():
     with socket.socket() as s:
         s.bind(('127.0.0.1', 0))
@@ -440,7 +445,7 @@ def free_port():
 
 
 def serve_round(limit, folder, only):
-    if only is not None and not 'serve page'.startswith(only[:10]) and not only.startswith('serve'):
+    if not wanted('serve', only):
         return []
     import io
 
@@ -467,8 +472,8 @@ def serve_round(limit, folder, only):
         good = png(np.random.default_rng(0).integers(0, 256, (24, 32, 3), dtype=np.uint8))
         big = io.BytesIO()
         Image.new('L', (10_000, 10_000)).save(big, format='PNG')  # 100 megapixels, a few hundred KB
-        huge_bmp = (b'BM' + (54).to_bytes(4, 'little') + bytes(4) + (54).to_bytes(4, 'little') + (40).to_bytes(4, 'little')
-                    + (20000).to_bytes(4, 'little') * 2 + b'\x01\x00\x18\x00' + bytes(24))
+        word = lambda n: n.to_bytes(4, 'little')  # noqa: E731
+        huge_bmp = b'BM' + word(54) + bytes(4) + word(54) + word(40) + word(20000) * 2 + b'\x01\x00\x18\x00' + bytes(24)
         cases = {
             'serve: a good picture': (('POST', '/colorize', good), 200),
             'serve: text as a picture': (('POST', '/colorize', b'hello, not a picture'), 400),
@@ -545,7 +550,7 @@ def send_short(port, headers, body):
 # an interruption in the middle of a film: SIGTERM leaves nothing under the output's name
 
 def sigterm_round(limit, folder, only):
-    if only is not None and not only.startswith('signal'):
+    if not wanted('signal', only):
         return []
     results = []
     for sig in (signal.SIGTERM, signal.SIGINT):

@@ -32,7 +32,7 @@ import torch.nn as nn
 
 from colorlib import __version__
 from colorlib.colorize import STRIDE, chroma_predictor
-from colorlib.errors import InputError
+from colorlib.errors import InputError, check_flag, check_path, with_fields
 from colorlib.files import atomic_write, check_writable
 from colorlib.lab import lab_to_rgb, rgb_to_lab
 from colorlib.models import context
@@ -181,12 +181,18 @@ def export(model, path, replace=False, reads=()):
     `reads`, nor a file colorlib ships."""
     from colorlib import shipped
     from colorlib.api import Model, load
+    check_path(path, 'path')
+    check_flag(replace, 'replace')
     if not isinstance(model, Model):
-        model = load(model)
+        try:
+            model = load(model)
+        except InputError as err:  # the weights came in as this function's `model`
+            err.fields = ('model',) if err.fields in ((), ('weights',)) else err.fields
+            raise
     reads = [*reads, *([model.path] if model.path else []), *shipped.files()]
-    check_writable(path, replace, reads)
+    with_fields(['path'], check_writable, path, replace, reads)
     data = to_onnx(model).SerializeToString()
-    return atomic_write(path, lambda f: f.write(data), replace, reads)
+    return with_fields(['path'], atomic_write, path, lambda f: f.write(data), replace, reads)
 
 
 @contextlib.contextmanager

@@ -123,7 +123,9 @@ def may_write(path, replace=False, reads=()):
     try:
         mode = os.stat(os.path.realpath(path)).st_mode  # outputs/../x is x once outputs/ is made
     except OSError as err:
-        if err.errno not in (errno.ENOENT, errno.ENOTDIR):  # too long a name, a symlink loop, no permission
+        if err.errno == errno.ENOTDIR:  # no folder can be made there: refused now, not after the work
+            raise WriteError(f'cannot write {path}: a folder on its way is a file') from None
+        if err.errno != errno.ENOENT:  # too long a name, a symlink loop, no permission
             raise WriteError(f'cannot write {path}: {err.strerror}') from None
         if os.path.lexists(path) and not replace:  # a dangling link: something is there
             raise FileExists(f'{path} exists (a link to nothing)')

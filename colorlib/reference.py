@@ -20,13 +20,15 @@ from PIL import Image, UnidentifiedImageError
 
 from colorlib.colorize import resize
 from colorlib.colours import fit_colours
-from colorlib.errors import InputError, with_fields
+from colorlib.errors import InputError, TooBig, check_whole, with_fields
 from colorlib.images import as_uint8, read_image
 
 PALETTE_SAMPLE = 16384  # pixels the colour classes are fitted on: k-means on more takes seconds
 CROP = 32  # the side of the training crops: the pictures the networks learnt on
 MIN_SIDE = CROP  # a reference smaller than one crop has nothing to learn from
 MIN_CHROMA = 2.0  # mean |a| + |b| (Lab) under which a reference is grey: there are no colours to learn
+PICTURE_BYTES = 64  # a reference per pixel while it is resized and greyed: uint8 and float copies of RGB and Lab
+CROP_BYTES = CROP * CROP * 3 * 3  # a uint8 crop, and twice that again while training reads it
 RECIPE = dict(epochs=2, batch_size=16, learn_rate=0.04, lr_schedule='cosine', warmup=0.4, amp='off',
               augment=('hflip',))
 
@@ -114,6 +116,33 @@ def as_grey_film_shows(picture):
     return (moved[0] * 255).round().byte().permute(1, 2, 0).numpy()
 
 
+def shown_size(picture, net_size):
+    """(height, width) of the picture as at_net_size gives it."""
+    height, width = picture.shape[:2]
+    if net_size is None:
+        return height, width
+    scale = net_size / min(height, width)
+    return max(1, round(height * scale)), max(1, round(width * scale))
+
+
+def check_memory(pictures, crops, net_size, free=None):
+    """A TooBig naming `net_size` or `crops` where the pictures as the network will see them, or the crops, would not
+    fit in the memory free now: asked before anything of their size is allocated."""
+    from colorlib.memory import available_memory
+    free = available_memory(torch.device('cpu')) if free is None else free
+    sizes = [shown_size(p, net_size) for p in pictures]
+    need = PICTURE_BYTES * sum(h * w for h, w in sizes)
+    if need > free:
+        height, width = max(sizes, key=lambda s: s[0] * s[1])
+        raise TooBig(f'the references at net_size {net_size} are up to {width}x{height} and need about '
+                     f'{need / 1e9:.3g} GB, more than the {free / 1e9:.3g} GB free', ['net_size'],
+                     [('net_size', max(1, int(net_size * (free / need) ** 0.5 * 0.95)))] if net_size else ())
+    need = CROP_BYTES * (crops + max(16, crops // 20))
+    if need > free:
+        raise TooBig(f'{crops} crops need about {need / 1e9:.3g} GB, more than the {free / 1e9:.3g} GB free',
+                     ['crops'], [('crops', int(free / CROP_BYTES / 1.05))] if free >= 21 * CROP_BYTES else ())
+
+
 def reference_run(model, pictures, crops=1000, net_size=None, seed=0, **settings):
     """colorlib.fit's keywords that train `model` further on colour pictures of the film (one or several, arrays
     or files), with its colour classes fitted to them (Model.fit_reference makes the call, so this module needs
@@ -126,7 +155,12 @@ def reference_run(model, pictures, crops=1000, net_size=None, seed=0, **settings
                          'UNet', ['model'])
     if not (isinstance(crops, (int, np.integer)) and not isinstance(crops, bool) and crops >= 20):
         raise InputError(f'crops must be a whole number of at least 20, not {crops!r}', ['crops'])
-    pictures = [as_grey_film_shows(at_net_size(p, net_size)) for p in as_list(pictures)]
+    check_whole(seed, 'seed', 0, 2 ** 32 - 1)
+    if net_size is not None:
+        check_whole(net_size, 'net_size', 1)
+    pictures = as_list(pictures)
+    check_memory(pictures, crops, net_size)
+    pictures = [as_grey_film_shows(at_net_size(p, net_size)) for p in pictures]
     for index, picture in enumerate(pictures):
         if min(picture.shape[:2]) < MIN_SIDE:
             raise InputError(f'reference {index} is {min(picture.shape[:2])} pixels at net_size {net_size}: '

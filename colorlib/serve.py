@@ -39,7 +39,7 @@ import numpy as np
 from PIL import Image
 
 from colorlib import __version__
-from colorlib.errors import InputError, check_whole
+from colorlib.errors import InputError, check_callable, check_whole
 
 PAGE = Path(__file__).resolve().parent / 'page' / 'index.html'
 MAX_BYTES = 64 * 2 ** 20  # an upload: a photo or a weights file
@@ -140,6 +140,7 @@ def start(host='127.0.0.1', port=8000, max_bytes=MAX_BYTES, max_pixels=MAX_PIXEL
     check_whole(port, 'port', 0, 65535)
     check_whole(max_bytes, 'max_bytes', 1)
     check_whole(max_pixels, 'max_pixels', 1)
+    check_callable(log, 'log')
     runtime = None if runtime is None else runtime_folder(runtime)
     from colorlib.api import device_of
     device = device_of(device)

@@ -24,7 +24,7 @@ import numpy as np
 import torch
 from PIL import Image
 
-from colorlib.errors import InputError, check_whole
+from colorlib.errors import InputError, WriteError, check_callable, check_flag, check_path, check_whole, with_fields
 from colorlib.files import atomic_write, may_write, require_file
 from colorlib.lab import lab_to_rgb, rgb_to_lab
 from colorlib.memory import available_memory
@@ -99,43 +99,45 @@ class Film:
 
 
 def frame_bytes(height, width, tile=512):
-    """What colouring a film of this frame size holds in memory at most, roughly (BYTES_PER_PIXEL, TILE_BYTES)."""
-    return BYTES_PER_PIXEL * height * width + min(TILE_BYTES, 400 * (tile + 64) ** 2)
+    """What colouring a film of this frame size holds in memory at most, roughly (BYTES_PER_PIXEL, TILE_BYTES): a
+    tile larger than the frame is the frame."""
+    return BYTES_PER_PIXEL * height * width + min(TILE_BYTES, 400 * (min(tile, height) + 64) * (min(tile, width) + 64))
 
 
 @contextlib.contextmanager
-def open_film(path, tile=512, free=None):
+def open_film(path, tile=512, free=None, name='src'):
     """The Film at `path`, checked before any frame is decoded: a regular file, a film FFmpeg reads (not a still
     picture, not text), a video stream, and a frame size whose colouring fits in `free` bytes (default: the memory
-    available now). Each refusal is an InputError of one line."""
+    available now). Each refusal is an InputError of one line naming `name`, the argument the film came from."""
     av = require_av()
-    path = require_file(path)
+    check_path(path, name)
+    path = with_fields([name], require_file, path)
     if not os.path.getsize(path):
-        raise InputError(f'{path} is empty')
+        raise InputError(f'{path} is empty', [name])
     raw = open(path, 'rb')  # by file object: any name the file system holds opens, and nothing but this file
     try:
         try:
             container = av.open(raw, 'r', metadata_errors='ignore')
         except av.error.EOFError:
-            raise InputError(f'{path} has no frames (it ends before the first)') from None
+            raise InputError(f'{path} has no frames (it ends before the first)', [name]) from None
         except (av.error.FFmpegError, ValueError, OSError) as err:
-            raise InputError(f'{path} is not a film FFmpeg can read ({reason(err)})') from None
+            raise InputError(f'{path} is not a film FFmpeg can read ({reason(err)})', [name]) from None
         with container:
-            name = container.format.name
-            if name in STILL_FORMATS or name.endswith('_pipe'):
-                raise InputError(f'{path} is a still picture ({name.removesuffix("_pipe")}), not a film')
+            fmt = container.format.name
+            if fmt in STILL_FORMATS or fmt.endswith('_pipe'):
+                raise InputError(f'{path} is a still picture ({fmt.removesuffix("_pipe")}), not a film', [name])
             streams = [s for s in container.streams.video if not s.disposition & av.stream.Disposition.attached_pic]
             if not streams:
-                raise InputError(f'{path} has no video stream')
+                raise InputError(f'{path} has no video stream', [name])
             stream = streams[0]
             width, height = stream.codec_context.width, stream.codec_context.height
             if width <= 0 or height <= 0:
-                raise InputError(f'{path}: its video stream has no frame size')
+                raise InputError(f'{path}: its video stream has no frame size', [name])
             need = frame_bytes(height, width, tile)
             free = available_memory(torch.device('cpu')) if free is None else free
             if need > free:
                 raise InputError(f'{path}: frames of {width}x{height} need about {need / 1e9:.3g} GB to colour, more '
-                                 f'than the {free / 1e9:.3g} GB free')
+                                 f'than the {free / 1e9:.3g} GB free', [name])
             duration = (float(stream.duration * stream.time_base) if stream.duration else
                         container.duration / 1e6 if container.duration else 0.0)
             rate = stream.average_rate or stream.guessed_rate or fractions.Fraction(25)
@@ -316,6 +318,7 @@ def torch_threads(device):
 def colour_film(model, src, temporal=True, **settings):
     """Coloured uint8 RGB frames (H, W, 3), upright, of the film at `src`, one per frame, a few in memory at once:
     for one's own pipeline. settings: tile, margin, net_size, flips (colorlib.temporal.colour_frames)."""
+    check_flag(temporal, 'temporal')
     settings = check_settings(settings)
     with open_film(src, settings['tile']) as film, torch_threads(model.device):
         for _, _, result in coloured(model, film, temporal, settings):
@@ -509,6 +512,13 @@ def colorize_video(model, src, dst, compare=None, temporal=True, replace=False, 
     leaves nothing under their names. log(message) hears what became of the film's other streams. Where the film
     stops early, what was coloured is published and then a FilmCut says where it stopped."""
     av = require_av()
+    check_path(src, 'src')
+    check_path(dst, 'dst')
+    check_path(compare, 'compare', optional=True)
+    check_flag(temporal, 'temporal')
+    check_flag(replace, 'replace')
+    check_flag(progress, 'progress')
+    check_callable(log, 'log')
     settings = check_settings(settings)
     src = Path(src)
     outputs = [(Path(dst), 'dst', False)] + ([(Path(compare), 'compare', True)] if compare is not None else [])
@@ -552,7 +562,8 @@ def colorize_video(model, src, dst, compare=None, temporal=True, replace=False, 
                         if bar is not None:
                             bar.close()
                 if not count:
-                    raise InputError(f'{src} has no frames' + (f' ({film.stopped})' if film.stopped else ''))
+                    raise InputError(f'{src} has no frames' + (f' ({film.stopped})' if film.stopped else ''),
+                                     ['src'])
         nest(outputs, write, replace, reads)
         if film.stopped:
             raise FilmCut(f'{src}: the film stops early, {film.stopped}; the {count} frames before are coloured in '
@@ -564,8 +575,12 @@ def nest(outputs, write, replace, reads, files=()):
     """write(files), each file written whole by atomic_write under its output's name, or none of them."""
     if len(files) == len(outputs):
         return write(files)
-    path = outputs[len(files)][0]
-    atomic_write(path, lambda f: nest(outputs, write, replace, reads, (*files, f)), replace, reads)
+    path, name, _ = outputs[len(files)]
+    try:
+        atomic_write(path, lambda f: nest(outputs, write, replace, reads, (*files, f)), replace, reads)
+    except WriteError as err:  # the file system's refusal of this output: it names the argument
+        err.fields = err.fields or (name,)
+        raise
 
 
 def progress_bar(film, src):

@@ -275,9 +275,9 @@ def cli_cases(folder):
     huge = str(folder / 'huge.pkl')
     shipped_weights = str(ROOT / 'weights' / 'unet_k3_f32.pkl')
     return {
-        'cli size: colorize --net-size 1000000': (['colorize', 'x.png', '--net-size', '1000000'], {}, 1,
+        'cli size: colorize --net-size 1000000': (['colorize', 'x.png', '--net-size', '1000000'], {}, 2,
                                                   ['--net-size', 'colouring']),
-        'cli size: colorize --net-size 20000': (['colorize', 'x.png', '--net-size', '20000'], {}, 1, ['--net-size']),
+        'cli size: colorize --net-size 20000': (['colorize', 'x.png', '--net-size', '20000'], {}, 2, ['--net-size']),
         'cli size: colorize --tile 1000000000': (['colorize', 'x.png', '--tile', '1000000000'], {}, 0, []),
         'cli size: train -f 1000000': (['colorization', '--model', 'UNet', '-f', '1000000', '-e', '1'], {}, 2,
                                        ['-f', 'would fit']),

@@ -245,6 +245,28 @@ def test_an_output_that_exists_is_kept_by_the_library(ort, tmp_path):
     assert out.read_bytes() == b'mine'
 
 
+@pytest.mark.parametrize('model, path, replace, field', [
+    ('cnn', None, False, 'path'),
+    ('cnn', 5, False, 'path'),
+    ('cnn', '', False, 'path'),
+    ('cnn', 'a\0b.onnx', False, 'path'),
+    ('cnn', 'model.onnx', 'no', 'replace'),
+    ('cnn', 'mine/model.onnx', False, 'path'),  # under a file
+    ('cnn', '.', True, 'path'),  # a folder
+    ('nosuchnet', 'model.onnx', False, 'model'),
+    ('garbage.pkl', 'model.onnx', False, 'model'),
+])
+def test_each_bad_argument_is_an_input_error_naming_it(ort, tmp_path, monkeypatch, model, path, replace, field):
+    from colorlib.export import export
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / 'mine').write_bytes(b'mine')
+    (tmp_path / 'garbage.pkl').write_bytes(b'not weights')
+    with pytest.raises(InputError) as err:
+        export(model, path, replace=replace)
+    assert err.value.fields == (field,) and '\n' not in str(err.value)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ['garbage.pkl', 'mine']
+
+
 EXAMPLE = Path(__file__).resolve().parents[1] / 'examples' / 'colorize_onnx.py'
 NO_TORCH = '''
 import importlib.abc, runpy, sys

@@ -156,6 +156,14 @@ def test_read_pair_of_a_raw_pickle(tmp_path):
 # the one rule for writing, at the moment of writing too, and places held by a run
 
 
+def test_may_write_refuses_a_place_under_a_file_before_the_work(tmp_path):
+    (tmp_path / 'afile').write_bytes(b'keep')
+    with pytest.raises(WriteError) as excinfo:
+        may_write(tmp_path / 'afile' / 'out.onnx')
+    assert 'a folder on its way is a file' in str(excinfo.value)
+    assert (tmp_path / 'afile').read_bytes() == b'keep'
+
+
 def test_may_write_lets_through_only_new_files_and_regular_files_named_for_replacing(tmp_path):
     (tmp_path / 'old').write_bytes(b'old')
     os.mkfifo(tmp_path / 'fifo')

@@ -55,6 +55,21 @@ def test_bad_references_are_refused(unet, bad, says):
     assert err.value.fields == ('reference',)
 
 
+@pytest.mark.parametrize('settings, field', [
+    (dict(crops=10 ** 12), 'crops'),  # 3 PB of crops: refused before an array is made
+    (dict(net_size=10 ** 6), 'net_size'),  # a 64-pixel still blown up to a million: refused before resizing
+    (dict(net_size=0), 'net_size'),
+    (dict(seed='a'), 'seed'),
+    (dict(seed=-1), 'seed'),
+])
+def test_sizes_and_settings_are_checked_before_anything_is_allocated(unet, settings, field):
+    with pytest.raises(InputError) as err:
+        unet.fit_reference(tinted(0), **settings)
+    assert err.value.fields == (field,) and '\n' not in str(err.value)
+    if field in ('crops', 'net_size') and settings[field]:
+        assert 'GB free' in str(err.value) and 'would fit' in str(err.value)
+
+
 def test_files_that_are_no_colour_picture_are_refused(unet, tmp_path):
     from PIL import Image
     text = tmp_path / 'still.png'

@@ -383,6 +383,12 @@ def within_one_level(got, want):
     return np.mean(np.abs(got.astype(int) - want.astype(int)) <= 1)
 
 
+def test_a_log_that_cannot_be_called_is_refused_before_listening():
+    with pytest.raises(InputError) as caught:
+        start(port=0, log=5)
+    assert caught.value.fields == ('log',)
+
+
 def test_runtime_folder_must_hold_onnxruntime_web(tmp_path):
     with pytest.raises(InputError, match='does not hold ort.wasm.min.js') as caught:
         start(port=0, runtime=tmp_path)

@@ -263,6 +263,49 @@ def test_a_file_that_is_not_a_film_is_one_line(model, tmp_path, name, content, w
     assert not (tmp_path / 'out.mp4').exists() and leftovers(tmp_path) == []
 
 
+@pytest.mark.parametrize('call,field', [
+    (lambda m, t: m.colorize_video(None, t / 'o.mp4'), 'src'),
+    (lambda m, t: m.colorize_video(5, t / 'o.mp4'), 'src'),
+    (lambda m, t: m.colorize_video('', t / 'o.mp4'), 'src'),
+    (lambda m, t: m.colorize_video('cl\0ip.mp4', t / 'o.mp4'), 'src'),
+    (lambda m, t: m.colorize_video(t / 'nope.mp4', t / 'o.mp4'), 'src'),
+    (lambda m, t: m.colorize_video(t / 'notes.mp4', t / 'o.mp4'), 'src'),
+    (lambda m, t: m.colorize_video(t / 'clip.mp4', None), 'dst'),
+    (lambda m, t: m.colorize_video(t / 'clip.mp4', t / 'keep.mp4' / 'o.mp4'), 'dst'),
+    (lambda m, t: m.colorize_video(t / 'clip.mp4', t / 'o.mp4', compare=5), 'compare'),
+    (lambda m, t: m.colorize_video(t / 'clip.mp4', t / 'keep.mp4', replace='no'), 'replace'),
+    (lambda m, t: m.colorize_video(t / 'clip.mp4', t / 'o.mp4', temporal='maybe'), 'temporal'),
+    (lambda m, t: m.colorize_video(t / 'clip.mp4', t / 'o.mp4', progress='yes'), 'progress'),
+    (lambda m, t: m.colorize_video(t / 'clip.mp4', t / 'o.mp4', log=5), 'log'),
+    (lambda m, t: list(m.colorize_frames(None)), 'src'),
+    (lambda m, t: list(m.colorize_frames(t / 'notes.mp4')), 'src'),
+    (lambda m, t: list(m.colorize_frames(t / 'clip.mp4', temporal='maybe')), 'temporal'),
+])
+def test_each_bad_argument_of_the_film_methods_is_an_input_error_naming_it(model, tmp_path, call, field):
+    make_film(tmp_path / 'clip.mp4', frames=2)
+    (tmp_path / 'notes.mp4').write_text('not a film')
+    (tmp_path / 'keep.mp4').write_bytes(b'keep me')
+    with pytest.raises(InputError) as excinfo:
+        call(model, tmp_path)
+    one_line(excinfo)
+    assert excinfo.value.fields == (field,)
+    assert (tmp_path / 'keep.mp4').read_bytes() == b'keep me' and not (tmp_path / 'o.mp4').exists()
+    assert leftovers(tmp_path) == []
+
+
+def test_a_tile_larger_than_the_film_is_the_film(model, tmp_path):
+    src = make_film(tmp_path / 'clip.mp4', frames=2)
+    assert video.frame_bytes(24, 40, 10 ** 9) == video.frame_bytes(24, 40, 40)
+    assert model.colorize_video(src, tmp_path / 'o.mp4', tile=10 ** 9) == 2
+
+
+def test_a_single_file_that_is_not_a_film_is_refused_with_status_2(checkpoint, tmp_path, capsys):
+    (tmp_path / 'notes.mp4').write_text('not a film')
+    code, _, err = run([str(tmp_path / 'notes.mp4'), '--checkpoint', checkpoint, '-f', '4', '-o',
+                        str(tmp_path / 'out')], capsys)
+    assert code == 2 and err.count('\n') == 1 and 'notes.mp4 is not a film' in err
+
+
 def test_a_still_picture_with_a_film_name_is_refused(model, tmp_path):
     from PIL import Image
     Image.new('RGB', (8, 8)).save(tmp_path / 'still.mp4', format='PNG')

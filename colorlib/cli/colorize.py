@@ -1,6 +1,6 @@
 """colorize.py: colour your own image files and films, any size, grey or colour, with a trained model (see README:
 "Colourize your own photos", "Colour a film"). Exit status: 0 all done, 1 some file skipped or a film cut short (each
-named on stderr), 2 bad flags or checkpoint."""
+named on stderr) with the rest done, 2 bad flags or checkpoint, or every file refused and nothing coloured."""
 import errno
 import os
 import sys
@@ -16,7 +16,8 @@ from colorlib.colorize import STRIDE, chroma_predictor, colorize_file, find_imag
 from colorlib.models import FlipAveraged, context
 from colorlib.video import FilmCut, is_film, require_av
 
-FAILED = 1  # exit status when some file could not be read or written (2 stays for bad flags)
+FAILED = 1  # exit status when some file could not be read or written and the rest was done
+REFUSED = 2  # every file refused, nothing coloured: as for bad flags
 
 
 def build_parser(prog='colorize.py'):
@@ -100,7 +101,7 @@ def run(args):
                 model.save(args.save_weights, replace=args.overwrite, reads=reads)
     predict = chroma_predictor(FlipAveraged(model.net) if args.flips else model.net, model.target)
     margin = context(model.config) if args.margin is None else args.margin
-    failed, shown = 0, sys.stderr.isatty()
+    failed, cut, shown = 0, 0, sys.stderr.isatty()
     for path in tqdm(named, desc='colorize', unit='file' if films else 'image', disable=not shown):
         try:
             if path in unusable:
@@ -116,13 +117,13 @@ def run(args):
                               stem_of[path], replace=True, reads=reads, config=model.config)
         except FilmCut as err:  # what decoded is coloured and published; the rest of the folder goes on
             tqdm.write(f'{args.prog}: {" ".join(str(err).split())}', file=sys.stderr)
-            failed += 1
+            failed, cut = failed + 1, cut + 1
         except Exception as err:  # one bad file (unreadable, not an image, truncated, full disk) must not stop the rest
             skip(path, err)
             failed += 1
     print(f'{len(named) - failed} of {len(named)} {"files" if films else "images"} colourized into {out_dir}/')
     if failed:
-        sys.exit(FAILED)
+        sys.exit(REFUSED if failed == len(named) and not cut else FAILED)
 
 
 def main(argv=None, prog=None):

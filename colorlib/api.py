@@ -171,8 +171,10 @@ def open_weights(path, model=None, kernel=None, filters=None, dilation=None, col
         target_config(model, kind=target_settings['kind'])
     from colorlib.colours import load_colours
     from colorlib.lab import load_bins
+    kind = target_settings.get('kind') or getattr(MODELS.get(model), 'predicts', None)
     for name, file, read in (('colours', colours, load_colours), ('bins', bins, load_bins)):
-        if file is not None:  # the files given are read first, the weights only then
+        if file is not None and kind != 'rgb':  # the files given are read first, the weights only then (an RGB
+            # network's colours are never read: the regression CNN takes the assignment's -c and does not need it)
             with_fields([f'target.{name}'], read, file)
     state = read_weights(path)
     about, palette = read_about(path, state), read_palette(path, state)
@@ -205,7 +207,8 @@ def open_weights(path, model=None, kernel=None, filters=None, dilation=None, col
                          [f'target.{file}'])
     config = model_config(target, **{'name': 'UNet', **chosen})
     check_fits(config, 'load', device, chosen=(), source=path, source_field=field)  # before the model is built
-    check_holds(path, state, config)
+    if saved_model:  # a file that says its sizes; the assignment's are checked tensor by tensor (load_weights)
+        check_holds(path, state, config)
     net = build_model(config)
     load_weights(net, path, state)
     return Model(net, target, device, path, about.get('run'))

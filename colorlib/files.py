@@ -124,7 +124,8 @@ def may_write(path, replace=False, reads=()):
         mode = os.stat(os.path.realpath(path)).st_mode  # outputs/../x is x once outputs/ is made
     except OSError as err:
         if err.errno == errno.ENOTDIR:  # no folder can be made there: refused now, not after the work
-            raise WriteError(f'cannot write {path}: a folder on its way is a file') from None
+            blocking = next((p for p in reversed(path.parents) if os.path.isfile(p)), path.parent)
+            raise WriteError(f'cannot write {path}: {blocking} is a file, not a folder') from None
         if err.errno != errno.ENOENT:  # too long a name, a symlink loop, no permission
             raise WriteError(f'cannot write {path}: {err.strerror}') from None
         if os.path.lexists(path) and not replace:  # a dangling link: something is there

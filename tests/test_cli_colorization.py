@@ -430,7 +430,7 @@ BAD_INPUT = [
     pytest.param(main, lambda: VALID + ['--checkpoint', weights('CNN', 32), '-c', C24],
                  ['--checkpoint', 'cnn_k3_f32.pkl', 'UNet'], id='cnn-checkpoint-as-unet', marks=needs_shared),
     pytest.param(main, lambda: VALID + ['--checkpoint', weights('UNet', 16), '-f', '32', '-c', C24],
-                 ['--checkpoint', 'unet_k3_f16.pkl', '-f', 'f=32'], id='f16-checkpoint-with-f32', marks=needs_shared),
+                 ['--checkpoint', 'unet_k3_f16.pkl', '-f', 'filters 16, not 32'], id='f16-checkpoint-with-f32', marks=needs_shared),
     pytest.param(main, lambda: VALID + ['--checkpoint', weights('UNet', 32), '-c', C16],
                  ['-c/--colours', 'unet_k3_f32.pkl', '24', '16'], id='16-colours-for-24-colour-checkpoint',
                  marks=needs_shared),

@@ -160,7 +160,7 @@ def test_may_write_refuses_a_place_under_a_file_before_the_work(tmp_path):
     (tmp_path / 'afile').write_bytes(b'keep')
     with pytest.raises(WriteError) as excinfo:
         may_write(tmp_path / 'afile' / 'out.onnx')
-    assert 'a folder on its way is a file' in str(excinfo.value)
+    assert 'is a file, not a folder' in str(excinfo.value)
     assert (tmp_path / 'afile').read_bytes() == b'keep'
 
 

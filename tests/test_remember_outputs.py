@@ -29,6 +29,9 @@ CHANGED = {
         'dilation_negative', 'save_every_zero', 'rebalance_high', 'temperature_negative', 'kernel_even_valid',
         'filters_zero_valid', 'temperature_nan_valid', 'batch_zero_valid', 'seed_huge_valid')},
     'refuse_filters_word': '-f also takes --filters, the keyword, so argparse lists it',
+    # this turn's new commands and films (issues 32, 33)
+    'refuse_colorize_nothing': 'colorize takes films too: "no image files or films in"',
+    'refuse_unknown_command': 'the command list names serve and export',
     # issue 31's memory rule: in the action's words, and --valid says no file has those sizes
     'refuse_filters_too_many': "the memory rule's words (issue 31)",
     'refuse_dilation_too_wide': "the memory rule's words (issue 31)",

@@ -230,9 +230,11 @@ CACHE = re.compile(r'-[0-9a-f]{16}\.npz')  # a picture folder's cache is named b
 
 
 def normal(text, folder):
-    """Lines without what changes from run to run: the scratch folder, the seconds an epoch took, free memory."""
+    """Lines without what changes from run to run: the scratch folder, where ../shared is, the seconds an epoch
+    took, free memory."""
     lines = []
-    for line in text.replace(str(folder), '<tmp>').replace(str(REPO), '<repo>').splitlines():
+    text = text.replace(str(folder), '<tmp>').replace(str(SHARED_WEIGHTS.parents[1]), '<shared>')
+    for line in text.replace(str(REPO), '<repo>').splitlines():
         line = CACHE.sub('-<place>.npz', re.sub(r'Time\(s\): [\d.]+', 'Time(s): <s>', line))
         if ' GB' in line:  # what is free on this machine, and so what would fit
             line = NUMBERS.sub('<n>', line)
@@ -309,7 +311,8 @@ def run_all(steps=STEPS):
                 written = {CACHE.sub('-<place>.npz', path): describe_file(folder / path)
                            for path, data in now.items() if seen.get(path) != data}
                 gone = sorted(set(seen) - set(now))
-                record['steps'][name] = {'argv': argv, 'status': status, 'stdout': normal(out, folder),
+                shown = [arg.replace(str(SHARED_WEIGHTS.parents[1]), '<shared>') for arg in argv]
+                record['steps'][name] = {'argv': shown, 'status': status, 'stdout': normal(out, folder),
                                          'stderr': normal(err, folder), 'files': written,
                                          **({'removed': gone} if gone else {})}
         finally:

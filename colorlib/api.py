@@ -27,7 +27,7 @@ from colorlib.checkpoints import (TARGET_FIELDS, describe_run, load_weights, rea
 from colorlib.colorize import STRIDE, chroma_predictor, colorize_pixels
 from colorlib.data import load_cifar10, parse_category, select_category
 from colorlib.errors import (FileExists, InputError, RunExists, WeightsNotSaved, WriteError, check_callable, check_flag,
-                             check_keywords, check_number, check_path, check_whole, with_fields)
+                             check_keywords, check_number, check_path, check_whole, named_keywords, with_fields)
 from colorlib.files import held
 from colorlib.images import SIDES, as_uint8, to_float, trainable_sides
 from colorlib.memory import MODEL_SIZES, available_memory, check_fits
@@ -329,6 +329,7 @@ class Model:
     def _test(self, test_x=None):
         return load_images()[1] if test_x is None else test_x
 
+    @named_keywords
     def evaluate(self, test_x=None, legacy=False, flips=False, batch_size=100, seed=0, num_train=None, amp=False):
         """The validation figures (report.figures) on NHWC test images (default: the bundled test horses).
         legacy: as the assignment computed them (BatchNorm in training mode, its test order, which depends on the
@@ -350,6 +351,7 @@ class Model:
         order = assignment_test_order(num_train or 0, len(test_x), seed) if legacy else None
         return figures(self.net, self.target, test_set, rgb.to(self.device), order, batch_size, amp, flips)
 
+    @named_keywords
     def predict(self, rgb_images):
         """The network's pictures of NHWC RGB images, uint8 or float 0-1 (their grey, or downsized, version in), as
         uint8 NHWC."""
@@ -360,6 +362,7 @@ class Model:
         out = predict(self.net, self.target, self.target.inputs(rgb))
         return (out.clamp(0, 1) * 255).round().byte().permute(0, 2, 3, 1).cpu().numpy()
 
+    @named_keywords
     def colorize(self, image, tile=512, margin=None, net_size=None, flips=False):
         """One image of any size ((H, W, 3) RGB, or (H, W) or (H, W, 1) grey; uint8, or float 0-1) coloured: its
         lightness with the network's colour, as (H, W, 3) uint8 (colorlib.colorize). It runs in tiles of `tile`
@@ -381,6 +384,7 @@ class Model:
         result, _ = colorize_pixels(pixels, predict, tile, margin, net_size, device=self.device)
         return result
 
+    @named_keywords
     def colorize_video(self, src, dst, compare=None, temporal=True, replace=False, progress=False, log=None,
                        tile=512, margin=None, net_size=None, flips=False):
         """Colour the film at `src` into `dst` (.mp4, .mov, .mkv, .webm, .avi or .gif), streaming, a few frames in
@@ -393,17 +397,20 @@ class Model:
         return video.colorize_video(self, src, dst, compare, temporal, replace, progress=progress, log=log,
                                     tile=tile, margin=margin, net_size=net_size, flips=flips)
 
+    @named_keywords
     def colorize_frames(self, src, temporal=True, tile=512, margin=None, net_size=None, flips=False):
         """The coloured frames of the film at `src`, one by one as (H, W, 3) uint8 RGB arrays, upright: for one's
         own pipeline (colorlib.video.colour_film)."""
         from colorlib import video
         return video.colour_film(self, src, temporal, tile=tile, margin=margin, net_size=net_size, flips=flips)
 
+    @named_keywords
     def samples(self, test_x=None):
         """A figure: the inputs, the truth, the outputs (and the baselines) of the first test images."""
         rgb = to_float(network_images(self._test(test_x), 'test_x')[:NUM_SAMPLES])
         return samples(self.net, self.target, *to_device(self.target.encode(rgb), self.device))
 
+    @named_keywords
     def activations(self, image=0, out_dir=None, reads=()):
         """{block: figure} of one image (an index into the bundled test images, or an (H, W, 3) array, uint8 or
         float 0-1): its input, every block's activations and the output beside the truth (report.activations),
@@ -440,6 +447,7 @@ class Model:
         from colorlib.reference import reference_run
         return fit(**reference_run(self, pictures, **settings), log=log).model
 
+    @named_keywords
     def save(self, path, replace=False, reads=()):
         """The weights, with what they hold, in the assignment's layout (checkpoints.save_weights); colours fitted
         on one's own pictures, or read from the weights it started from, go with them (Target.keeps_palette). A

@@ -81,6 +81,20 @@ def check_keywords(given, known, where):
             raise InputError(f'{where} takes no keyword {name!r}{hint}', [name])
 
 
+def named_keywords(method):
+    """`method` with a keyword it does not take refused as check_keywords does (an InputError naming it, with the
+    nearest it takes), where Python would raise its own TypeError."""
+    import functools
+    import inspect
+    known = [name for name in inspect.signature(method).parameters if name != 'self']
+
+    @functools.wraps(method)
+    def checked(*args, **keywords):
+        check_keywords(keywords, known, method.__qualname__)
+        return method(*args, **keywords)
+    return checked
+
+
 class ConfigMismatch(InputError):
     """A saved run that differs from the one asked for; `differences` holds (field, saved, now) triples."""
 

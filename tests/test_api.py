@@ -404,3 +404,14 @@ def test_weights_keep_the_whole_description_of_their_run(horses, tmp_path):
     assert len(said['data.digest']) == 16
     shipped = colorlib.load('unet').about
     assert 'run' not in shipped and shipped['model']['filters'] == 32
+
+
+@pytest.mark.parametrize('method, args', [('colorize', (np.zeros((8, 8, 3), np.uint8),)), ('evaluate', ()),
+                                          ('save', ('x.pkl',)), ('colorize_video', ('a.mp4', 'b.mp4'))])
+def test_a_keyword_a_method_does_not_take_is_an_input_error_with_the_nearest(method, args):
+    """Model's methods say an unknown keyword as load and fit do, not with Python's TypeError."""
+    with pytest.raises(InputError) as e:
+        getattr(colorlib.load('unet'), method)(*args, tiles=64)
+    assert e.value.fields == ('tiles',) and 'tiles' in str(e.value)
+    if method.startswith('colorize'):  # they take tile
+        assert 'did you mean tile?' in str(e.value)

@@ -4,7 +4,8 @@ CIFAR-10 loading for the colourization experiments.
 Reads the official cifar-10-python.tar.gz (straight from the tar), its extracted
 cifar-10-batches-py/ folder, or an .npz with train_x/train_y/test_x/test_y, and
 returns uint8 NHWC RGB images in the official order. Every bad input becomes a
-one-line InputError naming the file and the problem.
+one-line InputError naming the file and the problem. load_images is what colorlib.fit
+and the commands call: a CIFAR-10 class, or a folder of one's own pictures (colorlib.folders).
 """
 
 import hashlib
@@ -22,9 +23,10 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from colorlib.errors import InputError
+from colorlib.errors import InputError, check_callable, check_number, check_path, check_whole, with_fields
 from colorlib.files import NumpyUnpickler, atomic_write
 from colorlib.images import SIDES, trainable_sides
+from colorlib.machine import pick_device
 from colorlib.memory import available_memory
 from colorlib.shipped import DEFAULT_DATA
 
@@ -193,6 +195,45 @@ def select_category(arrays, category, path):
         split = '' if len(train) == len(test) else 'training ' if len(train) == 0 else 'test '
         raise InputError(f"{where} has no {CATEGORIES[category]!r} {split}images; {FULL_DATA_HINT}")
     return train, test
+
+
+def load_images(data=None, category='horse', extra_categories=(), image_size=32, val_share=0.1, cache_dir=None,
+                on_skip=None, memory=None, log=None, device=None):
+    """(train_x, test_x): uint8 NHWC images of one CIFAR-10 class (the bundled horses by default; training also on
+    `extra_categories`), or the pictures of a folder (colorlib.folders), brought to image_size and split, refused
+    up front if they would not fit in `memory` bytes (with a `device`: what the host and it have free)."""
+    check_path(data, 'data', optional=True)
+    check_path(cache_dir, 'cache_dir', optional=True)
+    check_whole(image_size, 'image_size', 8)
+    check_number(val_share, 'val_share', 0, 0.9, low_open=True)
+    if memory is not None:
+        check_whole(memory, 'memory', 1)
+    elif device is not None:  # what the host and the device have free
+        device = device if isinstance(device, torch.device) else with_fields(['device'], pick_device, device)
+        memory = min(available_memory(torch.device('cpu')), available_memory(device))
+    for name, value in (('on_skip', on_skip), ('log', log)):
+        check_callable(value, name)
+    if not isinstance(extra_categories, (list, tuple)):
+        raise InputError(f'extra_categories must be a list of categories, not {extra_categories!r}',
+                         ['extra_categories'])
+    data = DEFAULT_DATA if data is None else data
+    if not is_cifar10(data):
+        from colorlib.folders import load_folder
+        train_x, test_x, summary = with_fields(['data'], load_folder, data, image_size, val_share, 0, cache_dir,
+                                               on_skip, memory)
+        if log is not None:
+            log(summary)
+        return train_x, test_x
+    arrays = with_fields(['data'], load_cifar10, data)
+    if image_size != 32:
+        raise InputError(f'image size {image_size}: CIFAR-10 images are 32x32; the size applies to a folder of '
+                         'pictures', ['image_size'])
+    category = with_fields(['category'], parse_category, category)
+    train_x, test_x = with_fields(['category'], select_category, arrays, category, data)
+    others = [with_fields(['extra_categories'], parse_category, other) for other in extra_categories]
+    extra = [with_fields(['extra_categories'], select_category, arrays, other, data)[0]
+             for other in others if other != category]
+    return np.concatenate([train_x, *extra]), test_x
 
 
 def load_category(path, category):

@@ -5,13 +5,12 @@ pictures; the model is any of colorlib.models built from a ModelConfig.
 """
 import copy
 import dataclasses
-import json
 import math
 import numbers
 import sys
 import time
 from dataclasses import dataclass
-from pathlib import Path
+from typing import Callable, NamedTuple
 
 import numpy as np
 import torch
@@ -20,10 +19,8 @@ from tqdm.auto import tqdm
 
 from colorlib import distributed, machine
 from colorlib.augment import AUGMENTATIONS, augment
-from colorlib.checkpoints import check_same_run, describe_run, read_resumable, restore, save_resumable, training_state
-from colorlib.errors import InputError, NonFiniteLoss, WriteError, check_whole
-from colorlib.files import atomic_write, check_writable
-from colorlib.naming import METRICS_FILE, RESUME_FILE
+from colorlib.checkpoints import check_same_run, describe_run, restore, training_state
+from colorlib.errors import InputError, NonFiniteLoss, check_whole
 # channels_last on every device: cuDNN's convolutions want it, and on the 2-core x86_64 CPU of 2026-11-23 it evaluated
 # faster than NCHW in three of four benchmark runs and trained as fast within the noise (docs/performance.md)
 LAYOUT = torch.channels_last
@@ -149,11 +146,12 @@ def assignment_test_order(num_train, num_test, seed):
 
 
 class Interrupted(Exception):
-    """A stop request seen at a step boundary; `position` (order, next step, loss so far) continues the pass."""
+    """A stop request seen at a step boundary; `position` (order, next step, loss so far) continues the pass, and
+    `state` (from train) is the whole training state there, to save for resuming."""
 
-    def __init__(self, message, position=None):
+    def __init__(self, message, position=None, state=None):
         super().__init__(message)
-        self.position = position
+        self.position, self.state = position, state
 
 
 def make_scheduler(optimizer, config, steps_per_epoch):
@@ -229,13 +227,6 @@ def non_finite(modules, row):
     return f'the {" and ".join(bad)} {"was" if len(bad) == 1 else "were"} not finite' if bad else None
 
 
-def write_metrics(path, history, replace=False):
-    """One JSON line per epoch, the whole file rewritten atomically (a few KB): a crash never leaves half a line.
-    Strict JSON: a NaN or infinity is an error here, never a bare NaN in the file (train stops before one)."""
-    atomic_write(path, lambda f: f.write(''.join(json.dumps(row, allow_nan=False) + '\n' for row in history).encode()),
-                 replace)
-
-
 def epoch_line(row, epochs):
     """The line printed after each epoch, in the assignment's words."""
     acc = '' if row['val_acc'] is None else f', Val Acc: {row["val_acc"]:.1f}%'
@@ -243,62 +234,64 @@ def epoch_line(row, epochs):
             f'Time(s): {row["seconds"]:.2f}')
 
 
-def train(model, target, train_set, val_set, config, out_dir=None, resume=False, on_epoch=None, stop_signal=None,
-          progress=None, log=None, overwrite=False):
-    """Train `model` to predict `target` on train_set, evaluating on val_set after each epoch; the sets are
-    (inputs, targets) tensor pairs from target.encode. Returns the history: one dict of figures per epoch.
+class EpochEnd(NamedTuple):
+    """What train hands each of its epoch-end callbacks: the epoch's figures, the history so far (with them), and
+    state(), the whole training state to continue from there (checkpoints.training_state)."""
+    row: dict
+    history: list
+    state: Callable
 
-    Nothing is printed or written unless asked: log(line) gets one line per epoch (e.g. print), `progress` a bar
-    over the steps (show_progress), and out_dir the run's files: METRICS_FILE (the figures as JSON lines, started
-    afresh for each run, from its first epoch) and, every config.save_every epochs and at the last, RESUME_FILE,
-    the whole training state and the run's description; resume=True continues from it (a ConfigMismatch if this run
-    is another). Files of those names that are there already are replaced only with resume or `overwrite` (a
-    WriteError otherwise).
-    stop_signal() (see colorlib.preemption) is checked at every step: once it names a signal, the state is saved
-    where the run is and Interrupted is raised. A loss, weight, BatchNorm statistic or validation figure that turns
-    NaN or infinite stops the run with a NonFiniteLoss before anything more is saved or logged, so the resume file
-    keeps the last good state. on_epoch(row) is called after each epoch with its figures (the history's new row).
-    config.amp is decided for the data's device first (colorlib.machine.use_bf16) and said to log first. With
-    config.ema the moving average of the weights, with BatchNorm statistics recomputed for it over the training
-    images after each epoch, is what is evaluated, and what `model` holds at the end.
-    Under torchrun each rank trains on its own shard of every epoch, the model wrapped in DDP; the figures
-    are averaged over ranks and only rank 0 logs and writes.
-    """
-    main = distributed.rank() == 0
-    asked = config.amp  # what ran, not what was asked, goes into the run
-    config = dataclasses.replace(config, amp=machine.use_bf16(train_set[0].device, asked, warn=False)[0])
-    world = distributed.world_size()
-    keep = main and out_dir is not None  # whether this process writes the run's files
-    resume_path = None if out_dir is None else Path(out_dir) / RESUME_FILE
-    generator = torch.Generator(train_set[0].device).manual_seed(config.seed)
+
+def trainer_parts(model, config, images, device):
+    """(the network that trains, AdamW, its schedule, the generator of shuffles and augmentations on `device`, the
+    moving average or None) for `model` on `images` training images (shared among the processes)."""
     net = distributed.wrap(model)
     if config.compile:  # the compiled wrapper trains; `model` keeps the plain names that checkpoints use
         net = torch.compile(net)
     optimizer = torch.optim.AdamW(model.parameters(), lr=config.learn_rate, weight_decay=config.weight_decay)
-    scheduler = make_scheduler(optimizer, config, math.ceil(math.ceil(len(train_set[0]) / world) / config.batch_size))
+    steps = math.ceil(math.ceil(images / distributed.world_size()) / config.batch_size)
     ema = AveragedModel(model, multi_avg_fn=get_ema_multi_avg_fn(config.ema)) if config.ema else None
-    kept = model if ema is None else ema.module  # what is evaluated, and what the run leaves in `model`
+    return net, optimizer, make_scheduler(optimizer, config, steps), torch.Generator(device).manual_seed(config.seed), ema
+
+
+def train(model, target, train_set, val_set, config, state=None, on_epoch=(), stop_signal=None, progress=None,
+          log=None, on_start=None):
+    """Train `model` to predict `target` on train_set, evaluating on val_set after each epoch; the sets are
+    (inputs, targets) tensor pairs from target.encode. Returns the history: one dict of figures per epoch.
+
+    The loop only: what happens at the end of an epoch (a metrics file, the resumable state, sample grids, a line
+    printed: colorlib.runfolder) is handed to it as `on_epoch`, one function or a list, each called with an EpochEnd
+    on the first process; on_start() there once the run is known to go ahead. `state`: a training state to
+    continue (checkpoints.read_resumable's; a ConfigMismatch if it is another run's). log(line) gets the precision
+    decided (config.amp, for the data's device: machine.use_bf16); `progress` a bar over the steps (show_progress).
+    stop_signal() (see colorlib.preemption) is checked at every step: once it names a signal, Interrupted is raised
+    with the position and the state there (`.state`). A loss, weight, BatchNorm statistic or validation figure that
+    turns NaN or infinite stops the run with a NonFiniteLoss before any callback sees the epoch. With config.ema the
+    moving average of the weights, with BatchNorm statistics recomputed for it over the training images after each
+    epoch, is what is evaluated, and what `model` holds at the end. Under torchrun each rank trains on its own shard
+    of every epoch, the model wrapped in DDP; the figures are averaged over ranks.
+    """
+    callbacks = list(on_epoch) if isinstance(on_epoch, (list, tuple)) else [on_epoch] if on_epoch else []
+    asked = config.amp  # what ran, not what was asked, goes into the run
+    config = dataclasses.replace(config, amp=machine.use_bf16(train_set[0].device, asked, warn=False)[0])
+    world = distributed.world_size()
+    net, optimizer, scheduler, generator, ema = trainer_parts(model, config, len(train_set[0]), train_set[0].device)
     run = describe_run(model, target, config, train_set)
 
-    def state(epoch, history, position=None):
+    def snapshot(epoch, history, position=None):
         return training_state(model, optimizer, scheduler, generator, epoch, history, run, position, ema)
 
     history, done, position = [], 0, None
-    if resume:
-        saved_state = read_resumable(resume_path)
-        check_same_run(saved_state['run'], run)
-        restore(saved_state, model, optimizer, scheduler, generator, ema)
-        history, done, position = saved_state['history'], saved_state['epoch'], saved_state['position']
-    saved = done
-    own = resume or overwrite  # may the run's files replace what is there; after their first write they are its own
-    if main:  # said once the run is known to go ahead, with a warning where bfloat16 is emulated
+    if state is not None:
+        check_same_run(state['run'], run)
+        restore(state, model, optimizer, scheduler, generator, ema)
+        history, done, position = state['history'], state['epoch'], state['position']
+    if distributed.rank() == 0:  # said once the run is known to go ahead, with a warning where bfloat16 is emulated
         precision = machine.use_bf16(train_set[0].device, asked)[1]
         if log is not None:
             log(f'precision: {precision}')
-    if keep and own:  # a resumed log is cut back to the state's epochs, an overwritten one emptied
-        write_metrics(Path(out_dir) / METRICS_FILE, history, own)
-    elif keep:  # a new run's log starts with its first epoch (none is left if that fails); its place is checked now
-        check_writable(Path(out_dir) / METRICS_FILE)
+        if on_start is not None:
+            on_start()
     should_stop = None if stop_signal is None else lambda: distributed.any_rank(stop_signal() is not None)
     val_set = tuple(t[distributed.rank()::world] for t in val_set)
     start_time = time.perf_counter() - (history[-1]['seconds'] if history else 0)
@@ -311,48 +304,44 @@ def train(model, target, train_set, val_set, config, out_dir=None, resume=False,
             train_loss = train_epoch(net, target, optimizer, scheduler, epoch_set, config, generator, position,
                                      should_stop, ema, progress)
         except Interrupted as stop:
-            where = (f'stopped by {stop_signal().name if stop_signal() else "a signal on another rank"} in epoch '
-                     f'{epoch}, before step {stop.position[1] + 1}')
-            bad = non_finite([model], {})
-            if bad:
-                last = f'the last good state (epoch {saved}) is in {resume_path}' if saved else 'no state was saved'
-                raise NonFiniteLoss(f'{where}: {bad}; {last}') from None
-            if keep:
-                try:
-                    save_resumable(state(epoch - 1, history, stop.position), resume_path, own or saved > done)
-                except WriteError as err:
-                    raise WriteError(f'{where}, but {err}') from None
-            kept_in = f'the training state is in {resume_path}' if out_dir is not None else 'nothing was saved'
-            raise Interrupted(f'{where}: {kept_in}', stop.position) from None
+            raise stopped(stop, stop_signal, epoch, model, snapshot, history) from None
         except NonFiniteLoss as err:
-            last = f'the last good state (epoch {saved}) is in {resume_path}' if saved else 'no state was saved'
-            raise NonFiniteLoss(f'training stopped in epoch {epoch}: {err}; {last}', err.step) from None
+            raise NonFiniteLoss(f'training stopped in epoch {epoch}: {err}', err.step) from None
         position = None
-        if ema is None:
-            distributed.sync_buffers(model)
-        else:  # the averaged weights get BatchNorm statistics of their own, over the training images
-            update_bn(batches(train_set[0], 500), ema.module)
-        val_loss, val_acc = evaluate(kept, target, *val_set, amp=config.amp)
-        row = {'epoch': epoch, 'train_loss': distributed.average(train_loss),
-               'val_loss': distributed.average(val_loss, len(val_set[0])),
-               'val_acc': distributed.average(val_acc, len(val_set[0])),
-               'seconds': round(time.perf_counter() - start_time, 3)}
-        bad = non_finite([model, kept], row)
-        if bad:
-            last = f'the last good state (epoch {saved}) is in {resume_path}' if saved else 'no state was saved'
-            raise NonFiniteLoss(f'training stopped in epoch {epoch}: {bad}; {last}')
-        history.append(row)
-        if not main:
-            continue
-        if keep:  # the log is the run's own once written: a file that appeared before its first write is kept
-            write_metrics(Path(out_dir) / METRICS_FILE, history, replace=own or epoch > done + 1)
-        if log is not None:
-            log(epoch_line(row, config.epochs))
-        if keep and (epoch % config.save_every == 0 or epoch == config.epochs):
-            save_resumable(state(epoch, history), resume_path, own or saved > done)
-            saved = epoch
-        if on_epoch is not None:
-            on_epoch(row)
+        history.append(end_of_epoch(model, target, ema, train_set, val_set, config, epoch, train_loss, start_time))
+        if distributed.rank() == 0:
+            for callback in callbacks:
+                callback(EpochEnd(history[-1], history, lambda: snapshot(epoch, history)))
     if ema is not None:
         model.load_state_dict(ema.module.state_dict())
     return history
+
+
+def stopped(stop, stop_signal, epoch, model, snapshot, history):
+    """What train raises for a stop request in `epoch`: an Interrupted saying where, with the state there, or a
+    NonFiniteLoss where the weights are no longer finite (then no state of them is worth keeping)."""
+    where = (f'stopped by {stop_signal().name if stop_signal() else "a signal on another rank"} in epoch {epoch}, '
+             f'before step {stop.position[1] + 1}')
+    bad = non_finite([model], {})
+    if bad:
+        return NonFiniteLoss(f'{where}: {bad}')
+    return Interrupted(where, stop.position, snapshot(epoch - 1, history, stop.position))
+
+
+def end_of_epoch(model, target, ema, train_set, val_set, config, epoch, train_loss, start_time):
+    """The epoch's row of figures, once its BatchNorm statistics are settled (synced across ranks, or recomputed
+    for the moving average) and the kept weights evaluated; a NonFiniteLoss where anything is no longer finite."""
+    kept = model if ema is None else ema.module  # what is evaluated, and what the run leaves in `model`
+    if ema is None:
+        distributed.sync_buffers(model)
+    else:  # the averaged weights get BatchNorm statistics of their own, over the training images
+        update_bn(batches(train_set[0], 500), ema.module)
+    val_loss, val_acc = evaluate(kept, target, *val_set, amp=config.amp)
+    row = {'epoch': epoch, 'train_loss': distributed.average(train_loss),
+           'val_loss': distributed.average(val_loss, len(val_set[0])),
+           'val_acc': distributed.average(val_acc, len(val_set[0])),
+           'seconds': round(time.perf_counter() - start_time, 3)}
+    bad = non_finite([model, kept], row)
+    if bad:
+        raise NonFiniteLoss(f'training stopped in epoch {epoch}: {bad}')
+    return row

@@ -176,3 +176,17 @@ def random_model(name='UNet', colours=24, kernel=3, dilation=1, seed=0):
             module.running_mean.uniform_(-0.2, 0.2)
             module.running_var.uniform_(0.5, 2)
     return model.eval()
+
+
+def train_in(out_dir, model, target, train_set, val_set, config, resume=False, overwrite=False, on_epoch=None,
+             log=None, stop_signal=None):
+    """colorlib.train.train handed a run folder's end-of-epoch work (colorlib.runfolder.RunFolder), as fit hands it:
+    its metrics, its resumable state and a line printed per epoch with `log`; on_epoch(row) after them."""
+    from colorlib.runfolder import RunFolder, run_files
+    from colorlib.train import epoch_line, train
+    folder = RunFolder(run_files(out_dir), config, resume, overwrite)
+    say = None if log is None else lambda end: log(epoch_line(end.row, config.epochs))
+    callbacks = folder.callbacks(say) + ([lambda end: on_epoch(end.row)] if on_epoch else [])
+    with folder.held(), folder.stops():
+        return train(model, target, train_set, val_set, config, folder.state, callbacks, stop_signal, log=log,
+                     on_start=folder.start)

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 import torch
+from conftest import train_in
 
 from colorlib.checkpoints import read_resumable, read_weights
 from colorlib.cli.colorization import main
@@ -16,7 +17,7 @@ from colorlib.errors import ConfigMismatch, InputError
 from colorlib.models import ModelConfig, build_model
 from colorlib.shipped import DEFAULT_COLOURS
 from colorlib.targets import ColourClasses
-from colorlib.train import Interrupted, TrainConfig, train
+from colorlib.train import Interrupted, TrainConfig
 
 COLOURS = str(DEFAULT_COLOURS)
 
@@ -64,18 +65,19 @@ def without_seconds(history):
 
 def test_stopped_mid_epoch_and_resumed_equals_uninterrupted(sets, target, tmp_path):
     whole = fresh_model()
-    expected = train(whole, target, *sets, RECIPE, tmp_path / 'whole')
+    expected = train_in(tmp_path / 'whole', whole, target, *sets, RECIPE)
 
     stopped = fresh_model()
     with pytest.raises(Interrupted, match=r'^stopped by SIGTERM in epoch 2, before step 4: the training state is in '
                                           r'.*resume\.pt$'):
-        train(stopped, target, *sets, RECIPE, tmp_path / 'run', stop_signal=stop_after(5 + 3))  # 5 steps/epoch
+        train_in(tmp_path / 'run', stopped, target, *sets, RECIPE, stop_signal=stop_after(5 + 3))  # 5 steps/epoch
     state = read_resumable(tmp_path / 'run' / 'resume.pt')
     assert state['epoch'] == 1 and state['position'][1] == 3
     assert len((tmp_path / 'run' / 'metrics.jsonl').read_text().splitlines()) == 1
 
     resumed = fresh_model(seed=1)  # other initial weights: everything must come from the checkpoint
-    history = train(resumed, target, *sets, RECIPE, tmp_path / 'run', resume=True, stop_signal=stop_after(10 ** 9))
+    history = train_in(tmp_path / 'run', resumed, target, *sets, RECIPE, resume=True,
+                       stop_signal=stop_after(10 ** 9))
     assert_same_weights(resumed.state_dict(), whole.state_dict())
     assert without_seconds(history) == without_seconds(expected)
     rows = [json.loads(line) for line in (tmp_path / 'run' / 'metrics.jsonl').read_text().splitlines()]
@@ -89,38 +91,38 @@ def test_save_every_n_epochs_and_after_the_last(sets, target, tmp_path):
         path = tmp_path / 'resume.pt'
         saved_at.append(read_resumable(path)['epoch'] if path.exists() else None)
 
-    train(fresh_model(), target, *sets, replace(RECIPE, augment=(), epochs=3, save_every=2), tmp_path,
-          on_epoch=note_epoch)
+    train_in(tmp_path, fresh_model(), target, *sets, replace(RECIPE, augment=(), epochs=3, save_every=2),
+             on_epoch=note_epoch)
     assert saved_at == [None, 2, 3]
 
 
 def test_resume_refuses_another_run(sets, target, tmp_path):
-    train(fresh_model(), target, *sets, replace(RECIPE, epochs=1), tmp_path)
+    train_in(tmp_path, fresh_model(), target, *sets, replace(RECIPE, epochs=1))
     before = (tmp_path / 'resume.pt').read_bytes()
     with pytest.raises(ConfigMismatch, match=r'^the saved run had batch_size 20, this one has 10$') as mismatch:
-        train(fresh_model(), target, *sets, replace(RECIPE, epochs=1, batch_size=10), tmp_path, resume=True)
+        train_in(tmp_path, fresh_model(), target, *sets, replace(RECIPE, epochs=1, batch_size=10), resume=True)
     assert mismatch.value.differences == [('batch_size', 20, 10)] and mismatch.value.fields == ('batch_size',)
     with pytest.raises(ConfigMismatch, match=r'^the saved run had epochs 1, this one has 2$'):  # cosine: fixed
-        train(fresh_model(), target, *sets, replace(RECIPE, epochs=2), tmp_path, resume=True)
+        train_in(tmp_path, fresh_model(), target, *sets, replace(RECIPE, epochs=2), resume=True)
     assert (tmp_path / 'resume.pt').read_bytes() == before
 
 
 def test_resume_refuses_other_colours_of_the_same_number(sets, target, tmp_path):
-    train(fresh_model(), target, *sets, replace(RECIPE, epochs=1), tmp_path)
+    train_in(tmp_path, fresh_model(), target, *sets, replace(RECIPE, epochs=1))
     other = ColourClasses(target.centres * 0.9 + 0.05)  # another colour file with as many colours
     assert other.out_channels == target.out_channels
     with pytest.raises(ConfigMismatch, match=r'^the saved run had target\.colours \w+, this one has \w+$') as mismatch:
-        train(fresh_model(), other, *sets, replace(RECIPE, epochs=1), tmp_path, resume=True)
+        train_in(tmp_path, fresh_model(), other, *sets, replace(RECIPE, epochs=1), resume=True)
     assert [field for field, _, _ in mismatch.value.differences] == ['target.colours']
 
 
 def test_resume_refuses_a_state_missing_a_part(sets, target, tmp_path):
-    train(fresh_model(), target, *sets, replace(RECIPE, epochs=1), tmp_path)
+    train_in(tmp_path, fresh_model(), target, *sets, replace(RECIPE, epochs=1))
     state = torch.load(tmp_path / 'resume.pt', weights_only=True)
     del state['rng']
     torch.save(state, tmp_path / 'resume.pt')
     with pytest.raises(InputError, match=r'resume\.pt is an incomplete training state \(it lacks rng\)'):
-        train(fresh_model(), target, *sets, replace(RECIPE, epochs=1), tmp_path, resume=True)
+        train_in(tmp_path, fresh_model(), target, *sets, replace(RECIPE, epochs=1), resume=True)
 
 
 def call(argv, capsys):

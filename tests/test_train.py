@@ -9,9 +9,10 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
+from conftest import train_in
 
 from colorlib.checkpoints import read_resumable
-from colorlib.errors import FileExists, InputError, NonFiniteLoss, WriteError
+from colorlib.errors import InputError, NonFiniteLoss, RunExists, WriteError
 from colorlib.images import to_float
 from colorlib.metrics import psnr
 from colorlib.models import ModelConfig, build_model
@@ -281,8 +282,9 @@ def test_train_lowers_the_loss_and_logs_each_epoch(small_sets, centres, classes,
     model = small_model(centres)
     before, _ = evaluate(model, classes, *train_set)
     epochs_seen = []
-    history = train(model, classes, train_set, val_set, TrainConfig(epochs=2, batch_size=25, learn_rate=0.01),
-                    tmp_path / 'run', on_epoch=lambda row: epochs_seen.append(row['epoch']), log=print)
+    history = train_in(tmp_path / 'run', model, classes, train_set, val_set,
+                       TrainConfig(epochs=2, batch_size=25, learn_rate=0.01),
+                       on_epoch=lambda row: epochs_seen.append(row['epoch']), log=print)
     after, _ = evaluate(model, classes, *train_set)
     assert after < before - 0.1
     assert [h['epoch'] for h in history] == [1, 2] and epochs_seen == [1, 2]
@@ -310,7 +312,7 @@ def test_train_regression_logs_no_accuracy(horses, tmp_path, capsys):
     train_set, val_set = target.encode(to_float(horses[0][:60])), target.encode(to_float(horses[1][:20]))
     torch.manual_seed(0)
     model = build_model(ModelConfig('RegressionCNN', 3, 4, 3))
-    history = train(model, target, train_set, val_set, TrainConfig(epochs=1, batch_size=20), tmp_path, log=print)
+    history = train_in(tmp_path, model, target, train_set, val_set, TrainConfig(epochs=1, batch_size=20), log=print)
     assert history[0]['val_acc'] is None and np.isfinite(history[0]['val_loss'])
     line, = [line for line in capsys.readouterr().out.splitlines() if line.startswith('Epoch [')]
     assert line.startswith(f'Epoch [1/1], Loss: {history[0]["train_loss"]:.4f}, '
@@ -321,10 +323,10 @@ def test_train_restarts_the_metrics_file_only_when_told(small_sets, centres, cla
     train_set, val_set = small_sets
     (tmp_path / 'metrics.jsonl').write_text('{"epoch": 99}\n' * 5)
     config = TrainConfig(epochs=1, batch_size=50, learn_rate=0.01)
-    with pytest.raises(FileExists, match='metrics.jsonl exists'):  # before any training
-        train(small_model(centres, 'CNN', 4), classes, train_set, val_set, config, tmp_path)
+    with pytest.raises(RunExists, match=r'holds a run \(5 epoch\(s\) logged\)'):  # before any training
+        train_in(tmp_path, small_model(centres, 'CNN', 4), classes, train_set, val_set, config)
     assert (tmp_path / 'metrics.jsonl').read_text() == '{"epoch": 99}\n' * 5
-    train(small_model(centres, 'CNN', 4), classes, train_set, val_set, config, tmp_path, overwrite=True)
+    train_in(tmp_path, small_model(centres, 'CNN', 4), classes, train_set, val_set, config, overwrite=True)
     rows = [json.loads(line) for line in (tmp_path / 'metrics.jsonl').read_text().splitlines()]
     assert [row['epoch'] for row in rows] == [1]
 
@@ -350,8 +352,8 @@ def test_a_log_that_appears_during_the_first_epoch_is_kept(small_sets, centres, 
         if not log.exists():
             log.write_text('mine\n')
     with pytest.raises(WriteError, match='metrics.jsonl'):
-        train(small_model(centres, 'CNN', 4), classes, train_set, val_set,
-              TrainConfig(epochs=1, batch_size=50, learn_rate=0.01), tmp_path, stop_signal=appear)
+        train_in(tmp_path, small_model(centres, 'CNN', 4), classes, train_set, val_set,
+                 TrainConfig(epochs=1, batch_size=50, learn_rate=0.01), stop_signal=appear)
     assert log.read_text() == 'mine\n'
 
 
@@ -361,8 +363,8 @@ def test_train_is_deterministic_for_a_seed(small_sets, centres, classes, tmp_pat
     states = []
     for run, seed in enumerate((3, 3, 4)):
         model = small_model(centres, 'DUNet', 4, seed=0)
-        train(model, classes, train_set, val_set, TrainConfig(epochs=1, batch_size=20, learn_rate=0.01, seed=seed),
-              tmp_path / str(run))
+        train_in(tmp_path / str(run), model, classes, train_set, val_set,
+                 TrainConfig(epochs=1, batch_size=20, learn_rate=0.01, seed=seed))
         states.append(state_copy(model))
     assert_same_state(states[0], states[1])
     # a different seed shuffles differently, so the weights differ
@@ -392,8 +394,8 @@ def test_a_non_finite_loss_stops_training_and_keeps_the_last_good_state(small_se
     model = small_model(centres)
     with pytest.raises(NonFiniteLoss, match=r'^training stopped in epoch 2: the loss was not finite \(NaN or infinity\) '
                                             r'at step 3; the last good state \(epoch 1\) is in .*resume\.pt$'):
-        train(model, LossTurnsNaN(centres, bad=7), train_set, val_set, TrainConfig(epochs=3, batch_size=50),
-              tmp_path / 'run')
+        train_in(tmp_path / 'run', model, LossTurnsNaN(centres, bad=7), train_set, val_set,
+                 TrainConfig(epochs=3, batch_size=50))
     state = read_resumable(tmp_path / 'run' / 'resume.pt')
     assert state['epoch'] == 1 and all(torch.isfinite(v).all() for v in state['model'].values() if v.is_floating_point())
     assert len((tmp_path / 'run' / 'metrics.jsonl').read_text().splitlines()) == 1
@@ -415,8 +417,8 @@ def test_a_non_finite_buffer_or_validation_loss_stops_training_keeping_a_finite_
     said = 'weights or BatchNorm statistics were no longer finite' if what == 'buffer' else 'val_loss was not finite'
     with pytest.raises(NonFiniteLoss, match=rf'^training stopped in epoch 2: the {said}.*; the last good state '
                                             r'\(epoch 1\) is in .*resume\.pt$'):
-        train(model, target, train_set, val_set, TrainConfig(epochs=3, batch_size=50), tmp_path / 'run',
-              on_epoch=overflow)
+        train_in(tmp_path / 'run', model, target, train_set, val_set, TrainConfig(epochs=3, batch_size=50),
+                 on_epoch=overflow)
     state = read_resumable(tmp_path / 'run' / 'resume.pt')
     assert state['epoch'] == 1
     assert all(torch.isfinite(v).all() for v in state['model'].values() if v.is_floating_point())
@@ -435,8 +437,8 @@ def test_a_stop_after_a_non_finite_loss_saves_no_state_past_it(small_sets, centr
         return signal.SIGTERM if len(asked) >= 8 else None
     with pytest.raises(NonFiniteLoss, match=r'^training stopped in epoch 2: .* at step 3; the last good state '
                                             r'\(epoch 1\)'):
-        train(small_model(centres), LossTurnsNaN(centres, bad=7), train_set, val_set,
-              TrainConfig(epochs=3, batch_size=50), tmp_path / 'run', stop_signal=stop_signal)
+        train_in(tmp_path / 'run', small_model(centres), LossTurnsNaN(centres, bad=7), train_set, val_set,
+                 TrainConfig(epochs=3, batch_size=50), stop_signal=stop_signal)
     state = read_resumable(tmp_path / 'run' / 'resume.pt')  # refuses non-finite weights, so these are finite
     assert state['epoch'] == 1 and state['position'] is None
 
@@ -473,8 +475,8 @@ def test_ema_is_evaluated_and_kept(small_sets, centres, classes, tmp_path):
     train_set, val_set = small_sets
     config = TrainConfig(epochs=1, batch_size=50, learn_rate=0.01, ema=0.5)
     plain, averaged = small_model(centres), small_model(centres)
-    train(plain, classes, train_set, val_set, replace(config, ema=0.0), tmp_path / 'plain')
-    history = train(averaged, classes, train_set, val_set, config, tmp_path / 'ema')
+    train_in(tmp_path / 'plain', plain, classes, train_set, val_set, replace(config, ema=0.0))
+    history = train_in(tmp_path / 'ema', averaged, classes, train_set, val_set, config)
     assert history[-1]['val_loss'] == pytest.approx(evaluate(averaged, classes, *val_set)[0], abs=1e-6)
     different = [k for k, v in plain.state_dict().items() if v.is_floating_point()
                  and not torch.equal(v, averaged.state_dict()[k])]
@@ -490,8 +492,8 @@ def test_label_smoothing_is_a_training_loss_only(small_sets, centres, classes, t
     train_set, val_set = small_sets
     a, b = small_model(centres), small_model(centres)
     config = TrainConfig(epochs=1, batch_size=50, learn_rate=0.01)
-    smoothed = train(a, classes, train_set, val_set, replace(config, label_smoothing=0.3), tmp_path / 'a')
-    plain = train(b, classes, train_set, val_set, config, tmp_path / 'b')
+    smoothed = train_in(tmp_path / 'a', a, classes, train_set, val_set, replace(config, label_smoothing=0.3))
+    plain = train_in(tmp_path / 'b', b, classes, train_set, val_set, config)
     assert smoothed[0]['train_loss'] > plain[0]['train_loss']  # the smoothed targets cost more to fit
     assert smoothed[0]['val_loss'] == pytest.approx(evaluate(a, classes, *val_set)[0], abs=1e-6)  # plain CE
 

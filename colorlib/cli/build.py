@@ -5,7 +5,7 @@ from pathlib import Path
 
 import torch
 
-from colorlib import api, distributed, machine
+from colorlib import api, distributed, machine, reconcile, runfolder
 from colorlib.cli.common import DEFAULT, UsageError, flag
 from colorlib.data import download_cifar10
 from colorlib.errors import FileExists, WriteError
@@ -28,17 +28,17 @@ def target_from_flags(args):
     """The TargetConfig of the flags (the model's and target's defaults where not given)."""
     settings = target_settings(args)
     with flag(values={'target.kind': settings['kind'] or 'classes', 'target.task': settings['task'] or 'colour'}):
-        return api.target_config(args.model or DEFAULT.name, **settings)
+        return reconcile.target_config(args.model or DEFAULT.name, **settings)
 
 
 def open_model(args, device):
-    """(path, Model) of --checkpoint, or of the shipped weights the flags name (colorlib.api.open_weights): what
+    """(path, Model) of --checkpoint, or of the shipped weights the flags name (colorlib.reconcile.open_weights): what
     the file says it holds, the flags given filling what it does not say (the assignment's files) and refused where
     they contradict it."""
     settings = target_settings(args)
     model_settings = dict(model=args.model, kernel=args.kernel, filters=args.filters, dilation=args.dilation)
     with flag('--checkpoint', values={'target.kind': settings['kind'] or 'classes'}):
-        path = args.checkpoint or str(api.shipped_weights(**model_settings, **settings))
+        path = args.checkpoint or str(reconcile.shipped_weights(**model_settings, **settings))
         return path, api.open_weights(path, **model_settings, device=device, **settings)
 
 
@@ -55,10 +55,10 @@ def check_output(path, name, inputs=(), overwrite=False, hint='give --overwrite 
 
 
 def files_read(args, *more):
-    """Every file a command reads, so that none is ever written over (colorlib.api.read_files: --data and each
+    """Every file a command reads, so that none is ever written over (colorlib.runfolder.read_files: --data and each
     picture of a --data folder, -c, --bins, --init, the shipped colours and bins), and `more` (e.g. the weights it
     looks at)."""
-    return api.read_files(getattr(args, 'data', None), getattr(args, 'colours', None), getattr(args, 'bins', None),
+    return runfolder.read_files(getattr(args, 'data', None), getattr(args, 'colours', None), getattr(args, 'bins', None),
                           getattr(args, 'init', None)) + [p for p in more if p]
 
 
@@ -79,7 +79,7 @@ def skipped(args):
 def read_images(args, device=torch.device('cpu')):
     """Train and test images of the chosen category (training also on any extra categories), or the pictures of a
     folder (--data FOLDER), cached in outputs/cache/, refused up front if they would not fit in the memory of the
-    host and of the `device` they go to (colorlib.api.load_images)."""
+    host and of the `device` they go to (colorlib.data.load_images)."""
     data = data_path(args)
     with flag():
         return api.load_images(data, args.category, getattr(args, 'extra_categories', []), args.image_size,

@@ -106,7 +106,7 @@ def main():
         print(json.dumps({'epoch': row['epoch'], 'train_loss': round(row['train_loss'], 6),
                           'psnr': round(psnr(pictures, truth), 3), 'ssim': round(ssim(pictures, truth), 4),
                           'seconds': round(row['seconds'], 1)}), flush=True)
-    train(model, target, train_set, test_set, config, on_epoch=report)
+    train(model, target, train_set, test_set, config, on_epoch=lambda end: report(end.row))
     if args.save:
         save_weights(model, args.save, replace=args.overwrite)
 

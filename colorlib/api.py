@@ -26,11 +26,11 @@ from colorlib.data import is_cifar10, load_images, parse_category
 from colorlib.errors import (InputError, check_callable, check_flag, check_keywords, check_number, check_path,
                              check_whole, named_keywords, with_fields)
 from colorlib.images import SIDES, as_uint8, to_float, trainable_sides
-from colorlib.memory import MODEL_SIZES, check_fits
+from colorlib.memory import check_fits, model_sizes
 from colorlib.models import FlipAveraged, build_model, context
 from colorlib.naming import run_name, weights_name
 from colorlib.plots import training_curve
-from colorlib.reconcile import (LOAD_SETTINGS, MODEL_FIELDS, TARGET_SETTINGS, check_model_settings,
+from colorlib.reconcile import (TARGET_SETTINGS, check_model_settings, load_settings, model_fields, own_settings,
                                 check_target_settings, model_config, start_from, target_config, weights_path)
 from colorlib.reconcile import open_weights as open_file
 from colorlib.report import NUM_SAMPLES, activations, figures, samples, save_activations
@@ -52,8 +52,8 @@ def load(weights='unet', *, device='cpu', **settings):
     'superres_unet', ...; shipped_weights finds them by settings) or a path to weights. Our files say what they
     hold; for the assignment's own, say it: model='CNN', kernel=3, filters=16, kind='rgb', task='superres',
     colours='colours.npy', ... (open_weights)."""
-    check_keywords(settings, LOAD_SETTINGS, 'load')
-    check_model_settings({k: settings.get(k) for k in MODEL_FIELDS if k != 'name'}, settings.get('model'))
+    check_keywords(settings, load_settings(), 'load')
+    check_model_settings({k: settings.get(k) for k in model_fields()[1:]}, settings.get('model'))
     check_target_settings(**{k: v for k, v in settings.items() if k in TARGET_SETTINGS})
     return with_fields(['weights'], open_weights, weights_path(weights), device=device_of(device), **settings)
 
@@ -124,8 +124,8 @@ class Model:
         described = self.target.describe()
         target = {'kind': self.target.kind, 'task': self.target.task,
                   'residual': getattr(self.target, 'residual', False),
-                  'palette': described.get('colours', described.get('bins'))}
-        return {'model': dataclasses.asdict(self.config), 'target': target, **({'run': self.run} if self.run else {})}
+                  'palette': described.get(self.target.palette)}
+        return {'model': self.config.as_dict(), 'target': target, **({'run': self.run} if self.run else {})}
 
     def __repr__(self):
         c = self.net.config
@@ -282,13 +282,13 @@ def check_reads(reads):
         check_path(read, 'reads')
 
 
-def fit(model=None, *, kernel=None, filters=None, dilation=None, target=None, kind=None, task=None, colours=None,
+def fit(model=None, *, kernel=None, filters=None, target=None, kind=None, task=None, colours=None,
         bins=None, residual=None, rebalance=None, soft=None, temperature=None, data=None, category='horse',
         extra_categories=(), image_size=32, val_share=0.1, cache_dir=None, on_skip=None, train_x=None, test_x=None,
         init=None, out_dir=None, runs_dir=None, weights=None, resume=False, overwrite=False, epoch_samples=False,
         sync_bn=False, progress=False, log=None, device='auto', on_epoch=None, stop_signal=None, **settings):
-    """Train a network and return the Run. The model: `model` ('UNet', 'CNN', 'DUNet', 'RegressionCNN'), `kernel`,
-    `filters`, `dilation`; what it learns: a built `target`, or its settings (TargetConfig: kind, task, colours,
+    """Train a network and return the Run. The model: `model` (colorlib.models.MODELS: 'UNet', 'CNN', ...), `kernel`,
+    `filters` and the network's own settings (models.network_settings); what it learns: a built `target`, or its settings (TargetConfig: kind, task, colours,
     ...); the images: train_x and test_x, both (NHWC, uint8 or float 0-1, sides multiples of 4: network_images),
     else those of `data` and `category` (load_images, with image_size, val_share, cache_dir and on_skip for a folder
     of one's own pictures, on which the colours are then fitted); how it trains: TrainConfig's fields as keywords
@@ -310,7 +310,7 @@ def fit(model=None, *, kernel=None, filters=None, dilation=None, target=None, ki
     that writes trains comes out with the path of its resumable state as its argument. (Long for its docstring,
     the manual of every keyword; the work is in start_from and train_and_save.)"""
     config = check_fit_arguments(locals())  # refused before any image is read
-    chosen = {k: v for k, v in dict(name=model, kernel=kernel, filters=filters, dilation=dilation).items()
+    chosen = {k: v for k, v in dict(name=model, kernel=kernel, filters=filters, **own_settings(settings)[0]).items()
               if v is not None}  # the model's settings given; model_config's defaults for the rest
     target_settings = dict(kind=kind, task=task, colours=colours, bins=bins, residual=residual, rebalance=rebalance,
                            soft=soft, temperature=temperature)
@@ -353,7 +353,7 @@ def fit_network(net_config, init, config, images, device, sync_bn):
     """fit's network of `net_config`, once training it on `images` is known to fit in memory: its first weights
     drawn from config.seed (every draw after them follows it too), or copied from `init`."""
     train_x, test_x = images
-    given = (list(MODEL_SIZES) if init is None else []) + ['batch_size']  # a file's sizes are not the user's to change
+    given = (list(model_sizes()) if init is None else []) + ['batch_size']  # a file's sizes are not the user's to change
     check_fits(net_config, 'train', device, min(config.batch_size, -(-len(train_x) // distributed.world_size())),
                *train_x.shape[1:3], pictures=len(train_x) + len(test_x), chosen=given,
                source=getattr(init, 'path', None), source_field='init', picture_field='train_x')  # before it is built
@@ -399,8 +399,10 @@ def check_fit_arguments(given):
     naming the keyword: unknown ones (with the nearest fit takes), the model's and the target's settings, paths,
     True/False answers, functions, the images' category."""
     from colorlib.targets import Target
-    check_keywords(given['settings'], [f.name for f in dataclasses.fields(TrainConfig)] + FIT_KEYWORDS, 'fit')
-    check_model_settings({k: given[k] for k in ('kernel', 'filters', 'dilation')}, given['model'])
+    own, _ = own_settings(given['settings'])
+    check_keywords(given['settings'], [f.name for f in dataclasses.fields(TrainConfig)] + FIT_KEYWORDS +
+                   list(model_fields()[3:]), 'fit')
+    check_model_settings({'kernel': given['kernel'], 'filters': given['filters'], **own}, given['model'])
     check_target_settings(**{k: given[k] for k in TARGET_SETTINGS})
     for name in ('resume', 'overwrite', 'epoch_samples', 'sync_bn', 'progress'):
         check_flag(given[name], name)
@@ -427,7 +429,7 @@ def check_fit_arguments(given):
 def check_fit_plan(given):
     """fit's TrainConfig, and the settings that go together or not (check_fit_arguments' `given`): the target's
     settings with the model's, the run's files with a place to write them, train_x with test_x."""
-    config = TrainConfig(**given['settings'])
+    config = TrainConfig(**own_settings(given['settings'])[1])
     target_settings = {k: given[k] for k in TARGET_SETTINGS}
     if given['init'] is None and given['target'] is None:
         target_config(given['model'] or 'UNet', **target_settings)

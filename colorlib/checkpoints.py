@@ -6,7 +6,6 @@ ride in the state_dict's `_metadata`, where PyTorch keeps its own notes and wher
 for the names of modules, so the assignment's strict loader still loads the file. Colours fitted on a run's own
 pictures are stored as tensors beside the weights ('colours.centres', ...), as before.
 """
-import dataclasses
 import io
 import re
 import warnings
@@ -18,7 +17,7 @@ import torch
 from colorlib import distributed
 from colorlib.errors import ConfigMismatch, InputError
 from colorlib.files import atomic_write, require_file
-from colorlib.models import MODELS, ModelConfig, build_model
+from colorlib.models import MODELS, ModelConfig, build_model, network_settings
 from colorlib.targets import digest
 
 RESUMABLE_PARTS = ('model', 'optimizer', 'scheduler', 'rng', 'epoch', 'position', 'history', 'run')
@@ -43,12 +42,12 @@ def save_weights(model, path, palette=None, target=None, replace=False, reads=()
                         if not k.endswith('num_batches_tracked'))
     state.update({k: v.detach().cpu() for k, v in (palette or {}).items()})
     about = {}
-    if dataclasses.is_dataclass(getattr(model, 'config', None)):
-        about['model'] = asdict(model.config)
+    if isinstance(getattr(model, 'config', None), ModelConfig):
+        about['model'] = model.config.as_dict()
     if target is not None:
         described = target.describe()
         about['target'] = {'kind': target.kind, 'task': target.task, 'residual': getattr(target, 'residual', False),
-                           'palette': described.get('colours', described.get('bins'))}
+                           'palette': described.get(target.palette)}
     if run:
         about['run'] = dict(run)
     if about:
@@ -133,15 +132,20 @@ def read_weights(path):
     return state
 
 
-SUMMARY_FIELDS = ('name', 'kernel', 'filters', 'colours', 'in_channels', 'dilation')  # ModelConfig's, in order
+
+
+def summary_fields():
+    """ModelConfig's fields, in order, the networks' own settings last."""
+    return ('name', 'kernel', 'filters', 'colours', 'in_channels', *network_settings())
 
 
 def summarize(state, about=None):
     """What a state_dict holds: ModelConfig's fields, 'name' as the tuple of the models it can be; from what the
-    file says (read_about), else read off its shapes (the assignment's files), where a UNet and a DUNet, or a CNN
-    and a RegressionCNN with 3 colours, look alike and the dilation is unknown. None if it is not one of ours."""
+    file says (read_about), else read off its shapes (the assignment's files), where networks that differ in a
+    setting of their own only, or a CNN and a RegressionCNN with 3 colours, look alike and those settings are
+    unknown. None if it is not one of ours."""
     if about and 'model' in about:
-        return {**asdict(about['model']), 'name': (about['model'].name,)}
+        return {**about['model'].as_dict(), 'name': (about['model'].name,)}
     weights = {k: tuple(v.shape) for k, v in state.items()
                if not k.startswith(PALETTE_KEYS) and not k.endswith('num_batches_tracked')}
     try:
@@ -153,7 +157,7 @@ def summarize(state, about=None):
         names = tuple(name for name in MODELS if weights == {
             k: tuple(v.shape) for k, v in build_model(ModelConfig(name=name, **sizes)).state_dict().items()
             if not k.endswith('num_batches_tracked')}) if sizes['kernel'] % 2 else ()  # ours are odd
-    return {'name': names or None, **sizes, 'dilation': None}  # None: no model has its keys (the load says which)
+    return {'name': names or None, **sizes, **dict.fromkeys(network_settings())}  # None: no model has its keys
 
 
 def describe(summary):
@@ -164,7 +168,7 @@ def describe(summary):
 
 def differences(found, wanted):
     """The ModelConfig fields in which two summaries differ (a field one of them does not know never does)."""
-    return [field for field in SUMMARY_FIELDS if None not in (found[field], wanted[field]) and (
+    return [field for field in summary_fields() if None not in (found[field], wanted[field]) and (
             not set(found[field]) & set(wanted[field]) if field == 'name' else found[field] != wanted[field])]
 
 
@@ -175,14 +179,14 @@ def load_weights(model, path, state=None):
     found = summarize(state, read_about(path, state))
     state = {k: v for k, v in state.items() if not k.startswith(PALETTE_KEYS)}
     config = getattr(model, 'config', None)
-    wanted = ({**asdict(config), 'name': (config.name,)} if dataclasses.is_dataclass(config)
+    wanted = ({**config.as_dict(), 'name': (config.name,)} if isinstance(config, ModelConfig)
               else summarize(model.state_dict()))
     if found is None:
         raise InputError(f'{path} is not a colorlib or assignment checkpoint (no downconv1/upconv1/finalconv)')
     fields = differences(found, wanted)
     if fields:
-        dilation = f' (dilation {found["dilation"]}, not {wanted["dilation"]})' if 'dilation' in fields else ''
-        raise InputError(f'{path} holds a {describe(found)} checkpoint but {describe(wanted)} is asked for{dilation}',
+        own = ''.join(f' ({k} {found[k]}, not {wanted[k]})' for k in fields if k in network_settings())
+        raise InputError(f'{path} holds a {describe(found)} checkpoint but {describe(wanted)} is asked for{own}',
                          fields)
     try:
         model.load_state_dict(state, strict=True)
@@ -225,7 +229,7 @@ def describe_run(model, target, config, train_set):
     compared on resuming (check_same_run), and with the weights the run saves."""
     from colorlib import __version__
     network = getattr(model, 'config', None)  # a network of colorlib.models, or another (its class names it)
-    network = asdict(network) if dataclasses.is_dataclass(network) else {'name': type(model).__name__}
+    network = network.as_dict() if isinstance(network, ModelConfig) else {'name': type(model).__name__}
     return {**asdict(config), **network, **{f'target.{k}': v for k, v in target.describe().items()},
             'data.images': len(train_set[0]), 'data.digest': digest(*train_set),  # inputs and targets
             'processes': distributed.world_size(), 'colorlib': __version__}

@@ -118,7 +118,7 @@ def description(model):
     superres = model.target.task == 'superres'
     return {'colorlib.version': __version__, 'colorlib.name': model.name,
             'colorlib.weights': os.path.basename(str(model.path)) if model.path else '',
-            'colorlib.model': json.dumps(dataclasses.asdict(model.config)),
+            'colorlib.model': json.dumps(model.config.as_dict()),
             'colorlib.target': json.dumps(target),
             'colorlib.task': model.target.task,
             'colorlib.scale': str(FACTOR if superres else 1),

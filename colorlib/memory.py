@@ -7,7 +7,7 @@ import torch
 
 from colorlib.errors import TooBig
 from colorlib.layers import MyDilatedConv2d
-from colorlib.models import MODELS, build_model
+from colorlib.models import MODELS, build_model, network_settings
 
 TOO_MANY = 2 ** 62  # elements: more than any machine holds
 
@@ -61,14 +61,20 @@ def largest(fits, value=lambda n: n + 1):
     return value(low)
 
 
-STEPS = {'kernel': lambda n: 2 * n + 1, 'dilation': lambda n: n}  # odd kernels only, dilation from 0; others from 1
+def steps(field):
+    """The values a size takes, n = 0, 1, ...: odd kernels only, a network's own setting from its lowest value
+    (models.Setting), the others from 1."""
+    if field == 'kernel':
+        return lambda n: 2 * n + 1
+    own = network_settings()
+    return own[field].value if field in own else lambda n: n + 1
 
 
 def largest_fitting(config, field, batch_size, memory, side=32):
-    """The largest number of filters, odd kernel size or dilation (`field`), with which training on `side`-pixel
-    images fits in `memory` bytes, the other settings as in `config`; None if not even the smallest does."""
-    return largest(lambda v: training_bytes(replace(config, **{field: v}), batch_size, side) <= memory,
-                   STEPS.get(field, lambda n: n + 1))
+    """The largest number of filters, odd kernel size or size of a network's own (`field`), with which training on
+    `side`-pixel images fits in `memory` bytes, the other settings as in `config`; None if not even the smallest
+    does."""
+    return largest(lambda v: training_bytes(replace(config, **{field: v}), batch_size, side) <= memory, steps(field))
 
 
 # ---------------------------------------------------------------------------------------------------------------------
@@ -83,7 +89,11 @@ def in_bytes(n):
         if n >= size:
             return f'{n / size:.3g} {unit}'
     return f'{n / 1e9:.3g} GB'
-MODEL_SIZES = ('filters', 'kernel', 'dilation')  # the model's settings that set its size
+
+
+def model_sizes():
+    """The model's settings that set its size: filters, kernel and the networks' own that do (models.Setting)."""
+    return ('filters', 'kernel', *(name for name, setting in network_settings().items() if setting.sizes))
 
 
 def colouring_bytes(config, height, width, tile=512, margin=0, net_size=None):
@@ -126,34 +136,36 @@ def model_bytes(config, action, batch_size, height, width, tile, margin, net_siz
 
 
 def check_fits(config, action, device='cpu', batch_size=1, height=32, width=32, tile=512, margin=0, net_size=None,
-               pictures=0, chosen=MODEL_SIZES, source=None, source_field='weights', picture_field=None, free=None):
+               pictures=0, chosen=None, source=None, source_field='weights', picture_field=None, free=None):
     """The one memory rule of colorlib, asked before anything is allocated: a TooBig (an InputError) unless `action`
     on the model of `config` fits in the memory free on `device` (available_memory). The refusal names what is too
     big in the words of the action and what would fit: the largest of each setting the caller may change (`chosen`:
     the model's own sizes given as keywords or flags; 'batch_size', 'tile', 'net_size'), never a model setting that
     came from a weights file (`source`: its path, named instead, as the setting `source_field`); else the pictures
     (`picture_field`)."""
+    sizes_of_model = model_sizes()
+    chosen = sizes_of_model if chosen is None else chosen
     device = torch.device(device)
     free = available_memory(device) if free is None else free
     sizes = dict(batch_size=batch_size, height=height, width=width, tile=tile, margin=margin, net_size=net_size,
                  pictures=pictures)
 
     def fits(**change):
-        model = replace(config, **{k: v for k, v in change.items() if k in MODEL_SIZES})
+        model = replace(config, **{k: v for k, v in change.items() if k in sizes_of_model})
         return need_bytes(model, action, **{**sizes, **{k: v for k, v in change.items() if k in sizes}}) <= free
     need = need_bytes(config, action, **sizes)
     if need <= free:
         return need
-    own = MODELS[config.name].settings  # the network's own settings (the DUNet's dilation) are sizes only there
-    changeable = [f for f in chosen if f in sizes or (f in MODEL_SIZES and (f != 'dilation' or f in own))]
+    own = [s.name for s in MODELS[config.name].settings]  # a network's own settings are sizes only of it
+    changeable = [f for f in chosen if f in sizes or f in ('filters', 'kernel', *own) and f in sizes_of_model]
     if action == 'colour' and net_size is None:
         changeable = [f for f in changeable if f != 'net_size']
     smaller = {}
     for field in changeable:
-        value = largest(lambda v, f=field: fits(**{f: v}), STEPS.get(field, lambda n: n + 1))
+        value = largest(lambda v, f=field: fits(**{f: v}), steps(field))
         if value is not None and (field not in sizes or sizes[field] is None or value < sizes[field]):
             smaller[field] = value
-    spread = f' (dilation {config.dilation})' if 'dilation' in own else ''
+    spread = ''.join(f' ({name} {getattr(config, name)})' for name in own)
     model = f'a {config.name} with {config.filters} filters of {config.kernel}x{config.kernel}{spread}'
     it = 'it' if source is not None else model
     pictures = f'{height}x{width} picture'
@@ -167,7 +179,7 @@ def check_fits(config, action, device='cpu', batch_size=1, height=32, width=32, 
              'colour': f'colouring a {pictures}{scaled} in tiles of {tile} with {it}'}[action]
     message = (f'{source} holds {model}; ' if source is not None else '') + \
         f'{doing} needs about {in_bytes(need)}, more than the {in_bytes(free)} free on {device.type}'
-    fields = [f for f in changeable if f in smaller or f in MODEL_SIZES] or [picture_field or source_field]
+    fields = [f for f in changeable if f in smaller or f in sizes_of_model] or [picture_field or source_field]
     raise TooBig(message, fields or list(chosen[:1]), list(smaller.items()))
 
 

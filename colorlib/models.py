@@ -1,21 +1,43 @@
 """The handout's four networks. Module names match the assignment's checkpoints key for key.
 
 Each network says what the rest of colorlib needs to know of it: `stem`, its name in file and folder names,
-`predicts`, the one target kind it is made for ('rgb' for the RegressionCNN; None: any), `settings`, the
-ModelConfig fields of its own that its constructor takes (the DUNet's dilation), and `spread(config)`, how far its
-middle filter reaches (what the receptive field, and so colorize's tiles, follow). A new network is a class here
-with those attributes and one line in MODELS.
+`predicts`, the one target kind it is made for ('rgb' for the RegressionCNN; None: any), `settings`, the settings
+of its own that its constructor takes (Setting: the DUNet's dilation), and `spread(config)`, how far its middle
+filter reaches (what the receptive field, and so colorize's tiles, follow). A new network is a class here with
+those attributes and one line in MODELS (or register(network) from elsewhere). Its own settings are declared on it
+once: fit's and load's keywords, the command line's flag, the weights' notes, the memory check and the tiling all
+follow from the declaration.
 
 Each block is a Sequential whose indices give the checkpoint keys: downconv = conv, max-pool, BatchNorm, ReLU;
 rfconv = conv, BatchNorm, ReLU; upconv = conv, upsample, BatchNorm, ReLU; finalconv = a bare convolution.
 """
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 import torch
 import torch.nn as nn
 
 from colorlib.errors import InputError, check_whole
 from colorlib.layers import MyConv2d, MyDilatedConv2d
+
+
+@dataclass(frozen=True)
+class Setting:
+    """A network's setting of its own, a whole number: its keyword (fit's and load's, the field of ModelConfig and
+    of the weights' notes, and the command line's flag --<name>), its default, its lowest value, what it does (the
+    flag's help, `{default}` filled in), and whether it sets the network's size (the memory check then says the
+    largest value that would fit)."""
+    name: str
+    default: int
+    low: int = 0
+    help: str = ''
+    sizes: bool = True
+
+    def check(self, value):
+        check_whole(value, self.name, self.low)
+
+    def value(self, n):
+        """The n-th allowed value, n = 0, 1, ... (memory.largest's search)."""
+        return self.low + n
 
 
 def down(in_channels, out_channels, kernel):
@@ -95,7 +117,9 @@ class UNet(nn.Module):
 
 class DUNet(UNet):
     """The UNet with a dilated middle convolution: a wider receptive field for the same parameters."""
-    stem, predicts, settings = 'dunet', None, ('dilation',)
+    stem, predicts = 'dunet', None
+    settings = (Setting('dilation', 1, 0, 'empty pixels between the middle filter taps (0: undilated; default '
+                                          '{default})'),)
 
     @staticmethod
     def spread(config):
@@ -112,6 +136,22 @@ class DUNet(UNet):
 MODELS = {'RegressionCNN': RegressionCNN, 'CNN': CNN, 'UNet': UNet, 'DUNet': DUNet}  # the registry: one line a model
 
 
+def register(network, name=None):
+    """Add a network (a class with the attributes above) to MODELS under `name` (default: its class name)."""
+    MODELS[name or network.__name__] = network
+    return network
+
+
+def network_settings():
+    """{name: Setting} of every registered network's own settings, in the order of MODELS."""
+    return {s.name: s for network in MODELS.values() for s in network.settings}
+
+
+def owners(name):
+    """The names of the networks that have the setting `name` of their own."""
+    return [model for model, network in MODELS.items() if any(s.name == name for s in network.settings)]
+
+
 class FlipAveraged(nn.Module):
     """Test-time augmentation: the mean of the model's outputs for the image and for its mirror image (mirrored
     back). Pictures are symmetric under a horizontal flip, so both are fair guesses, and their mean is a better one."""
@@ -124,32 +164,65 @@ class FlipAveraged(nn.Module):
         return (self.model(x) + self.model(x.flip(-1)).flip(-1)) / 2
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, init=False)
 class ModelConfig:
-    """Everything that builds a model: stored whole with a saved run, so the run knows the model it belongs to."""
+    """Everything that builds a model: stored whole with a saved run, so the run knows the model it belongs to.
+    The networks' own settings (network_settings) are keywords too, each kept in `own` with its value, its
+    declared default where not given, and read as an attribute (config.<setting>)."""
     name: str = 'UNet'
     kernel: int = 3
     filters: int = 32
     colours: int = 24  # output channels: colour classes, Lab bins, or 3 for RGB
     in_channels: int = 1  # 1 (grey or L) for colourization, 3 for super-resolution
-    dilation: int = 1  # DUNet only: empty pixels between the middle filter's taps
+    own: tuple = ()  # (setting, value) pairs of every registered network's own settings
+
+    def __init__(self, name='UNet', kernel=3, filters=32, colours=24, in_channels=1, own=(), **settings):
+        declared = network_settings()
+        values = {key: setting.default for key, setting in declared.items()}
+        try:
+            pairs = [(key, value) for key, value in own]
+        except (TypeError, ValueError):
+            raise InputError(f'own must be (setting, value) pairs, not {own!r}', ['own']) from None
+        for key, value, field in [(*pair, 'own') for pair in pairs] + [(*item, item[0]) for item in settings.items()]:
+            if key not in declared:
+                raise InputError(f'no network has a setting {key!r} (their own: {", ".join(declared) or "none"})',
+                                 [field])
+            values[key] = value
+        for key, value in zip(('name', 'kernel', 'filters', 'colours', 'in_channels'),
+                              (name, kernel, filters, colours, in_channels)):
+            object.__setattr__(self, key, value)
+        object.__setattr__(self, 'own', tuple(values.items()))
+        self.__post_init__()
+
+    def __getattr__(self, name):  # only where no field has the name: the networks' own settings
+        for key, value in self.__dict__.get('own', ()):
+            if key == name:
+                return value
+        raise AttributeError(f'ModelConfig has no setting {name!r}')
 
     def __post_init__(self):
         """A model that cannot be built, or whose outputs would not line up with its inputs (an even kernel pads
         unevenly), is refused as the config is made, naming the field."""
         if self.name not in MODELS:
             raise InputError(f'unknown model {self.name!r} (choose from {", ".join(MODELS)})', ['name'])
-        for name, low in (('kernel', 1), ('filters', 1), ('colours', 1), ('in_channels', 1), ('dilation', 0)):
-            check_whole(getattr(self, name), name, low)
+        for name in ('kernel', 'filters', 'colours', 'in_channels'):
+            check_whole(getattr(self, name), name, 1)
+        for setting in network_settings().values():
+            setting.check(getattr(self, setting.name))
         if self.kernel % 2 == 0:
             raise InputError(f'kernel {self.kernel} is even; the kernel size must be odd (1, 3, 5, ...)', ['kernel'])
+
+    def as_dict(self):
+        """The config as flat plain values (the networks' own settings beside the rest): what weights and runs
+        store, and what ModelConfig(**...) reads back."""
+        return {**{f.name: getattr(self, f.name) for f in fields(self) if f.name != 'own'}, **dict(self.own)}
 
 
 def build_model(config):
     """The handout's network that `config` describes, with the config kept on it as `model.config`."""
     network = MODELS[config.name]
     model = network(kernel=config.kernel, num_filters=config.filters, num_colours=config.colours,
-                    num_in_channels=config.in_channels, **{name: getattr(config, name) for name in network.settings})
+                    num_in_channels=config.in_channels, **{s.name: getattr(config, s.name) for s in network.settings})
     model.config = config
     return model
 

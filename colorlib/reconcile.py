@@ -10,11 +10,23 @@ from colorlib import shipped
 from colorlib.checkpoints import TARGET_FIELDS, load_weights, read_about, read_palette, read_weights, summarize
 from colorlib.errors import InputError, check_flag, check_number, check_path, with_fields
 from colorlib.memory import check_fits
-from colorlib.models import MODELS, ModelConfig, build_model
+from colorlib.models import MODELS, ModelConfig, build_model, network_settings
 from colorlib.naming import weights_name
-from colorlib.targets import KINDS, TASKS, TargetConfig, build_target
+from colorlib.targets import TARGETS, TASKS, TargetConfig, build_target
 
-MODEL_FIELDS = ('name', 'kernel', 'filters', 'dilation')  # what of a ModelConfig one chooses (the rest: the target's)
+
+
+def model_fields():
+    """What of a ModelConfig one chooses (the rest follow the target): the network, its kernel and filters, and the
+    networks' own settings (models.network_settings)."""
+    return ('name', 'kernel', 'filters', *network_settings())
+
+
+def own_settings(settings):
+    """(the networks' own settings among keyword `settings`, the rest): split off, so that each goes its way."""
+    declared = network_settings()
+    return ({k: v for k, v in settings.items() if k in declared},
+            {k: v for k, v in settings.items() if k not in declared})
 
 
 class Opened(NamedTuple):
@@ -38,10 +50,11 @@ def target_config(model='UNet', **settings):
     return config
 
 
-def model_config(target, name='UNet', kernel=3, filters=32, dilation=1):
-    """The ModelConfig of a network of `name` that learns `target` (its outputs and inputs follow the target)."""
+def model_config(target, name='UNet', kernel=3, filters=32, **own):
+    """The ModelConfig of a network of `name` that learns `target` (its outputs and inputs follow the target); `own`:
+    the network's own settings (the declared defaults where not given)."""
     return ModelConfig(name=name, kernel=kernel, filters=filters, colours=target.out_channels,
-                       in_channels=target.in_channels, dilation=dilation)
+                       in_channels=target.in_channels, **own)
 
 
 def weights_path(weights):
@@ -66,29 +79,31 @@ def agree(path, said, given, what):
     return settings
 
 
-def open_weights(path, model=None, kernel=None, filters=None, dilation=None, colours=None, bins=None,
-                 temperature=None, device='cpu', field='weights', **target_settings):
+def open_weights(path, model=None, kernel=None, filters=None, colours=None, bins=None, temperature=None, device='cpu',
+                 field='weights', **settings):
     """The network and target in the weights file `path` (an Opened; colorlib.api makes it a Model): what the file
     says it holds (our files) or, for the assignment's, what is given (else the defaults: a 3x3 UNet of 32 filters
     over the shipped colours). A setting given that the file
     contradicts is an InputError naming it. The colours are `colours`/`bins` where given (they win), else those
     stored with the weights, else the shipped ones, which must then be those the weights were trained on where the
-    file says which. `field`: the setting that gave the path, named by a refusal of the file itself."""
-    check_model_settings(dict(kernel=kernel, filters=filters, dilation=dilation), model)  # before the file is read
+    file says which. `field`: the setting that gave the path, named by a refusal of the file itself. `settings`: the
+    network's own (models.network_settings) and the target's."""
+    own, target_settings = own_settings(settings)
+    check_model_settings(dict(kernel=kernel, filters=filters, **own), model)  # before the file is read
     check_target_settings(colours=colours, bins=bins, temperature=temperature, **target_settings)
     if model is not None and target_settings.get('kind') is not None:  # a kind the model is not made for
         target_config(model, kind=target_settings['kind'])
-    from colorlib.colours import load_colours
-    from colorlib.lab import load_bins
     kind = target_settings.get('kind') or getattr(MODELS.get(model), 'predicts', None)
-    for name, file, read in (('colours', colours, load_colours), ('bins', bins, load_bins)):
-        if file is not None and kind != 'rgb':  # the files given are read first, the weights only then (an RGB
-            # network's colours are never read: the regression CNN takes the assignment's -c and does not need it)
-            with_fields([f'target.{name}'], read, file)
+    given = {'colours': colours, 'bins': bins}
+    for target in TARGETS.values():  # the palette files given are read first, the weights only then (a kind with
+        # no classes never reads them: the regression CNN takes the assignment's -c and does not need it)
+        file = given.get(target.palette)
+        if file is not None and (kind is None or TARGETS[kind].palette is not None):
+            with_fields([f'target.{target.palette}'], target.read_file, file)
     state = read_weights(path)
     about, palette = read_about(path, state), read_palette(path, state)
-    saved_model = {k: getattr(about['model'], k) for k in MODEL_FIELDS} if 'model' in about else {}
-    given = dict(name=model, kernel=kernel, filters=filters, dilation=dilation)
+    saved_model = {k: getattr(about['model'], k) for k in model_fields()} if 'model' in about else {}
+    given = dict(name=model, kernel=kernel, filters=filters, **own)
     shapes = summarize(state) if not saved_model else None  # the assignment's files: the sizes their tensors have
     agree(path, {k: shapes[k] for k in ('kernel', 'filters')} if shapes else {}, given, 'model')
     chosen = agree(path, saved_model, given, 'model')
@@ -136,8 +151,14 @@ def check_holds(path, state, config, field='weights'):
                          f'but holds {held} numbers', [field])
 
 
-LOAD_SETTINGS = ('model', 'kernel', 'filters', 'dilation', 'colours', 'bins', 'temperature', 'kind', 'task',
-                 'residual', 'rebalance', 'soft')  # what load(path, ...) takes: the settings a file may not say
+
+
+def load_settings():
+    """What load(path, ...) takes: the settings a file may not say."""
+    return ('model', 'kernel', 'filters', *network_settings(), 'colours', 'bins', 'temperature', 'kind', 'task',
+            'residual', 'rebalance', 'soft')
+
+
 TARGET_SETTINGS = ('kind', 'task', 'colours', 'bins', 'residual', 'rebalance', 'soft', 'temperature')
 
 
@@ -160,7 +181,7 @@ def check_target_settings(**settings):
             check_flag(settings[name], name)
     for name in ('colours', 'bins'):
         check_path(settings.get(name), name, optional=True)
-    for name, choices in (('kind', KINDS), ('task', TASKS)):
+    for name, choices in (('kind', tuple(TARGETS)), ('task', TASKS)):
         if settings.get(name) is not None and settings[name] not in choices:
             raise InputError(f'unknown {name} {settings[name]!r} (choose from {", ".join(choices)})', [name])
     if settings.get('rebalance') is not None:
@@ -169,9 +190,10 @@ def check_target_settings(**settings):
         check_number(settings['temperature'], 'temperature', 0)
 
 
-def shipped_weights(model=None, kernel=None, filters=None, dilation=None, **target_settings):
+def shipped_weights(model=None, kernel=None, filters=None, **settings):
     """The shipped weights file of the model these settings describe (ModelConfig's defaults where not given)."""
-    check_model_settings(dict(kernel=kernel, filters=filters, dilation=dilation), model)  # as that, not as no file
+    own, target_settings = own_settings(settings)
+    check_model_settings(dict(kernel=kernel, filters=filters, **own), model)  # as that, not as no file
     chosen = ModelConfig(**{k: v for k, v in dict(name=model, kernel=kernel, filters=filters).items() if v is not None})
     settings = {k: v for k, v in target_settings.items() if k in TARGET_SETTINGS}
     config = target_config(chosen.name, **settings)
@@ -183,8 +205,7 @@ def start_from(init, chosen, target, target_settings, device):
     file's (or Model's) network and target, the settings given agreeing with them (open_weights' rule, and agree()
     for a Model); a file's refusal names init as its `source`. Without init, as given."""
     if isinstance(init, (str, Path)):
-        model_settings = dict(model=chosen.get('name'), kernel=chosen.get('kernel'), filters=chosen.get('filters'),
-                              dilation=chosen.get('dilation'))
+        model_settings = {'model': chosen.get('name'), **{k: chosen.get(k) for k in model_fields()[1:]}}
         try:
             init = open_weights(init, **model_settings, device=device, **target_settings, field='init')
         except InputError as err:  # the file given as init, and the settings it names where it contradicts them
@@ -192,7 +213,7 @@ def start_from(init, chosen, target, target_settings, device):
             raise
     elif init is not None:  # a Model: what is given must agree with it, as with a file (open_weights)
         where = init.path or f'the {init.name} model'
-        agree(where, {k: getattr(init.net.config, k) for k in MODEL_FIELDS}, chosen, 'model')
+        agree(where, {k: getattr(init.net.config, k) for k in model_fields()}, chosen, 'model')
         agree(where, {k: getattr(init.target.config, k) for k in TARGET_FIELDS},
               {k: target_settings[k] for k in ('kind', 'task', 'residual')}, 'target')
         choices = {k: target_settings[k] for k in ('colours', 'bins', 'rebalance', 'soft', 'temperature')
@@ -202,5 +223,5 @@ def start_from(init, chosen, target, target_settings, device):
             target = build_target(dataclasses.replace(init.target.config, **choices), palette=kept)
     if init is not None:
         target = init.target if target is None else target
-        chosen = {k: getattr(init.net.config, k) for k in MODEL_FIELDS}
+        chosen = {k: getattr(init.net.config, k) for k in model_fields()}
     return init, target, chosen

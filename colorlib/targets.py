@@ -9,6 +9,12 @@ image downsized 4x (nearest-upsampled back to full size) instead of its grey ver
 
 A TargetConfig says which target, by keyword, and build_target makes it, reading (or fitting) its colours; the
 rules of which settings go together are here and nowhere else, as InputErrors naming the fields at fault.
+
+A kind is one class here (a subclass of Target with a `kind` of its own registers itself in TARGETS): its `kind`
+(its word in configs and weights), how it is chosen (`space`, the colour space it is learnt in, and `criterion`,
+its loss: the command line's --colour-space and --loss follow from them), its `palette` file, the tasks it
+serves, `tag_of(config)` (its run-name suffix), `build(config, fit_on, palette)` and its words. Nothing else lists
+the kinds.
 """
 import hashlib
 from dataclasses import dataclass
@@ -24,12 +30,12 @@ from colorlib.lab import (DEFAULT_TEMPERATURE, decode_lab, fit_bins, lab_to_rgb,
 from colorlib.superres import downsize, superres_input, upsample
 
 TASKS = ('colour', 'superres')
-KINDS = ('classes', 'rgb', 'lab')  # colour classes, RGB regression, Lab bins
+TARGETS = {}  # kind -> its class (colour classes, RGB regression, Lab bins): each registers itself
 
 
 @dataclass(frozen=True)
 class TargetConfig:
-    """What the network learns, by keyword: `kind` (KINDS) for `task` (TASKS); `colours` or `bins`, the file of
+    """What the network learns, by keyword: `kind` (TARGETS) for `task` (TASKS); `colours` or `bins`, the file of
     the classes (None: those stored with the weights, else the shipped ones); `residual`, RGB super-resolution as a
     correction to bicubic upsampling; Lab's `rebalance` (lambda in [0, 1], None: none), `soft` targets and the
     decoding `temperature`. A config that cannot be built is refused as it is made."""
@@ -47,8 +53,8 @@ class TargetConfig:
             check_flag(getattr(self, name), f'target.{name}')
         for name in ('colours', 'bins'):
             check_path(getattr(self, name), f'target.{name}', optional=True)
-        if self.kind not in KINDS:  # check_settings takes None for the interface; a config has a kind
-            raise InputError(f'unknown target kind {self.kind!r} (choose from {", ".join(KINDS)})', ['target.kind'])
+        if self.kind not in TARGETS:  # check_settings takes None for the interface; a config has a kind
+            raise InputError(f'unknown target kind {self.kind!r} (choose from {", ".join(TARGETS)})', ['target.kind'])
         check_settings(self.kind, self.task, self.residual)
         if self.rebalance is not None:
             check_number(self.rebalance, 'target.rebalance', 0, 1)
@@ -57,7 +63,7 @@ class TargetConfig:
     @property
     def tag(self):
         """The run-name suffix: '' for colour classes, 'mse' for RGB ('res' for the residual), 'lab' for Lab bins."""
-        return {'classes': '', 'rgb': 'res' if self.residual else 'mse', 'lab': 'lab'}[self.kind]
+        return TARGETS[self.kind].tag_of(self)
 
     @property
     def prefix(self):
@@ -71,18 +77,19 @@ class TargetConfig:
 
 def check_settings(kind, task, residual=False):
     """Which settings go together; an InputError naming the field at fault and what it needs otherwise."""
-    if kind is not None and kind not in KINDS:  # None: the interface, of no kind yet
-        raise InputError(f'unknown target kind {kind!r} (choose from {", ".join(KINDS)})', ['target.kind'])
+    if kind is not None and kind not in TARGETS:  # None: the interface, of no kind yet
+        raise InputError(f'unknown target kind {kind!r} (choose from {", ".join(TARGETS)})', ['target.kind'])
     if task not in TASKS:
         raise InputError(f'unknown task {task!r} (choose from {", ".join(TASKS)})', ['target.task'])
-    if residual and (task != 'superres' or kind != 'rgb'):
+    residual_kind = next(name for name, target in TARGETS.items() if 'residual' in target.settings)
+    if residual and (task != 'superres' or kind != residual_kind):
         needs = {**({'target.task': 'superres'} if task != 'superres' else {}),
-                 **({'target.kind': 'rgb'} if kind != 'rgb' else {})}
+                 **({'target.kind': residual_kind} if kind != residual_kind else {})}
         raise InputError('a residual over bicubic upsampling is for super-resolution by RGB regression',
                          ['target.residual'], needs)
-    if kind == 'lab' and task != 'colour':
-        raise InputError('the ab bins are classes for colourization, not for super-resolution',
-                         ['target.kind', 'target.task'], {'target.task': 'colour'})
+    if kind is not None and task not in TARGETS[kind].tasks:
+        raise InputError(TARGETS[kind].tasks_said, ['target.kind', 'target.task'],
+                         {'target.task': TARGETS[kind].tasks[0]})
 
 
 def build_target(config, fit_on=None, palette=None):
@@ -91,30 +98,15 @@ def build_target(config, fit_on=None, palette=None):
     Lab bins they use); else from `palette`, the colours stored with the weights (checkpoints.read_palette); else
     the shipped ones. A file that cannot be used is an InputError naming target.colours or target.bins, images
     that cannot be fitted one naming data."""
-    from colorlib import shipped  # the shipped files' places: only when no file is given
-    palette = palette or {}
-    if config.kind == 'rgb':
-        return configured(RGB(config.task, config.residual), config)
-    if config.kind == 'lab':
-        if fit_on is not None and not config.bins:
-            centres, prior = (torch.from_numpy(part).float() for part in with_fields(['data'], fit_bins, fit_on))
-            source = 'fitted'
-        elif 'bins.centres' in palette and not config.bins:
-            centres, prior, source = palette['bins.centres'], palette['bins.prior'], 'weights'
-        else:
-            centres, prior = with_fields(['target.bins'], load_bins, config.bins or shipped.DEFAULT_BINS)
-            source = 'file' if config.bins else 'shipped'
-        target = LabBins(centres, prior, config.rebalance, config.soft, config.temperature)
-        return configured(target, config, source)
-    if fit_on is not None and not config.colours:
-        centres = torch.from_numpy(with_fields(['data'], lambda: fit_colours(fit_on, 24, sample=200_000))[0]).float()
-        source = 'fitted'
-    elif 'colours.centres' in palette and not config.colours:
-        centres, source = palette['colours.centres'], 'weights'
-    else:
-        centres = with_fields(['target.colours'], load_colours, config.colours or shipped.DEFAULT_COLOURS)
-        source = 'file' if config.colours else 'shipped'
-    return configured(ColourClasses(centres, config.task), config, source)
+    return TARGETS[config.kind].build(config, fit_on, palette or {})
+
+
+def palette_source(config, name, fit_on, palette, key):
+    """Where a kind's classes come from (build_target's order): 'file' (config.<name> given), 'fitted' (on
+    `fit_on`), 'weights' (`palette` holds `key`) or 'shipped'."""
+    if getattr(config, name):
+        return 'file'
+    return 'fitted' if fit_on is not None else 'weights' if key in palette else 'shipped'
 
 
 def configured(target, config, palette_from=None):
@@ -131,13 +123,36 @@ def digest(*tensors):
 
 
 class Target:
-    """The interface, with what the kinds share: the input of the task, the plain pictures and the baselines."""
+    """The interface, with what the kinds share: the input of the task, the plain pictures and the baselines. A
+    subclass with a `kind` of its own is a kind, registered in TARGETS as it is made."""
     palette = None  # the kind of file its classes come from ('colours', 'bins'); None: no classes
     palette_from = None  # where build_target took them: 'fitted', 'weights', 'file' (given) or 'shipped'
     has_accuracy = True
     out_channels = None
 
     kind = None  # its TargetConfig kind
+    space, criterion = 'rgb', 'ce'  # how it is chosen: the colour space it is learnt in, its loss ('ce': classes)
+    settings = ()  # the TargetConfig fields of its own
+    tasks = TASKS  # the tasks it serves, and (tasks_said) why not the others
+    tasks_said = ''
+    assignment = True  # the assignment has it: its figures can be computed as the assignment did (legacy)
+    words = ''  # what it is, in a few words, where a refusal says it
+    classes_said = ''  # a kind of classes learnt in its own colour space: why another loss is not for it
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if 'kind' in cls.__dict__:  # a kind of its own, not a variant of one (a test's, say)
+            TARGETS[cls.kind] = cls
+
+    @classmethod
+    def tag_of(cls, config):
+        """Its run-name suffix for `config` (naming.run_name)."""
+        return cls.kind
+
+    @classmethod
+    def build(cls, config, fit_on=None, palette=None):
+        """The target of `config` (build_target, whose rules it follows)."""
+        raise NotImplementedError
 
     def __init__(self, task='colour'):
         check_settings(self.kind, task)
@@ -203,7 +218,25 @@ class Target:
 
 class ColourClasses(Target):
     """The assignment's classification: each pixel's nearest of k colours (k-means centres, (k, 3) in [0, 1])."""
-    kind, palette = 'classes', 'colours'
+    kind, palette, settings, words = 'classes', 'colours', ('colours',), 'colour classes'
+    read_file = staticmethod(load_colours)  # its palette file, as given
+
+    @classmethod
+    def tag_of(cls, config):
+        return ''
+
+    @classmethod
+    def build(cls, config, fit_on=None, palette=None):
+        from colorlib import shipped  # the shipped files' places: only when no file is given
+        source = palette_source(config, 'colours', fit_on, palette, 'colours.centres')
+        if source == 'fitted':
+            centres = torch.from_numpy(with_fields(['data'], lambda: fit_colours(fit_on, 24, sample=200_000))[0])
+            centres = centres.float()
+        elif source == 'weights':
+            centres = palette['colours.centres']
+        else:
+            centres = with_fields(['target.colours'], load_colours, config.colours or shipped.DEFAULT_COLOURS)
+        return configured(cls(centres, config.task), config, source)
 
     def __init__(self, centres, task='colour'):
         super().__init__(task)
@@ -236,7 +269,16 @@ class RGB(Target):
     """Regression: the network predicts each pixel's RGB directly, trained with the mean squared error. With
     `residual` (super-resolution only) it predicts what bicubic upsampling of the small image gets wrong, so that
     it starts from bicubic's pictures instead of learning to upsample from scratch; the loss is the same MSE."""
-    kind, has_accuracy, out_channels = 'rgb', False, 3
+    kind, has_accuracy, out_channels, criterion = 'rgb', False, 3, 'mse'
+    settings, words = ('residual',), 'RGB regression'
+
+    @classmethod
+    def tag_of(cls, config):
+        return 'res' if config.residual else 'mse'
+
+    @classmethod
+    def build(cls, config, fit_on=None, palette=None):
+        return configured(cls(config.task, config.residual), config)
 
     def __init__(self, task='colour', residual=False):
         super().__init__(task)
@@ -268,8 +310,24 @@ class LabBins(Target):
     """Zhang et al.'s classification in CIE Lab: the network sees L/100 and scores the ab bins ((K, 2) centres with
     their prior); the loss may weight rare colours up (rebalance, lambda in [0, 1]) and spread the target over the
     nearest bins (soft); pictures are the annealed mean at `temperature` (0: the mode) on the input's own L."""
-    kind, palette = 'lab', 'bins'
+    kind, palette, space, words = 'lab', 'bins', 'lab', 'Lab bins'
+    settings = ('bins', 'rebalance', 'soft', 'temperature')
+    tasks, tasks_said = ('colour',), 'the ab bins are classes for colourization, not for super-resolution'
+    assignment, classes_said = False, 'the ab bins are classes'
+    read_file = staticmethod(load_bins)
     input_label = 'L input'
+
+    @classmethod
+    def build(cls, config, fit_on=None, palette=None):
+        from colorlib import shipped  # the shipped files' places: only when no file is given
+        source = palette_source(config, 'bins', fit_on, palette, 'bins.centres')
+        if source == 'fitted':
+            centres, prior = (torch.from_numpy(part).float() for part in with_fields(['data'], fit_bins, fit_on))
+        elif source == 'weights':
+            centres, prior = palette['bins.centres'], palette['bins.prior']
+        else:
+            centres, prior = with_fields(['target.bins'], load_bins, config.bins or shipped.DEFAULT_BINS)
+        return configured(cls(centres, prior, config.rebalance, config.soft, config.temperature), config, source)
 
     def __init__(self, centres, prior, rebalance=None, soft=False, temperature=DEFAULT_TEMPERATURE):
         super().__init__('colour')

@@ -296,6 +296,7 @@ BAD = {  # the bad values of each kind of argument
     'temperature': [-1, 'a', NAN, INF, None], 'temperature or None': [-1, 'a', NAN, INF],
     'val_share': [0, 1, 'a', NAN, None], 'image_size': [4, 2.5, '32', True, None], 'memory': [0, -1, 'a', 2.5],
     'rate': [-1, 'a', NAN, INF, None, True], 'below 1': [-0.1, 1, 'a', NAN, None],
+    'own settings': ['x', 5, [('bogus', 1)], [('filters', 3)]],
     'lr_schedule': ['bogus', 5, None], 'augment': ['bogus', 5, ['flip', 'bogus']], 'amp': ['maybe', 5, None],
 }
 ARGUMENTS = {  # (function, argument) -> its kind; a function's own table where one name means two things
@@ -305,7 +306,7 @@ ARGUMENTS = {  # (function, argument) -> its kind; a function's own table where 
                     'on_skip': 'function or None', 'memory': 'memory', 'log': 'function or None',
                     'device': 'device or None'},
     'fit': {'model': 'model or None', 'kernel': 'odd count or None', 'filters': 'count or None',
-            'dilation': 'whole or None', 'target': 'target or None', 'kind': 'kind or None', 'task': 'task or None',
+            'target': 'target or None', 'kind': 'kind or None', 'task': 'task or None',
             'colours': 'path or None', 'bins': 'path or None', 'residual': 'flag or None',
             'rebalance': 'share of 1 or None', 'soft': 'flag or None', 'temperature': 'temperature or None',
             'data': 'path or None', 'category': 'category', 'extra_categories': 'categories',
@@ -327,7 +328,7 @@ ARGUMENTS = {  # (function, argument) -> its kind; a function's own table where 
                     'compile': 'flag', 'save_every': 'count', 'warmup': 'rate', 'ema': 'below 1',
                     'label_smoothing': 'below 1'},
     'ModelConfig': {'name': 'model', 'kernel': 'odd count or None', 'filters': 'count', 'colours': 'count',
-                    'in_channels': 'count', 'dilation': 'whole or None'},
+                    'in_channels': 'count', 'own': 'own settings'},
     'TargetConfig': {'kind': 'kind', 'task': 'task', 'colours': 'path or None', 'bins': 'path or None',
                      'residual': 'flag', 'rebalance': 'share of 1 or None', 'soft': 'flag',
                      'temperature': 'temperature'},

@@ -6,7 +6,7 @@ from pathlib import Path
 import torch
 
 from colorlib import api, distributed, machine, reconcile, runfolder
-from colorlib.cli.common import DEFAULT, UsageError, flag
+from colorlib.cli.common import DEFAULT, UsageError, flag, kind_of_flags, network_flags
 from colorlib.data import download_cifar10
 from colorlib.errors import FileExists, WriteError
 from colorlib.files import check_writable
@@ -14,10 +14,7 @@ from colorlib.files import check_writable
 
 def target_settings(args):
     """The TargetConfig settings the flags give (None: not given): the kind from --loss and --colour-space."""
-    space, loss = getattr(args, 'colour_space', None), getattr(args, 'loss', None)
-    if space == 'lab' and loss == 'mse':
-        raise UsageError('--colour-space lab: the ab bins are classes; leave out --loss mse')
-    kind = 'lab' if space == 'lab' else {'mse': 'rgb', 'ce': 'classes'}.get(loss)
+    kind = kind_of_flags(getattr(args, 'colour_space', None), getattr(args, 'loss', None))
     return {'kind': kind, 'task': getattr(args, 'task', None), 'colours': args.colours,
             'bins': getattr(args, 'bins', None),
             'residual': getattr(args, 'residual', None) or None, 'rebalance': getattr(args, 'rebalance', None),
@@ -36,7 +33,7 @@ def open_model(args, device):
     the file says it holds, the flags given filling what it does not say (the assignment's files) and refused where
     they contradict it."""
     settings = target_settings(args)
-    model_settings = dict(model=args.model, kernel=args.kernel, filters=args.filters, dilation=args.dilation)
+    model_settings = dict(model=args.model, kernel=args.kernel, filters=args.filters, **network_flags(args))
     with flag('--checkpoint', values={'target.kind': settings['kind'] or 'classes'}):
         path = args.checkpoint or str(reconcile.shipped_weights(**model_settings, **settings))
         return path, api.open_weights(path, **model_settings, device=device, **settings)

@@ -12,7 +12,7 @@ from colorlib.cli.build import (check_output, data_path, files_read, open_model,
                                 target_settings)
 from colorlib.cli.common import (OneLineParser, UsageError, add_data_flags, add_device_flags, add_lab_flags,
                                  add_model_flags, add_run_flags, add_task_flags, add_training_flags, category_list,
-                                 flag, flag_of, in_flag_terms, mismatch, run_command)
+                                 flag, flag_of, in_flag_terms, mismatch, network_flags, run_command)
 from colorlib.errors import (ConfigMismatch, FileExists, InputError, NonFiniteLoss, RunExists, WeightsNotSaved,
                              WriteError)
 from colorlib.machine import use_bf16
@@ -21,6 +21,7 @@ from colorlib.naming import run_name
 from colorlib.plots import save_figure
 from colorlib.preemption import catch_stop_signals
 from colorlib.report import lines
+from colorlib.targets import TARGETS
 from colorlib.train import Interrupted, TrainConfig
 
 EVAL_LABELS = {'RegressionCNN': 'regression'}  # the assignment's eval_<model>.png names
@@ -72,8 +73,9 @@ def check_flags(args):
         raise UsageError(f'--init starts a training run; leave it out with {"--valid" if args.valid else "--resume"}')
     if args.valid and distributed.launched_by_torchrun():
         raise UsageError('--valid runs in one process: start it with python, not torchrun')
-    if args.legacy_eval and getattr(args, 'colour_space', None) == 'lab':
-        raise UsageError('--legacy-eval reproduces the assignment, which has no --colour-space lab')
+    space = getattr(args, 'colour_space', None)
+    if args.legacy_eval and not all(t.assignment for t in TARGETS.values() if t.space == space):
+        raise UsageError(f'--legacy-eval reproduces the assignment, which has no --colour-space {space}')
 
 
 def run(args):
@@ -86,8 +88,9 @@ def validate(args, device):
     with flag():  # -b and -s by TrainConfig's bounds, before any file is read
         TrainConfig(batch_size=args.batch_size, seed=args.seed)
     checkpoint, model = open_model(args, device)
-    if args.legacy_eval and model.target.kind == 'lab':
-        raise UsageError(f'--legacy-eval reproduces the assignment, which has no Lab bins ({checkpoint} holds them)')
+    if args.legacy_eval and not model.target.assignment:
+        raise UsageError(f'--legacy-eval reproduces the assignment, which has no {model.target.words} ({checkpoint} '
+                         'holds them)')
     train_x, test_x = read_images(args, device)
     label = EVAL_LABELS.get(model.config.name, model.config.name)
     grid = Path('outputs') / f'eval_{run_name(model.config.name, model.target.config, label)}.png'
@@ -112,7 +115,7 @@ def train_run(args, device):
     places and writes the run's files and the weights."""
     out_dir = Path('outputs') / args.experiment_name if args.experiment_name else None
     with catch_stop_signals() as stop_signal, training_errors(args, stop_signal):
-        api.fit(args.model, kernel=args.kernel, filters=args.filters, dilation=args.dilation,
+        api.fit(args.model, kernel=args.kernel, filters=args.filters, **network_flags(args),
                 **target_settings(args), data=data_path(args), category=args.category,
                 extra_categories=args.extra_categories, image_size=args.image_size, val_share=args.val_share,
                 cache_dir=Path('outputs') / 'cache', on_skip=skipped(args), init=args.init, out_dir=out_dir,

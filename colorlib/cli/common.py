@@ -16,9 +16,9 @@ from colorlib.augment import AUGMENTATIONS
 from colorlib.data import CATEGORIES, parse_category
 from colorlib.errors import ConfigMismatch, InputError, TooBig, WriteError
 from colorlib.machine import DEVICES, PRECISIONS
-from colorlib.models import MODELS, ModelConfig
+from colorlib.models import MODELS, ModelConfig, network_settings, owners
 from colorlib.preemption import Stopped, raise_stop_signals
-from colorlib.targets import TASKS, TargetConfig
+from colorlib.targets import TARGETS, TASKS, TargetConfig
 from colorlib.train import LR_SCHEDULES, TrainConfig
 
 DEFAULT = ModelConfig()  # the model's defaults, as the library states them
@@ -30,7 +30,6 @@ SAID = {'name': '--model', 'colours': '-c/--colours/--loss or --colour-space/--b
         'data.images': 'training images (--data, --category, --extra-categories)',
         'data.digest': 'training data (--data, --category, --extra-categories)', 'processes': 'torchrun processes',
         'colorlib': 'colorlib version'}
-KIND_FLAGS = {'classes': '--loss ce', 'rgb': '--loss mse', 'lab': '--colour-space lab'}  # a target kind as flags
 COMMAND = []  # the parser of the command running (run_command): its flags name the settings
 
 
@@ -67,8 +66,28 @@ def spell(field, value):
     """A setting as the flags that give it: ('target.kind', 'rgb') -> '--loss mse', ('target.task', 'superres')
     -> '--task superres', ('target.residual', True) -> '--residual'."""
     if field == 'target.kind':
-        return KIND_FLAGS[value]
+        return kind_flag(value)
     return flag_of(field) if value is True or value is None else f'{flag_of(field)} {value}'
+
+
+def kind_flag(kind):
+    """A target kind (targets.TARGETS) as the flag that chooses it: --colour-space where it is learnt in a colour
+    space of its own, else --loss."""
+    target = TARGETS[kind]
+    return f'--colour-space {target.space}' if target.space != 'rgb' else f'--loss {target.criterion}'
+
+
+def kind_of_flags(space, loss):
+    """The target kind --colour-space and --loss choose (None: neither says; the library's default), or a
+    UsageError where no kind is learnt so."""
+    if space in (None, 'rgb') and loss is None:
+        return None
+    chosen = [kind for kind, target in TARGETS.items()
+              if target.space == (space or 'rgb') and (loss is None or target.criterion == loss)]
+    if not chosen:
+        said = next(target.classes_said for target in TARGETS.values() if target.space == space)
+        raise UsageError(f'--colour-space {space}: {said}; leave out --loss {loss}')
+    return chosen[0]
 
 
 OWN_VALUE_FIELDS = ('target.colours', 'target.bins', 'target.rebalance', 'target.temperature')  # lead with their flag
@@ -269,8 +288,9 @@ def add_device_flags(parser):
 
 
 def add_model_flags(parser, checkpoint_help, models=tuple(MODELS), default_model=None):
-    """--model, --checkpoint, -k, -f, -c, --dilation: left None when not given (the defaults: ModelConfig's), so
-    that the settings of a checkpoint that says what it holds fill them; given ones must agree with it."""
+    """--model, --checkpoint, -k, -f, -c, and a flag for each network's own setting (models.Setting: --<name>):
+    left None when not given (the defaults: ModelConfig's), so that the settings of a checkpoint that says what it
+    holds fill them; given ones must agree with it."""
     parser.add_argument('--model', choices=list(models), default=default_model,
                         help=f'default: what --checkpoint holds, else {DEFAULT.name}')
     parser.add_argument('--checkpoint', type=a_path, help=checkpoint_help)
@@ -281,23 +301,29 @@ def add_model_flags(parser, checkpoint_help, models=tuple(MODELS), default_model
                                   help='k-means colour file (.npy; default: the one saved beside --checkpoint, '
                                        'fitted on a folder of your pictures, or the shipped 24 horse colours)')
     colours.said = '-c/--colours'  # how errors name it (flag_names): both spellings, as the handout's users know it
-    parser.add_argument('--dilation', type=an_int,
-                        help=f'DUNet: empty pixels between the middle filter taps (0: undilated; default '
-                             f'{DEFAULT.dilation})')
+    for name, setting in network_settings().items():
+        parser.add_argument(f'--{name.replace("_", "-")}', type=an_int,
+                            help=f'{"/".join(owners(name))}: {setting.help.format(default=setting.default)}')
+
+
+def network_flags(args):
+    """The networks' own settings the flags give (None: not given), as the keywords fit and load take."""
+    return {name: getattr(args, name, None) for name in network_settings()}
 
 
 def add_task_flags(parser, loss=True):
     parser.add_argument('--task', choices=TASKS,
                         help='colour: grey in, colours out; superres: 4x-downsized colour image in, full resolution out')
     if loss:
-        parser.add_argument('--loss', choices=['ce', 'mse'],
+        parser.add_argument('--loss', choices=list(dict.fromkeys(t.criterion for t in TARGETS.values())),
                             help='ce: cross-entropy over the colour classes (default); mse: predict RGB directly')
     parser.add_argument('--residual', action='store_true', default=None,
                         help='superres with --loss mse: predict the correction to bicubic upsampling, not the image')
 
 
 def add_lab_flags(parser, training=False):
-    parser.add_argument('--colour-space', '--color-space', dest='colour_space', choices=['rgb', 'lab'],
+    parser.add_argument('--colour-space', '--color-space', dest='colour_space',
+                        choices=list(dict.fromkeys(t.space for t in TARGETS.values())),
                         help='rgb: grey in, k-means colours (-c) out; lab: L in, ab bins (--bins) out (Zhang et al.)')
     parser.add_argument('--bins', type=a_path,
                         help='Lab: ab bins file (default: as for -c; the shipped ones remake with colorlib bins)')

@@ -108,3 +108,45 @@ def test_bad_input_is_one_line_exit_2_and_writes_nothing(make_argv, words, senti
     for word in words:
         assert word in err, (word, err)
     assert snapshot(sentinels) == before
+
+
+def test_the_command_is_one_call_of_model_activations_or_all_activations(tmp_path, monkeypatch, capsys):
+    from colorlib.api import Model
+    from colorlib.cli import activations
+    monkeypatch.chdir(tmp_path)
+    calls = []
+
+    def recorded(model, image, **keywords):
+        calls.append((model.name, image, keywords))
+        return Path('outputs') / 'UNet' / f'act{image}'
+    monkeypatch.setattr(Model, 'activations', recorded)
+    code, out, err = call(main, ['4', '--data', DATA], capsys)
+    assert code == 0 and out == f'Activations of test image 4 written to {Path("outputs/UNet/act4")}/\n', err
+    (name, image, keywords), = calls
+    assert (name, image, keywords['runs_dir'], keywords['test_x'].shape[1:]) == ('unet', 4, 'outputs', (32, 32, 3))
+    monkeypatch.setattr(activations, 'all_activations', lambda image, **keywords: calls.append((image, keywords)))
+    code, out, err = call(main, ['2', '--all', '--weights-dir', 'w', '-f', '4', '-c', COLOURS, '--data', DATA],
+                          capsys)
+    assert code == 0 and out == '', err
+    image, keywords = calls[-1]
+    assert (image, keywords['weights_dir'], keywords['filters'], keywords['colours'], keywords['log']) == (
+        2, 'w', 4, COLOURS, print)
+
+
+def test_all_activations_from_python_draws_each_kind_found_and_refuses_an_empty_folder(small_npz, tmp_path,
+                                                                                         monkeypatch, capsys):
+    import colorlib
+    from colorlib.errors import InputError
+    from colorlib.gallery import all_activations
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / 'w').mkdir()
+    train_tiny(small_npz, ['--model', 'CNN'], capsys)
+    Path('tiny.pkl').rename(tmp_path / 'w' / 'cnn_k3_f4.pkl')
+    said = []
+    test_x = colorlib.load_images()[1][:5]
+    written = all_activations(1, weights_dir='w', filters=4, runs_dir='runs', test_x=test_x, log=said.append)
+    assert written == [Path('runs') / 'CNN' / 'act1'] and {p.name for p in written[0].iterdir()} == EXPECTED
+    assert len([line for line in said if line.startswith('Skipped')]) == 8 and said[0].startswith('Activations')
+    with pytest.raises(InputError) as refused:
+        all_activations(1, weights_dir='w', filters=8, test_x=test_x)
+    assert refused.value.fields == ('weights_dir',)

@@ -132,21 +132,3 @@ def test_the_command_is_one_call_of_model_activations_or_all_activations(tmp_pat
     assert (image, keywords['weights_dir'], keywords['filters'], keywords['colours'], keywords['log']) == (
         2, 'w', 4, COLOURS, print)
 
-
-def test_all_activations_from_python_draws_each_kind_found_and_refuses_an_empty_folder(small_npz, tmp_path,
-                                                                                         monkeypatch, capsys):
-    import colorlib
-    from colorlib.errors import InputError
-    from colorlib.gallery import all_activations
-    monkeypatch.chdir(tmp_path)
-    (tmp_path / 'w').mkdir()
-    train_tiny(small_npz, ['--model', 'CNN'], capsys)
-    Path('tiny.pkl').rename(tmp_path / 'w' / 'cnn_k3_f4.pkl')
-    said = []
-    test_x = colorlib.load_images()[1][:5]
-    written = all_activations(1, weights_dir='w', filters=4, runs_dir='runs', test_x=test_x, log=said.append)
-    assert written == [Path('runs') / 'CNN' / 'act1'] and {p.name for p in written[0].iterdir()} == EXPECTED
-    assert len([line for line in said if line.startswith('Skipped')]) == 8 and said[0].startswith('Activations')
-    with pytest.raises(InputError) as refused:
-        all_activations(1, weights_dir='w', filters=8, test_x=test_x)
-    assert refused.value.fields == ('weights_dir',)

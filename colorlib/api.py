@@ -21,17 +21,19 @@ import torch
 
 from colorlib import distributed, machine, shipped
 from colorlib.checkpoints import describe_run, save_weights
-from colorlib.colorize import STRIDE, chroma_predictor, colorize_pixels
+from colorlib.colorize import STRIDE, chroma_predictor, colorize_files, colorize_pixels
+from colorlib.colorize import OUT_DIR as COLORIZED_DIR
 from colorlib.data import is_cifar10, load_images, parse_category
-from colorlib.errors import (InputError, check_callable, check_flag, check_keywords, check_number, check_path,
-                             check_whole, named_keywords, with_fields)
+from colorlib.errors import (FileExists, InputError, RunExists, check_callable, check_flag, check_keywords, check_number,
+                             check_path, check_whole, named_keywords, with_fields)
+from colorlib.files import check_writable, held
 from colorlib.images import SIDES, as_uint8, to_float, trainable_sides
 from colorlib.memory import check_fits, model_sizes
-from colorlib.models import FlipAveraged, build_model, context
-from colorlib.naming import run_name, weights_name
-from colorlib.plots import training_curve
-from colorlib.reconcile import (TARGET_SETTINGS, check_model_settings, load_settings, model_fields, own_settings,
-                                check_target_settings, model_config, start_from, target_config, weights_path)
+from colorlib.models import MODELS, FlipAveraged, build_model, context
+from colorlib.naming import activations_folder, eval_file, palette_file, run_name, weights_name
+from colorlib.plots import save_figure, training_curve
+from colorlib.reconcile import (TARGET_SETTINGS, check_model_settings, check_target_settings, load_settings,
+                                model_config, model_fields, own_settings, start_from, target_config, weights_path)
 from colorlib.reconcile import open_weights as open_file
 from colorlib.report import NUM_SAMPLES, activations, figures, samples, save_activations
 from colorlib.runfolder import RunFolder, check_run_folder, read_files, run_files, save_run
@@ -144,26 +146,44 @@ class Model:
         return load_images()[1] if test_x is None else test_x
 
     @named_keywords
-    def evaluate(self, test_x=None, legacy=False, flips=False, batch_size=100, seed=0, num_train=None, amp=False):
+    def evaluate(self, test_x=None, legacy=False, flips=False, batch_size=100, seed=0, num_train=None, amp=False,
+                 samples_dir=None, reads=()):
         """The validation figures (report.figures) on NHWC test images (default: the bundled test horses).
         legacy: as the assignment computed them (BatchNorm in training mode, its test order, which depends on the
-        number of training images and the seed); amp: in bfloat16 (machine.use_bf16 says where that is fast)."""
-        for name, value in (('legacy', legacy), ('flips', flips), ('amp', amp)):
+        number of training images and the seed); amp: in bfloat16, True or False, or 'auto' (where the device has
+        it: machine.use_bf16), 'on', 'off'. With samples_dir, the sample grid of the first test images is also
+        written there, named as the assignment's (eval_UNet.png: naming.eval_file), replacing an earlier one of that
+        name, never one of the files in `reads`; its path is then the result's 'samples'."""
+        for name, value in (('legacy', legacy), ('flips', flips)):
             check_flag(value, name)
+        if not isinstance(amp, bool):
+            amp = machine.use_bf16(self.device, amp)[0]
         check_whole(batch_size, 'batch_size', 1)
         check_whole(seed, 'seed', 0, 2 ** 32 - 1)
         if num_train is not None:
             check_whole(num_train, 'num_train', 0)
+        check_path(samples_dir, 'samples_dir', optional=True)
+        check_reads(reads)
+        if legacy and not self.target.assignment:
+            raise InputError(f"the assignment's figures (legacy) have no {self.target.words} ({self.path or 'this "
+                             "model'} holds them)", ['legacy'])
         if test_x is None:
             train_x, test_x = load_images()
             num_train = len(train_x) if num_train is None else num_train
         test_x = network_images(test_x, 'test_x')
+        grid = None if samples_dir is None else Path(samples_dir) / eval_file(self.config.name, self.target.config)
+        reads = [*reads, *([self.path] if self.path else [])]
+        if grid is not None:  # an earlier picture of that name is replaced
+            with_fields(['samples_dir'], check_writable, grid, True, reads)
         check_fits(self.config, 'evaluate', self.device, min(batch_size, len(test_x)), *test_x.shape[1:3],
                    pictures=len(test_x), chosen=('batch_size',), source=self.path, picture_field='test_x')
         rgb = to_float(test_x)
         test_set = to_device(self.target.encode(rgb), self.device)
         order = assignment_test_order(num_train or 0, len(test_x), seed) if legacy else None
-        return figures(self.net, self.target, test_set, rgb.to(self.device), order, batch_size, amp, flips)
+        result = figures(self.net, self.target, test_set, rgb.to(self.device), order, batch_size, amp, flips)
+        if grid is not None:
+            result['samples'] = with_fields(['samples_dir'], save_figure, self.samples(test_x), grid, True, reads)
+        return result
 
     @named_keywords
     def predict(self, rgb_images):
@@ -225,27 +245,41 @@ class Model:
         return samples(self.net, self.target, *to_device(self.target.encode(rgb), self.device))
 
     @named_keywords
-    def activations(self, image=0, out_dir=None, reads=()):
-        """{block: figure} of one image (an index into the bundled test images, or an (H, W, 3) array, uint8 or
-        float 0-1): its input, every block's activations and the output beside the truth (report.activations),
-        titled by the model's name as the assignment spells it ('UNet', 'superres_UNet_mse'). With out_dir, also
-        written there as PNGs (report.save_activations: each replacing an earlier one of its name, never one of the
-        files in `reads`)."""
+    def activations(self, image=0, out_dir=None, reads=(), runs_dir=None, test_x=None):
+        """{block: figure} of one image (an index into `test_x`, by default the bundled test images, or an (H, W, 3)
+        array, uint8 or float 0-1): its input, every block's activations and the output beside the truth
+        (report.activations), titled by the model's name as the assignment spells it ('UNet', 'superres_UNet_mse').
+        With out_dir, also written there as PNGs (report.save_activations: each replacing an earlier one of its
+        name, never one of the files in `reads` or these weights); with runs_dir (an index only) into its folder
+        named as the assignment's, runs_dir/UNet/act3 (naming.activations_folder), the place checked before the
+        drawing. With either, the folder written is returned."""
         check_reads(reads)
+        check_path(out_dir, 'out_dir', optional=True)
+        check_path(runs_dir, 'runs_dir', optional=True)
         if isinstance(image, bool):
             raise InputError(f'image must be an index or a picture, not {image!r}', ['image'])
-        if isinstance(image, (int, np.integer)):
-            test_x = self._test()
-            if not -len(test_x) <= image < len(test_x):
-                raise InputError(f'image {image} is out of range: there are {len(test_x)} test images', ['image'])
-            image = test_x[image]
+        test_x = None if test_x is None else network_images(test_x, 'test_x')
+        index = image if isinstance(image, (int, np.integer)) else None
+        if runs_dir is not None and (index is None or out_dir is not None):
+            raise InputError('runs_dir names the folder of a test image given by its index; give out_dir for a '
+                             'picture', ['runs_dir'])
+        if index is not None:
+            test_x = self._test(test_x)
+            if not -len(test_x) <= index < len(test_x):
+                raise InputError(f'{index} is out of range; there are {len(test_x)} test images (0-{len(test_x) - 1})',
+                                 ['image'])
+            image = test_x[index]
         pixels = network_images(image, 'image', ndim=3)
         rgb, title = to_float(pixels[None]).to(self.device), run_name(self.config.name, self.target.config,
                                                                      self.config.name)
+        reads = [*reads, *([self.path] if self.path else [])]
+        if runs_dir is not None:
+            out_dir = Path(runs_dir) / activations_folder(self.config.name, self.target.config, index)
+            with_fields(['runs_dir'], check_writable, out_dir / 'input.png', True, reads)  # before the drawing
         if out_dir is None:
             return activations(self.net, self.target, rgb, title)
-        check_path(out_dir, 'out_dir')
-        return with_fields(['out_dir'], save_activations, self.net, self.target, rgb, out_dir, title, reads)
+        return with_fields(['runs_dir' if runs_dir else 'out_dir'], save_activations, self.net, self.target, rgb,
+                           out_dir, title, reads)
 
     def fit(self, **settings):
         """Train further from these weights: fit(init=this model, ...), with this model's network and target; a
@@ -272,6 +306,44 @@ class Model:
         check_reads(reads)
         palette = self.target.palette_state() if self.target.keeps_palette else {}
         return with_fields(['path'], save_weights, self.net, path, palette, self.target, replace, reads, self.run)
+
+    @named_keywords
+    def colorize_files(self, paths, out_dir=COLORIZED_DIR, compare=False, temporal=True, reference=None,
+                       save_weights=None, overwrite=False, tile=512, margin=None, net_size=None, flips=False,
+                       reads=(), progress=False, log=None, on_skip=None, on_note=None):
+        """Colour image files and films (`paths`: files, and folders of them) into out_dir: <stem>_colorized.png
+        (a film keeps its container: clip.mp4 -> clip_colorized.mp4), with `compare` also <stem>_compare.png
+        (grey | result | original; films: grey | result). Every output place is checked before the first file is
+        read: earlier PNGs of these names are replaced, films (and save_weights) only with `overwrite`, never one of
+        the files read (`reads`, the inputs, this model's weights). reference: colour pictures of the same scenes,
+        on which a copy of the model is fine-tuned first (fit_reference, printing to `log`), kept at save_weights
+        where given. temporal: films' colours steady from frame to frame; tile, margin, net_size, flips: as for
+        colorize. A file that cannot be read or written is skipped (on_skip(path, error)) and the rest done; a film
+        that stops early is published up to there (its error a video.FilmCut). on_note(message): what became of a
+        film's other streams. Returns a colorize.Colorized: what was written, what failed, and a summary line."""
+        if not isinstance(paths, (list, tuple)) or not paths:
+            raise InputError(f'paths must be a list of files and folders, not {paths!r}', ['paths'])
+        for path in paths:
+            check_path(path, 'paths')
+        check_path(out_dir, 'out_dir')
+        check_path(save_weights, 'save_weights', optional=True)
+        if reference is not None:
+            if not isinstance(reference, (list, tuple)):
+                raise InputError(f'reference must be a list of pictures, not {reference!r}', ['reference'])
+            for picture in reference:
+                check_path(picture, 'reference')
+        for name in ('compare', 'temporal', 'overwrite', 'flips', 'progress'):
+            check_flag(locals()[name], name)
+        check_whole(tile, 'tile', STRIDE)  # tiles start on the pooling grid
+        for name, value, low in (('margin', margin, 0), ('net_size', net_size, 1)):
+            if value is not None:
+                check_whole(value, name, low)
+        check_reads(reads)
+        for name in ('log', 'on_skip', 'on_note'):
+            check_callable(locals()[name], name)
+        return colorize_files(self, paths, out_dir, compare, temporal, reference, save_weights, overwrite, tile,
+                              margin, net_size, flips, [*reads, *([self.path] if self.path else [])], progress, log,
+                              on_skip, on_note)
 
 
 def check_reads(reads):

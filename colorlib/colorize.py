@@ -6,19 +6,25 @@ tile and the width (a 100-megapixel photo fits in under 2 GB: bench/colorize_mem
 a and b) is taken from the network: the lightness L is the original's, at full resolution, so the result is as sharp
 as the input.
 """
+import errno
 import os
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 from PIL import Image
+from tqdm import tqdm
 
-from colorlib.files import atomic_write
+from colorlib.errors import InputError, WriteError, with_fields
+from colorlib.files import atomic_write, check_writable
 from colorlib.images import picture_size, read_image
 from colorlib.lab import lab_to_rgb, rgb_to_lab
 from colorlib.memory import check_fits
+from colorlib.models import FlipAveraged, context
 from colorlib.video import SUFFIXES as FILM_SUFFIXES
+from colorlib.video import FilmCut, is_film, require_av
 
 STRIDE = 4  # two 2x2 poolings: tiles start, and images are padded, on multiples of 4 so the pooling grid never moves
 
@@ -177,3 +183,107 @@ def find_images(paths):
         else:
             files.append(path)
     return files
+
+
+OUT_DIR = Path('outputs') / 'colorized'  # where colorize_files puts its results unless told
+
+
+@dataclass
+class Colorized:
+    """What colorize_files did: the files it was given, the result written for each one coloured (a film cut short
+    too: what decoded of it), and the error of each skipped or cut short, in the order met."""
+    out_dir: Path
+    named: list
+    written: dict = field(default_factory=dict)  # input path -> its coloured file
+    failed: dict = field(default_factory=dict)  # input path -> the error (a video.FilmCut for a film cut short)
+    films: bool = False  # whether any input was a film (the summary then counts files, not images)
+
+    @property
+    def cut(self):
+        return [path for path, err in self.failed.items() if isinstance(err, FilmCut)]
+
+    @property
+    def summary(self):
+        """One line: how many of the files given were coloured, and where."""
+        return (f'{len(self.named) - len(self.failed)} of {len(self.named)} {"files" if self.films else "images"} '
+                f'colourized into {self.out_dir}/')
+
+
+def colorize_files(model, paths, out_dir=OUT_DIR, compare=False, temporal=True, reference=None, save_weights=None,
+                   overwrite=False, tile=512, margin=None, net_size=None, flips=False, reads=(), progress=False,
+                   log=None, on_skip=None, on_note=None):
+    """Model.colorize_files' work (see there; its arguments are checked there): every place checked before the
+    first file is read, the model fine-tuned on `reference` first where given, then each file coloured, one that
+    cannot be read or written skipped (on_skip(path, error)) and the rest done."""
+    if model.target.task != 'colour':
+        raise InputError(f'{model.path or "this model"} holds super-resolution weights; colorize needs colourization '
+                         'ones', ['weights'])
+    if save_weights is not None and not reference:
+        raise InputError('only weights fine-tuned on reference pictures are saved; give reference pictures',
+                         ['save_weights', 'reference'])
+    out_dir = Path(out_dir)
+    named = find_images(paths)
+    if not named:
+        raise InputError(f'no image files or films in {", ".join(map(str, paths))}', ['paths'])
+    unusable = {}  # what cannot even be looked at (a symlink loop, a name too long): no output name is made for it
+    for path in named:
+        try:
+            os.stat(path)
+        except OSError as err:
+            if err.errno != errno.ENOENT:  # a missing file is said when it is read, as any unreadable one
+                unusable[path] = err.strerror
+    files = [path for path in named if path not in unusable]
+    films = {path for path in files if is_film(path)}
+    if films:
+        require_av()
+    reads = [*files, *reads, *(reference or [])]
+    outputs = {}  # path -> (colorized, compare)
+    for path, stem in zip(files, output_stems(files)):
+        suffix = path.suffix.lower() if path in films else '.png'
+        outputs[path] = (stem, *(out_dir / f'{stem}{kind}{suffix}' for kind in ('_colorized', '_compare')))
+        for output in outputs[path][1:2 + compare]:  # earlier PNGs of colorize are replaced, films only if asked
+            with_fields(['out_dir'], check_writable, output, path not in films or overwrite, reads)
+    if save_weights is not None:
+        with_fields(['save_weights'], check_writable, save_weights, overwrite, reads)
+    if reference:
+        model = as_source('reference', model.fit_reference, reference, net_size=net_size, log=log)
+        if save_weights is not None:
+            as_source('save_weights', model.save, save_weights, replace=overwrite, reads=reads)
+    predict = chroma_predictor(FlipAveraged(model.net) if flips else model.net, model.target)
+    margin = context(model.config) if margin is None else margin
+    done = Colorized(out_dir, named, films=bool(films))
+    for path in tqdm(named, desc='colorize', unit='file' if films else 'image', disable=not progress):
+        try:
+            if path in unusable:
+                raise OSError(unusable[path])
+            stem, colorized, side_by_side = outputs[path]
+            if path in films:
+                model.colorize_video(path, colorized, side_by_side if compare else None, temporal, overwrite,
+                                     progress=progress, log=on_note, tile=tile, margin=margin, net_size=net_size,
+                                     flips=flips)
+            else:
+                colorize_file(path, out_dir, predict, model.device, tile, margin, compare, net_size, stem,
+                              replace=True, reads=reads, config=model.config)
+            done.written[path] = colorized
+        except FilmCut as err:  # what decoded is coloured and published; the rest of the folder goes on
+            done.written[path], done.failed[path] = err.path, err
+            if on_skip is not None:
+                on_skip(path, err)
+        except Exception as err:  # one bad file (unreadable, not an image, truncated, full disk) must not stop the rest
+            done.failed[path] = err
+            if on_skip is not None:
+                on_skip(path, err)
+    return done
+
+
+def as_source(field, make, *args, **kwargs):
+    """make(*args, **kwargs), an InputError from it said to come from the setting `field` (its `source`): the file
+    or pictures given there, whatever other settings it names."""
+    try:
+        return make(*args, **kwargs)
+    except WriteError as err:
+        err.fields = (field,)
+        raise
+    except InputError as err:
+        err.source, err.fields = field, err.fields or (field,)
+        raise

@@ -26,6 +26,19 @@ def weights_name(model, target, kernel, filters):
     return f'{run_name(model, target)}_k{kernel}_f{filters}'
 
 
+EVAL_LABELS = {'RegressionCNN': 'regression'}  # the assignment's eval_<model>.png names where not the model's
+
+
+def eval_file(model, target):
+    """The sample grid of a model's validation: the assignment's eval_UNet.png, eval_regression.png, ..."""
+    return f'eval_{run_name(model, target, EVAL_LABELS.get(model, model))}.png'
+
+
+def activations_folder(model, target, index):
+    """Where the activations of test image `index` go, in a folder of runs: UNet/act3, superres_UNet_mse/act0."""
+    return Path(run_name(model, target, model)) / f'act{index}'
+
+
 def samples_file(epoch):
     """The sample grid drawn after `epoch` (with --plot)."""
     return f'samples_epoch{epoch:03d}.png'

@@ -108,3 +108,27 @@ def test_bad_input_is_one_line_exit_2_and_writes_nothing(make_argv, words, senti
     for word in words:
         assert word in err, (word, err)
     assert snapshot(sentinels) == before
+
+
+def test_the_command_is_one_call_of_model_activations_or_all_activations(tmp_path, monkeypatch, capsys):
+    from colorlib.api import Model
+    from colorlib.cli import activations
+    monkeypatch.chdir(tmp_path)
+    calls = []
+
+    def recorded(model, image, **keywords):
+        calls.append((model.name, image, keywords))
+        return Path('outputs') / 'UNet' / f'act{image}'
+    monkeypatch.setattr(Model, 'activations', recorded)
+    code, out, err = call(main, ['4', '--data', DATA], capsys)
+    assert code == 0 and out == f'Activations of test image 4 written to {Path("outputs/UNet/act4")}/\n', err
+    (name, image, keywords), = calls
+    assert (name, image, keywords['runs_dir'], keywords['test_x'].shape[1:]) == ('unet', 4, 'outputs', (32, 32, 3))
+    monkeypatch.setattr(activations, 'all_activations', lambda image, **keywords: calls.append((image, keywords)))
+    code, out, err = call(main, ['2', '--all', '--weights-dir', 'w', '-f', '4', '-c', COLOURS, '--data', DATA],
+                          capsys)
+    assert code == 0 and out == '', err
+    image, keywords = calls[-1]
+    assert (image, keywords['weights_dir'], keywords['filters'], keywords['colours'], keywords['log']) == (
+        2, 'w', 4, COLOURS, print)
+

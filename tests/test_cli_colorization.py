@@ -686,3 +686,35 @@ def test_init_from_our_weights_needs_no_model_flags(tmp_path, monkeypatch, horse
     code, _, err = call(main, flags + ['--model', 'UNet', '--checkpoint', 'other.pkl'], capsys)
     assert code == 2 and err.count('\n') == 1 and '--init' in err and "'DUNet'" in err and '--model' in err, err
     assert not (tmp_path / 'other.pkl').exists()
+
+
+def test_valid_is_one_call_of_model_evaluate_with_its_flags_as_keywords(small_npz, tmp_path, monkeypatch, capsys):
+    from colorlib.api import Model
+    monkeypatch.chdir(tmp_path)
+    calls, evaluate = [], Model.evaluate
+
+    def recorded(model, test_x, **keywords):
+        calls.append((len(test_x), keywords))
+        return evaluate(model, test_x, **keywords)
+    monkeypatch.setattr(Model, 'evaluate', recorded)
+    code, out, err = call(main, ['--valid', '--model', 'CNN', '--legacy-eval', '--tta', '-b', '50', '-s', '3',
+                                 '--data', small_npz, '--device', 'cpu'], capsys)
+    assert code == 0, err
+    (count, keywords), = calls
+    assert count == 100 and {k: keywords[k] for k in ('legacy', 'flips', 'batch_size', 'seed', 'num_train', 'amp',
+                                                      'samples_dir')} == dict(
+        legacy=True, flips=True, batch_size=50, seed=3, num_train=300, amp='off', samples_dir='outputs')
+    assert out.splitlines()[-1] == f'Sample output available at: {Path("outputs") / "eval_CNN.png"}'
+    assert_png(tmp_path / 'outputs' / 'eval_CNN.png')
+
+
+def test_evaluate_writes_the_sample_grid_where_asked_and_refuses_lab_legacy(small_npz, tmp_path):
+    import colorlib
+    from colorlib.errors import InputError
+    test_x = colorlib.load_images(small_npz)[1][:20]
+    result = colorlib.load('cnn').evaluate(test_x, samples_dir=tmp_path, amp='auto')
+    assert result['samples'] == tmp_path / 'eval_CNN.png' and 'samples' not in colorlib.load('cnn').evaluate(test_x)
+    assert_png(result['samples'])
+    with pytest.raises(InputError) as refused:
+        colorlib.load('unet_lab').evaluate(test_x, legacy=True, samples_dir=tmp_path / 'lab')
+    assert refused.value.fields == ('legacy',) and not (tmp_path / 'lab').exists()

@@ -155,3 +155,37 @@ def test_pictures_of_nan_infinite_or_out_of_range_levels_are_skipped_naming_them
     assert len(lines) == 3 and all(f'skipped {tmp_path / n}' in line for n, line in zip(levels, lines)), err
     assert 'NaN or infinite' in lines[0] and 'NaN or infinite' in lines[1] and 'outside 0-1' in lines[2]
     assert sorted(p.name for p in (tmp_path / 'out').iterdir()) == ['good_colorized.png']
+
+
+def test_the_command_is_one_call_of_model_colorize_files_with_its_flags_as_keywords(checkpoint, tmp_path,
+                                                                                     monkeypatch, capsys):
+    from colorlib.api import Model
+    from colorlib.colorize import Colorized
+    calls = []
+
+    def recorded(model, paths, **keywords):
+        calls.append((paths, keywords))
+        return Colorized(Path(keywords['out_dir']), [Path(p) for p in paths], failed={Path(paths[0]): OSError()})
+    monkeypatch.setattr(Model, 'colorize_files', recorded)
+    code, out, err = run(['a.png', 'pics', '--checkpoint', checkpoint, '-f', '4', '-o', 'col', '--compare', '--tile',
+                          '64', '--margin', '8', '--net-size', '32', '--tta', '--temporal', 'off', '--overwrite',
+                          '--reference', 'still.png', '--save-weights', 'tuned.pkl'], capsys)
+    (paths, keywords), = calls
+    assert paths == ['a.png', 'pics']
+    assert {k: keywords[k] for k in ('out_dir', 'compare', 'temporal', 'reference', 'save_weights', 'overwrite',
+                                     'tile', 'margin', 'net_size', 'flips')} == dict(
+        out_dir='col', compare=True, temporal=False, reference=['still.png'], save_weights='tuned.pkl', overwrite=True,
+        tile=64, margin=8, net_size=32, flips=True)
+    assert checkpoint in keywords['reads']
+    assert (code, out) == (1, '1 of 2 images colourized into col/\n')  # what it did, said; the status from it
+
+
+def test_a_refusal_of_colorize_files_is_led_by_the_flag_of_its_keyword(checkpoint, tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    Image.fromarray(smooth_rgb(8, 8)).save(tmp_path / 'a.png')
+    (tmp_path / 'empty').mkdir()
+    for argv, said in ((['empty'], 'PATH: no image files or films in empty'),
+                       (['a.png', '-o', 'a.png'], '-o/--out-dir: '),
+                       (['a.png', '--save-weights', 'w.pkl'], '--save-weights: ')):
+        code, _, err = run([*argv, '--checkpoint', checkpoint, '-f', '4'], capsys)
+        assert code == 2 and err.startswith(f'colorize.py: error: {said}') and err.count('\n') == 1, err

@@ -187,3 +187,51 @@ def test_net_size_runs_the_network_small_but_keeps_full_resolution():
     assert seen == [(32, 48)]
     assert result.shape == (60, 90, 3)
     assert (rgb_to_lab(to_rgb(result)[None])[0, 1:] - 20).abs().median() < 1  # out-of-gamut pixels are clipped
+
+
+# -----------------------------------------------------------------------------
+# colouring files and folders: Model.colorize_files (what `colorlib colorize` calls, once)
+
+
+def colour_model():
+    from colorlib.api import Model
+    return Model(tiny_model(), ColourClasses(load_colours(DEFAULT_COLOURS)))
+
+
+def test_colorize_files_colours_a_folder_as_colorize_does_and_skips_a_bad_picture(tmp_path):
+    folder = tmp_path / 'in'
+    folder.mkdir()
+    rgb = smooth_rgb(24, 40)
+    Image.fromarray(rgb).save(folder / 'a.png')
+    Image.fromarray(rgb[:, :, 0]).save(folder / 'b.png')
+    (folder / 'broken.png').write_bytes(b'\x89PNG\r\n\x1a\n not really')
+    model, skipped = colour_model(), []
+    done = model.colorize_files([folder], out_dir=tmp_path / 'out', compare=True, tile=16,
+                                on_skip=lambda path, err: skipped.append(path))
+    assert list(done.failed) == skipped == [folder / 'broken.png'] and not done.cut
+    assert done.written == {folder / n: tmp_path / 'out' / f'{n[0]}_colorized.png' for n in ('a.png', 'b.png')}
+    assert done.summary == f'2 of 3 images colourized into {tmp_path / "out"}/'
+    for name in ('a.png', 'b.png'):  # the same colours as Model.colorize of the picture read
+        written = np.asarray(Image.open(done.written[folder / name]))
+        assert np.array_equal(written, model.colorize(np.asarray(Image.open(folder / name)), tile=16))
+    assert (tmp_path / 'out' / 'a_compare.png').is_file()
+
+
+@pytest.mark.parametrize('settings, field', [
+    (dict(paths=['empty']), 'paths'),
+    (dict(paths=['a.png'], save_weights='tuned.pkl'), 'save_weights'),
+    (dict(paths='a.png'), 'paths'),
+    (dict(paths=['a.png'], tile=2), 'tile'),
+    (dict(paths=['a.png'], out_dir='a.png/x'), 'out_dir'),
+    (dict(paths=['a.png'], reads=['out/a_colorized.png'], out_dir='out'), 'out_dir'),
+], ids=['no-pictures', 'save-without-reference', 'paths-not-a-list', 'tile', 'out-dir-under-a-file', 'a-read-file'])
+def test_colorize_files_refuses_before_any_work_naming_the_keyword(settings, field, tmp_path, monkeypatch):
+    from colorlib.errors import InputError
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / 'empty').mkdir()
+    Image.fromarray(smooth_rgb(8, 8)).save(tmp_path / 'a.png')
+    before = sorted(tmp_path.rglob('*'))
+    with pytest.raises(InputError) as refused:
+        colour_model().colorize_files(**settings)
+    assert refused.value.fields[0] == field, refused.value
+    assert sorted(tmp_path.rglob('*')) == before

@@ -36,6 +36,8 @@ CHANGED = {
     'refuse_filters_too_many': "the memory rule's words (issue 31)",
     'refuse_dilation_too_wide': "the memory rule's words (issue 31)",
     'refuse_valid_corrupt': "torch's unpickler text said whole (issue 31)",
+    # issue 30's one road: the rule is the library's (colorlib.gallery.all_activations), refused alike from Python
+    'refuse_activations_all_empty': 'the library\'s words, led by the flag: "no weights for every shipped model in"',
 }
 RUN_SAID = 'Trained with '  # --valid's new line: how the weights were trained, where they say it
 

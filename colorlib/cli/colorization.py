@@ -8,23 +8,19 @@ from pathlib import Path
 
 from colorlib import api, distributed
 from colorlib.cli import recipes
-from colorlib.cli.build import (check_output, data_path, files_read, open_model, pick_device, read_images, skipped,
+from colorlib.cli.build import (data_path, files_read, open_model, pick_device, read_images, skipped,
                                 target_settings)
 from colorlib.cli.common import (OneLineParser, UsageError, add_data_flags, add_device_flags, add_lab_flags,
                                  add_model_flags, add_run_flags, add_task_flags, add_training_flags, category_list,
                                  flag, flag_of, in_flag_terms, mismatch, network_flags, run_command)
 from colorlib.errors import (ConfigMismatch, FileExists, InputError, NonFiniteLoss, RunExists, WeightsNotSaved,
                              WriteError)
-from colorlib.machine import use_bf16
 from colorlib.models import MODELS
-from colorlib.naming import run_name
-from colorlib.plots import save_figure
 from colorlib.preemption import catch_stop_signals
 from colorlib.report import lines
 from colorlib.targets import TARGETS
 from colorlib.train import Interrupted, TrainConfig
 
-EVAL_LABELS = {'RegressionCNN': 'regression'}  # the assignment's eval_<model>.png names
 TRAINED = tuple(f.name for f in dataclasses.fields(TrainConfig))  # what --valid says of how weights were trained
 
 
@@ -39,7 +35,7 @@ def build_parser(regression=False, prog=None):
                             'them', models, models[0] if regression else None)
     add_task_flags(parser, loss=not regression)
     parser.add_argument('--valid', action='store_true', help='evaluate --checkpoint on the test images, no training')
-    parser.add_argument('--legacy-eval', action='store_true',
+    parser.add_argument('--legacy-eval', dest='legacy', action='store_true',
                         help="with --valid: the assignment's figures (BatchNorm in training mode, its test order)")
     add_training_flags(parser)
     add_device_flags(parser)
@@ -65,7 +61,7 @@ def train_settings(args):
 
 def check_flags(args):
     """What flags alone can tell, before anything is read."""
-    if args.legacy_eval and not args.valid:
+    if args.legacy and not args.valid:
         raise UsageError('--legacy-eval only applies with --valid')
     if args.flips and not args.valid:
         raise UsageError('--tta only applies with --valid')
@@ -74,7 +70,7 @@ def check_flags(args):
     if args.valid and distributed.launched_by_torchrun():
         raise UsageError('--valid runs in one process: start it with python, not torchrun')
     space = getattr(args, 'colour_space', None)
-    if args.legacy_eval and not all(t.assignment for t in TARGETS.values() if t.space == space):
+    if args.legacy and not all(t.assignment for t in TARGETS.values() if t.space == space):
         raise UsageError(f'--legacy-eval reproduces the assignment, which has no --colour-space {space}')
 
 
@@ -84,30 +80,24 @@ def run(args):
 
 
 def validate(args, device):
-    """--valid: the figures of --checkpoint (or the shipped weights) on the test images, and a sample grid."""
+    """--valid: the figures of --checkpoint (or the shipped weights) on the test images, and a sample grid in
+    outputs/ (Model.evaluate)."""
     with flag():  # -b and -s by TrainConfig's bounds, before any file is read
         TrainConfig(batch_size=args.batch_size, seed=args.seed)
     checkpoint, model = open_model(args, device)
-    if args.legacy_eval and not model.target.assignment:
-        raise UsageError(f'--legacy-eval reproduces the assignment, which has no {model.target.words} ({checkpoint} '
-                         'holds them)')
     train_x, test_x = read_images(args, device)
-    label = EVAL_LABELS.get(model.config.name, model.config.name)
-    grid = Path('outputs') / f'eval_{run_name(model.config.name, model.target.config, label)}.png'
-    reads = files_read(args, checkpoint)
-    check_output(grid, '--valid', reads, overwrite=True)  # an earlier picture of that name is replaced
+    with flag('--valid'):
+        result = model.evaluate(test_x, legacy=args.legacy, flips=args.flips, batch_size=args.batch_size,
+                                seed=args.seed, num_train=len(train_x), amp=args.amp, samples_dir='outputs',
+                                reads=files_read(args, checkpoint))
     print(f'Evaluating Model {model.config.name}: {checkpoint}')
     if model.run:  # how the weights were trained, where they say it (ours, since the run's description is kept)
         run = model.run
         print(f'Trained with {spelled(run)} on {run.get("data.images")} images (digest {run.get("data.digest")}), '
               f'{run.get("processes")} process(es), colorlib {run.get("colorlib")}')
-    with flag('--valid'):
-        result = model.evaluate(test_x, args.legacy_eval, args.flips, args.batch_size, args.seed, len(train_x),
-                                amp=use_bf16(device, args.amp)[0])
     for line in lines(result):
         print(line)
-    with flag('--valid'):
-        print(f'Sample output available at: {save_figure(model.samples(test_x), grid, replace=True, reads=reads)}')
+    print(f'Sample output available at: {result["samples"]}')
 
 
 def train_run(args, device):

@@ -14,7 +14,7 @@ import numpy as np
 from colorlib import shipped
 from colorlib.augment import AUGMENTATIONS
 from colorlib.data import CATEGORIES, parse_category
-from colorlib.errors import ConfigMismatch, InputError, TooBig, WriteError
+from colorlib.errors import ConfigMismatch, FileExists, InputError, TooBig, WriteError
 from colorlib.machine import DEVICES, PRECISIONS
 from colorlib.models import MODELS, ModelConfig, network_settings, owners
 from colorlib.preemption import Stopped, raise_stop_signals
@@ -406,3 +406,22 @@ def shared_parser():
     add_lab_flags(parser, training=True)
     add_data_flags(parser)
     return parser
+
+
+@contextlib.contextmanager
+def places(*fields, name=None, values=None):
+    """flag() around one library call whose keywords `fields` are places or arguments the command names by its own
+    flags (out_dir: '-o/--out-dir'; paths: the positional 'PATH', as the parser spells them): a refusal about one
+    is led by its flag, a file there already says that --overwrite replaces it; the rest as flag(name) says them."""
+    spelled = {action.dest: '/'.join(action.option_strings[:2]) or action.metavar or action.dest
+               for action in COMMAND[-1]._actions if action.dest in fields}
+    try:
+        yield
+    except InputError as err:
+        place = spelled.get(err.fields[0]) if err.fields and not (err.source or isinstance(err, TooBig)) else None
+        if place is None:
+            with flag(name, values=values):
+                raise
+        hint = '; give --overwrite to replace it' if isinstance(err, FileExists) else ''
+        others = [spelled.get(f) or flag_of(f) for f in err.fields[1:]]
+        raise UsageError(f'{place}: {err}{hint}{": check " + ", ".join(others) if others else ""}') from None

@@ -24,13 +24,13 @@ from colorlib.checkpoints import describe_run, save_weights
 from colorlib.colorize import STRIDE, chroma_predictor, colorize_files, colorize_pixels
 from colorlib.colorize import OUT_DIR as COLORIZED_DIR
 from colorlib.data import is_cifar10, load_images, parse_category
-from colorlib.errors import (FileExists, InputError, RunExists, check_callable, check_flag, check_keywords, check_number,
-                             check_path, check_whole, named_keywords, with_fields)
-from colorlib.files import check_writable, held
+from colorlib.errors import (InputError, check_callable, check_flag, check_keywords, check_number, check_path,
+                             check_whole, named_keywords, with_fields)
+from colorlib.files import check_writable
 from colorlib.images import SIDES, as_uint8, to_float, trainable_sides
 from colorlib.memory import check_fits, model_sizes
-from colorlib.models import MODELS, FlipAveraged, build_model, context
-from colorlib.naming import activations_folder, eval_file, palette_file, run_name, weights_name
+from colorlib.models import FlipAveraged, build_model, context
+from colorlib.naming import activations_folder, eval_file, run_name, weights_name
 from colorlib.plots import save_figure, training_curve
 from colorlib.reconcile import (TARGET_SETTINGS, check_model_settings, check_target_settings, load_settings,
                                 model_config, model_fields, own_settings, start_from, target_config, weights_path)
@@ -165,8 +165,9 @@ class Model:
         check_path(samples_dir, 'samples_dir', optional=True)
         check_reads(reads)
         if legacy and not self.target.assignment:
-            raise InputError(f"the assignment's figures (legacy) have no {self.target.words} ({self.path or 'this "
-                             "model'} holds them)", ['legacy'])
+            holder = self.path or 'this model'
+            raise InputError(f"the assignment's figures (legacy) have no {self.target.words} ({holder} holds them)",
+                             ['legacy'])
         if test_x is None:
             train_x, test_x = load_images()
             num_train = len(train_x) if num_train is None else num_train

@@ -13,8 +13,9 @@ video.frame_bytes refuses films by. Timings are the fastest of a few runs (the s
 
 Each figure is given twice: frames a second of wall-clock time, which other jobs on a shared machine slow down, and
 the CPU seconds the process spends on a frame (all its threads, the codecs' included), which they slow down much
-less. With --baseline REV the same measurements run first with the colorlib of git revision REV (a child process on
-`git archive REV`), so the table puts before and after side by side from one run.
+less. With --baseline REV the same measurements run with the colorlib of git revision REV (`git archive REV`) and
+with this checkout's, size by size in two child processes in turn, so the table puts before and after side by side
+from one run.
 """
 import argparse
 import datetime
@@ -169,18 +170,29 @@ def measure(model, height, width, count, out):
     return row
 
 
-def baseline_rows(revision, args):
-    """measure()'s rows with the colorlib of git `revision`, from a child process running this script on it."""
+def child_rows(code, size, args):
+    """measure()'s row at SIZES[size] from a child process running this script with the colorlib in `code`."""
+    result = subprocess.run([sys.executable, __file__, '--rows', str(size), '--frames', str(args.frames),
+                             '--big-frames', str(args.big_frames)], env={**os.environ, 'VIDEO_SPEED_CODE': code},
+                            stdout=subprocess.PIPE, text=True, check=True)
+    return json.loads(result.stdout.splitlines()[-1])
+
+
+def side_by_side(revision, args):
+    """(before, after): measure()'s rows with the colorlib of git `revision` and with this checkout's, each size
+    timed in turn by two child processes, the baseline's first, so that both meet much the same load."""
+    before, after = [], []
     with tempfile.TemporaryDirectory() as code:
         archive = subprocess.run(['git', '-C', str(ROOT), 'archive', revision, 'colorlib'], capture_output=True,
                                  check=True).stdout
         subprocess.run(['tar', '-x', '-C', code], input=archive, check=True)
         for kind in ('weights', 'colours', 'data'):  # the shipped files, found beside the package in a checkout
             os.symlink(ROOT / kind, Path(code) / kind)
-        result = subprocess.run([sys.executable, __file__, '--rows', '--frames', str(args.frames), '--big-frames',
-                                 str(args.big_frames)], env={**os.environ, 'VIDEO_SPEED_CODE': code},
-                                stdout=subprocess.PIPE, text=True, check=True)
-    return json.loads(result.stdout.splitlines()[-1])
+        for size in range(len(SIZES)):
+            before.append(child_rows(code, size, args))
+            after.append(child_rows(str(ROOT), size, args))
+            print(SIZES[size], 'before', before[-1], 'after', after[-1], flush=True)
+    return before, after
 
 
 def main():
@@ -188,34 +200,33 @@ def main():
     parser.add_argument('--frames', type=int, default=24, help='frames of the 640x360 film')
     parser.add_argument('--big-frames', type=int, default=6, help='frames of the 1920x1080 film')
     parser.add_argument('--baseline', metavar='REV', help='also time the colorlib of this git revision, first')
-    parser.add_argument('--rows', action='store_true', help=argparse.SUPPRESS)  # the baseline's child: rows as JSON
+    parser.add_argument('--rows', type=int, help=argparse.SUPPRESS)  # a child of --baseline: one size's row as JSON
     parser.add_argument('--out', default=str(ROOT / 'docs' / 'video.md'))
     args = parser.parse_args()
     device = torch.device('cpu')
     model = colorlib.load('unet')
     counts = (args.frames, args.big_frames)
-    if args.rows:
+    if args.rows is not None:
         with tempfile.TemporaryDirectory() as tmp:
-            rows = [measure(model, h, w, n, Path(tmp)) for (h, w), n in zip(SIZES, counts)]
-        print(json.dumps(rows))
+            print(json.dumps(measure(model, *SIZES[args.rows], counts[args.rows], Path(tmp))))
         return
     load_before = os.getloadavg()[0]
-    before = None
+    before = after = None
     if args.baseline:
-        print(f'timing {args.baseline} first, load {load_before:.1f}', flush=True)
-        before = baseline_rows(args.baseline, args)
-        print(before, flush=True)
+        print(f'timing {args.baseline} and this checkout in turn, load {load_before:.1f}', flush=True)
+        before, after = side_by_side(args.baseline, args)
     load_between = os.getloadavg()[0]
     rate = machine.matmul_rate(device, seconds=2.0)
     print(f'fp32 matmul: {rate:.1f} GFLOP/s ({torch.get_num_threads()} threads), load {load_between:.1f}', flush=True)
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp)
-        for (height, width), count in zip(SIZES, counts):
+        for index, ((height, width), count) in enumerate(zip(SIZES, counts)):
             flops = frame_flops(model, height, width)
             row = {'size': f'{width}x{height}', 'frames': count, 'gflop': flops / 1e9, 'floor': rate * 1e9 / flops,
-                   'after': measure(model, height, width, count, out)}
+                   'after': after[index] if after else measure(model, height, width, count, out)}
             if height == 1080:
+                make_clip(out / 'clip1080.mp4', count, height, width)
                 work = (f'model.colorize_video({str(out / "clip1080.mp4")!r}, {str(out / "peak.mp4")!r}, '
                         'replace=True, temporal=True)')
                 row['peak'] = peak_bytes(work)
@@ -238,7 +249,7 @@ def main():
         f'Written by `{command}` on {datetime.date.today()} (colorlib at {revision}'
         f'{" with uncommitted changes" if changed else ""}): {machine.summary(device)}, {platform.machine()}, '
         f'torch {torch.__version__}, PyAV {av.__version__}, {torch.get_num_threads()} threads, float32; load average '
-        f'{load_before:.1f} at the start' + (f', {load_between:.1f} after the baseline' if before else '') +
+        f'{load_before:.1f} at the start' + (f', {load_between:.1f} after the side-by-side runs' if before else '') +
         f', {load_after:.1f} at the end (a shared machine: other jobs took part of its 2 cores, so the frames a '
         'second are lower bounds; the CPU seconds a frame suffer less).', '',
         f'- fp32 matmul rate (the limit): **{rate:.1f} GFLOP/s**, measured under the same load; the floor is the '
@@ -249,7 +260,8 @@ def main():
         'encoding overlapped with the colouring; "one tile" runs the network on the whole frame instead of 512-pixel '
         f'tiles, the default. The films run torch on all cores but {video.CODEC_CORES} (video.CODEC_CORES); the '
         f'network alone and frame by frame run on all {torch.get_num_threads()}.'
-        + (f' "before" is revision {args.baseline}, timed first in the same run.' if before else ''), '',
+        + (f' "before" is revision {args.baseline}: each size is timed in two child processes in turn, the '
+           'baseline\'s first, so that both meet much the same load.' if before else ''), '',
         '| size | GFLOP a frame | floor fps | measure | ' + ('before | ' if before else '') + 'after |',
         '|---|---|---|---|' + ('---|' if before else '') + '---|']
     for index, r in enumerate(rows):

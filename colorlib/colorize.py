@@ -20,7 +20,8 @@ from tqdm import tqdm
 from colorlib.errors import InputError, WriteError, with_fields
 from colorlib.files import atomic_write, check_writable
 from colorlib.images import picture_size, read_image
-from colorlib.lab import lab_to_rgb, rgb_to_lab
+from colorlib.fuse import inference_copy
+from colorlib.lab import lab_to_uint8, lightness_of
 from colorlib.memory import check_fits
 from colorlib.models import FlipAveraged, context
 from colorlib.video import SUFFIXES as FILM_SUFFIXES
@@ -49,33 +50,43 @@ def resize(pixels, height, width):
 
 def chroma_predictor(model, target):
     """A function from an (1, 3, h, w) RGB window to the network's ab for it, (1, 2, h, w): the target's input
-    for the window, and the ab of the pictures it decodes."""
+    for the window, and the ab of the pictures it decodes (target.chroma). The network runs with its batch norms
+    folded in (colorlib.fuse), a copy made once here."""
+    net = inference_copy(model)
+
     def predict(rgb):
         inputs = target.inputs(rgb)
-        return rgb_to_lab(target.decode(model(inputs), inputs))[:, 1:]
+        return target.chroma(net(inputs), inputs)
     return predict
 
 
-@torch.no_grad()
+@torch.inference_mode()
 def predict_rows(pixels, predict, tile, margin, top, bottom, device='cpu'):
     """The network's ab (2, bottom - top, W) for rows top..bottom of read_image's pixels, computed in tiles.
 
     The rows are cut into tiles of `tile` pixels a side, each run with `margin` pixels of context on every side (cut
     off again afterwards); a window touching the bottom or right edge is padded by repeating the edge up to a
     multiple of 4. With a margin over the receptive field this equals one run on the whole image. `top` is a
-    multiple of the tile, so the pooling grid never moves."""
+    multiple of the tile, so the pooling grid never moves. Where one window covers the rows and the whole width,
+    its ab is returned as it is, without a copy."""
     tile, margin = round_up(tile), round_up(margin)
     height, width = pixels.shape[:2]
-    ab = torch.empty(2, bottom - top, width, device=device)
+    ab = None
     for y in range(top, bottom, tile):
         for left in range(0, width, tile):
             y0, x0 = max(y - margin, 0), max(left - margin, 0)
             y1, x1 = min(y + tile + margin, height), min(left + tile + margin, width)
             window = to_rgb(pixels[y0:y1, x0:x1], device)[None]
             h, w = window.shape[-2:]
-            padded = F.pad(window, (0, round_up(w) - w, 0, round_up(h) - h), mode='replicate')
+            if h % STRIDE or w % STRIDE:
+                window = F.pad(window, (0, round_up(w) - w, 0, round_up(h) - h), mode='replicate')
             low, right = min(y + tile, bottom), min(left + tile, width)
-            ab[:, y - top:low - top, left:right] = predict(padded)[0, :, y - y0:low - y0, left - x0:right - x0]
+            out = predict(window)[0, :, y - y0:low - y0, left - x0:right - x0]
+            if ab is None and (low - y, right - left) == (bottom - top, width):
+                return out
+            if ab is None:
+                ab = torch.empty(2, bottom - top, width, device=device, dtype=out.dtype)
+            ab[:, y - top:low - top, left:right] = out
     return ab
 
 
@@ -88,7 +99,7 @@ def upsample_rows(ab, height, width, top, bottom):
     return F.grid_sample(ab[None], grid, mode='bilinear', padding_mode='border', align_corners=False)[0]
 
 
-@torch.no_grad()
+@torch.inference_mode()
 def colorize_pixels(pixels, predict, tile, margin, net_size=None, grey=False, device='cpu', chunk=2 ** 18):
     """read_image's pixels -> (result, grey), (H, W, 3) uint8: the original L with the network's ab, and (with `grey`)
     L alone, else None.
@@ -96,7 +107,8 @@ def colorize_pixels(pixels, predict, tile, margin, net_size=None, grey=False, de
     Done in bands of `tile` rows, and the colour conversions in pieces of `chunk` pixels, so that memory grows with
     the tile and the width, not with the image: beside the input and the result, a band's ab and a piece's Lab.
     With net_size the network sees the image scaled so its shorter side is net_size pixels (objects near the size
-    they had in training), and its ab is scaled back up; the lightness always stays at full resolution."""
+    they had in training), and its ab is scaled back up; the lightness always stays at full resolution. The colour
+    conversions are colorlib.lab's frame-sized ones, in float32 on the device."""
     height, width = pixels.shape[:2]
     small = None
     if net_size is not None and net_size != min(height, width):
@@ -112,14 +124,23 @@ def colorize_pixels(pixels, predict, tile, margin, net_size=None, grey=False, de
             ab = predict_rows(pixels, predict, tile, margin, top, bottom, device)
         else:
             ab = upsample_rows(small_ab, height, width, top, bottom)
+        ab = ab.float()
         for y in range(top, bottom, rows):
             y1 = min(y + rows, bottom)
-            lightness = rgb_to_lab(to_rgb(pixels[y:y1], device)[None])[:, :1] / 100
-            piece = ab[None, :, y - top:y1 - top]
-            result[y:y1] = to_uint8(lab_to_rgb(lightness, piece)[0])
+            lightness = lightness_of(pixels[y:y1], device)
+            paint(result[y:y1], lightness, ab[0, y - top:y1 - top], ab[1, y - top:y1 - top])
             if flat is not None:
-                flat[y:y1] = to_uint8(lab_to_rgb(lightness, torch.zeros_like(piece))[0])
+                paint(flat[y:y1], lightness, *torch.zeros_like(lightness).expand(2, -1, -1))
     return result, flat
+
+
+def paint(rows, lightness, a, b):
+    """lab_to_uint8 of a piece into `rows` of the result, in place on the CPU, through a copy from another device."""
+    if lightness.device.type == 'cpu':
+        lab_to_uint8(lightness, a, b, torch.from_numpy(rows))
+    else:
+        out = torch.empty(rows.shape, dtype=torch.uint8, device=lightness.device)
+        rows[...] = lab_to_uint8(lightness, a, b, out).cpu().numpy()
 
 
 def to_uint8(image):

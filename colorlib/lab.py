@@ -33,6 +33,45 @@ def lab_to_rgb(lightness, ab):
     return kornia.color.lab_to_rgb(torch.cat([100 * lightness, ab], 1), clip=True)
 
 
+# The constants kornia's rgb_to_lab and lab_to_rgb use (D65 white, 2-degree observer), for the frame-sized paths below
+WHITE = (0.95047, 1.0, 1.08883)
+LINEAR_TO_Y = (0.212671, 0.715160, 0.072169)  # the middle row of kornia's linear sRGB -> XYZ matrix
+XYZ_TO_LINEAR = ((3.2404813432005266, -1.5371515162713185, -0.4985363261688878),
+                 (-0.9692549499965682, 1.8759900014898907, 0.0415559265582928),
+                 (0.0556466391351772, -0.2040413383665112, 1.0573110696453443))
+
+
+def lightness_of(pixels, device='cpu'):
+    """L in [0, 100] (H, W) float32 on `device` of read_image's pixels ((H, W, 3) or (H, W, 1), uint8 or float 0-1):
+    what rgb_to_lab(...)[:, 0] gives, without the a and b nobody reads, in the pixels' own channels-last layout
+    (kornia's whole conversion of a frame costs two to ten times as much). Equal to it up to float rounding."""
+    x = torch.from_numpy(np.require(pixels, requirements='CW')).to(device)  # a copy only of read-only pixels (Pillow's)
+    x = x.float().div_(255) if x.dtype == torch.uint8 else x.float().clamp(0, 1)
+    linear = torch.where(x > 0.04045, ((x + 0.055) / 1.055).pow_(2.4), x / 12.92)
+    if linear.shape[-1] == 1:  # grey: r = g = b, so Y is their common value times the row's sum
+        y = linear[..., 0] * sum(LINEAR_TO_Y)
+    else:
+        y = linear[..., 0] * LINEAR_TO_Y[0] + linear[..., 1] * LINEAR_TO_Y[1] + linear[..., 2] * LINEAR_TO_Y[2]
+    f = torch.where(y > 0.008856, y.clamp(min=0.008856).pow_(1 / 3), y * 7.787 + 4 / 29)
+    return f.mul_(116).sub_(16)
+
+
+def lab_to_uint8(lightness, a, b, out):
+    """Lab (each (H, W) float, L in [0, 100]) -> sRGB written into `out`, an (H, W, 3) uint8 tensor on their device,
+    as lab_to_rgb(..., clip=True) then rounding to 8 bits gives it, channel by channel with few temporaries: the
+    colouring of a frame or a band of a photo. Equal to that up to float rounding (a level at most, rarely)."""
+    fy = (lightness + 16) / 116
+    xyz = []
+    for white, f in ((WHITE[0], a / 500 + fy), (WHITE[1], fy), (WHITE[2], (fy - b / 200).clamp_(min=0))):
+        xyz.append(torch.where(f > 0.2068966, f * f * f, (f - 4 / 29) / 7.787).mul_(white))
+    for channel, (cx, cy, cz) in enumerate(XYZ_TO_LINEAR):
+        linear = xyz[0] * cx + xyz[1] * cy + xyz[2] * cz
+        srgb = torch.where(linear > 0.0031308, linear.clamp(min=0.0031308).pow_(1 / 2.4).mul_(1.055).sub_(0.055),
+                           linear * 12.92)
+        out[..., channel] = srgb.clamp_(0, 1).mul_(255).round_()
+    return out
+
+
 def fit_bins(images, grid=GRID, min_share=MIN_SHARE):
     """The cells of the ab grid that pixels of uint8 NHWC images fall in, as (centres (K, 2), prior (K,)).
 

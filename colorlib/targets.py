@@ -186,6 +186,10 @@ class Target:
         """(label, pictures): the targets as RGB, i.e. the best the network could do."""
         raise NotImplementedError
 
+    def chroma(self, outputs, inputs):
+        """The Lab ab (N, 2, H, W) of the pictures decode() makes: all that colorize keeps of them."""
+        return rgb_to_lab(self.decode(outputs, inputs))[:, 1:]
+
     def pictures(self, outputs, inputs):
         """(label, pictures) rows of a sample grid; the first is what decode() gives and the figures score."""
         return [('output', self.decode(outputs, inputs))]
@@ -251,6 +255,11 @@ class ColourClasses(Target):
 
     def decode(self, outputs, inputs):
         return classes_to_rgb(outputs.argmax(1), self.centres)
+
+    def chroma(self, outputs, inputs):
+        # a class has one colour, so its ab is looked up (24 conversions), not converted pixel by pixel
+        ab = rgb_to_lab(self.centres.T[None, :, None])[0, 1:, 0].T  # (K, 2)
+        return ab.to(outputs.device)[outputs.max(1).indices].permute(0, 3, 1, 2)  # argmax's index, at half its cost
 
     def truth(self, inputs, target):
         return f'truth ({len(self.centres)} colours)', classes_to_rgb(target, self.centres)

@@ -26,7 +26,7 @@ from PIL import Image
 
 from colorlib.errors import InputError, WriteError, check_callable, check_flag, check_path, check_whole, with_fields
 from colorlib.files import atomic_write, may_write, require_file
-from colorlib.lab import lab_to_rgb, rgb_to_lab
+from colorlib.lab import lab_to_uint8, lightness_of
 from colorlib.memory import available_memory
 
 INSTALL = 'films need PyAV: pip install "colorlib[video]"'
@@ -417,11 +417,11 @@ def said_of(kept, dropped, fmt):
 
 
 def grey_of(rgb):
-    """The frame's lightness alone, as RGB: what the network sees, shown beside its colours."""
-    x = torch.from_numpy(rgb).permute(2, 0, 1)[None].float() / 255
-    lab = rgb_to_lab(x)
-    out = lab_to_rgb(lab[:, :1] / 100, torch.zeros_like(lab[:, 1:]))[0]
-    return (out.clamp(0, 1) * 255).round().byte().permute(1, 2, 0).numpy()
+    """The frame's lightness alone, as RGB: what the network sees, shown beside its colours (colorlib.lab's frame
+    conversions, as colorize makes its comparison's grey)."""
+    lightness = lightness_of(rgb)
+    zero = torch.zeros_like(lightness)
+    return lab_to_uint8(lightness, zero, zero, torch.empty(*rgb.shape[:2], 3, dtype=torch.uint8)).numpy()
 
 
 def side_by_side(grey, result):

@@ -171,3 +171,20 @@ def test_a_tiny_temperature_decodes_the_mode_not_nan():
         assert torch.isfinite(tiny).all() and torch.allclose(tiny, decode_ab(scores, centres, temperature=0))
     assert torch.allclose(decode_ab(scores, centres, 0.38), torch.einsum(
         'nkhw,kc->nchw', torch.softmax(scores / 0.38, dim=1), centres), atol=1e-4)  # the same as before elsewhere
+
+
+def test_frame_conversions_match_the_whole_ones_up_to_rounding():
+    """lightness_of and lab_to_uint8 (colorize's frame path) give kornia's L and its RGB rounded to 8 bits, for
+    uint8 RGB and float grey pixels, with a level of difference at most in a few values."""
+    from colorlib.colorize import to_rgb, to_uint8
+    from colorlib.lab import lab_to_uint8, lightness_of
+    rng = np.random.default_rng(0)
+    for pixels in (rng.integers(0, 256, (40, 50, 3), dtype=np.uint8), rng.random((40, 50, 1), dtype=np.float32)):
+        lab = rgb_to_lab(to_rgb(pixels)[None])
+        lightness = lightness_of(pixels)
+        torch.testing.assert_close(lightness, lab[0, 0], atol=1e-4, rtol=0)
+        ab = lab[0, 1:] + torch.from_numpy(rng.normal(0, 30, (2, 40, 50))).float()  # colours outside sRGB too
+        expected = to_uint8(lab_to_rgb(lightness[None, None] / 100, ab[None])[0]).astype(int)
+        out = torch.empty(40, 50, 3, dtype=torch.uint8)
+        got = lab_to_uint8(lightness, ab[0], ab[1], out).numpy().astype(int)
+        assert np.abs(got - expected).max() <= 1 and (got != expected).mean() < 0.01

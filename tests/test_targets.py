@@ -318,3 +318,15 @@ def test_a_palette_goes_with_the_weights_only_where_no_file_holds_it(kind, tmp_p
     fitted = build_target(config, fit_on=pictures)
     assert (fitted.palette_from, fitted.keeps_palette) == ('fitted', True)
     assert build_target(TargetConfig(kind='rgb')).keeps_palette is False
+
+
+def test_colour_classes_chroma_is_the_ab_of_their_decoding():
+    """ColourClasses.chroma looks each class's ab up: the same as converting the decoded picture."""
+    from colorlib.colours import load_colours
+    from colorlib.lab import rgb_to_lab
+    from colorlib.shipped import DEFAULT_COLOURS
+    target = ColourClasses(load_colours(DEFAULT_COLOURS))
+    outputs = torch.randn(2, 24, 9, 11)
+    outputs[:, 3] = outputs[:, 7]  # ties: the first of the equal scores wins, as argmax has it
+    torch.testing.assert_close(target.chroma(outputs, None), rgb_to_lab(target.decode(outputs, None))[:, 1:],
+                               atol=1e-4, rtol=0)

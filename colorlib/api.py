@@ -293,8 +293,9 @@ class Model:
     def fit_reference(self, pictures, log=None, **settings):
         """A new Model that has learnt the colours of a film from colour stills of it (colorlib.reference); this
         model is left as it is. settings: reference_run's (crops, net_size, seed) and TrainConfig's fields."""
-        from colorlib.reference import reference_run
-        return fit(**reference_run(self, pictures, **settings), log=log).model
+        from colorlib.reference import flushed_denormals, reference_run
+        with flushed_denormals():
+            return fit(**reference_run(self, pictures, **settings), log=log).model
 
     @named_keywords
     def save(self, path, replace=False, reads=()):

@@ -80,3 +80,21 @@ def test_files_that_are_no_colour_picture_are_refused(unet, tmp_path):
         with pytest.raises(InputError, match=says) as err:
             unet.fit_reference(path)
         assert err.value.fields == ('reference',)
+
+
+def test_fitting_flushes_denormals_and_puts_the_default_back(unet):
+    import torch
+    from colorlib.reference import flushed_denormals
+    tiny = torch.tensor(1e-40)  # a denormal float32: kept, unless denormals are flushed
+    with flushed_denormals():
+        if torch.set_flush_denormal(True):  # the CPU can flush (x86 with SSE3): it does, inside
+            assert (tiny * 1).item() == 0
+    assert (tiny * 1).item() != 0
+    unet.fit_reference(tinted(0), crops=20, epochs=1)
+    assert (tiny * 1).item() != 0
+
+
+def test_half_size_is_half_the_shorter_side_and_never_under_a_crop():
+    from colorlib.reference import MIN_SIDE, half_size
+    assert half_size(np.zeros((180, 320, 3))) == 90
+    assert half_size(np.zeros((40, 50, 3))) == MIN_SIDE

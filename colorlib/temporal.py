@@ -5,25 +5,35 @@ uint8 RGB frames of the same size, lazily, so a pipeline can decode, colour and 
 memory. temporal=False colours each frame alone, exactly as Model.colorize does.
 
 Why the colours flicker, and the method. The network sees each frame alone, so a small change of the grey picture
-(noise, compression, a shift of a pixel) moves its colour choice; frame by frame the colours change about twice as
-much from one frame to the next as the true colours do. The temporal mode keeps a running estimate of the chroma (Lab
-a and b) and carries it along the motion:
+(noise, compression, a shift of a pixel) moves its colour choice: frame by frame the colours change about twice as
+much from one frame to the next as the true colours do. Two causes, each with its remedy:
 
-  1. motion: dense optical flow from each grey frame back to the previous one, by coarse-to-fine Lucas-Kanade on
+  - the network's colour choice wavers where the picture is steady: averaged along the motion (steps 2-4);
+  - its chroma has a fine texture the true colours lack (a street's ab changes 3.5 times as much from one pixel to
+    the next as the truth's does), and as the camera moves that texture moves with it: even colours carried along
+    the motion perfectly then change at every pixel from one frame to the next. Step 1 takes it away.
+
+  1. space: the network's chroma is fitted, in a window of RADIUS of the picture's side around each pixel, as a
+     linear function of the lightness (the local linear model of Levin et al.'s colourization, computed as He et
+     al.'s guided filter): colour edges stay where the lightness has edges, the texture in between goes;
+  2. motion: dense optical flow from each grey frame back to the previous one, by coarse-to-fine Lucas-Kanade on
      the grey frames at a reduced size (at most WORK_SIDE pixels a side; a few small convolutions, no OpenCV);
-  2. confidence: the previous grey frame warped along that flow is compared with this one; where they differ (a
+  3. confidence: the previous grey frame warped along that flow is compared with this one; where they differ (a
      moving thing the flow missed, something uncovered, the edge of the picture) the carried chroma gets no weight,
      so moving things are not smeared and no ghost is left behind;
-  3. blend: chroma = network's + CARRY * confidence * (carried - network's): an exponential average along the
+  4. blend: chroma = network's + CARRY * confidence * (carried - network's): an exponential average along the
      motion, which cancels the network's frame-to-frame noise where the picture is steady and follows the network
-     where it truly changes. The saturation |ab| is averaged beside it and put back, since an average of wavering
-     hues is greyer than each of them, and the carried chroma is resampled bicubically, since a bilinear warp
-     every frame would blur it more and more: both keep the colours as rich as frame by frame's;
-  4. cuts: where the grey histograms of two frames differ by more than CUT (or the size changes) the estimate starts
+     where it truly changes. The carried chroma is resampled bicubically, since a bilinear warp every frame would
+     blur it more and more;
+  5. saturation: averages of wavering hues are greyer than each of them, so the result is scaled to the network's
+     mean saturation |ab| (itself averaged over frames, so the scale does not flicker): the picture stays as
+     colourful as the network made it;
+  6. cuts: where the grey histograms of two frames differ by more than CUT (or the size changes) the estimate starts
      afresh from the network's, so a new scene takes its own colours at once.
 
-All of this runs on the chroma at the reduced size; the difference it makes is scaled up and added to the network's
-full-size chroma, and the lightness is always the input frame's, so the result is as sharp as frame by frame.
+All of this runs at the reduced size; a larger frame gets the chroma back at full size by the same local linear fit
+to its own lightness (the fit's coefficients scaled up, He and Sun's fast guided filter), and the lightness is always
+the input frame's, so the result is as sharp as frame by frame.
 Figures: bench/video_quality.py, docs/video.md.
 """
 import torch
@@ -39,7 +49,9 @@ RESIDUAL = 8.0  # lightness difference (L, 0-100) at which the warped previous f
 CUT = 0.5  # total variation distance between two frames' grey histograms (0-1) above which the scene is new
 BINS = 32
 SAMPLING = 'bicubic'  # the carried chroma is resampled every frame: bilinear would blur it frame after frame
-MAX_BOOST = 2.0  # the most the averaged saturation may scale an averaged chroma by
+RADIUS = 0.05  # the window of the chroma's local linear fit to the lightness, a share of the picture's longer side
+EPS = 0.01  # its regularization (lightness 0-1, squared): lightness edges weaker than about 0.1 do not hold colour
+MAX_BOOST = 2.0  # the most the saturation may scale the steadied chroma by
 
 
 def check_frame(frame, index):
@@ -52,6 +64,25 @@ def blur(x, size):
     pad = size // 2
     x = F.pad(x, (pad, pad, pad, pad), mode='replicate')
     return F.avg_pool2d(x, size, stride=1)
+
+
+def box_mean(x, radius):
+    """Mean over the (2 radius + 1)^2 window around each pixel of (N, C, H, W), edges replicated, by cumulative
+    sums: the cost does not grow with the radius."""
+    k = 2 * radius + 1
+    x = F.pad(x, (radius + 1, radius, radius + 1, radius), mode='replicate').double()
+    c = x.cumsum(-1).cumsum(-2)
+    return ((c[..., k:, k:] - c[..., :-k, k:] - c[..., k:, :-k] + c[..., :-k, :-k]) / (k * k)).float()
+
+
+def local_linear_fit(guide, x, radius, eps):
+    """The coefficients (a, b) of x ~ a * guide + b fitted in the window around each pixel and averaged over the
+    windows covering it (He et al.'s guided filter): guide (N, 1, H, W), x (N, C, H, W)."""
+    mean_guide, mean_x = box_mean(guide, radius), box_mean(x, radius)
+    variance = box_mean(guide * guide, radius) - mean_guide ** 2
+    a = (box_mean(guide * x, radius) - mean_guide * mean_x) / (variance + eps)
+    b = mean_x - a * mean_guide
+    return box_mean(a, radius), box_mean(b, radius)
 
 
 def warp(image, flow, mode='bilinear'):
@@ -120,7 +151,7 @@ class Steady:
     steadied chroma out. It holds the previous frame's grey and chroma at the reduced size, nothing more."""
 
     def __init__(self):
-        self.grey = self.chroma = self.histogram = None
+        self.grey = self.chroma = self.histogram = self.saturation = None
 
     def cut(self, grey):
         """Whether `grey` starts a new scene: another size, or a histogram far from the last frame's."""
@@ -131,14 +162,15 @@ class Steady:
 
     @torch.no_grad()
     def __call__(self, lightness, chroma):
-        """lightness (1, 1, H, W) in L units (0-100) and the network's chroma (1, 2, H, W) -> the steadied chroma,
-        or None where a new scene starts: the network's chroma as it is."""
+        """lightness (1, 1, H, W) in L units (0-100) and the network's chroma (1, 2, H, W) -> the steadied chroma."""
         size = work_size(*lightness.shape[-2:])
         grey = F.interpolate(lightness / 100, size=size, mode='area')
         small = F.interpolate(chroma, size=size, mode='area')
-        new_scene = self.cut(grey)
-        network = torch.cat([small, small.norm(dim=1, keepdim=True)], 1)  # a, b and the saturation |ab|
-        if new_scene:
+        radius = max(1, round(RADIUS * max(size)))
+        a, b = local_linear_fit(grey, small, radius, EPS)
+        network = a * grey + b
+        saturation = small.norm(dim=1).mean()
+        if self.cut(grey):
             state = network
         else:
             flow = optical_flow(grey, self.grey)
@@ -147,15 +179,16 @@ class Steady:
             residual = blur((100 * (grey - previous)).abs(), 5)
             confidence = CARRY * inside * torch.exp(-(residual / RESIDUAL) ** 2)
             state = network + confidence * (carried - network)
-        self.grey, self.chroma, self.histogram = grey, state, grey_histogram(grey)
-        if new_scene:
-            return None
-        # an average of chroma vectors is less saturated than they are where the hue wavers: the averaged
-        # saturation (carried beside them) is put back, so the colours stay as rich as frame by frame's
-        ab, saturation = state[:, :2], state[:, 2:]
-        steadied = ab * (saturation / ab.norm(dim=1, keepdim=True).clamp(min=1e-3)).clamp(max=MAX_BOOST)
-        change = F.interpolate(steadied - small, size=lightness.shape[-2:], mode='bilinear', align_corners=False)
-        return chroma + change
+            saturation = saturation + CARRY * (self.saturation - saturation)
+        self.grey, self.chroma, self.histogram, self.saturation = grey, state, grey_histogram(grey), saturation
+        steadied = state * (saturation / state.norm(dim=1).mean().clamp(min=1e-3)).clamp(max=MAX_BOOST)
+        if size == tuple(lightness.shape[-2:]):
+            return steadied
+        # back to full size: the steadied chroma fitted to the small lightness, the fit applied to the full one
+        a, b = local_linear_fit(grey, steadied, 1, EPS / 10)
+        full = lightness.shape[-2:]
+        a, b = (F.interpolate(x, size=full, mode='bilinear', align_corners=False) for x in (a, b))
+        return a * (lightness / 100) + b
 
 
 def to_tensor(frame):
@@ -177,8 +210,5 @@ def colour_frames(model, frames, temporal=True, **colorize_settings):
             continue
         lightness = rgb_to_lab(to_tensor(frame))[:, :1]
         chroma = steady(lightness, rgb_to_lab(to_tensor(coloured))[:, 1:])
-        if chroma is None:
-            yield coloured
-            continue
         rgb = lab_to_rgb(lightness / 100, chroma)[0]
         yield (rgb.clamp(0, 1) * 255).round().byte().permute(1, 2, 0).numpy()

@@ -5,7 +5,7 @@ import torch
 import colorlib
 from colorlib.errors import InputError
 from colorlib.lab import rgb_to_lab
-from colorlib.temporal import colour_frames, optical_flow
+from colorlib.temporal import Steady, colour_frames, optical_flow
 
 
 @pytest.fixture(scope='module')
@@ -64,7 +64,9 @@ def test_temporal_steadies_a_still_scene_with_noise(unet):
     plain = list(colour_frames(unet, frames, temporal=False))
     steady = list(colour_frames(unet, frames))
     assert flicker(steady) < 0.6 * flicker(plain)
-    assert np.array_equal(steady[0], plain[0])  # the first frame has nothing to carry
+    # steadier, not greyer: the mean saturation is the network's
+    saturation = [chroma(frames).norm(dim=1).mean().item() for frames in (plain, steady)]
+    assert saturation[1] == pytest.approx(saturation[0], rel=0.15)
     # lightness is the input's: only the colour is steadied
     lightness = rgb_to_lab(torch.from_numpy(np.stack(steady + frames)).permute(0, 3, 1, 2).float() / 255)[:, 0]
     assert (lightness[:8] - lightness[8:]).abs().mean().item() < 1.5
@@ -75,11 +77,37 @@ def test_a_cut_starts_afresh(unet):
     frames = [first] * 4 + [second] * 2
     plain = list(colour_frames(unet, frames, temporal=False))
     steady = list(colour_frames(unet, frames))
-    assert np.array_equal(steady[4], plain[4])  # no colour of the old scene carried into the new one
+    alone = list(colour_frames(unet, frames[4:]))
+    assert all(np.array_equal(a, b) for a, b in zip(steady[4:], alone))  # no colour of the old scene carried over
+    assert not np.array_equal(steady[4], steady[3])
 
 
 def test_a_new_size_starts_afresh(unet):
     frames = [scene(6), scene(6), scene(7, 40, 56)]
+    steady = list(colour_frames(unet, frames))
+    assert steady[2].shape == (40, 56, 3) and np.array_equal(steady[2], next(colour_frames(unet, frames[2:])))
+
+
+def test_chroma_texture_goes_colour_edges_stay():
+    """The network's chroma is fitted to the lightness: noise where the lightness is flat goes, an edge of colour
+    on an edge of lightness stays."""
+    torch.manual_seed(0)
+    lightness = torch.full((1, 1, 40, 80), 30.0)
+    lightness[..., 40:] = 70
+    chroma = torch.zeros(1, 2, 40, 80)
+    chroma[:, 0, :, :40], chroma[:, 0, :, 40:] = 20, -20
+    noisy = chroma + 6 * torch.randn_like(chroma)
+    out = Steady()(lightness, noisy)
+    assert (out - chroma).abs().mean() < 0.3 * (noisy - chroma).abs().mean()
+    assert out[:, 0, :, :38].mean().item() == pytest.approx(20, abs=1.5)
+    assert out[:, 0, :, 42:].mean().item() == pytest.approx(-20, abs=1.5)
+
+
+def test_a_large_frame_is_steadied_at_its_size(unet):
+    rng = np.random.default_rng(8)
+    still = np.kron(scene(9, 8, 56), np.ones((5, 8, 1), np.uint8))  # 40 x 448: steadied at 29 x 320
+    frames = [np.clip(still + rng.normal(0, 6, still.shape), 0, 255).astype(np.uint8) for _ in range(5)]
     plain = list(colour_frames(unet, frames, temporal=False))
     steady = list(colour_frames(unet, frames))
-    assert steady[2].shape == (40, 56, 3) and np.array_equal(steady[2], plain[2])
+    assert steady[0].shape == still.shape
+    assert flicker(steady) < 0.6 * flicker(plain)

@@ -132,8 +132,8 @@ def test_a_film_keeps_its_frames_times_size_and_audio(model, tmp_path):
     assert times == in_times
     assert kinds == [('video', 'h264'), ('audio', 'aac')] == in_kinds
     assert said == [f'{src}: kept 1 audio stream']
-    # the colours are the network's, frame by frame as the temporal stage gives them, through H.264's losses
-    expected = list(temporal.colour_frames(model, in_frames, temporal=False))
+    # the colours are the network's as the temporal stage (on by default) gives them, through H.264's losses
+    expected = list(temporal.colour_frames(model, in_frames))
     error = np.abs(np.stack(frames).astype(int) - np.stack(expected)).mean()
     assert error < 8 and error < np.abs(np.stack(in_frames).astype(int) - np.stack(expected)).mean() / 3
     assert leftovers(dst.parent) == []

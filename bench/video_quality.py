@@ -339,6 +339,8 @@ lightness, the grey a film shows (the cartoon's frame, fitted without this, was 
 itself, and with it at 24.3 dB, in a trial). The film is fitted and coloured at half its size (`net_size=
 reference.half_size(frame)`, the lightness still the frame's own at full size): a crop then holds four times the
 picture, +0.6 (bigbuckbunny), +0.5 (bikes) and +1.7 dB (carphone) over the full size at the same cost in a trial.
+That is fit_reference's default (half the first still's side, never under two crops), and the tuned Model, and the
+weights `--save-weights` keeps, colour at that size wherever no net_size is given (its `about['run']['net_size']`).
 Denormal numbers, which fine-tuning makes in the backward pass and an x86 CPU computes many times slower, are flushed
 to zero while fitting: 4.2 CPU s instead of 12.9 for carphone's still. Several stills (one a scene) train one
 network on all of them: it tells the scenes apart by the grey picture. The result is a Model like any other: `save`

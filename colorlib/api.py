@@ -118,6 +118,9 @@ class Model:
         self.target = target
         self.path = path  # the weights file it was read from (None: trained here), never written over by a run from it
         self.run = run  # how it was trained (checkpoints.describe_run), where known; saved with its weights
+        self.net_size = (run or {}).get('net_size')  # colour at the size it learnt at, where none is given
+        if self.net_size is not None:
+            check_whole(self.net_size, 'net_size', 1)
 
     @property
     def about(self):
@@ -203,6 +206,7 @@ class Model:
         lightness with the network's colour, as (H, W, 3) uint8 (colorlib.colorize). It runs in tiles of `tile`
         pixels a side with `margin` pixels of context (default: the network's receptive field), on the image scaled
         to `net_size`."""
+        net_size = self.net_size if net_size is None else net_size
         if self.target.task != 'colour':
             raise InputError('super-resolution weights do not colour images', ['target.task'])
         check_flag(flips, 'flips')
@@ -229,6 +233,7 @@ class Model:
         other streams; tile, margin, net_size, flips: as for colorize. Returns the
         number of frames; a film that stops early is published up to there and then a video.FilmCut says where."""
         from colorlib import video
+        net_size = self.net_size if net_size is None else net_size
         return video.colorize_video(self, src, dst, compare, temporal, replace, progress=progress, log=log,
                                     tile=tile, margin=margin, net_size=net_size, flips=flips)
 
@@ -237,6 +242,7 @@ class Model:
         """The coloured frames of the film at `src`, one by one as (H, W, 3) uint8 RGB arrays, upright: for one's
         own pipeline (colorlib.video.colour_film)."""
         from colorlib import video
+        net_size = self.net_size if net_size is None else net_size
         return video.colour_film(self, src, temporal, tile=tile, margin=margin, net_size=net_size, flips=flips)
 
     @named_keywords
@@ -290,12 +296,17 @@ class Model:
                              ['init'])
         return fit(init=self, **settings)
 
-    def fit_reference(self, pictures, log=None, **settings):
+    def fit_reference(self, pictures, log=None, net_size=None, **settings):
         """A new Model that has learnt the colours of a film from colour stills of it (colorlib.reference); this
-        model is left as it is. settings: reference_run's (crops, net_size, seed) and TrainConfig's fields."""
-        from colorlib.reference import flushed_denormals, reference_run
+        model is left as it is. It learns, and then colours, at `net_size`: by default half the first still's
+        shorter side (reference.half_size: a crop then holds four times the picture). settings: reference_run's
+        (crops, seed) and TrainConfig's fields."""
+        from colorlib.reference import as_list, flushed_denormals, half_size, reference_run
+        pictures = as_list(pictures)
+        net_size = half_size(pictures[0]) if net_size is None else net_size
         with flushed_denormals():
-            return fit(**reference_run(self, pictures, **settings), log=log).model
+            model = fit(**reference_run(self, pictures, net_size=net_size, **settings), log=log).model
+        return Model(model.net, model.target, model.device, run={**(model.run or {}), 'net_size': net_size})
 
     @named_keywords
     def save(self, path, replace=False, reads=()):
@@ -362,8 +373,8 @@ def fit(model=None, *, kernel=None, filters=None, target=None, kind=None, task=N
         init=None, out_dir=None, runs_dir=None, weights=None, resume=False, overwrite=False, epoch_samples=False,
         sync_bn=False, progress=False, log=None, device='auto', on_epoch=None, stop_signal=None, **settings):
     """Train a network and return the Run. The model: `model` (colorlib.models.MODELS: 'UNet', 'CNN', ...), `kernel`,
-    `filters` and the network's own settings (models.network_settings); what it learns: a built `target`, or its settings (TargetConfig: kind, task, colours,
-    ...); the images: train_x and test_x, both (NHWC, uint8 or float 0-1, sides multiples of 4: network_images),
+    `filters` and the network's own settings (models.network_settings); what it learns: a built `target`, or its
+    settings (TargetConfig: kind, task, colours, ...); the images: train_x and test_x, both (NHWC, uint8 or float 0-1, sides multiples of 4: network_images),
     else those of `data` and `category` (load_images, with image_size, val_share, cache_dir and on_skip for a folder
     of one's own pictures, on which the colours are then fitted); how it trains: TrainConfig's fields as keywords
     (epochs=5, batch_size=10, learn_rate=..., ...). init: weights (a Model or a path) to start from, whose network
@@ -427,7 +438,8 @@ def fit_network(net_config, init, config, images, device, sync_bn):
     """fit's network of `net_config`, once training it on `images` is known to fit in memory: its first weights
     drawn from config.seed (every draw after them follows it too), or copied from `init`."""
     train_x, test_x = images
-    given = (list(model_sizes()) if init is None else []) + ['batch_size']  # a file's sizes are not the user's to change
+    # a file's sizes are not the user's to change
+    given = (list(model_sizes()) if init is None else []) + ['batch_size']
     check_fits(net_config, 'train', device, min(config.batch_size, -(-len(train_x) // distributed.world_size())),
                *train_x.shape[1:3], pictures=len(train_x) + len(test_x), chosen=given,
                source=getattr(init, 'path', None), source_field='init', picture_field='train_x')  # before it is built

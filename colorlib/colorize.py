@@ -268,6 +268,7 @@ def colorize_files(model, paths, out_dir=OUT_DIR, compare=False, temporal=True, 
         with_fields(['save_weights'], check_writable, save_weights, overwrite, reads)
     if reference:
         model = as_source('reference', model.fit_reference, reference, net_size=net_size, log=log)
+        net_size = model.net_size  # the films and pictures are coloured at the size it learnt at
         if save_weights is not None:
             as_source('save_weights', model.save, save_weights, replace=overwrite, reads=reads)
     predict = chroma_predictor(FlipAveraged(model.net) if flips else model.net, model.target)

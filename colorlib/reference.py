@@ -98,8 +98,10 @@ def random_crops(pictures, count, rng):
 
 
 def half_size(frame):
-    """The net_size to fit and colour a film at: half its frames' shorter side, never under one crop."""
-    return max(MIN_SIDE, min(np.shape(frame)[:2]) // 2)
+    """The net_size to fit and colour a film at: half its frames' shorter side, but never under two crops (a still
+    that is a crop or two across has too few different crops to learn from), nor over the frame."""
+    side = min(np.shape(frame)[:2])
+    return max(min(side, 2 * CROP), side // 2)
 
 
 def at_net_size(picture, net_size):

@@ -94,7 +94,21 @@ def test_fitting_flushes_denormals_and_puts_the_default_back(unet):
     assert (tiny * 1).item() != 0
 
 
-def test_half_size_is_half_the_shorter_side_and_never_under_a_crop():
-    from colorlib.reference import MIN_SIDE, half_size
+def test_half_size_is_half_the_shorter_side_and_never_under_two_crops():
+    from colorlib.reference import CROP, half_size
     assert half_size(np.zeros((180, 320, 3))) == 90
-    assert half_size(np.zeros((40, 50, 3))) == MIN_SIDE
+    assert half_size(np.zeros((100, 150, 3))) == 2 * CROP
+    assert half_size(np.zeros((40, 50, 3))) == 40  # a still under two crops is taken at its own size
+
+
+def test_a_tuned_model_colours_at_the_size_it_learnt_and_its_weights_say_so(unet, tmp_path):
+    still = tinted(0, size=160)
+    tuned = unet.fit_reference(still, crops=40, epochs=1)
+    assert tuned.net_size == 80 and unet.net_size is None  # half the still's side, the model given left as it was
+    later = tinted(1, size=160)
+    assert np.array_equal(tuned.colorize(later), tuned.colorize(later, net_size=80))
+    assert not np.array_equal(tuned.colorize(later), tuned.colorize(later, net_size=160))
+    tuned.save(tmp_path / 'tuned.pkl')
+    again = colorlib.load(tmp_path / 'tuned.pkl')
+    assert again.net_size == 80 and again.about['run']['net_size'] == 80
+    assert unet.fit_reference(still, crops=40, epochs=1, net_size=96).net_size == 96

@@ -380,9 +380,9 @@ def fit(model=None, *, kernel=None, filters=None, target=None, kind=None, task=N
     else those of `data` and `category` (load_images, with image_size, val_share, cache_dir and on_skip for a folder
     of one's own pictures, on which the colours are then fitted); how it trains: TrainConfig's fields as keywords
     (epochs=5, batch_size=10, learn_rate=..., ...), over those of a `recipe` where one is named (colorlib.recipes:
-    'assignment', 'fast', 'best'; for weights from a file, per the model and target given). init: weights (a Model or a path) to start from, whose network
-    and target are then the run's (settings given must agree with them); without init the network is by default a
-    3x3 UNet of 32 filters. `data`, `colours`, `bins` and `init` are files the run reads, never written over, also
+    'assignment', 'fast', 'best'; for weights from a file, per the model and target given). init: weights (a Model
+    or a path) to start from, whose network and target are then the run's (settings given must agree with them);
+    without init the network is by default a 3x3 UNet of 32 filters. `data`, `colours`, `bins` and `init` are files the run reads, never written over, also
     where train_x or a target is given.
 
     Nothing is written unless out_dir (or runs_dir: out_dir is then the folder in it named after the run,

@@ -5,6 +5,7 @@ import pytest
 
 import colorlib
 from colorlib import reference
+from colorlib.api import recipe_run
 from colorlib.errors import InputError
 from colorlib.recipes import RECIPES, recipe_settings
 from colorlib.targets import TargetConfig
@@ -19,8 +20,13 @@ def test_fit_trains_with_its_recipe_and_a_keyword_given_wins(horses):
     run = tiny_fit(horses, recipe='fast', epochs=1).model.about['run']  # the fast recipe, for one epoch
     assert (run['epochs'], run['batch_size'], run['learn_rate'], run['lr_schedule'], run['warmup']) == (
         1, 16, 0.04, 'cosine', 0.4)
-    run = tiny_fit(horses, recipe='best', epochs=1, batch_size=8).model.about['run']  # best for the CNN
+    model = tiny_fit(horses, recipe='best', epochs=1, batch_size=8).model  # best for the CNN
+    run = model.about['run']
     assert (run['epochs'], run['batch_size'], run['ema'], tuple(run['augment'])) == (1, 8, 0.999, ('hflip', 'shift'))
+    run = model.fit(recipe='best', epochs=1, train_x=horses[0][:32], test_x=horses[1][:16]).model.about['run']
+    assert (run['batch_size'], run['ema']) == (100, 0.999)  # Model.fit takes it too
+    name, target = recipe_run({'init': model, 'model': None, 'target': None}, {})  # the run's, from the Model
+    assert recipe_settings('best', name, target)['epochs'] == 50  # the CNN's (the UNet's is 100)
     run = tiny_fit(horses, epochs=1).model.about['run']  # no recipe: the library's defaults
     assert (run['batch_size'], run['learn_rate'], run['lr_schedule']) == (100, 0.001, 'constant')
 

@@ -24,7 +24,8 @@ def test_every_flag_is_named_by_its_dest_and_every_setting_has_a_flag():
 
 
 @pytest.mark.parametrize('assignment, keyword, function', [
-    ('-f', 'filters', colorlib.fit), ('--checkpoint', 'weights', colorlib.fit), ('--plot', 'epoch_samples', colorlib.fit),
+    ('-f', 'filters', colorlib.fit), ('--checkpoint', 'weights', colorlib.fit),
+    ('--plot', 'epoch_samples', colorlib.fit),
     ('--soft-encode', 'soft', colorlib.fit), ('--tta', 'flips', colorlib.Model.evaluate),
     ('--legacy-eval', 'legacy', colorlib.Model.evaluate)])
 def test_a_flag_is_also_spelled_as_its_keyword_and_still_named_as_the_assignment_spelled_it(assignment, keyword,
@@ -75,3 +76,14 @@ def test_values_the_library_trains_with_are_taken_by_the_command(flags):
     """The command once refused these by bounds of its own (0.99999, 0.99, > 0) that the library did not have."""
     args = build_parser().parse_args(flags)
     TrainConfig(**{f.name: getattr(args, f.name) for f in dataclasses.fields(TrainConfig)})
+
+
+def test_the_readme_table_of_names_spells_flags_the_parser_has():
+    """README's "One thing, one name": each flag it lists is one colorization takes, so the table cannot drift."""
+    import re
+    from pathlib import Path
+    readme = (Path(__file__).parents[1] / 'README.md').read_text()
+    table = readme.split('## One thing, one name')[1].split('\n\n')[2]
+    spelled = {flag for row in table.splitlines()[2:] for flag in re.findall(r'`(-[-\w]+)`', row.split('|')[3])}
+    known = {s for action in build_parser()._actions for s in action.option_strings}
+    assert {'--weights', '--flips', '--epoch-samples', '--soft'} <= spelled and spelled <= known, spelled - known

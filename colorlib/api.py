@@ -143,7 +143,8 @@ class Model:
 
     @property
     def name(self):
-        """The run name: 'unet', 'superres_unet_mse', ..."""
+        """The run name, the network and what it learns: 'unet', 'superres_unet_mse', ... (what colorlib.load takes
+        and the shipped weights are named by); the network alone is config.name, 'UNet'."""
         return run_name(self.config.name, self.target.config)
 
     def _test(self, test_x=None):

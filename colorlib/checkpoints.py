@@ -18,7 +18,7 @@ from colorlib import distributed
 from colorlib.errors import ConfigMismatch, InputError
 from colorlib.files import atomic_write, require_file
 from colorlib.models import MODELS, ModelConfig, build_model, network_settings
-from colorlib.targets import digest
+from colorlib.targets import TARGETS, digest
 
 RESUMABLE_PARTS = ('model', 'optimizer', 'scheduler', 'rng', 'epoch', 'position', 'history', 'run')
 # settings a resumed run may change: how the arithmetic is done and how often the state is saved, not what is
@@ -77,7 +77,7 @@ def read_about(path, state=None):
         if 'target' in about:
             said['target'] = {k: about['target'][k] for k in (*TARGET_FIELDS, 'palette')}
         if 'run' in about:
-            said['run'] = dict(about['run'])
+            said['run'] = current_words(about['run'])
         return said
     except (TypeError, KeyError, ValueError, InputError) as err:
         raise InputError(f'{path} says it holds something colorlib cannot read ({str(err)[:100]})') from None
@@ -217,6 +217,8 @@ def read_resumable(path):
     missing = [part for part in RESUMABLE_PARTS if part not in state]
     if missing:
         raise InputError(f'{path} is an incomplete training state (it lacks {", ".join(missing)})')
+    if isinstance(state['run'], dict):
+        state['run'] = current_words(state['run'])
     weights = state['model'] if isinstance(state['model'], dict) else {}
     if not all(torch.isfinite(v).all() for v in weights.values() if torch.is_tensor(v) and v.is_floating_point()):
         raise InputError(f'{path} holds non-finite weights (NaN or infinity)')
@@ -235,9 +237,19 @@ def describe_run(model, target, config, train_set):
             'processes': distributed.world_size(), 'colorlib': __version__}
 
 
+def current_words(run):
+    """A run's description in today's words: runs saved before named the target kind by its class ('ColourClasses',
+    'RGB', 'LabBins') where the weights and TargetConfig say its kind ('classes', 'rgb', 'lab'); read in today's
+    words, a resume.pt saved then still resumes, and old weights' `about` reads like new ones'."""
+    old = {target.__name__: kind for kind, target in TARGETS.items()}
+    kind = run.get('target.kind')
+    return {**run, 'target.kind': old[kind]} if isinstance(kind, str) and kind in old else dict(run)
+
+
 def check_same_run(saved, now):
     """A ConfigMismatch naming every difference but FREE_ON_RESUME's; the number of epochs may grow under a constant
     learning rate, to train on."""
+    saved = current_words(saved)
     differences = [(field, saved.get(field), value) for field, value in now.items() if saved.get(field) != value
                    and field not in FREE_ON_RESUME
                    and not (field == 'epochs' and value > saved[field] and now['lr_schedule'] == 'constant')]

@@ -172,7 +172,7 @@ class ModelConfig:
     name: str = 'UNet'
     kernel: int = 3
     filters: int = 32
-    colours: int = 24  # output channels: colour classes, Lab bins, or 3 for RGB
+    colours: int = 24  # output channels (a count: colour classes, Lab bins or 3 for RGB), not TargetConfig's file
     in_channels: int = 1  # 1 (grey or L) for colourization, 3 for super-resolution
     own: tuple = ()  # (setting, value) pairs of every registered network's own settings
 

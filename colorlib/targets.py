@@ -202,8 +202,9 @@ class Target:
         return [(mode, upsample(small, mode)) for mode in ('bilinear', 'bicubic')]
 
     def describe(self):
-        """What defines the target, as plain values: stored in a saved run and compared on resuming."""
-        return {'kind': type(self).__name__, 'task': self.task}
+        """What defines the target, as plain values: stored in a saved run and compared on resuming. The kind is
+        its word ('classes', 'rgb', 'lab'), as in a TargetConfig and the weights' notes."""
+        return {'kind': self.kind, 'task': self.task}
 
     def save_palette(self, path, replace=False):
         """Write the classes' colours in the assignment's file format (for weights trained on fitted ones)."""

@@ -510,7 +510,7 @@ def test_lab_training_then_valid(small_npz, tmp_path, monkeypatch, capsys):
     assert code == 0, err
     assert 'Epoch [1/1]' in out and (tmp_path / 'outputs' / 'unet_lab_k3_f4' / 'samples.png').is_file()
     run = read_resumable(tmp_path / 'outputs' / 'unet_lab_k3_f4' / 'resume.pt')['run']
-    assert run['target.kind'] == 'LabBins' and run['target.soft'] and run['target.rebalance'] == 0.5
+    assert run['target.kind'] == 'lab' and run['target.soft'] and run['target.rebalance'] == 0.5
     code, out, err = call(main, argv + ['--valid', '--checkpoint', 'lab.pkl', '--temperature', '0'], capsys)
     assert code == 0, err
     lines = figure_lines(out)

@@ -23,6 +23,30 @@ def test_every_flag_is_named_by_its_dest_and_every_setting_has_a_flag():
     assert {f.name for f in dataclasses.fields(TrainConfig)} | set(ModelConfig().as_dict()) <= set(names)
 
 
+@pytest.mark.parametrize('assignment, keyword, function', [
+    ('-f', 'filters', colorlib.fit), ('--checkpoint', 'weights', colorlib.fit),
+    ('--plot', 'epoch_samples', colorlib.fit),
+    ('--soft-encode', 'soft', colorlib.fit), ('--tta', 'flips', colorlib.Model.evaluate),
+    ('--legacy-eval', 'legacy', colorlib.Model.evaluate)])
+def test_a_flag_is_also_spelled_as_its_keyword_and_still_named_as_the_assignment_spelled_it(assignment, keyword,
+                                                                                           function):
+    import inspect
+    assert keyword in inspect.signature(function).parameters  # the library's word for it
+    parser = build_parser()
+    action, = [a for a in parser._actions if assignment in a.option_strings]
+    spelled = f'--{keyword.replace("_", "-")}'
+    assert spelled in action.option_strings and action.option_strings[0] == assignment  # --help shows both
+    value = [] if action.nargs == 0 else ['x.pkl' if keyword == 'weights' else '8']
+    assert getattr(parser.parse_args([spelled, *value]), action.dest) == getattr(
+        parser.parse_args([assignment, *value]), action.dest) != action.default
+    assert flag_names(parser)[action.dest] == assignment  # a refusal still names the flag as before
+
+
+def test_colorize_takes_flips_as_tta():
+    from colorlib.cli.colorize import build_parser as colorize_parser
+    assert colorize_parser().parse_args(['x.png', '--flips']).flips is True
+
+
 def test_the_parser_defaults_are_the_librarys():
     args = build_parser().parse_args([])
     assert {f.name: getattr(args, f.name) for f in dataclasses.fields(TrainConfig)} == dataclasses.asdict(TrainConfig())
@@ -52,3 +76,14 @@ def test_values_the_library_trains_with_are_taken_by_the_command(flags):
     """The command once refused these by bounds of its own (0.99999, 0.99, > 0) that the library did not have."""
     args = build_parser().parse_args(flags)
     TrainConfig(**{f.name: getattr(args, f.name) for f in dataclasses.fields(TrainConfig)})
+
+
+def test_the_readme_table_of_names_spells_flags_the_parser_has():
+    """README's "One thing, one name": each flag it lists is one colorization takes, so the table cannot drift."""
+    import re
+    from pathlib import Path
+    readme = (Path(__file__).parents[1] / 'README.md').read_text()
+    table = readme.split('## One thing, one name')[1].split('\n\n')[2]
+    spelled = {flag for row in table.splitlines()[2:] for flag in re.findall(r'`(-[-\w]+)`', row.split('|')[3])}
+    known = {s for action in build_parser()._actions for s in action.option_strings}
+    assert {'--weights', '--flips', '--epoch-samples', '--soft'} <= spelled and spelled <= known, spelled - known

@@ -116,6 +116,21 @@ def test_resume_refuses_other_colours_of_the_same_number(sets, target, tmp_path)
     assert [field for field, _, _ in mismatch.value.differences] == ['target.colours']
 
 
+def test_resume_names_the_kind_as_the_weights_do_and_takes_the_old_class_name(sets, target, tmp_path):
+    constant = replace(RECIPE, epochs=1, lr_schedule='constant', warmup=0.0)
+    train_in(tmp_path, fresh_model(), target, *sets, constant)
+    state = torch.load(tmp_path / 'resume.pt', weights_only=True)
+    assert state['run']['target.kind'] == 'classes' == target.kind
+    state['run']['target.kind'] = 'ColourClasses'  # as resume.pt said before
+    torch.save(state, tmp_path / 'resume.pt')
+    history = train_in(tmp_path, fresh_model(), target, *sets, replace(constant, epochs=2), resume=True)
+    assert [row['epoch'] for row in history] == [1, 2]
+    state['run']['target.kind'] = 'LabBins'  # another kind's old name is still another kind
+    torch.save(state, tmp_path / 'resume.pt')
+    with pytest.raises(ConfigMismatch, match=r'^the saved run had target\.kind lab, this one has classes$'):
+        train_in(tmp_path, fresh_model(), target, *sets, replace(constant, epochs=2), resume=True)
+
+
 def test_resume_refuses_a_state_missing_a_part(sets, target, tmp_path):
     train_in(tmp_path, fresh_model(), target, *sets, replace(RECIPE, epochs=1))
     state = torch.load(tmp_path / 'resume.pt', weights_only=True)

@@ -138,7 +138,7 @@ def test_describe_is_plain_and_follows_the_centres(case, centres, bins):
     target, make = case[0], case[-1]
     described = target.describe()
     assert json.loads(json.dumps(described)) == described
-    assert described['kind'] == type(target).__name__ and described['task'] == target.task
+    assert described['kind'] == target.kind and described['task'] == target.task  # its word, as in the weights
     moved = make((centres + 0.01).clamp(0, 1), (bins[0] + 1, bins[1]))
     assert moved.out_channels == target.out_channels
     if isinstance(target, RGB):

@@ -36,13 +36,13 @@ def build_parser(regression=False, prog=None):
                             'them', models, models[0] if regression else None)
     add_task_flags(parser, loss=not regression)
     parser.add_argument('--valid', action='store_true', help='evaluate --checkpoint on the test images, no training')
-    parser.add_argument('--legacy-eval', dest='legacy', action='store_true',
+    parser.add_argument('--legacy-eval', '--legacy', dest='legacy', action='store_true',
                         help="with --valid: the assignment's figures (BatchNorm in training mode, its test order)")
     add_training_flags(parser)
     add_device_flags(parser)
     parser.add_argument('--recipe', choices=list(RECIPES), default='assignment',
                         help='a named set of training flags (listed below); flags given explicitly win')
-    parser.add_argument('--tta', dest='flips', action='store_true',
+    parser.add_argument('--tta', '--flips', dest='flips', action='store_true',
                         help='with --valid: also the figures of the model averaged with its mirror image, apart')
     parser.add_argument('--extra-categories', type=category_list, default=[],
                         help='also train on these CIFAR-10 classes (e.g. deer,dog, or all: every other class; needs '

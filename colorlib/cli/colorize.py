@@ -43,7 +43,7 @@ def build_parser(prog='colorize.py'):
     parser.add_argument('--net-size', type=int_at_least(1), metavar='N',
                         help='the network sees the image scaled to N pixels on its shorter side (default: full size); '
                              'the colour is scaled back up, the lightness stays full size')
-    parser.add_argument('--tta', dest='flips', action='store_true',
+    parser.add_argument('--tta', '--flips', dest='flips', action='store_true',
                         help='average the network with its mirror image (test-time augmentation; twice the work)')
     add_device_flags(parser)
     parser.set_defaults(prog=prog)

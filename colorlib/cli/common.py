@@ -288,12 +288,12 @@ def add_device_flags(parser):
 
 
 def add_model_flags(parser, checkpoint_help, models=tuple(MODELS), default_model=None):
-    """--model, --checkpoint, -k, -f, -c, and a flag for each network's own setting (models.Setting: --<name>):
-    left None when not given (the defaults: ModelConfig's), so that the settings of a checkpoint that says what it
-    holds fill them; given ones must agree with it."""
+    """--model, --checkpoint (also --weights, the library's keyword), -k, -f, -c, and a flag for each network's own
+    setting (models.Setting: --<name>): left None when not given (the defaults: ModelConfig's), so that the settings
+    of a checkpoint that says what it holds fill them; given ones must agree with it."""
     parser.add_argument('--model', choices=list(models), default=default_model,
                         help=f'default: what --checkpoint holds, else {DEFAULT.name}')
-    parser.add_argument('--checkpoint', type=a_path, help=checkpoint_help)
+    parser.add_argument('--checkpoint', '--weights', dest='checkpoint', type=a_path, help=checkpoint_help)
     parser.add_argument('-k', '--kernel', type=an_int, help=f'convolution kernel size (odd; default {DEFAULT.kernel})')
     parser.add_argument('-f', '--num-filters', '--num_filters', '--filters', dest='filters', type=an_int,
                         help=f'number of filters (default {DEFAULT.filters})')
@@ -332,7 +332,7 @@ def add_lab_flags(parser, training=False):
     if training:
         parser.add_argument('--rebalance', type=a_float, metavar='LAMBDA',
                             help="Lab: weight rare colours up, Zhang's lambda in [0, 1] (1: not at all; he uses 0.5)")
-        parser.add_argument('--soft-encode', action='store_true',
+        parser.add_argument('--soft-encode', '--soft', dest='soft_encode', action='store_true',
                             help='Lab: spread the target over the 5 nearest bins (Gaussian, sigma 5)')
 
 
@@ -383,7 +383,7 @@ def add_run_flags(parser):
     """Where a run starts from and writes: --init, --plot, --experiment-name, --resume, --overwrite, --sync-bn."""
     parser.add_argument('--init', metavar='CHECKPOINT', type=a_path,
                         help='start training from these weights (fine-tuning, e.g. the shipped ones on your pictures)')
-    parser.add_argument('--plot', dest='epoch_samples', action='store_true',
+    parser.add_argument('--plot', '--epoch-samples', dest='epoch_samples', action='store_true',
                         help='write a sample grid after every epoch')
     parser.add_argument('--experiment-name', '--experiment_name', dest='experiment_name', type=folder_name,
                         help='folder under outputs/, a plain name (default: model_k<kernel>_f<filters>)')

@@ -32,6 +32,7 @@ from colorlib.memory import check_fits, model_sizes
 from colorlib.models import FlipAveraged, build_model, context
 from colorlib.naming import activations_folder, eval_file, run_name, weights_name
 from colorlib.plots import save_figure, training_curve
+from colorlib.recipes import recipe_settings
 from colorlib.reconcile import (check_model_settings, check_target_settings, kind_settings, load_settings,
                                 model_config, model_fields, own_settings, start_from, target_config, target_fields,
                                 weights_path)
@@ -368,15 +369,17 @@ def fit(model=None, *, kernel=None, filters=None, target=None, kind=None, task=N
         bins=None, residual=None, rebalance=None, soft=None, temperature=None, data=None, category='horse',
         extra_categories=(), image_size=32, val_share=0.1, cache_dir=None, on_skip=None, train_x=None, test_x=None,
         init=None, out_dir=None, runs_dir=None, weights=None, resume=False, overwrite=False, epoch_samples=False,
-        sync_bn=False, progress=False, log=None, device='auto', on_epoch=None, stop_signal=None, **settings):
+        sync_bn=False, progress=False, log=None, device='auto', on_epoch=None, stop_signal=None, recipe=None,
+        **settings):
     """Train a network and return the Run. The model: `model` (colorlib.models.MODELS: 'UNet', 'CNN', ...), `kernel`,
     `filters` and the network's own settings (models.network_settings); what it learns: a built `target`, or its
     settings (TargetConfig: kind, task, colours, ...); the images: train_x and test_x, both (NHWC, uint8 or float 0-1, sides multiples of 4: network_images),
     else those of `data` and `category` (load_images, with image_size, val_share, cache_dir and on_skip for a folder
     of one's own pictures, on which the colours are then fitted); how it trains: TrainConfig's fields as keywords
-    (epochs=5, batch_size=10, learn_rate=..., ...). init: weights (a Model or a path) to start from, whose network
-    and target are then the run's (settings given must agree with them); without init the network is by default a
-    3x3 UNet of 32 filters. `data`, `colours`, `bins` and `init` are files the run reads, never written over, also
+    (epochs=5, batch_size=10, learn_rate=..., ...), over those of a `recipe` where one is named (colorlib.recipes:
+    'assignment', 'fast', 'best'; for weights from a file, per the model and target given). init: weights (a Model
+    or a path) to start from, whose network and target are then the run's (settings given must agree with them);
+    without init the network is by default a 3x3 UNet of 32 filters. `data`, `colours`, `bins` and `init` are files the run reads, never written over, also
     where train_x or a target is given.
 
     Nothing is written unless out_dir (or runs_dir: out_dir is then the folder in it named after the run,
@@ -512,8 +515,9 @@ def check_fit_arguments(given):
 def check_fit_plan(given):
     """fit's TrainConfig, and the settings that go together or not (check_fit_arguments' `given`): the target's
     settings with the model's, the run's files with a place to write them, train_x with test_x."""
-    config = TrainConfig(**kind_settings(own_settings(given['settings'])[1])[1])
     target_settings = {k: given.get(k, given['settings'].get(k)) for k in target_fields()}
+    recipe = {} if given['recipe'] is None else recipe_settings(given['recipe'], *recipe_run(given, target_settings))
+    config = TrainConfig(**{**recipe, **kind_settings(own_settings(given['settings'])[1])[1]})  # a keyword given wins
     if given['init'] is None and given['target'] is None:
         target_config(given['model'] or 'UNet', **target_settings)
     for name in ('weights', 'resume', 'epoch_samples'):
@@ -524,6 +528,17 @@ def check_fit_plan(given):
         raise InputError(f'{provided} needs {missing} too (the images the run is evaluated on, or trains on)',
                          [missing])
     return config
+
+
+def recipe_run(given, target_settings):
+    """(model name, TargetConfig) of the run fit is asked for (check_fit_arguments' `given`), as its recipe is
+    chosen: those of a Model given as init or a built target, else the model and target settings given."""
+    from colorlib.targets import Target
+    init = given['init'] if isinstance(given['init'], Model) else None
+    name = given['model'] or (init.config.name if init else 'UNet')
+    if isinstance(given['target'], Target):
+        return name, given['target'].config
+    return name, init.target.config if init else target_config(name, **target_settings)
 
 
 def names():

@@ -230,6 +230,31 @@ class Colorized:
                 f'colourized into {self.out_dir}/')
 
 
+def unusable_paths(named):
+    """{path: why} of the paths that cannot even be looked at (a symlink loop, a name too long): no output name is
+    made for them. A missing file is said when it is read, as any unreadable one."""
+    unusable = {}
+    for path in named:
+        try:
+            os.stat(path)
+        except OSError as err:
+            if err.errno != errno.ENOENT:
+                unusable[path] = err.strerror
+    return unusable
+
+
+def output_places(files, films, out_dir, compare, overwrite, reads):
+    """{path: (stem, coloured, side by side)}, each place checked before any work: earlier PNGs of colorize are
+    replaced, films only with `overwrite`."""
+    outputs = {}
+    for path, stem in zip(files, output_stems(files)):
+        suffix = path.suffix.lower() if path in films else '.png'
+        outputs[path] = (stem, *(out_dir / f'{stem}{kind}{suffix}' for kind in ('_colorized', '_compare')))
+        for output in outputs[path][1:2 + compare]:
+            with_fields(['out_dir'], check_writable, output, path not in films or overwrite, reads)
+    return outputs
+
+
 def colorize_files(model, paths, out_dir=OUT_DIR, compare=False, temporal=True, reference=None, save_weights=None,
                    overwrite=False, tile=512, margin=None, net_size=None, flips=False, reads=(), progress=False,
                    log=None, on_skip=None, on_note=None):
@@ -246,31 +271,20 @@ def colorize_files(model, paths, out_dir=OUT_DIR, compare=False, temporal=True, 
     named = find_images(paths)
     if not named:
         raise InputError(f'no image files or films in {", ".join(map(str, paths))}', ['paths'])
-    unusable = {}  # what cannot even be looked at (a symlink loop, a name too long): no output name is made for it
-    for path in named:
-        try:
-            os.stat(path)
-        except OSError as err:
-            if err.errno != errno.ENOENT:  # a missing file is said when it is read, as any unreadable one
-                unusable[path] = err.strerror
+    unusable = unusable_paths(named)
     files = [path for path in named if path not in unusable]
     films = {path for path in files if is_film(path)}
     if films:
         require_av()
     reads = [*files, *reads, *(reference or [])]
-    outputs = {}  # path -> (colorized, compare)
-    for path, stem in zip(files, output_stems(files)):
-        suffix = path.suffix.lower() if path in films else '.png'
-        outputs[path] = (stem, *(out_dir / f'{stem}{kind}{suffix}' for kind in ('_colorized', '_compare')))
-        for output in outputs[path][1:2 + compare]:  # earlier PNGs of colorize are replaced, films only if asked
-            with_fields(['out_dir'], check_writable, output, path not in films or overwrite, reads)
+    outputs = output_places(files, films, out_dir, compare, overwrite, reads)
     if save_weights is not None:
         with_fields(['save_weights'], check_writable, save_weights, overwrite, reads)
     if reference:
         model = as_source('reference', model.fit_reference, reference, net_size=net_size, log=log)
-        net_size = model.net_size  # the films and pictures are coloured at the size it learnt at
         if save_weights is not None:
             as_source('save_weights', model.save, save_weights, replace=overwrite, reads=reads)
+    net_size = model.net_size if net_size is None else net_size  # a tuned model colours at the size it learnt at
     predict = chroma_predictor(FlipAveraged(model.net) if flips else model.net, model.target)
     margin = context(model.config) if margin is None else margin
     done = Colorized(out_dir, named, films=bool(films))

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Remake every file in weights/ with the project's own CLI, on the bundled training horses, on the CPU.
 # Each run's metrics.jsonl and training curve are kept under docs/training/<name>/.
-# The flags of each run are its `best` recipe (colorlib/cli/recipes.py): Adam with the learning rate annealed to zero
+# The flags of each run are its `best` recipe (colorlib/recipes.py): Adam with the learning rate annealed to zero
 # on a cosine, seed 0, kernel 3, 32 filters, our 24-colour file; the classifiers also see random horizontal flips and
 # shifts of up to 4 pixels (they overfit without them), the regression CNN does not (it underfits, and smaller
 # batches help it more). The UNet, DUNet and CNN are pre-trained for 60 epochs on all of CIFAR-10, then fine-tuned on
@@ -18,7 +18,7 @@
 #                                            #   superres_cnn, superres_unet, superres_unet_mse, superres_unet_res)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-common=(--recipe best --device cpu)  # the flags of each run are the `best` recipe's (colorlib/cli/recipes.py)
+common=(--recipe best --device cpu)  # the flags of each run are the `best` recipe's (colorlib/recipes.py)
 
 # Some first learn from all 50,000 CIFAR-10 training images (the full data set: the official tarball, or
 # CIFAR10=path/to/cifar10.npz), then are fine-tuned on the horses by their recipe.

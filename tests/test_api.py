@@ -298,6 +298,7 @@ BAD = {  # the bad values of each kind of argument
     'rate': [-1, 'a', NAN, INF, None, True], 'below 1': [-0.1, 1, 'a', NAN, None],
     'own settings': ['x', 5, [('bogus', 1)], [('filters', 3)]],
     'lr_schedule': ['bogus', 5, None], 'augment': ['bogus', 5, ['flip', 'bogus']], 'amp': ['maybe', 5, None],
+    'recipe or None': ['fsat', 'Fast', '', 5, ['fast']],
 }
 ARGUMENTS = {  # (function, argument) -> its kind; a function's own table where one name means two things
     'load': {'weights': 'path', 'device': 'device'},
@@ -314,7 +315,7 @@ ARGUMENTS = {  # (function, argument) -> its kind; a function's own table where 
             'on_skip': 'function or None', 'runs_dir': 'path or None', 'train_x': 'pictures or None', 'test_x': 'pictures or None', 'init': 'init', 'out_dir': 'path or None',
             'weights': 'path or None', 'resume': 'flag', 'overwrite': 'flag', 'epoch_samples': 'flag',
             'sync_bn': 'flag', 'progress': 'flag', 'log': 'function or None', 'device': 'device',
-            'on_epoch': 'function or None', 'stop_signal': 'function or None'},
+            'on_epoch': 'function or None', 'stop_signal': 'function or None', 'recipe': 'recipe or None'},
     'evaluate': {'test_x': 'pictures or None', 'legacy': 'flag', 'flips': 'flag', 'batch_size': 'count',
                  'seed': 'seed', 'num_train': 'whole or None', 'amp': 'amp', 'samples_dir': 'path or None',
                  'reads': 'paths'},

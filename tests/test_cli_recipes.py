@@ -1,5 +1,7 @@
-"""Tests for colorlib.cli.recipes: a recipe sets the defaults of its flags, a flag given wins, every recipe is listed
-in --help and the README, and a run trains with what its recipe says."""
+"""Tests for colorlib.cli.recipes and the command's --recipe: the library's recipe (colorlib.recipes) under the
+flags, a flag given wins, every recipe is listed in --help and the README, and a run trains with what its recipe
+says."""
+import argparse
 from pathlib import Path
 
 import pytest
@@ -8,8 +10,10 @@ import torch
 from colorlib import machine
 from colorlib.checkpoints import read_resumable
 from colorlib.cli import recipes
-from colorlib.cli.colorization import build_parser, main
-from colorlib.cli.common import UsageError
+from colorlib.cli.build import target_from_flags
+from colorlib.cli.colorization import build_parser, given_flags, main, train_settings
+from colorlib.errors import InputError
+from colorlib.recipes import recipe_settings
 from colorlib.shipped import DEFAULT_COLOURS
 from conftest import call
 
@@ -17,8 +21,13 @@ REPO = Path(__file__).resolve().parents[1]
 
 
 def parse(argv, regression=False):
+    """The flags with what colorlib.fit trains with in place of the training ones: the keywords the command passes
+    (train_settings) over the library's recipe for the run."""
     parser = build_parser(regression)
-    return recipes.with_recipe(parser, argv, parser.parse_args(argv))
+    args = parser.parse_args(argv)
+    passed = train_settings(args, given_flags(parser, argv))
+    recipe = recipe_settings(passed.pop('recipe'), args.model or 'UNet', target_from_flags(args))
+    return argparse.Namespace(**{**vars(args), **recipe, **passed})
 
 
 def test_the_default_recipe_is_the_assignment():
@@ -46,7 +55,7 @@ def test_fast_is_the_same_for_every_model():
 
 
 def test_a_recipe_with_nothing_for_this_run_is_one_line(capsys):
-    with pytest.raises(UsageError, match=r'^--recipe best: no recipe of that name for superres_dunet'):
+    with pytest.raises(InputError, match=r'^recipe best: no recipe of that name for superres_dunet'):
         parse(['--model', 'DUNet', '--task', 'superres', '--recipe', 'best'])
     code, _, err = call(main, ['--model', 'DUNet', '--task', 'superres', '--recipe', 'best'], capsys)
     assert code == 2 and err.count('\n') == 1 and '--recipe best' in err

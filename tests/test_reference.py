@@ -111,4 +111,8 @@ def test_a_tuned_model_colours_at_the_size_it_learnt_and_its_weights_say_so(unet
     tuned.save(tmp_path / 'tuned.pkl')
     again = colorlib.load(tmp_path / 'tuned.pkl')
     assert again.net_size == 80 and again.about['run']['net_size'] == 80
+    from PIL import Image
+    Image.fromarray(later).save(tmp_path / 'later.png')  # a folder of pictures is coloured at that size too
+    done = again.colorize_files([tmp_path / 'later.png'], out_dir=tmp_path / 'out')
+    assert np.array_equal(np.asarray(Image.open(done.written[tmp_path / 'later.png'])), tuned.colorize(later))
     assert unet.fit_reference(still, crops=40, epochs=1, net_size=96).net_size == 96

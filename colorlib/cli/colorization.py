@@ -17,6 +17,7 @@ from colorlib.errors import (ConfigMismatch, FileExists, InputError, NonFiniteLo
                              WriteError)
 from colorlib.models import MODELS
 from colorlib.preemption import catch_stop_signals
+from colorlib.recipes import RECIPES
 from colorlib.report import lines
 from colorlib.targets import TARGETS, TargetConfig
 from colorlib.train import Interrupted, TrainConfig
@@ -39,7 +40,7 @@ def build_parser(regression=False, prog=None):
                         help="with --valid: the assignment's figures (BatchNorm in training mode, its test order)")
     add_training_flags(parser)
     add_device_flags(parser)
-    parser.add_argument('--recipe', choices=list(recipes.RECIPES), default='assignment',
+    parser.add_argument('--recipe', choices=list(RECIPES), default='assignment',
                         help='a named set of training flags (listed below); flags given explicitly win')
     parser.add_argument('--tta', dest='flips', action='store_true',
                         help='with --valid: also the figures of the model averaged with its mirror image, apart')
@@ -54,9 +55,19 @@ def build_parser(regression=False, prog=None):
     return parser
 
 
-def train_settings(args):
-    """The TrainConfig fields the flags give, as the keywords colorlib.fit takes (each flag's dest is its field)."""
-    return {f.name: getattr(args, f.name) for f in dataclasses.fields(TrainConfig)}
+def train_settings(args, given):
+    """The recipe and the TrainConfig fields the flags `given` set, as the keywords colorlib.fit takes (each flag's
+    dest is its field): the library's recipe, then its defaults, fill the rest."""
+    return {'recipe': args.recipe, **{f.name: getattr(args, f.name) for f in dataclasses.fields(TrainConfig)
+                                      if f.name in given}}
+
+
+def given_flags(parser, argv):
+    """The dests of the flags on the command line: argparse fills a dest with its default only where the namespace
+    has none, so those left as the marker were not given."""
+    unset = object()
+    namespace = argparse.Namespace(**{action.dest: unset for action in parser._actions})
+    return {dest for dest, value in vars(parser.parse_args(argv, namespace)).items() if value is not unset}
 
 
 def check_flags(args):
@@ -74,9 +85,11 @@ def check_flags(args):
         raise UsageError(f'--legacy-eval reproduces the assignment, which has no --colour-space {space}')
 
 
-def run(args):
+def run(args, given):
+    """--valid or a training run, as the flags say; `given`: the dests of those on the command line."""
     check_flags(args)
-    return (validate if args.valid else train_run)(args, pick_device(args.device))
+    device = pick_device(args.device)
+    return validate(args, device) if args.valid else train_run(args, device, given)
 
 
 def validate(args, device):
@@ -100,7 +113,7 @@ def validate(args, device):
     print(f'Sample output available at: {result["samples"]}')
 
 
-def train_run(args, device):
+def train_run(args, device, given):
     """Train as the flags say: one call of colorlib.fit, which reads the images, builds the model, checks the
     places and writes the run's files and the weights."""
     out_dir = Path('outputs') / args.experiment_name if args.experiment_name else None
@@ -111,7 +124,7 @@ def train_run(args, device):
                 cache_dir=Path('outputs') / 'cache', on_skip=skipped(args), init=args.init, out_dir=out_dir,
                 runs_dir='outputs', weights=args.checkpoint, resume=args.resume, overwrite=args.overwrite,
                 epoch_samples=args.epoch_samples, sync_bn=args.sync_bn, log=lambda line: print(line, flush=True),
-                device=device, stop_signal=stop_signal, **train_settings(args))
+                device=device, stop_signal=stop_signal, **train_settings(args, given))
 
 
 def spelled(run):
@@ -143,6 +156,8 @@ def training_errors(args, stop_signal):
     except WriteError as err:  # the run's folder, where no setting is named
         raise UsageError(in_flag_terms(err, None if err.fields else '--experiment-name')) from None
     except InputError as err:  # the saved run, where no setting is named
+        if err.fields == ('recipe',):  # 'recipe best: ...', said with the flag
+            raise UsageError(f'--{err}') from None
         raise UsageError(in_flag_terms(err, None if err.fields else '--resume', values)) from None
     except NonFiniteLoss as err:
         raise UsageError(f'-l/--learn-rate: {err}; a smaller learning rate may train') from None
@@ -159,7 +174,7 @@ def training_errors(args, stop_signal):
 
 def main(argv=None, prog=None, regression=False):
     parser = build_parser(regression, prog)
-    run_command(parser, lambda args: run(recipes.with_recipe(parser, argv, args)), argv)
+    run_command(parser, lambda args: run(args, given_flags(parser, argv)), argv)
 
 
 def main_regression(argv=None, prog=None):

@@ -33,12 +33,13 @@ from colorlib.models import FlipAveraged, build_model, context
 from colorlib.naming import activations_folder, eval_file, run_name, weights_name
 from colorlib.plots import save_figure, training_curve
 from colorlib.recipes import recipe_settings
-from colorlib.reconcile import (TARGET_SETTINGS, check_model_settings, check_target_settings, load_settings,
-                                model_config, model_fields, own_settings, start_from, target_config, weights_path)
+from colorlib.reconcile import (check_model_settings, check_target_settings, kind_settings, load_settings,
+                                model_config, model_fields, own_settings, start_from, target_config, target_fields,
+                                weights_path)
 from colorlib.reconcile import open_weights as open_file
 from colorlib.report import NUM_SAMPLES, activations, figures, samples, save_activations
 from colorlib.runfolder import RunFolder, check_run_folder, read_files, run_files, save_run
-from colorlib.targets import build_target
+from colorlib.targets import build_target, notes
 from colorlib.train import LAYOUT, TrainConfig, assignment_test_order, epoch_line, predict, to_device
 from colorlib.train import train as train_loop
 
@@ -57,7 +58,7 @@ def load(weights='unet', *, device='cpu', **settings):
     colours='colours.npy', ... (open_weights)."""
     check_keywords(settings, load_settings(), 'load')
     check_model_settings({k: settings.get(k) for k in model_fields()[1:]}, settings.get('model'))
-    check_target_settings(**{k: v for k, v in settings.items() if k in TARGET_SETTINGS})
+    check_target_settings(**{k: v for k, v in settings.items() if k in target_fields()})
     return with_fields(['weights'], open_weights, weights_path(weights), device=device_of(device), **settings)
 
 
@@ -127,11 +128,7 @@ class Model:
     def about(self):
         """The whole description, as plain values: the model's config, the target it learns and, where known, how
         it was trained (the training settings, the data's digest, the colorlib version), as its weights store it."""
-        described = self.target.describe()
-        target = {'kind': self.target.kind, 'task': self.target.task,
-                  'residual': getattr(self.target, 'residual', False),
-                  'palette': described.get(self.target.palette)}
-        return {'model': self.config.as_dict(), 'target': target, **({'run': self.run} if self.run else {})}
+        return {'model': self.config.as_dict(), 'target': notes(self.target), **({'run': self.run} if self.run else {})}
 
     def __repr__(self):
         c = self.net.config
@@ -402,7 +399,7 @@ def fit(model=None, *, kernel=None, filters=None, target=None, kind=None, task=N
     chosen = {k: v for k, v in dict(name=model, kernel=kernel, filters=filters, **own_settings(settings)[0]).items()
               if v is not None}  # the model's settings given; model_config's defaults for the rest
     target_settings = dict(kind=kind, task=task, colours=colours, bins=bins, residual=residual, rebalance=rebalance,
-                           soft=soft, temperature=temperature)
+                           soft=soft, temperature=temperature, **kind_settings(settings)[0])
     if train_x is not None:
         train_x, test_x = network_images(train_x, 'train_x'), network_images(test_x, 'test_x')
     device = fit_device(device, sync_bn)
@@ -491,9 +488,9 @@ def check_fit_arguments(given):
     from colorlib.targets import Target
     own, _ = own_settings(given['settings'])
     check_keywords(given['settings'], [f.name for f in dataclasses.fields(TrainConfig)] + FIT_KEYWORDS +
-                   list(model_fields()[3:]), 'fit')
+                   list(model_fields()[3:]) + list(target_fields()), 'fit')
     check_model_settings({'kernel': given['kernel'], 'filters': given['filters'], **own}, given['model'])
-    check_target_settings(**{k: given[k] for k in TARGET_SETTINGS})
+    check_target_settings(**{k: given.get(k, given['settings'].get(k)) for k in target_fields()})
     for name in ('resume', 'overwrite', 'epoch_samples', 'sync_bn', 'progress'):
         check_flag(given[name], name)
     for name in ('out_dir', 'runs_dir', 'weights', 'data', 'cache_dir'):
@@ -519,9 +516,9 @@ def check_fit_arguments(given):
 def check_fit_plan(given):
     """fit's TrainConfig, and the settings that go together or not (check_fit_arguments' `given`): the target's
     settings with the model's, the run's files with a place to write them, train_x with test_x."""
-    target_settings = {k: given[k] for k in TARGET_SETTINGS}
+    target_settings = {k: given.get(k, given['settings'].get(k)) for k in target_fields()}
     recipe = {} if given['recipe'] is None else recipe_settings(given['recipe'], *recipe_run(given, target_settings))
-    config = TrainConfig(**{**recipe, **own_settings(given['settings'])[1]})  # a keyword given wins
+    config = TrainConfig(**{**recipe, **kind_settings(own_settings(given['settings'])[1])[1]})  # a keyword given wins
     if given['init'] is None and given['target'] is None:
         target_config(given['model'] or 'UNet', **target_settings)
     for name in ('weights', 'resume', 'epoch_samples'):

@@ -18,7 +18,7 @@ from colorlib import distributed
 from colorlib.errors import ConfigMismatch, InputError
 from colorlib.files import atomic_write, require_file
 from colorlib.models import MODELS, ModelConfig, build_model, network_settings
-from colorlib.targets import TARGETS, digest
+from colorlib.targets import TARGETS, check_palette, digest, noted_fields, notes, palette_keys, target_settings
 
 RESUMABLE_PARTS = ('model', 'optimizer', 'scheduler', 'rng', 'epoch', 'position', 'history', 'run')
 # settings a resumed run may change: how the arithmetic is done and how often the state is saved, not what is
@@ -26,9 +26,7 @@ RESUMABLE_PARTS = ('model', 'optimizer', 'scheduler', 'rng', 'epoch', 'position'
 FREE_ON_RESUME = ('compile', 'save_every', 'amp', 'colorlib')  # (and the colorlib version that saved it)
 
 
-PALETTE_KEYS = ('colours.', 'bins.')  # a target's palette stored beside the weights (Target.palette_state)
 ABOUT = 'colorlib'  # the entry of the state_dict's _metadata that says what the weights hold
-TARGET_FIELDS = ('kind', 'task', 'residual')  # what of a TargetConfig the weights say; the rest are choices of use
 
 
 def save_weights(model, path, palette=None, target=None, replace=False, reads=(), run=None):
@@ -45,9 +43,7 @@ def save_weights(model, path, palette=None, target=None, replace=False, reads=()
     if isinstance(getattr(model, 'config', None), ModelConfig):
         about['model'] = model.config.as_dict()
     if target is not None:
-        described = target.describe()
-        about['target'] = {'kind': target.kind, 'task': target.task, 'residual': getattr(target, 'residual', False),
-                           'palette': described.get(target.palette)}
+        about['target'] = notes(target)
     if run:
         about['run'] = dict(run)
     if about:
@@ -75,7 +71,9 @@ def read_about(path, state=None):
         if 'model' in about:
             said['model'] = ModelConfig(**about['model'])
         if 'target' in about:
-            said['target'] = {k: about['target'][k] for k in (*TARGET_FIELDS, 'palette')}
+            declared = target_settings()  # a setting noted since the file was written: its default
+            said['target'] = {k: about['target'].get(k, declared[k].default) if k in declared else about['target'][k]
+                              for k in (*noted_fields(), 'palette')}
         if 'run' in about:
             said['run'] = current_words(about['run'])
         return said
@@ -87,12 +85,8 @@ def read_palette(path, state=None):
     """The palette stored with the weights in `path` ({} for the assignment's files and ours on its colours);
     `state`: the file's contents where already read (read_weights)."""
     state = read_weights(path) if state is None else state
-    palette = {k: v for k, v in state.items() if k.startswith(PALETTE_KEYS)}
-    shapes = {k: tuple(v.shape) for k, v in palette.items()}
-    colours, bins = shapes.get('colours.centres'), shapes.get('bins.centres')
-    if (colours and (len(colours) != 2 or colours[1] != 3 or colours[0] < 2) or bins and (
-            len(bins) != 2 or bins[1] != 2 or bins[0] < 2 or shapes.get('bins.prior') != bins[:1])):
-        raise InputError(f'{path} holds a palette of shapes {shapes}, expected (k, 3) colours or (K, 2) bins and (K,)')
+    palette = {k: v for k, v in state.items() if k.startswith(palette_keys())}
+    check_palette(path, palette)  # each kind's tensors of the shapes it declares
     return palette
 
 
@@ -147,7 +141,7 @@ def summarize(state, about=None):
     if about and 'model' in about:
         return {**about['model'].as_dict(), 'name': (about['model'].name,)}
     weights = {k: tuple(v.shape) for k, v in state.items()
-               if not k.startswith(PALETTE_KEYS) and not k.endswith('num_batches_tracked')}
+               if not k.startswith(palette_keys()) and not k.endswith('num_batches_tracked')}
     try:
         first, outputs = weights['downconv1.0.weight'], weights['finalconv.bias']
     except KeyError:
@@ -177,7 +171,7 @@ def load_weights(model, path, state=None):
     that disagree with the file. `state`: the file's contents where already read (read_weights)."""
     state = read_weights(path) if state is None else state
     found = summarize(state, read_about(path, state))
-    state = {k: v for k, v in state.items() if not k.startswith(PALETTE_KEYS)}
+    state = {k: v for k, v in state.items() if not k.startswith(palette_keys())}
     config = getattr(model, 'config', None)
     wanted = ({**config.as_dict(), 'name': (config.name,)} if isinstance(config, ModelConfig)
               else summarize(model.state_dict()))

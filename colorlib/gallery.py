@@ -3,11 +3,11 @@ shipped weights or from a folder of weights named as they are."""
 from pathlib import Path
 
 from colorlib import shipped
-from colorlib.checkpoints import TARGET_FIELDS, read_about
+from colorlib.checkpoints import read_about
 from colorlib.errors import InputError, check_path, with_fields
 from colorlib.models import ModelConfig
 from colorlib.naming import run_name, weights_name
-from colorlib.targets import TargetConfig
+from colorlib.targets import TargetConfig, noted_fields
 
 
 def shipped_kinds():
@@ -15,7 +15,7 @@ def shipped_kinds():
     kinds = []
     for path in sorted(shipped.folder('weights').glob('*.pkl')):
         about = with_fields(['weights_dir'], read_about, path)
-        kinds.append((about['model'].name, TargetConfig(**{k: about['target'][k] for k in TARGET_FIELDS})))
+        kinds.append((about['model'].name, TargetConfig(**{k: about['target'][k] for k in noted_fields()})))
     return kinds
 
 

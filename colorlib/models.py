@@ -11,33 +11,72 @@ follow from the declaration.
 Each block is a Sequential whose indices give the checkpoint keys: downconv = conv, max-pool, BatchNorm, ReLU;
 rfconv = conv, BatchNorm, ReLU; upconv = conv, upsample, BatchNorm, ReLU; finalconv = a bare convolution.
 """
+import math
 from dataclasses import dataclass, fields
+from pathlib import Path
 
 import torch
 import torch.nn as nn
 
-from colorlib.errors import InputError, check_whole
+from colorlib.errors import InputError, check_flag, check_number, check_path, check_whole
 from colorlib.layers import MyConv2d, MyDilatedConv2d
 
 
 @dataclass(frozen=True)
 class Setting:
-    """A network's setting of its own, a whole number: its keyword (fit's and load's, the field of ModelConfig and
-    of the weights' notes, and the command line's flag --<name>), its default, its lowest value, what it does (the
-    flag's help, `{default}` filled in), and whether it sets the network's size (the memory check then says the
-    largest value that would fit)."""
+    """A setting of a network or a target kind of its own, declared on its class: its keyword (fit's and load's,
+    the field of the config and of the weights' notes, and the command line's flag --<name>), its default, its
+    bounds (`low`, `high`; None: none), what it does (the flag's help, `{default}` filled in), and its `type`: int
+    (a whole number), float, bool (True or False: a flag that takes no value) or Path (a file; then, as for a
+    default of None, None is allowed). A network's whole-number setting that `sizes` the network has the memory
+    check say the largest value that would fit. For a target kind's: `flags`, its flag's spellings where not
+    --<name>, `metavar`, `training` (only commands that train take it) and `noted` (the weights' notes say it: it
+    changes what the network computes, where the others are choices of use)."""
     name: str
-    default: int
-    low: int = 0
+    default: object
+    low: float = 0
     help: str = ''
     sizes: bool = True
+    type: type = int
+    high: float = None
+    flags: tuple = ()
+    metavar: str = None
+    training: bool = False
+    noted: bool = False
 
-    def check(self, value):
-        check_whole(value, self.name, self.low)
+    def check(self, value, field=None):
+        """An InputError naming `field` (default: the setting's name) unless `value` is of its type and bounds."""
+        field = field or self.name
+        if value is None and (self.default is None or self.type is Path):
+            return
+        if self.type is bool:
+            check_flag(value, field)
+        elif self.type is Path:
+            check_path(value, field)
+        elif self.type is float:
+            check_number(value, field, self.low, math.inf if self.high is None else self.high)
+        else:
+            check_whole(value, field, self.low, self.high)
 
     def value(self, n):
         """The n-th allowed value, n = 0, 1, ... (memory.largest's search)."""
         return self.low + n
+
+
+def own_values(declared, own, settings, field=lambda key: key):
+    """The (setting, value) pairs a config keeps of `declared` ({name: Setting}): each default, over it the pairs
+    `own` and the keywords `settings`; a name not declared is an InputError naming field(name) (or own)."""
+    values = {key: setting.default for key, setting in declared.items()}
+    try:
+        pairs = [(key, value) for key, value in own]
+    except (TypeError, ValueError):
+        raise InputError(f'own must be (setting, value) pairs, not {own!r}', [field('own')]) from None
+    for key, value, named in [(*pair, 'own') for pair in pairs] + [(*item, item[0]) for item in settings.items()]:
+        if key not in declared:
+            raise InputError(f'no {"network" if field(key) == key else "target kind"} has a setting {key!r} (their '
+                             f'own: {", ".join(declared) or "none"})', [field(named)])
+        values[key] = value
+    return tuple(values.items())
 
 
 def down(in_channels, out_channels, kernel):
@@ -177,21 +216,11 @@ class ModelConfig:
     own: tuple = ()  # (setting, value) pairs of every registered network's own settings
 
     def __init__(self, name='UNet', kernel=3, filters=32, colours=24, in_channels=1, own=(), **settings):
-        declared = network_settings()
-        values = {key: setting.default for key, setting in declared.items()}
-        try:
-            pairs = [(key, value) for key, value in own]
-        except (TypeError, ValueError):
-            raise InputError(f'own must be (setting, value) pairs, not {own!r}', ['own']) from None
-        for key, value, field in [(*pair, 'own') for pair in pairs] + [(*item, item[0]) for item in settings.items()]:
-            if key not in declared:
-                raise InputError(f'no network has a setting {key!r} (their own: {", ".join(declared) or "none"})',
-                                 [field])
-            values[key] = value
+        own = own_values(network_settings(), own, settings)
         for key, value in zip(('name', 'kernel', 'filters', 'colours', 'in_channels'),
                               (name, kernel, filters, colours, in_channels)):
             object.__setattr__(self, key, value)
-        object.__setattr__(self, 'own', tuple(values.items()))
+        object.__setattr__(self, 'own', own)
         self.__post_init__()
 
     def __getattr__(self, name):  # only where no field has the name: the networks' own settings

@@ -7,12 +7,13 @@ from pathlib import Path
 from typing import NamedTuple
 
 from colorlib import shipped
-from colorlib.checkpoints import TARGET_FIELDS, load_weights, read_about, read_palette, read_weights, summarize
-from colorlib.errors import InputError, check_flag, check_number, check_path, with_fields
+from colorlib.checkpoints import load_weights, read_about, read_palette, read_weights, summarize
+from colorlib.errors import InputError, check_path, with_fields
 from colorlib.memory import check_fits
 from colorlib.models import MODELS, ModelConfig, build_model, network_settings
 from colorlib.naming import weights_name
-from colorlib.targets import TARGETS, TASKS, TargetConfig, build_target
+from colorlib.targets import TARGETS, TASKS, TargetConfig, build_target, noted_fields, palette_keys
+from colorlib.targets import target_settings as declared_target_settings
 
 
 
@@ -25,6 +26,13 @@ def model_fields():
 def own_settings(settings):
     """(the networks' own settings among keyword `settings`, the rest): split off, so that each goes its way."""
     declared = network_settings()
+    return ({k: v for k, v in settings.items() if k in declared},
+            {k: v for k, v in settings.items() if k not in declared})
+
+
+def kind_settings(settings):
+    """(the target kinds' own settings among keyword `settings` (targets.target_settings), the rest)."""
+    declared = declared_target_settings()
     return ({k: v for k, v in settings.items() if k in declared},
             {k: v for k, v in settings.items() if k not in declared})
 
@@ -42,7 +50,8 @@ def target_config(model='UNet', **settings):
     """The TargetConfig of `settings`, its kind by default the one the model is made for (RGB for the
     RegressionCNN), else colour classes; a kind the model is not made for is an InputError."""
     made_for = MODELS[model].predicts if model in MODELS else None
-    config = TargetConfig(**{'kind': made_for or 'classes', **{k: v for k, v in settings.items() if v is not None}})
+    given = {k: v for k, v in settings.items() if v is not None}
+    config = TargetConfig(**{'kind': made_for or TargetConfig.kind, **given})
     if made_for and config.kind != made_for:
         others = [name for name, network in MODELS.items() if network.predicts is None]
         raise InputError(f'the {model} predicts {made_for.upper()} only; for {config.kind} use a '
@@ -94,7 +103,7 @@ def open_weights(path, model=None, kernel=None, filters=None, colours=None, bins
     if model is not None and target_settings.get('kind') is not None:  # a kind the model is not made for
         target_config(model, kind=target_settings['kind'])
     kind = target_settings.get('kind') or getattr(MODELS.get(model), 'predicts', None)
-    given = {'colours': colours, 'bins': bins}
+    given = {**target_settings, 'colours': colours, 'bins': bins}  # the palette files given, by setting
     for target in TARGETS.values():  # the palette files given are read first, the weights only then (a kind with
         # no classes never reads them: the regression CNN takes the assignment's -c and does not need it)
         file = given.get(target.palette)
@@ -107,7 +116,7 @@ def open_weights(path, model=None, kernel=None, filters=None, colours=None, bins
     shapes = summarize(state) if not saved_model else None  # the assignment's files: the sizes their tensors have
     agree(path, {k: shapes[k] for k in ('kernel', 'filters')} if shapes else {}, given, 'model')
     chosen = agree(path, saved_model, given, 'model')
-    saved_target = {k: about['target'][k] for k in TARGET_FIELDS} if 'target' in about else {}
+    saved_target = {k: about['target'][k] for k in noted_fields()} if 'target' in about else {}
     target_settings = agree(path, saved_target, target_settings, 'target')
     edited = f'{path} says it holds a {chosen.get("name", "network")} that learns {saved_target.get("kind")}'
     try:
@@ -119,7 +128,8 @@ def open_weights(path, model=None, kernel=None, filters=None, colours=None, bins
         raise
     target = build_target(config, palette=palette)
     outputs = state['finalconv.bias'].shape[0] if 'finalconv.bias' in state else None
-    if outputs is not None and outputs != target.out_channels and saved_target and not (colours or bins):
+    if outputs is not None and outputs != target.out_channels and saved_target and not any(
+            getattr(config, t.palette) for t in TARGETS.values() if t.palette):
         raise InputError(f'{edited}, but its network has {outputs} outputs where {config.kind} has '
                          f'{target.out_channels}: its notes were edited, or it is damaged')  # colours given: below
     trained_on = about.get('target', {}).get('palette')  # checked where the colours are not given: given ones win
@@ -142,9 +152,8 @@ def check_holds(path, state, config, field='weights'):
     """An InputError naming `field` where the model of `config` has more parameters than `state` holds numbers: a
     file that says it holds a network larger than it does (filters=10000 in a few bytes) is refused before that
     network is built in memory, not after (memory.parameter_count counts on the meta device)."""
-    from colorlib.checkpoints import PALETTE_KEYS
     from colorlib.memory import parameter_count
-    held = sum(v.numel() for k, v in state.items() if not k.startswith(PALETTE_KEYS))
+    held = sum(v.numel() for k, v in state.items() if not k.startswith(palette_keys()))
     needed = parameter_count(config)
     if needed > held:
         raise InputError(f'{path} says it holds a {config.name} of {config.filters} filters ({needed} parameters), '
@@ -155,11 +164,12 @@ def check_holds(path, state, config, field='weights'):
 
 def load_settings():
     """What load(path, ...) takes: the settings a file may not say."""
-    return ('model', 'kernel', 'filters', *network_settings(), 'colours', 'bins', 'temperature', 'kind', 'task',
-            'residual', 'rebalance', 'soft')
+    return ('model', 'kernel', 'filters', *network_settings(), *target_fields())
 
 
-TARGET_SETTINGS = ('kind', 'task', 'colours', 'bins', 'residual', 'rebalance', 'soft', 'temperature')
+def target_fields():
+    """The target's keywords: its kind, its task and every registered kind's own settings (targets.target_settings)."""
+    return ('kind', 'task', *declared_target_settings())
 
 
 def check_model_settings(sizes, model=None):
@@ -176,18 +186,12 @@ def check_model_settings(sizes, model=None):
 def check_target_settings(**settings):
     """The target's settings given as keywords (None: not given), each of its type and bounds (TargetConfig's
     checks, made whatever the kind), naming the keyword."""
-    for name in ('residual', 'soft'):
+    for name, setting in declared_target_settings().items():
         if settings.get(name) is not None:
-            check_flag(settings[name], name)
-    for name in ('colours', 'bins'):
-        check_path(settings.get(name), name, optional=True)
+            setting.check(settings[name])
     for name, choices in (('kind', tuple(TARGETS)), ('task', TASKS)):
         if settings.get(name) is not None and settings[name] not in choices:
             raise InputError(f'unknown {name} {settings[name]!r} (choose from {", ".join(choices)})', [name])
-    if settings.get('rebalance') is not None:
-        check_number(settings['rebalance'], 'rebalance', 0, 1)
-    if settings.get('temperature') is not None:
-        check_number(settings['temperature'], 'temperature', 0)
 
 
 def shipped_weights(model=None, kernel=None, filters=None, **settings):
@@ -195,7 +199,7 @@ def shipped_weights(model=None, kernel=None, filters=None, **settings):
     own, target_settings = own_settings(settings)
     check_model_settings(dict(kernel=kernel, filters=filters, **own), model)  # as that, not as no file
     chosen = ModelConfig(**{k: v for k, v in dict(name=model, kernel=kernel, filters=filters).items() if v is not None})
-    settings = {k: v for k, v in target_settings.items() if k in TARGET_SETTINGS}
+    settings = {k: v for k, v in target_settings.items() if k in target_fields()}
     config = target_config(chosen.name, **settings)
     return shipped.weights(weights_name(chosen.name, config, chosen.kernel, chosen.filters))
 
@@ -214,10 +218,10 @@ def start_from(init, chosen, target, target_settings, device):
     elif init is not None:  # a Model: what is given must agree with it, as with a file (open_weights)
         where = init.path or f'the {init.name} model'
         agree(where, {k: getattr(init.net.config, k) for k in model_fields()}, chosen, 'model')
-        agree(where, {k: getattr(init.target.config, k) for k in TARGET_FIELDS},
-              {k: target_settings[k] for k in ('kind', 'task', 'residual')}, 'target')
-        choices = {k: target_settings[k] for k in ('colours', 'bins', 'rebalance', 'soft', 'temperature')
-                   if target_settings[k] is not None}
+        agree(where, {k: getattr(init.target.config, k) for k in noted_fields()},
+              {k: target_settings.get(k) for k in noted_fields()}, 'target')
+        choices = {k: target_settings.get(k) for k in declared_target_settings() if k not in noted_fields()
+                   and target_settings.get(k) is not None}
         if target is None and choices:  # the choices of use given win, as open_weights takes them
             kept = init.target.palette_state() if init.target.keeps_palette else {}  # else its file's or shipped
             target = build_target(dataclasses.replace(init.target.config, **choices), palette=kept)

@@ -174,7 +174,7 @@ def reference_run(model, pictures, crops=1000, net_size=None, seed=0, **settings
     check it); with `net_size` they are taken as Model.colorize(..., net_size) will show the frames. settings:
     TrainConfig's fields over RECIPE (epochs, learn_rate, ...). The model given is left as it is."""
     from colorlib.targets import build_target
-    if model.target.task != 'colour' or model.target.config.kind != 'classes':
+    if model.target.task != 'colour' or not model.target.learns_film_colours:
         raise InputError('fit_reference learns colour classes: use a colour-classes model such as the shipped '
                          'UNet', ['model'])
     if not (isinstance(crops, (int, np.integer)) and not isinstance(crops, bool) and crops >= 20):

@@ -18,47 +18,53 @@ the kinds.
 """
 import hashlib
 from dataclasses import dataclass
+from pathlib import Path
 
 import torch
 import torch.nn.functional as F
 
 from colorlib.colours import classes_to_rgb, fit_colours, load_colours, rgb_to_classes, save_colours
 from colorlib.images import to_grey
-from colorlib.errors import InputError, check_flag, check_number, check_path, with_fields
+from colorlib.errors import InputError, with_fields
 from colorlib.lab import (DEFAULT_TEMPERATURE, decode_lab, fit_bins, lab_to_rgb, load_bins, rebalance_weights,
                           rgb_to_lab, save_bins, soft_targets, weighted_cross_entropy)
+from colorlib.models import Setting, own_values
 from colorlib.superres import downsize, superres_input, upsample
 
 TASKS = ('colour', 'superres')
 TARGETS = {}  # kind -> its class (colour classes, RGB regression, Lab bins): each registers itself
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, init=False)
 class TargetConfig:
-    """What the network learns, by keyword: `kind` (TARGETS) for `task` (TASKS); `colours` or `bins`, the file of
-    the classes (None: those stored with the weights, else the shipped ones); `residual`, RGB super-resolution as a
-    correction to bicubic upsampling; Lab's `rebalance` (lambda in [0, 1], None: none), `soft` targets and the
-    decoding `temperature`. A config that cannot be built is refused as it is made."""
+    """What the network learns, by keyword: `kind` (TARGETS) for `task` (TASKS), and the kinds' own settings
+    (target_settings: declared on their classes as models.Setting), each kept in `own` with its value, its declared
+    default where not given, and read as an attribute (config.<setting>): colour classes' `colours` file (None:
+    those stored with the weights, else the shipped ones), RGB's `residual` (super-resolution as a correction to
+    bicubic upsampling), Lab's `bins` file, `rebalance` (lambda in [0, 1], None: none), `soft` targets and the
+    decoding `temperature`. A config that cannot be built is refused as it is made, naming target.<field>."""
     kind: str = 'classes'
     task: str = 'colour'
-    colours: str = None
-    bins: str = None
-    residual: bool = False
-    rebalance: float = None
-    soft: bool = False
-    temperature: float = DEFAULT_TEMPERATURE
+    own: tuple = ()  # (setting, value) pairs of every registered kind's own settings
+
+    def __init__(self, kind='classes', task='colour', own=(), **settings):
+        object.__setattr__(self, 'kind', kind)
+        object.__setattr__(self, 'task', task)
+        object.__setattr__(self, 'own', own_values(target_settings(), own, settings, lambda key: f'target.{key}'))
+        self.__post_init__()
+
+    def __getattr__(self, name):  # only where no field has the name: the kinds' own settings
+        for key, value in self.__dict__.get('own', ()):
+            if key == name:
+                return value
+        raise AttributeError(f'TargetConfig has no setting {name!r}')
 
     def __post_init__(self):
-        for name in ('residual', 'soft'):
-            check_flag(getattr(self, name), f'target.{name}')
-        for name in ('colours', 'bins'):
-            check_path(getattr(self, name), f'target.{name}', optional=True)
+        for setting in target_settings().values():
+            setting.check(getattr(self, setting.name), f'target.{setting.name}')
         if self.kind not in TARGETS:  # check_settings takes None for the interface; a config has a kind
             raise InputError(f'unknown target kind {self.kind!r} (choose from {", ".join(TARGETS)})', ['target.kind'])
         check_settings(self.kind, self.task, self.residual)
-        if self.rebalance is not None:
-            check_number(self.rebalance, 'target.rebalance', 0, 1)
-        check_number(self.temperature, 'target.temperature', 0)
 
     @property
     def tag(self):
@@ -75,13 +81,60 @@ class TargetConfig:
         return 3 if self.task == 'superres' else 1
 
 
+def target_settings():
+    """{name: Setting} of every registered kind's own settings, in the order of TARGETS."""
+    return {s.name: s for target in TARGETS.values() for s in target.settings}
+
+
+def noted_fields():
+    """What of a TargetConfig the weights' notes say: the kind, the task and the settings declared `noted`; the rest
+    are choices of use."""
+    return ('kind', 'task', *(s.name for s in target_settings().values() if s.noted))
+
+
+def notes(target):
+    """What a target is, as the weights' notes say it (checkpoints.save_weights, Model.about)."""
+    noted = {s.name: getattr(target, s.name, s.default) for s in target_settings().values() if s.noted}
+    return {'kind': target.kind, 'task': target.task, **noted, 'palette': target.describe().get(target.palette)}
+
+
+def palette_keys():
+    """The prefixes of the tensors a kind's palette is stored under beside the weights ('colours.', 'bins.')."""
+    return tuple(f'{target.palette}.' for target in TARGETS.values() if target.palette)
+
+
+def shape_said(shape):
+    return f'({", ".join(map(str, shape))}{"," if len(shape) == 1 else ""})'
+
+
+def check_palette(path, palette):
+    """An InputError unless each kind's tensors in `palette` (stored with the weights in `path`) are all there, of
+    the shapes the kind declares (`palette_shapes`: a letter is a size of at least 2, the same wherever it is)."""
+    shapes = {k: tuple(v.shape) for k, v in palette.items()}
+    for target in TARGETS.values():
+        declared = target.palette_shapes
+        if not any(key in shapes for key in declared):
+            continue
+        sizes = {}
+        for key, want in declared.items():
+            have = shapes.get(key)
+            if have is None or len(have) != len(want) or not all(
+                    size == dim if isinstance(dim, int) else sizes.setdefault(dim, size) == size and size >= 2
+                    for size, dim in zip(have, want)):
+                expected = ' or '.join(
+                    f'{shape_said(next(iter(t.palette_shapes.values())))} {t.palette}' +
+                    ''.join(f' and {shape_said(more)}' for more in list(t.palette_shapes.values())[1:])
+                    for t in TARGETS.values() if t.palette_shapes)
+                raise InputError(f'{path} holds a palette of shapes {shapes}, expected {expected}')
+
+
 def check_settings(kind, task, residual=False):
     """Which settings go together; an InputError naming the field at fault and what it needs otherwise."""
     if kind is not None and kind not in TARGETS:  # None: the interface, of no kind yet
         raise InputError(f'unknown target kind {kind!r} (choose from {", ".join(TARGETS)})', ['target.kind'])
     if task not in TASKS:
         raise InputError(f'unknown task {task!r} (choose from {", ".join(TASKS)})', ['target.task'])
-    residual_kind = next(name for name, target in TARGETS.items() if 'residual' in target.settings)
+    residual_kind = next(name for name, target in TARGETS.items() if 'residual' in {s.name for s in target.settings})
     if residual and (task != 'superres' or kind != residual_kind):
         needs = {**({'target.task': 'superres'} if task != 'superres' else {}),
                  **({'target.kind': residual_kind} if kind != residual_kind else {})}
@@ -125,19 +178,22 @@ def digest(*tensors):
 class Target:
     """The interface, with what the kinds share: the input of the task, the plain pictures and the baselines. A
     subclass with a `kind` of its own is a kind, registered in TARGETS as it is made."""
-    palette = None  # the kind of file its classes come from ('colours', 'bins'); None: no classes
+    palette = None  # the setting naming the file its classes come from ('colours', 'bins'); None: no classes
+    palette_shapes = {}  # its palette's tensors as stored with the weights (palette_state): key -> shape
+    read_file = None  # reads its palette file, as given (a kind with a palette)
     palette_from = None  # where build_target took them: 'fitted', 'weights', 'file' (given) or 'shipped'
     has_accuracy = True
     out_channels = None
 
     kind = None  # its TargetConfig kind
     space, criterion = 'rgb', 'ce'  # how it is chosen: the colour space it is learnt in, its loss ('ce': classes)
-    settings = ()  # the TargetConfig fields of its own
+    settings = ()  # its own settings (models.Setting): TargetConfig's keywords, the flags, the weights' notes
     tasks = TASKS  # the tasks it serves, and (tasks_said) why not the others
     tasks_said = ''
     assignment = True  # the assignment has it: its figures can be computed as the assignment did (legacy)
     words = ''  # what it is, in a few words, where a refusal says it
     classes_said = ''  # a kind of classes learnt in its own colour space: why another loss is not for it
+    learns_film_colours = False  # its classes can be fitted anew on a film's colour stills (Model.fit_reference)
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
@@ -223,8 +279,12 @@ class Target:
 
 class ColourClasses(Target):
     """The assignment's classification: each pixel's nearest of k colours (k-means centres, (k, 3) in [0, 1])."""
-    kind, palette, settings, words = 'classes', 'colours', ('colours',), 'colour classes'
-    read_file = staticmethod(load_colours)  # its palette file, as given
+    kind, palette, words, learns_film_colours = 'classes', 'colours', 'colour classes', True
+    settings = (Setting('colours', None, type=Path, flags=('-c', '--colours'),
+                        help='k-means colour file (.npy; default: the one saved beside --checkpoint, fitted on a '
+                             'folder of your pictures, or the shipped 24 horse colours)'),)
+    palette_shapes = {'colours.centres': ('k', 3)}
+    read_file = staticmethod(load_colours)
 
     @classmethod
     def tag_of(cls, config):
@@ -280,7 +340,9 @@ class RGB(Target):
     `residual` (super-resolution only) it predicts what bicubic upsampling of the small image gets wrong, so that
     it starts from bicubic's pictures instead of learning to upsample from scratch; the loss is the same MSE."""
     kind, has_accuracy, out_channels, criterion = 'rgb', False, 3, 'mse'
-    settings, words = ('residual',), 'RGB regression'
+    words = 'RGB regression'
+    settings = (Setting('residual', False, type=bool, noted=True,
+                        help='superres with --loss mse: predict the correction to bicubic upsampling, not the image'),)
 
     @classmethod
     def tag_of(cls, config):
@@ -321,7 +383,16 @@ class LabBins(Target):
     their prior); the loss may weight rare colours up (rebalance, lambda in [0, 1]) and spread the target over the
     nearest bins (soft); pictures are the annealed mean at `temperature` (0: the mode) on the input's own L."""
     kind, palette, space, words = 'lab', 'bins', 'lab', 'Lab bins'
-    settings = ('bins', 'rebalance', 'soft', 'temperature')
+    settings = (
+        Setting('bins', None, type=Path,
+                help='Lab: ab bins file (default: as for -c; the shipped ones remake with colorlib bins)'),
+        Setting('temperature', DEFAULT_TEMPERATURE, type=float,
+                help='Lab: decode with the annealed mean at this temperature (0: the mode)'),
+        Setting('rebalance', None, 0, type=float, high=1, metavar='LAMBDA', training=True,
+                help="Lab: weight rare colours up, Zhang's lambda in [0, 1] (1: not at all; he uses 0.5)"),
+        Setting('soft', False, type=bool, flags=('--soft-encode', '--soft'), training=True,
+                help='Lab: spread the target over the 5 nearest bins (Gaussian, sigma 5)'))
+    palette_shapes = {'bins.centres': ('K', 2), 'bins.prior': ('K',)}
     tasks, tasks_said = ('colour',), 'the ab bins are classes for colourization, not for super-resolution'
     assignment, classes_said = False, 'the ab bins are classes'
     read_file = staticmethod(load_bins)

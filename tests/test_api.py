@@ -339,7 +339,7 @@ ARGUMENTS = {  # (function, argument) -> its kind; a function's own table where 
                     'in_channels': 'count', 'own': 'own settings'},
     'TargetConfig': {'kind': 'kind', 'task': 'task', 'colours': 'path or None', 'bins': 'path or None',
                      'residual': 'flag', 'rebalance': 'share of 1 or None', 'soft': 'flag',
-                     'temperature': 'temperature'},
+                     'temperature': 'temperature', 'own': 'own settings'},
 }
 
 
@@ -371,8 +371,11 @@ def test_every_bad_argument_of_every_public_function_is_an_input_error_naming_it
     monkeypatch.chdir(tmp_path)
     tried, missed = 0, []
     for name, (function, good) in public_calls(tiny_run.model, horses[1][:8], tmp_path).items():
-        for argument, parameter in inspect.signature(function).parameters.items():
-            if parameter.kind in (parameter.VAR_KEYWORD, parameter.VAR_POSITIONAL):
+        parameters = inspect.signature(function).parameters
+        takes_more = any(p.kind == p.VAR_KEYWORD for p in parameters.values())  # declared ones: TargetConfig's
+        for argument in [*parameters, *(a for a in ARGUMENTS[name] if takes_more and a not in parameters)]:
+            if argument in parameters and parameters[argument].kind in (inspect.Parameter.VAR_KEYWORD,
+                                                                        inspect.Parameter.VAR_POSITIONAL):
                 continue
             assert argument in ARGUMENTS[name], f'{name}({argument}=...) is new: say its kind in ARGUMENTS'
             for bad in BAD[ARGUMENTS[name][argument]]:

@@ -75,7 +75,6 @@ def test_temporal_steadies_a_still_scene_with_noise(unet):
 def test_a_cut_starts_afresh(unet):
     first, second = scene(4), 255 - scene(5) // 2
     frames = [first] * 4 + [second] * 2
-    plain = list(colour_frames(unet, frames, temporal=False))
     steady = list(colour_frames(unet, frames))
     alone = list(colour_frames(unet, frames[4:]))
     assert all(np.array_equal(a, b) for a, b in zip(steady[4:], alone))  # no colour of the old scene carried over

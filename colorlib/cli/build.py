@@ -10,21 +10,22 @@ from colorlib.cli.common import DEFAULT, UsageError, flag, kind_of_flags, networ
 from colorlib.data import download_cifar10
 from colorlib.errors import FileExists, WriteError
 from colorlib.files import check_writable
+from colorlib.targets import TargetConfig
+from colorlib.targets import target_settings as declared_target_settings
 
 
 def target_settings(args):
     """The TargetConfig settings the flags give (None: not given): the kind from --loss and --colour-space."""
     kind = kind_of_flags(getattr(args, 'colour_space', None), getattr(args, 'loss', None))
-    return {'kind': kind, 'task': getattr(args, 'task', None), 'colours': args.colours,
-            'bins': getattr(args, 'bins', None),
-            'residual': getattr(args, 'residual', None) or None, 'rebalance': getattr(args, 'rebalance', None),
-            'soft': getattr(args, 'soft_encode', None) or None, 'temperature': getattr(args, 'temperature', None)}
+    return {'kind': kind, 'task': getattr(args, 'task', None),
+            **{name: getattr(args, name, None) for name in declared_target_settings()}}  # each flag's dest: its setting
 
 
 def target_from_flags(args):
     """The TargetConfig of the flags (the model's and target's defaults where not given)."""
     settings = target_settings(args)
-    with flag(values={'target.kind': settings['kind'] or 'classes', 'target.task': settings['task'] or 'colour'}):
+    with flag(values={'target.kind': settings['kind'] or TargetConfig.kind,
+                      'target.task': settings['task'] or TargetConfig.task}):
         return reconcile.target_config(args.model or DEFAULT.name, **settings)
 
 
@@ -34,7 +35,7 @@ def open_model(args, device):
     they contradict it."""
     settings = target_settings(args)
     model_settings = dict(model=args.model, kernel=args.kernel, filters=args.filters, **network_flags(args))
-    with flag('--checkpoint', values={'target.kind': settings['kind'] or 'classes'}):
+    with flag('--checkpoint', values={'target.kind': settings['kind'] or TargetConfig.kind}):
         path = args.checkpoint or str(reconcile.shipped_weights(**model_settings, **settings))
         return path, api.open_weights(path, **model_settings, device=device, **settings)
 

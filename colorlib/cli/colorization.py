@@ -19,7 +19,7 @@ from colorlib.models import MODELS
 from colorlib.preemption import catch_stop_signals
 from colorlib.recipes import RECIPES
 from colorlib.report import lines
-from colorlib.targets import TARGETS
+from colorlib.targets import TARGETS, TargetConfig
 from colorlib.train import Interrupted, TrainConfig
 
 TRAINED = tuple(f.name for f in dataclasses.fields(TrainConfig))  # what --valid says of how weights were trained
@@ -138,7 +138,8 @@ def spelled(run):
 @contextlib.contextmanager
 def training_errors(args, stop_signal):
     """colorlib.fit's refusals, failures and interruptions in flag terms."""
-    values = {'target.kind': target_settings(args)['kind'] or 'classes', 'target.task': args.task or 'colour'}
+    values = {'target.kind': target_settings(args)['kind'] or TargetConfig.kind,
+              'target.task': args.task or TargetConfig.task}
     try:
         yield
     except ConfigMismatch as err:

@@ -18,7 +18,9 @@ from colorlib.errors import ConfigMismatch, FileExists, InputError, TooBig, Writ
 from colorlib.machine import DEVICES, PRECISIONS
 from colorlib.models import MODELS, ModelConfig, network_settings, owners
 from colorlib.preemption import Stopped, raise_stop_signals
-from colorlib.targets import TARGETS, TASKS, TargetConfig
+from pathlib import Path
+
+from colorlib.targets import TARGETS, TASKS, target_settings
 from colorlib.train import LR_SCHEDULES, TrainConfig
 
 DEFAULT = ModelConfig()  # the model's defaults, as the library states them
@@ -43,7 +45,7 @@ def flag_names(parser=None):
     for action in parser._actions:
         if action.option_strings and action.dest != 'help':
             flags.setdefault(action.dest, getattr(action, 'said', action.option_strings[0]))
-    targets = {f'target.{k}': flags[k] for k in TargetConfig.__dataclass_fields__ if k in flags}
+    targets = {f'target.{k}': flags[k] for k in ('kind', 'task', *target_settings()) if k in flags}
     return {**flags, **targets, **SAID}
 
 
@@ -90,7 +92,10 @@ def kind_of_flags(space, loss):
     return chosen[0]
 
 
-OWN_VALUE_FIELDS = ('target.colours', 'target.bins', 'target.rebalance', 'target.temperature')  # lead with their flag
+def own_value_fields():
+    """The target's settings that take a value (a file, a number), whose refusal is led by their flag."""
+    return [f'target.{name}' for name, setting in target_settings().items() if setting.type is not bool]
+
 
 
 def in_flag_terms(err, name=None, values=None):
@@ -105,7 +110,7 @@ def in_flag_terms(err, name=None, values=None):
     fields = [f for f in err.fields if f != err.source]
     name = name or (flag_of(err.source) if err.source else None)
     about_value = fields and str(err).startswith(f'{fields[0].removeprefix("target.")} ')  # 'kernel 2 is even'
-    if fields and (name is None or fields[0] in OWN_VALUE_FIELDS or about_value):
+    if fields and (name is None or fields[0] in own_value_fields() or about_value):
         field = fields.pop(0)
         name = spell(field, (values or {}).get(field)) if field == 'target.kind' else flag_of(field)
     needs = f'; it needs {" ".join(spell(f, v) for f, v in err.needs.items())}' if err.needs else ''
@@ -297,10 +302,7 @@ def add_model_flags(parser, checkpoint_help, models=tuple(MODELS), default_model
     parser.add_argument('-k', '--kernel', type=an_int, help=f'convolution kernel size (odd; default {DEFAULT.kernel})')
     parser.add_argument('-f', '--num-filters', '--num_filters', '--filters', dest='filters', type=an_int,
                         help=f'number of filters (default {DEFAULT.filters})')
-    colours = parser.add_argument('-c', '--colours', type=a_path,
-                                  help='k-means colour file (.npy; default: the one saved beside --checkpoint, '
-                                       'fitted on a folder of your pictures, or the shipped 24 horse colours)')
-    colours.said = '-c/--colours'  # how errors name it (flag_names): both spellings, as the handout's users know it
+    add_target_flag(parser, 'colours')
     for name, setting in network_settings().items():
         parser.add_argument(f'--{name.replace("_", "-")}', type=an_int,
                             help=f'{"/".join(owners(name))}: {setting.help.format(default=setting.default)}')
@@ -317,23 +319,34 @@ def add_task_flags(parser, loss=True):
     if loss:
         parser.add_argument('--loss', choices=list(dict.fromkeys(t.criterion for t in TARGETS.values())),
                             help='ce: cross-entropy over the colour classes (default); mse: predict RGB directly')
-    parser.add_argument('--residual', action='store_true', default=None,
-                        help='superres with --loss mse: predict the correction to bicubic upsampling, not the image')
+    add_target_flag(parser, 'residual')
 
 
 def add_lab_flags(parser, training=False):
     parser.add_argument('--colour-space', '--color-space', dest='colour_space',
                         choices=list(dict.fromkeys(t.space for t in TARGETS.values())),
                         help='rgb: grey in, k-means colours (-c) out; lab: L in, ab bins (--bins) out (Zhang et al.)')
-    parser.add_argument('--bins', type=a_path,
-                        help='Lab: ab bins file (default: as for -c; the shipped ones remake with colorlib bins)')
-    parser.add_argument('--temperature', type=a_float, default=TargetConfig.temperature,
-                        help='Lab: decode with the annealed mean at this temperature (0: the mode)')
-    if training:
-        parser.add_argument('--rebalance', type=a_float, metavar='LAMBDA',
-                            help="Lab: weight rare colours up, Zhang's lambda in [0, 1] (1: not at all; he uses 0.5)")
-        parser.add_argument('--soft-encode', '--soft', dest='soft_encode', action='store_true',
-                            help='Lab: spread the target over the 5 nearest bins (Gaussian, sigma 5)')
+    for name, setting in target_settings().items():  # the kinds' own settings (-c and --residual: see above)
+        if name not in TARGET_FLAGS_ELSEWHERE and (training or not setting.training):
+            add_target_flag(parser, name)
+
+
+TARGET_FLAGS_ELSEWHERE = ('colours', 'residual')  # beside the model's flags and the task's
+SETTING_TYPES = {int: an_int, float: a_float, Path: a_path}  # a setting's type as its flag parses it
+
+
+def add_target_flag(parser, name):
+    """The flag of a target kind's own setting, from its declaration (targets.target_settings: models.Setting):
+    --<name> or its `flags`, its dest the keyword, None when not given (the library's default then), a bool one
+    taking no value; a first spelling of one letter (-c) is said with the others (-c/--colours) in refusals."""
+    setting = target_settings()[name]
+    spellings = setting.flags or (f'--{name.replace("_", "-")}',)
+    kind = ({'action': 'store_true'} if setting.type is bool else
+            {'type': SETTING_TYPES[setting.type], **({'metavar': setting.metavar} if setting.metavar else {})})
+    action = parser.add_argument(*spellings, dest=name, default=None, **kind,
+                                 help=setting.help.format(default=setting.default))
+    if not spellings[0].startswith('--'):
+        action.said = '/'.join(spellings)  # how errors name it (flag_names), as the handout's users know it
 
 
 def add_data_flags(parser):

@@ -20,7 +20,6 @@ What the weights hold (model, target, settings, colorlib version) goes into the 
 """
 import contextlib
 import copy
-import dataclasses
 import json
 import logging
 import os
@@ -114,7 +113,8 @@ def graph(model):
 def description(model):
     """{key: text} of what the weights hold and how to feed the graph: the file's metadata_props."""
     said = {k: v for k, v in model.target.describe().items() if k != 'kind'}  # its palette's digest, Lab's settings
-    target = {**dataclasses.asdict(model.target.config), **said}
+    config = model.target.config  # its kind, task and every kind's own settings, flat
+    target = {'kind': config.kind, 'task': config.task, **dict(config.own), **said}
     superres = model.target.task == 'superres'
     return {'colorlib.version': __version__, 'colorlib.name': model.name,
             'colorlib.weights': os.path.basename(str(model.path)) if model.path else '',

@@ -1,7 +1,7 @@
 """activations.py: every block's activations of a trained model for one test image, as tile sheets."""
 from colorlib.cli.build import files_read, open_model, pick_device, read_images, target_settings
 from colorlib.cli.common import (OneLineParser, UsageError, a_path, add_data_flags, add_device_flags, add_lab_flags,
-                                 add_model_flags, add_task_flags, int_at_least, places, run_command)
+                                 add_model_flags, add_task_flags, int_at_least, network_flags, places, run_command)
 from colorlib.gallery import all_activations
 
 
@@ -33,7 +33,7 @@ def run(args):
         with places('image', 'weights_dir', name=place):
             all_activations(args.image, weights_dir=args.weights_dir, kernel=args.kernel, filters=args.filters,
                             runs_dir='outputs', test_x=test_x, device=device, reads=files_read(args), log=print,
-                            model=args.model, dilation=args.dilation, **target_settings(args))
+                            model=args.model, **network_flags(args), **target_settings(args))
         return
     checkpoint, model = open_model(args, device)
     with places('image', name=place):

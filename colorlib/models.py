@@ -63,6 +63,15 @@ class Setting:
         return self.low + n
 
 
+def own_setting(config, name):
+    """A declared setting's value from `config.own` (ModelConfig's and TargetConfig's attributes beyond their
+    fields)."""
+    for key, value in config.__dict__.get('own', ()):
+        if key == name:
+            return value
+    raise AttributeError(f'{type(config).__name__} has no setting {name!r}')
+
+
 def own_values(declared, own, settings, field=lambda key: key):
     """The (setting, value) pairs a config keeps of `declared` ({name: Setting}): each default, over it the pairs
     `own` and the keywords `settings`; a name not declared is an InputError naming field(name) (or own)."""
@@ -224,10 +233,7 @@ class ModelConfig:
         self.__post_init__()
 
     def __getattr__(self, name):  # only where no field has the name: the networks' own settings
-        for key, value in self.__dict__.get('own', ()):
-            if key == name:
-                return value
-        raise AttributeError(f'ModelConfig has no setting {name!r}')
+        return own_setting(self, name)
 
     def __post_init__(self):
         """A model that cannot be built, or whose outputs would not line up with its inputs (an even kernel pads

@@ -28,7 +28,7 @@ from colorlib.images import to_grey
 from colorlib.errors import InputError, with_fields
 from colorlib.lab import (DEFAULT_TEMPERATURE, decode_lab, fit_bins, lab_to_rgb, load_bins, rebalance_weights,
                           rgb_to_lab, save_bins, soft_targets, weighted_cross_entropy)
-from colorlib.models import Setting, own_values
+from colorlib.models import Setting, own_setting, own_values
 from colorlib.superres import downsize, superres_input, upsample
 
 TASKS = ('colour', 'superres')
@@ -54,10 +54,7 @@ class TargetConfig:
         self.__post_init__()
 
     def __getattr__(self, name):  # only where no field has the name: the kinds' own settings
-        for key, value in self.__dict__.get('own', ()):
-            if key == name:
-                return value
-        raise AttributeError(f'TargetConfig has no setting {name!r}')
+        return own_setting(self, name)
 
     def __post_init__(self):
         for setting in target_settings().values():

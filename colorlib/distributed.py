@@ -28,8 +28,14 @@ def setup(device):
     if active():  # joined already (a second run in the same processes)
         return device
     dist.init_process_group('nccl' if device.type == 'cuda' else 'gloo')
-    atexit.register(dist.destroy_process_group)
+    atexit.register(leave)
     return device
+
+
+def leave():
+    """Leave the process group, where joined (at exit, or where a command ends its process)."""
+    if active():
+        dist.destroy_process_group()
 
 
 def active():

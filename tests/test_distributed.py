@@ -140,3 +140,41 @@ def test_torchrun_on_a_folder_of_pictures_says_things_once_stops_and_resumes(tmp
     assert run.returncode == 0, err[-3000:]
     assert read_resumable(tmp_path / 'outputs' / 'ddp' / 'resume.pt')['epoch'] == 30
     assert read_palette(tmp_path / 'w.pkl')['colours.centres'].shape == (24, 3)
+
+
+ENDS = '''
+import atexit, sys, torch, torch.distributed as dist
+from colorlib import distributed
+from colorlib.cli.common import OneLineParser, UsageError, run_command
+
+def runner(args):
+    distributed.setup(torch.device('cpu'))
+    total = torch.ones(1)
+    dist.all_reduce(total)
+    print(f'rank {distributed.rank()} of {int(total)}')
+    if args.refuse and distributed.rank() == 1:
+        raise UsageError('refused on rank 1')
+
+atexit.register(print, 'the interpreter tore down', flush=True)
+parser = OneLineParser(prog='ends')
+parser.add_argument('--refuse', action='store_true')
+run_command(parser, runner, sys.argv[1:])
+print('never here', flush=True)
+'''
+
+
+@pytest.mark.parametrize('refuse', [False, True])
+def test_a_command_under_torchrun_ends_each_rank_with_its_status_and_all_it_printed(tmp_path, refuse):
+    """run_command ends a torchrun'd process itself (colorlib.cli.common.end_torchrun_process): every line printed
+    comes out, the status is the command's, and the process ends at once, without the interpreter's teardown (where
+    torch's and gloo's threads can abort it)."""
+    script = tmp_path / 'ends.py'
+    script.write_text(ENDS)
+    run = torchrun(script, ['--refuse'] if refuse else [], tmp_path)
+    out, err = run.communicate(timeout=120)
+    assert sorted(out.split('\n')[:2]) == ['rank 0 of 2', 'rank 1 of 2']
+    assert 'never here' not in out and 'terminate called' not in err
+    if refuse:
+        assert run.returncode != 0 and 'ends: error: refused on rank 1' in err
+    else:
+        assert run.returncode == 0 and 'tore down' not in out, err

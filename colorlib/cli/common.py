@@ -11,7 +11,7 @@ import warnings
 
 import numpy as np
 
-from colorlib import shipped
+from colorlib import distributed, shipped
 from colorlib.augment import AUGMENTATIONS
 from colorlib.data import CATEGORIES, parse_category
 from colorlib.errors import ConfigMismatch, FileExists, InputError, TooBig, WriteError
@@ -166,8 +166,29 @@ def run_command(parser, runner, argv=None):
     COMMAND.append(parser)
     try:
         run_parsed(parser, runner, args)
+    except SystemExit as end:
+        end_torchrun_process(end.code)
+        raise
+    else:
+        end_torchrun_process(0)
     finally:
         COMMAND.pop()
+
+
+def end_torchrun_process(status):
+    """Under torchrun, end the process here with `status`: leave the process group, then exit at once. A normal exit
+    tears down torch's and gloo's threads while the DDP model still holds the group (destroy_process_group does not
+    free it), and that can abort (SIGABRT, 'terminate called without an active exception': seen once in CI, on rank
+    1 while rank 0 was exiting too)."""
+    if not distributed.active():
+        return
+    distributed.leave()
+    if status is not None and not isinstance(status, int):  # sys.exit('message'): said, then status 1
+        print(status, file=sys.stderr)
+        status = 1
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(status or 0)
 
 
 def run_parsed(parser, runner, args):

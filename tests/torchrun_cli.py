@@ -25,7 +25,15 @@ def recording_train_epoch(model, target, optimizer, scheduler, train_set, *args,
     return real_train_epoch(model, target, optimizer, scheduler, train_set, *args, **kwargs)
 
 
+def save_then_leave():
+    """The command ends its process where it leaves the process group (cli/common.end_torchrun_process): save
+    there."""
+    state = {k: v.clone() for k, v in trained['model'].state_dict().items()}
+    torch.save({'seen': seen, 'state': state, 'world_size': trained['world_size']},
+               folder / f'rank{trained["rank"]}.pt')
+    real_leave()
+
+
 colorlib.train.train_epoch = recording_train_epoch
+real_leave, distributed.leave = distributed.leave, save_then_leave
 main(argv)
-state = {k: v.clone() for k, v in trained['model'].state_dict().items()}
-torch.save({'seen': seen, 'state': state, 'world_size': trained['world_size']}, folder / f'rank{trained["rank"]}.pt')

@@ -13,16 +13,13 @@ import torch
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from colorlib.checkpoints import load_weights  # noqa: E402
-from colorlib.colours import load_colours  # noqa: E402
+import colorlib  # noqa: E402
 from colorlib.data import load_category  # noqa: E402
 from colorlib.images import to_float  # noqa: E402
-from colorlib.lab import decode_lab, lab_to_rgb, load_bins, rgb_to_lab  # noqa: E402
+from colorlib.lab import decode_lab, lab_to_rgb, rgb_to_lab  # noqa: E402
 from colorlib.metrics import colourfulness, psnr, ssim  # noqa: E402
-from colorlib.models import ModelConfig, build_model  # noqa: E402
 from colorlib.plots import save_sample_grid  # noqa: E402
-from colorlib.shipped import DEFAULT_BINS, DEFAULT_COLOURS, DEFAULT_DATA  # noqa: E402
-from colorlib.targets import ColourClasses, LabBins  # noqa: E402
+from colorlib.shipped import DEFAULT_DATA  # noqa: E402
 from colorlib.train import evaluate  # noqa: E402
 
 
@@ -37,7 +34,7 @@ def main():
     parser.add_argument('--rgb', required=True, help='UNet checkpoint over the 24 k-means colours')
     parser.add_argument('--lab', required=True, nargs='+', metavar='NAME=PATH',
                         help='UNet checkpoints over the Lab ab bins, each with its name in the table')
-    parser.add_argument('-f', '--num-filters', type=int, default=32)
+    parser.add_argument('-f', '--num-filters', type=int, help="for weights that do not say (the assignment's)")
     parser.add_argument('--temperature', type=float, default=0.38)
     parser.add_argument('--out', default=str(ROOT / 'docs' / 'colour-spaces' / 'grid.png'))
     parser.add_argument('--first', type=int, default=0)
@@ -49,8 +46,9 @@ def main():
     truth = to_float(test_x)
     lightness = rgb_to_lab(truth)[:, :1] / 100
 
-    colours = ColourClasses(load_colours(DEFAULT_COLOURS))
-    rgb_model = load_weights(build_model(ModelConfig('UNet', 3, args.num_filters, colours.out_channels)), args.rgb)
+    said = {'model': 'UNet', 'filters': args.num_filters}  # what a file says itself wins; these fill the rest
+    rgb = colorlib.load(args.rgb, **said)
+    rgb_model, colours = rgb.net, rgb.target
     grey, classes = colours.encode(truth)
     rgb_acc = evaluate(rgb_model, colours, grey, classes)[1]
     rgb_out = colours.decode(scores(rgb_model, grey), grey)
@@ -60,11 +58,11 @@ def main():
         ('RGB-24, class colours', rgb_acc, rgb_out),
         ('RGB-24, its ab on the true L', None, lab_to_rgb(lightness, rgb_to_lab(rgb_out)[:, 1:])),
     ]
-    bins, prior = load_bins(DEFAULT_BINS)
-    lab = LabBins(bins, prior)
-    lab_in, bin_classes = lab.encode(truth)
     for name, path in (item.rsplit('=', 1) for item in args.lab):
-        lab_model = load_weights(build_model(ModelConfig('UNet', 3, args.num_filters, len(bins))), path)
+        lab_loaded = colorlib.load(path, kind='lab', **said)
+        lab_model, lab = lab_loaded.net, lab_loaded.target
+        bins = lab.centres
+        lab_in, bin_classes = lab.encode(truth)
         lab_acc = evaluate(lab_model, lab, lab_in, bin_classes)[1]
         lab_scores = scores(lab_model, lab_in)
         rows += [(f'{name}, mode', lab_acc, decode_lab(lab_scores, lab_in, bins, 0)),

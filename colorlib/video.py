@@ -504,6 +504,22 @@ def clone(av, packet):
     return copy
 
 
+def film_outputs(dst, compare, replace, reads):
+    """[(path, its keyword, side by side?)] of a film's outputs, each one checked before any work: a container
+    colorlib writes, and a place it may write (colorlib.files.may_write), the two not the same file."""
+    outputs = [(Path(dst), 'dst', False)] + ([(Path(compare), 'compare', True)] if compare is not None else [])
+    for path, name, _ in outputs:
+        output_format(path, name)
+        try:
+            may_write(path, replace, reads)
+        except InputError as err:
+            err.fields = err.fields or (name,)
+            raise
+    if compare is not None and os.path.abspath(compare) == os.path.abspath(dst):
+        raise InputError(f'compare and dst are the same file ({dst})', ['compare'])
+    return outputs
+
+
 def colorize_video(model, src, dst, compare=None, temporal=True, replace=False, reads=(), progress=False, log=None,
                    **settings):
     """Colour the film at `src` into `dst` (its suffix picks the container: SUFFIXES), and with `compare` a second
@@ -521,17 +537,8 @@ def colorize_video(model, src, dst, compare=None, temporal=True, replace=False, 
     check_callable(log, 'log')
     settings = check_settings(settings)
     src = Path(src)
-    outputs = [(Path(dst), 'dst', False)] + ([(Path(compare), 'compare', True)] if compare is not None else [])
     reads = [src, *reads]
-    for path, name, _ in outputs:
-        output_format(path, name)
-        try:
-            may_write(path, replace, reads)
-        except InputError as err:
-            err.fields = err.fields or (name,)
-            raise
-    if compare is not None and os.path.abspath(compare) == os.path.abspath(dst):
-        raise InputError(f'compare and dst are the same file ({dst})', ['compare'])
+    outputs = film_outputs(dst, compare, replace, reads)
     with open_film(src, settings['tile']) as film, torch_threads(getattr(model, 'device', 'cpu')):
         count = 0
 

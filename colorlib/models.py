@@ -224,7 +224,8 @@ class ModelConfig:
     in_channels: int = 1  # 1 (grey or L) for colourization, 3 for super-resolution
     own: tuple = ()  # (setting, value) pairs of every registered network's own settings
 
-    def __init__(self, name='UNet', kernel=3, filters=32, colours=24, in_channels=1, own=(), **settings):
+    def __init__(self, name=name, kernel=kernel, filters=filters, colours=colours, in_channels=in_channels, own=(),
+                 **settings):  # the defaults: the fields' above, stated once
         own = own_values(network_settings(), own, settings)
         for key, value in zip(('name', 'kernel', 'filters', 'colours', 'in_channels'),
                               (name, kernel, filters, colours, in_channels)):

@@ -4,6 +4,7 @@ else. fit(recipe=...) trains with them; a keyword given explicitly wins over its
 import difflib
 
 from colorlib.errors import InputError
+from colorlib.models import ModelConfig
 from colorlib.naming import run_name
 
 CLASSIFIER = {'seed': 0, 'lr_schedule': 'cosine', 'batch_size': 100, 'augment': ('hflip', 'shift')}
@@ -37,7 +38,7 @@ RECIPES = {  # recipe -> {run name (naming.run_name), or '*' for any: {fit keywo
 }
 
 
-def recipe_settings(recipe, model='UNet', target=None):
+def recipe_settings(recipe, model=ModelConfig.name, target=None):
     """The fit keywords `recipe` sets for a run of `model` learning `target` (a TargetConfig; needed only by a
     recipe written per run). An InputError naming 'recipe' for an unknown recipe (with the nearest name) or one
     with nothing for this run (with the runs it has)."""

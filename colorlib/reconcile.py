@@ -46,7 +46,7 @@ class Opened(NamedTuple):
     run: object
 
 
-def target_config(model='UNet', **settings):
+def target_config(model=ModelConfig.name, **settings):
     """The TargetConfig of `settings`, its kind by default the one the model is made for (RGB for the
     RegressionCNN), else colour classes; a kind the model is not made for is an InputError."""
     made_for = MODELS[model].predicts if model in MODELS else None
@@ -59,7 +59,8 @@ def target_config(model='UNet', **settings):
     return config
 
 
-def model_config(target, name='UNet', kernel=3, filters=32, **own):
+def model_config(target, name=ModelConfig.name, kernel=ModelConfig.kernel, filters=ModelConfig.filters,
+                 **own):
     """The ModelConfig of a network of `name` that learns `target` (its outputs and inputs follow the target); `own`:
     the network's own settings (the declared defaults where not given)."""
     return ModelConfig(name=name, kernel=kernel, filters=filters, colours=target.out_channels,
@@ -120,7 +121,7 @@ def open_weights(path, model=None, kernel=None, filters=None, colours=None, bins
     target_settings = agree(path, saved_target, target_settings, 'target')
     edited = f'{path} says it holds a {chosen.get("name", "network")} that learns {saved_target.get("kind")}'
     try:
-        config = target_config(chosen.get('name', 'UNet'), colours=colours, bins=bins, temperature=temperature,
+        config = target_config(chosen.get('name', ModelConfig.name), colours=colours, bins=bins, temperature=temperature,
                                **target_settings)
     except InputError as err:
         if saved_target and 'target.kind' in err.fields:  # the file contradicts itself
@@ -139,7 +140,7 @@ def open_weights(path, model=None, kernel=None, filters=None, colours=None, bins
     if trained_on and not given and trained_on != described.get(file):
         raise InputError(f'{path} was trained on other {file} than {getattr(config, file) or "the shipped ones"}',
                          [f'target.{file}'])
-    config = model_config(target, **{'name': 'UNet', **chosen})
+    config = model_config(target, **chosen)
     check_fits(config, 'load', device, chosen=(), source=path, source_field=field)  # before the model is built
     if saved_model:  # a file that says its sizes; the assignment's are checked tensor by tensor (load_weights)
         check_holds(path, state, config)

@@ -47,7 +47,7 @@ class TargetConfig:
     task: str = 'colour'
     own: tuple = ()  # (setting, value) pairs of every registered kind's own settings
 
-    def __init__(self, kind='classes', task='colour', own=(), **settings):
+    def __init__(self, kind=kind, task=task, own=(), **settings):  # the defaults: the fields' above
         object.__setattr__(self, 'kind', kind)
         object.__setattr__(self, 'task', task)
         object.__setattr__(self, 'own', own_values(target_settings(), own, settings, lambda key: f'target.{key}'))

@@ -189,3 +189,32 @@ def test_a_refusal_of_colorize_files_is_led_by_the_flag_of_its_keyword(checkpoin
                        (['a.png', '--save-weights', 'w.pkl'], '--save-weights: ')):
         code, _, err = run([*argv, '--checkpoint', checkpoint, '-f', '4'], capsys)
         assert code == 2 and err.startswith(f'colorize.py: error: {said}') and err.count('\n') == 1, err
+
+
+@pytest.mark.parametrize('flag, keyword, value', [
+    ('--tile', 'tile', 1), ('--tile', 'tile', 3), ('--margin', 'margin', -1), ('--net-size', 'net_size', 0),
+    ('--net-size', 'net_size', -5)])
+def test_a_refused_setting_gets_the_same_answer_from_the_command_and_from_python(flag, keyword, value, tmp_path,
+                                                                                 monkeypatch, capsys):
+    """The flag only parses: Model.colorize and colorize_files refuse the value, and the command says their
+    refusal led by the flag."""
+    import colorlib
+    from colorlib.errors import InputError
+    monkeypatch.chdir(tmp_path)
+    Image.fromarray(smooth_rgb(8, 8)).save(tmp_path / 'a.png')
+    model = colorlib.load('unet')
+    for method, image in ((model.colorize, smooth_rgb(8, 8)), (model.colorize_files, ['a.png'])):
+        with pytest.raises(InputError) as e:
+            method(image, **{keyword: value})
+        assert e.value.fields == (keyword,) and str(e.value).startswith(f'{keyword} ')
+    code, out, err = run(['a.png', flag, str(value)], capsys)
+    assert (code, out, err) == (2, '', f'colorize.py: error: {flag}: {e.value}\n')
+    assert sorted(p.name for p in tmp_path.iterdir()) == ['a.png']
+
+
+def test_the_tile_flag_defaults_to_the_librarys_tile():
+    import inspect
+    from colorlib.api import Model
+    from colorlib.cli.colorize import build_parser
+    default = inspect.signature(Model.colorize_files).parameters['tile'].default
+    assert build_parser().parse_args(['a.png']).tile == default

@@ -1,5 +1,6 @@
 """Tests for colorlib.cli.colorize (colorize.py): odd files through the real command, the exit status (0 all done,
 1 some file skipped, 2 bad flags), tiles through the command line, Lab checkpoints, and the shipped default."""
+import functools
 import os
 import resource
 import subprocess
@@ -166,7 +167,7 @@ def test_the_command_is_one_call_of_model_colorize_files_with_its_flags_as_keywo
     def recorded(model, paths, **keywords):
         calls.append((paths, keywords))
         return Colorized(Path(keywords['out_dir']), [Path(p) for p in paths], failed={Path(paths[0]): OSError()})
-    monkeypatch.setattr(Model, 'colorize_files', recorded)
+    monkeypatch.setattr(Model, 'colorize_files', functools.wraps(Model.colorize_files)(recorded))  # its defaults
     code, out, err = run(['a.png', 'pics', '--checkpoint', checkpoint, '-f', '4', '-o', 'col', '--compare', '--tile',
                           '64', '--margin', '8', '--net-size', '32', '--tta', '--temporal', 'off', '--overwrite',
                           '--reference', 'still.png', '--save-weights', 'tuned.pkl'], capsys)

@@ -10,7 +10,6 @@ import os
 import sys
 import warnings
 
-
 from colorlib import shipped
 from colorlib.augment import AUGMENTATIONS
 from colorlib.data import CATEGORIES, load_images, parse_category

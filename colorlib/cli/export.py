@@ -4,6 +4,7 @@ import sys
 
 from colorlib.cli.common import OneLineParser, UsageError, a_float, a_path, flag, run_command
 from colorlib.errors import FileExists, InputError
+from colorlib.lab import DEFAULT_TEMPERATURE
 
 
 def build_parser(prog='colorlib export'):
@@ -14,7 +15,8 @@ def build_parser(prog='colorlib export'):
     parser.add_argument('-o', '--output', type=a_path, required=True, help='the .onnx file to write')
     parser.add_argument('--overwrite', action='store_true', help='replace the output file if it exists')
     parser.add_argument('--temperature', type=a_float,
-                        help='Lab weights: the annealed mean\'s temperature built into the graph (default 0.38)')
+                        help=f'Lab weights: the annealed mean\'s temperature built into the graph (default '
+                             f'{DEFAULT_TEMPERATURE})')
     return parser
 
 

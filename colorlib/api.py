@@ -252,8 +252,8 @@ class Model:
 
     @named_keywords
     def activations(self, image=0, out_dir=None, reads=(), runs_dir=None, test_x=None):
-        """{block: figure} of one image (an index into `test_x`, by default the bundled test images, or an (H, W, 3)
-        array, uint8 or float 0-1): its input, every block's activations and the output beside the truth
+        """{block: figure} of one image (a 0-based index into `test_x`, by default the bundled test images, or an
+        (H, W, 3) array, uint8 or float 0-1): its input, every block's activations and the output beside the truth
         (report.activations), titled by the model's name as the assignment spells it ('UNet', 'superres_UNet_mse').
         With out_dir, also written there as PNGs (report.save_activations: each replacing an earlier one of its
         name, never one of the files in `reads` or these weights); with runs_dir (an index only) into its folder
@@ -271,7 +271,7 @@ class Model:
                              'picture', ['runs_dir'])
         if index is not None:
             test_x = self._test(test_x)
-            if not -len(test_x) <= index < len(test_x):
+            if not 0 <= index < len(test_x):  # a test image's number, not Python's index from the end
                 raise InputError(f'{index} is out of range; there are {len(test_x)} test images (0-{len(test_x) - 1})',
                                  ['image'])
             image = test_x[index]

@@ -193,7 +193,8 @@ API_CASES = {
     'fresh: colorize empty picture': ("unet.colorize(np.zeros((0, 0, 3), np.uint8))", ('error', 'image')),
     'fresh: colorize superres weights': ("colorlib.load('superres_unet').colorize(pictures[0])",
                                          ('error', 'task')),
-    'fresh: activations -1': ("unet.activations(-1)", ('works',)),
+    'fresh: activations -1': ("unet.activations(-1)", ('error', 'image')),  # a test image's number: 0-based, as the
+    # command line's index (issue 30: the bound is the library's, the same from Python and the command)
     'fresh: activations numpy index': ("unet.activations(np.int64(3))", ('works',)),
     'fresh: save to a name ending in /': ("cnn.save(f'{folder}/sub/')", ('error', 'path')),
     'fresh: save a Path': ("from pathlib import Path; cnn.save(Path(folder) / 'p.pkl')", ('works',)),

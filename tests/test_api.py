@@ -170,6 +170,7 @@ BAD_PICTURES = {  # what was once taken for near-black or near-white pictures, a
     'colorize grey float 0-255': (lambda m, x: m.colorize(x[0, :, :, 0] * 1.0), 'image'),
     'tile 0': (lambda m, x: m.colorize(x[0], tile=0), 'tile'),
     'test index out of range': (lambda m, x: m.activations(99999), 'image'),
+    'test index negative': (lambda m, x: m.activations(-1), 'image'),  # a test image's number, 0-based
     'evaluate float 0-255': (lambda m, x: m.evaluate(x * 1.0), 'test_x'),
     'no weights': (lambda m, x: colorlib.load(None), 'weights')}
 

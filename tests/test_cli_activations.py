@@ -84,7 +84,7 @@ BAD_INPUT = [
                  id='index-1000'),
     pytest.param(lambda: ['0', '--model', 'UNet', '-f', '8', '-c', COLOURS, '--data', DATA],
                  ['--checkpoint', 'unet_k3_f8.pkl'], id='nothing-shipped-for-f8'),
-    pytest.param(lambda: ['-3', '--checkpoint', 'keep.pkl'], ['index', '-3'], id='negative-index'),
+    pytest.param(lambda: ['-3', '--data', DATA], ['index: -3 is out of range'], id='negative-index'),
     pytest.param(lambda: ['0', '--model', 'RegressionCNN', '--loss', 'ce', '--checkpoint', 'keep.pkl', '--data', DATA],
                  ['--loss ce', 'RegressionCNN'], id='regression-with-ce'),
     pytest.param(lambda: ['0', '--all', '--checkpoint', 'keep.pkl', '--data', DATA], ['--all', '--checkpoint'],
@@ -132,3 +132,20 @@ def test_the_command_is_one_call_of_model_activations_or_all_activations(tmp_pat
     assert (image, keywords['weights_dir'], keywords['filters'], keywords['colours'], keywords['log']) == (
         2, 'w', 4, COLOURS, print)
 
+
+
+@pytest.mark.parametrize('index', [-1, -100, 100])
+def test_a_refused_index_gets_the_same_answer_from_the_command_and_from_python(index, small_npz, tmp_path,
+                                                                               monkeypatch, capsys):
+    """The index only parses: Model.activations refuses a number outside the test images (none counts from the
+    end), and the command says its refusal led by the argument's name."""
+    import colorlib
+    from colorlib.errors import InputError
+    monkeypatch.chdir(tmp_path)
+    _, test_x = colorlib.load_images(small_npz)
+    with pytest.raises(InputError) as e:
+        colorlib.load('unet').activations(index, runs_dir='outputs', test_x=test_x)
+    assert e.value.fields == ('image',)
+    code, out, err = call(main, [str(index), '--data', small_npz], capsys)
+    assert (code, out, err) == (2, '', f'activations.py: error: index: {e.value}\n')
+    assert not any(tmp_path.iterdir())

@@ -550,7 +550,7 @@ CATEGORIES = [
     ('regression-lab', color_regression, ['--colour-space', 'lab'], ['unrecognized', '--colour-space']),
     ('resume-and-init', colorization, ['--resume', '--init', 'mine.pkl'], ['--init', '--resume']),
     ('activations-negative-index', activations, ['-1', '--checkpoint', 'mine.pkl', '--model', 'CNN', '-f', '4'],
-     ['index', 'at least 0']),
+     ['index: -1 is out of range', '(0-19)']),
     ('activations-all-and-checkpoint', activations, ['0', '--all', '--checkpoint', 'mine.pkl'], ['--all']),
     ('activations-other-model', activations, ['0', '--model', 'UNet', '--checkpoint', 'mine.pkl'], ['--checkpoint']),
     ('colorize-missing-checkpoint', colorize, ['a.png', '--checkpoint', 'none.pkl'], ['--checkpoint', 'no such file']),

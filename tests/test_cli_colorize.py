@@ -1,5 +1,6 @@
 """Tests for colorlib.cli.colorize (colorize.py): odd files through the real command, the exit status (0 all done,
 1 some file skipped, 2 bad flags), tiles through the command line, Lab checkpoints, and the shipped default."""
+import functools
 import os
 import resource
 import subprocess
@@ -166,7 +167,7 @@ def test_the_command_is_one_call_of_model_colorize_files_with_its_flags_as_keywo
     def recorded(model, paths, **keywords):
         calls.append((paths, keywords))
         return Colorized(Path(keywords['out_dir']), [Path(p) for p in paths], failed={Path(paths[0]): OSError()})
-    monkeypatch.setattr(Model, 'colorize_files', recorded)
+    monkeypatch.setattr(Model, 'colorize_files', functools.wraps(Model.colorize_files)(recorded))  # its defaults
     code, out, err = run(['a.png', 'pics', '--checkpoint', checkpoint, '-f', '4', '-o', 'col', '--compare', '--tile',
                           '64', '--margin', '8', '--net-size', '32', '--tta', '--temporal', 'off', '--overwrite',
                           '--reference', 'still.png', '--save-weights', 'tuned.pkl'], capsys)
@@ -189,3 +190,32 @@ def test_a_refusal_of_colorize_files_is_led_by_the_flag_of_its_keyword(checkpoin
                        (['a.png', '--save-weights', 'w.pkl'], '--save-weights: ')):
         code, _, err = run([*argv, '--checkpoint', checkpoint, '-f', '4'], capsys)
         assert code == 2 and err.startswith(f'colorize.py: error: {said}') and err.count('\n') == 1, err
+
+
+@pytest.mark.parametrize('flag, keyword, value', [
+    ('--tile', 'tile', 1), ('--tile', 'tile', 3), ('--margin', 'margin', -1), ('--net-size', 'net_size', 0),
+    ('--net-size', 'net_size', -5)])
+def test_a_refused_setting_gets_the_same_answer_from_the_command_and_from_python(flag, keyword, value, tmp_path,
+                                                                                 monkeypatch, capsys):
+    """The flag only parses: Model.colorize and colorize_files refuse the value, and the command says their
+    refusal led by the flag."""
+    import colorlib
+    from colorlib.errors import InputError
+    monkeypatch.chdir(tmp_path)
+    Image.fromarray(smooth_rgb(8, 8)).save(tmp_path / 'a.png')
+    model = colorlib.load('unet')
+    for method, image in ((model.colorize, smooth_rgb(8, 8)), (model.colorize_files, ['a.png'])):
+        with pytest.raises(InputError) as e:
+            method(image, **{keyword: value})
+        assert e.value.fields == (keyword,) and str(e.value).startswith(f'{keyword} ')
+    code, out, err = run(['a.png', flag, str(value)], capsys)
+    assert (code, out, err) == (2, '', f'colorize.py: error: {flag}: {e.value}\n')
+    assert sorted(p.name for p in tmp_path.iterdir()) == ['a.png']
+
+
+def test_the_tile_flag_defaults_to_the_librarys_tile():
+    import inspect
+    from colorlib.api import Model
+    from colorlib.cli.colorize import build_parser
+    default = inspect.signature(Model.colorize_files).parameters['tile'].default
+    assert build_parser().parse_args(['a.png']).tile == default

@@ -87,3 +87,56 @@ def test_the_readme_table_of_names_spells_flags_the_parser_has():
     spelled = {flag for row in table.splitlines()[2:] for flag in re.findall(r'`(-[-\w]+)`', row.split('|')[3])}
     known = {s for action in build_parser()._actions for s in action.option_strings}
     assert {'--weights', '--flips', '--epoch-samples', '--soft'} <= spelled and spelled <= known, spelled - known
+
+
+def every_commands_parser(monkeypatch):
+    """{command: the parser it runs}, each command of COMMANDS run as the command line runs it, its run_command
+    swapped for one that keeps the parser: a command added later is walked too."""
+    import importlib
+    from colorlib.cli import COMMANDS
+    parsers = {}
+    for name, (module, function, _) in COMMANDS.items():
+        module = importlib.import_module(f'colorlib.cli.{module}')
+        monkeypatch.setattr(module, 'run_command', lambda parser, runner, argv, name=name: parsers.update({
+            name: parser}))
+        getattr(module, function)([], prog=f'colorlib {name}')
+    return parsers
+
+
+def test_every_flag_type_only_parses_the_bounds_are_the_librarys(monkeypatch):
+    """A flag's type turns the text into a value (a number, a path, names); no bound is checked there, so that a
+    refused value gets the library's answer, the same as from Python."""
+    from colorlib.cli import COMMANDS, common, serve
+    parse_only = {None, common.an_int, common.a_float, common.a_name, common.a_path, common.folder_name,
+                  common.augmentation_list, common.category_list, serve.in_megabytes, serve.in_megapixels}
+    parsers = every_commands_parser(monkeypatch)
+    assert set(parsers) == set(COMMANDS)
+    for name, parser in parsers.items():
+        for action in parser._actions:
+            assert action.type in parse_only, (name, action.option_strings or action.dest, action.type)
+    assert not hasattr(common, 'int_at_least') and not hasattr(common, 'finite_float')
+
+
+@pytest.mark.parametrize('command', ['colorization', 'colours'])
+@pytest.mark.parametrize('flag, keyword, value', [
+    ('--image-size', 'image_size', '4'), ('--image-size', 'image_size', '-8'), ('--val-share', 'val_share', '0.95'),
+    ('--val-share', 'val_share', '0'), ('--val-share', 'val_share', 'nan')])
+def test_a_refused_data_setting_gets_the_same_answer_from_the_command_and_from_load_images(command, flag, keyword,
+                                                                                          value, tmp_path,
+                                                                                          monkeypatch, capsys):
+    from colorlib.cli import main as cli_main
+    with pytest.raises(InputError) as e:
+        colorlib.load_images(**{keyword: int(value) if keyword == 'image_size' else float(value)})
+    assert e.value.fields == (keyword,)
+    monkeypatch.chdir(tmp_path)
+    code, out, err = call(cli_main, [command, flag, value], capsys)
+    assert (code, out, err) == (2, '', f'colorlib {command}: error: {flag}: {e.value}\n')
+    assert not any(tmp_path.iterdir())
+
+
+def test_the_data_flags_default_to_load_images_own_defaults():
+    import inspect
+    parameters = inspect.signature(colorlib.load_images).parameters
+    args = build_parser().parse_args([])
+    assert {k: getattr(args, k) for k in ('category', 'image_size', 'val_share')} == {
+        k: parameters[k].default for k in ('category', 'image_size', 'val_share')}

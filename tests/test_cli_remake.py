@@ -1,6 +1,7 @@
 """Tests for colorlib.cli.remake: `colorlib colours` and `colorlib bins` remake the colour files from training images,
 in the assignment's format, and refuse to replace a file unless told."""
 import numpy as np
+import pytest
 
 from colorlib.cli import main
 from colorlib.colours import load_colours
@@ -36,10 +37,12 @@ def test_bins_finds_the_ab_cells_the_images_use(tiny_npz, tmp_path, monkeypatch,
 
 
 def test_each_remaker_is_one_library_call_with_its_flags_as_keywords(tiny_npz, tmp_path, monkeypatch, capsys):
+    import functools
     from colorlib.cli import remake
     calls = []
-    monkeypatch.setattr(remake, 'remake_colours', lambda images, **keywords: calls.append((images, keywords)) or {
-        tmp_path / 'c.npy': (3, 0.25)})
+    keeps_defaults = functools.wraps(remake.remake_colours)  # the flags' defaults are read off its signature
+    monkeypatch.setattr(remake, 'remake_colours', keeps_defaults(lambda images, **keywords: calls.append((
+        images, keywords)) or {tmp_path / 'c.npy': (3, 0.25)}))
     monkeypatch.setattr(remake, 'remake_bins', lambda images, **keywords: calls.append((images, keywords)) or (
         tmp_path / 'b.npy', 7))
     code, out, err = call(main, ['colours', '-k', '3', '5', '-o', 'made', '-s', '2', '--overwrite', '--category',
@@ -54,3 +57,30 @@ def test_each_remaker_is_one_library_call_with_its_flags_as_keywords(tiny_npz, t
     assert {k: bins[k] for k in ('out_dir', 'category', 'overwrite')} == dict(out_dir='made', category='horse',
                                                                                 overwrite=False)
     assert tiny_npz in map(str, colours['reads']) and tiny_npz in map(str, bins['reads'])
+
+
+@pytest.mark.parametrize('flag, keyword, value', [('-k', 'k', 1), ('-k', 'k', -3), ('-s', 'seed', -1),
+                                                  ('-s', 'seed', 2 ** 32)])
+def test_a_refused_setting_gets_the_same_answer_from_the_command_and_from_python(flag, keyword, value, tiny_npz,
+                                                                                 tmp_path, monkeypatch, capsys):
+    """-k and -s only parse: remake_colours refuses the value, and the command says its refusal led by the flag."""
+    import colorlib
+    from colorlib.errors import InputError
+    from colorlib.remake import remake_colours
+    train_x, _ = colorlib.load_images(tiny_npz)
+    with pytest.raises(InputError) as e:
+        remake_colours(train_x, **{keyword: [value] if keyword == 'k' else value}, out_dir=tmp_path / 'python')
+    assert e.value.fields == (keyword,)
+    monkeypatch.chdir(tmp_path)
+    code, out, err = call(main, ['colours', flag, str(value), '-o', 'made', '--data', tiny_npz], capsys)
+    assert (code, out, err) == (2, '', f'colorlib colours: error: {flag}: {e.value}\n')
+    assert not any(tmp_path.iterdir())
+
+
+def test_the_colours_flags_default_to_remake_colours_own_defaults():
+    import inspect
+    from colorlib.cli.remake import colours_parser
+    from colorlib.remake import remake_colours
+    parameters = inspect.signature(remake_colours).parameters
+    args = colours_parser('colorlib colours').parse_args([])
+    assert (args.k, args.seed) == (parameters['k'].default, parameters['seed'].default)

@@ -345,3 +345,18 @@ def test_the_program_s_memory_stays_that_of_a_tile(exported, ort, tmp_path):
     growth_whole = added(768, 0) - added(256, 0)
     assert growth_whole > 150e6, growth_whole
     assert growth_in_tiles < 40e6, growth_in_tiles
+
+
+@pytest.mark.parametrize('weights', ['unet_lab', 'unet'])
+@pytest.mark.parametrize('value', ['-1', 'nan', 'inf'])
+def test_a_refused_temperature_gets_the_same_answer_from_the_command_and_from_load(ort, weights, value, tmp_path,
+                                                                                   capsys):
+    """--temperature only parses: colorlib.load refuses the value, and the command says its refusal led by the
+    flag, before anything is written."""
+    with pytest.raises(InputError) as e:
+        colorlib.load(weights, temperature=float(value))
+    assert e.value.fields == ('temperature',)
+    code, out, err = call(cli_main, ['export', weights, '-o', str(tmp_path / 'x.onnx'), '--temperature', value],
+                          capsys)
+    assert (code, out, err) == (2, '', f'colorlib export: error: --temperature: {e.value}\n')
+    assert not any(tmp_path.iterdir())

@@ -29,7 +29,8 @@ CHANGED = {
         'ema_one', 'label_smoothing_one', 'filters_zero', 'kernel_even', 'kernel_zero', 'epochs_zero', 'batch_zero',
         'learn_rate_negative', 'learn_rate_nan', 'seed_negative', 'seed_huge', 'warmup_negative', 'weight_decay_inf',
         'dilation_negative', 'save_every_zero', 'rebalance_high', 'temperature_negative', 'kernel_even_valid',
-        'filters_zero_valid', 'temperature_nan_valid', 'batch_zero_valid', 'seed_huge_valid')},
+        'filters_zero_valid', 'temperature_nan_valid', 'batch_zero_valid', 'seed_huge_valid', 'image_size_small',
+        'val_share_high', 'colorize_tile', 'colorize_net_size', 'colours_k')},
     'refuse_filters_word': '-f also takes --filters, the keyword, so argparse lists it',
     # this turn's new commands and films (issues 32, 33)
     'refuse_colorize_nothing': 'colorize takes films too: "no image files or films in"',

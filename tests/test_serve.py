@@ -253,6 +253,30 @@ def test_bad_flags(capsys, argv, says):
     assert code == 2 and err.startswith(f'colorlib serve: error: {says}') and err.count('\n') == 1
 
 
+
+@pytest.mark.parametrize('flag, keyword, value, unit', [
+    ('--port', 'port', -1, 1), ('--port', 'port', 70000, 1), ('--max-upload-mb', 'max_bytes', 0, 2 ** 20),
+    ('--max-upload-mb', 'max_bytes', -1, 2 ** 20), ('--max-megapixels', 'max_pixels', 0, 10 ** 6)])
+def test_a_refused_setting_gets_the_same_answer_from_the_command_and_from_python(flag, keyword, value, unit, capsys):
+    """The flags only parse (megabytes and megapixels into the library's bytes and pixels): start refuses the
+    value, and the command says its refusal led by the flag."""
+    with pytest.raises(InputError) as e:
+        start(**{keyword: value * unit})
+    assert e.value.fields == (keyword,)
+    code, out, err = call(main, [flag, str(value)], capsys)
+    assert (code, out, err) == (2, '', f'colorlib serve: error: {flag}: {e.value}\n')
+
+
+def test_the_flags_are_the_keywords_of_serve_with_its_defaults():
+    import inspect
+    from colorlib.cli.serve import build_parser
+    from colorlib.serve import serve
+    parameters = inspect.signature(serve).parameters
+    args = vars(build_parser().parse_args([]))
+    assert {k: args[k] for k in ('host', 'port', 'max_bytes', 'max_pixels')} == {
+        k: parameters[k].default for k in ('host', 'port', 'max_bytes', 'max_pixels')}
+    assert {'runtime', 'folder', 'device'} <= set(args)
+
 def limit_memory():
     resource.setrlimit(resource.RLIMIT_AS, (6 * 2 ** 30, 6 * 2 ** 30))  # about 3.4 GB of it is the idle server's
 

@@ -1,14 +1,14 @@
 """activations.py: every block's activations of a trained model for one test image, as tile sheets."""
 from colorlib.cli.build import files_read, open_model, pick_device, read_images, target_settings
 from colorlib.cli.common import (OneLineParser, UsageError, a_path, add_data_flags, add_device_flags, add_lab_flags,
-                                 add_model_flags, add_task_flags, int_at_least, network_flags, places, run_command)
+                                 add_model_flags, add_task_flags, an_int, network_flags, places, run_command)
 from colorlib.gallery import all_activations
 
 
 def build_parser(prog='activations.py'):
     parser = OneLineParser(prog=prog,
                            description="Save every layer's activations of a trained model for one test image.")
-    parser.add_argument('image', metavar='index', type=int_at_least(0), help='test image number (0-based)')
+    parser.add_argument('image', metavar='index', type=an_int, help='test image number (0-based)')
     add_model_flags(parser, 'the weights to look into (default: the shipped ones)')
     add_task_flags(parser)
     add_lab_flags(parser)

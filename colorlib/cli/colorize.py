@@ -5,10 +5,11 @@ import sys
 
 from tqdm import tqdm
 
+from colorlib.api import Model
 from colorlib.cli.build import files_read, open_model, pick_device
 from colorlib.cli.common import (OneLineParser, a_name, a_path, add_device_flags, add_lab_flags, add_model_flags,
-                                 in_flag_terms, int_at_least, places, run_command)
-from colorlib.colorize import OUT_DIR, STRIDE
+                                 an_int, in_flag_terms, library_defaults, places, run_command)
+from colorlib.colorize import OUT_DIR
 from colorlib.errors import InputError
 from colorlib.video import FilmCut
 
@@ -36,16 +37,17 @@ def build_parser(prog='colorize.py'):
                         help='keep the weights fine-tuned on --reference here (reuse them with --checkpoint)')
     parser.add_argument('--overwrite', action='store_true',
                         help='replace films (and --save-weights) that exist; PNGs of earlier runs are always replaced')
-    parser.add_argument('--tile', type=int_at_least(STRIDE), default=512,
+    parser.add_argument('--tile', type=an_int,
                         help='largest piece (pixels a side, rounded up to a multiple of 4) the network sees at once')
-    parser.add_argument('--margin', type=int_at_least(0),
+    parser.add_argument('--margin', type=an_int,
                         help='context around each tile (default: over the receptive field of the model)')
-    parser.add_argument('--net-size', type=int_at_least(1), metavar='N',
+    parser.add_argument('--net-size', type=an_int, metavar='N',
                         help='the network sees the image scaled to N pixels on its shorter side (default: full size); '
                              'the colour is scaled back up, the lightness stays full size')
     parser.add_argument('--tta', '--flips', dest='flips', action='store_true',
                         help='average the network with its mirror image (test-time augmentation; twice the work)')
     add_device_flags(parser)
+    library_defaults(parser, Model.colorize_files, 'tile')
     parser.set_defaults(prog=prog)
     return parser
 

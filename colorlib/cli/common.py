@@ -5,15 +5,14 @@ import atexit
 import contextlib
 import dataclasses
 import gc
+import inspect
 import os
 import sys
 import warnings
 
-import numpy as np
-
 from colorlib import distributed, shipped
 from colorlib.augment import AUGMENTATIONS
-from colorlib.data import CATEGORIES, parse_category
+from colorlib.data import CATEGORIES, load_images, parse_category
 from colorlib.errors import ConfigMismatch, FileExists, InputError, TooBig, WriteError
 from colorlib.machine import DEVICES, PRECISIONS
 from colorlib.models import MODELS, ModelConfig, network_settings, owners
@@ -217,18 +216,6 @@ def run_parsed(parser, runner, args):
 # flag types
 
 
-def int_at_least(low):
-    def parse(text):
-        try:
-            value = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f'{text!r} is not an integer') from None
-        if value < low:
-            raise argparse.ArgumentTypeError(f'{value} is out of range (at least {low})')
-        return value
-    return parse
-
-
 def a_name(text):
     """A file or folder name as typed: not empty (that would be the current folder) and free of NUL bytes."""
     if not text or '\0' in text:
@@ -256,7 +243,8 @@ def folder_name(text):
 
 
 def an_int(text):
-    """A whole number as typed; its bounds are the library's (the configs refuse what is out of range)."""
+    """A whole number as typed; its bounds are the library's (the function it goes to refuses what is out of
+    range, and the command says that refusal led by the flag)."""
     try:
         return int(text)
     except ValueError:
@@ -269,17 +257,6 @@ def a_float(text):
         return float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f'{text!r} is not a number') from None
-
-
-def finite_float(low, inclusive=False, high=None):
-    def parse(text):
-        value = a_float(text)
-        above = value >= low if inclusive else value > low
-        if not (np.isfinite(value) and above and (high is None or value <= high)):
-            bounds = f'{low} to {high}' if high is not None else f'a finite number {">=" if inclusive else ">"} {low}'
-            raise argparse.ArgumentTypeError(f'{value} is out of range ({bounds})')
-        return value
-    return parse
 
 
 def augmentation_list(text):
@@ -305,6 +282,13 @@ def category_list(text):
 
 # -----------------------------------------------------------------------------
 # the shared flags
+
+
+def library_defaults(parser, function, *keywords):
+    """The flags of `keywords` (each its dest) default to `function`'s own defaults for them: each default stated
+    once, in the library."""
+    parameters = inspect.signature(function).parameters
+    parser.set_defaults(**{name: parameters[name].default for name in keywords})
 
 
 def add_device_flags(parser):
@@ -375,12 +359,13 @@ def add_data_flags(parser):
                         help='an .npz, cifar-10-python.tar.gz, cifar-10-batches-py/, or a folder of your pictures '
                              '(default: the bundled horses)')
     parser.add_argument('--download', action='store_true', help='fetch the official CIFAR-10 archive into data/')
-    parser.add_argument('--category', default='horse', help=f'class to colour, by name or 0-9: {", ".join(CATEGORIES)}')
-    parser.add_argument('--image-size', type=int_at_least(8), default=32, metavar='N',
+    parser.add_argument('--category', help=f'class to colour, by name or 0-9: {", ".join(CATEGORIES)}')
+    parser.add_argument('--image-size', type=an_int, metavar='N',
                         help='a folder of pictures: bring each to NxN (short side resized, centre cut; N a multiple '
                              'of 4, at least 8)')
-    parser.add_argument('--val-share', type=finite_float(0, high=0.9), default=0.1,
+    parser.add_argument('--val-share', type=a_float,
                         help='a folder of pictures without train/ and test/: the share held out for validation')
+    library_defaults(parser, load_images, 'category', 'image_size', 'val_share')
     parser.set_defaults(prog=parser.prog)
 
 

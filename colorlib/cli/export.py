@@ -2,8 +2,9 @@
 Exit status: 0 written, 2 weights that cannot be exported or an output that cannot be written (one line)."""
 import sys
 
-from colorlib.cli.common import OneLineParser, UsageError, a_path, finite_float, flag, run_command
+from colorlib.cli.common import OneLineParser, UsageError, a_float, a_path, flag, run_command
 from colorlib.errors import FileExists, InputError
+from colorlib.lab import DEFAULT_TEMPERATURE
 
 
 def build_parser(prog='colorlib export'):
@@ -13,8 +14,9 @@ def build_parser(prog='colorlib export'):
                         help='a weights file, or the name of shipped weights (unet, cnn, unet_lab, superres_unet, ...)')
     parser.add_argument('-o', '--output', type=a_path, required=True, help='the .onnx file to write')
     parser.add_argument('--overwrite', action='store_true', help='replace the output file if it exists')
-    parser.add_argument('--temperature', type=finite_float(0, inclusive=True),
-                        help='Lab weights: the annealed mean\'s temperature built into the graph (default 0.38)')
+    parser.add_argument('--temperature', type=a_float,
+                        help=f'Lab weights: the annealed mean\'s temperature built into the graph (default '
+                             f'{DEFAULT_TEMPERATURE})')
     return parser
 
 

@@ -8,7 +8,7 @@ import numpy as np
 import torch
 
 from colorlib import __version__, machine
-from colorlib.cli.common import OneLineParser, flag, run_command
+from colorlib.cli.common import OneLineParser, a_float, flag, run_command
 
 # the CPU capabilities that decide how fast colorlib trains: vector width and bfloat16 arithmetic
 CPU_FLAGS = ('avx2', 'fma3', 'avx512_f', 'avx512_vnni', 'avx512_bf16', 'amx_tile', 'amx_bf16')
@@ -17,7 +17,7 @@ CPU_FLAGS = ('avx2', 'fma3', 'avx512_f', 'avx512_vnni', 'avx512_bf16', 'amx_tile
 def build_parser(prog='colorlib info'):
     parser = OneLineParser(prog=prog, description='Print this machine as colorlib sees it: versions, devices, CPU, '
                                                   'the precision --amp auto picks, threads and the matmul rate.')
-    parser.add_argument('--seconds', type=float, default=0.6,
+    parser.add_argument('--seconds', type=a_float, default=0.6,
                         help='time spent on the matrix-multiply rates, all devices together')
     return parser
 

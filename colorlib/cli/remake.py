@@ -1,17 +1,19 @@
 """colorlib colours and colorlib bins: remake the shipped colour files from the training images."""
 from colorlib.cli.build import files_read, read_images
-from colorlib.cli.common import OneLineParser, a_path, add_data_flags, int_at_least, places, run_command
+from colorlib.cli.common import (OneLineParser, a_path, add_data_flags, an_int, library_defaults, places,
+                                 run_command)
 from colorlib.lab import GRID, MIN_SHARE
-from colorlib.remake import KS, OUT_DIR, remake_bins, remake_colours
+from colorlib.remake import OUT_DIR, remake_bins, remake_colours
 
 
 def colours_parser(prog):
     parser = OneLineParser(prog=prog, description='Fit the k-means colour files on the training images.')
-    parser.add_argument('-k', type=int_at_least(2), nargs='+', default=list(KS), help='numbers of colours')
+    parser.add_argument('-k', type=an_int, nargs='+', help='numbers of colours')
     parser.add_argument('-o', '--out-dir', type=a_path, default=OUT_DIR, help='where the files go')
-    parser.add_argument('-s', '--seed', type=int_at_least(0), default=0)
+    parser.add_argument('-s', '--seed', type=an_int)
     parser.add_argument('--overwrite', action='store_true', help='replace existing colour files')
     add_data_flags(parser)
+    library_defaults(parser, remake_colours, 'k', 'seed')
     return parser
 
 

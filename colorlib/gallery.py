@@ -38,11 +38,21 @@ def all_activations(image=0, weights_dir=None, kernel=None, filters=None, runs_d
             if log is not None:
                 log(f'Skipped {model} ({run_name(model, target)}): no {path}')
             continue
-        opened = open_weights(path, kernel=kernel, filters=filters, device=device, **settings)
-        written.append(opened.activations(image, reads=reads, runs_dir=runs_dir, test_x=test_x))
-        if log is not None:
-            log(f'Activations of test image {image} written to {written[-1]}/')
+        try:
+            opened = open_weights(path, kernel=kernel, filters=filters, device=device, **settings)
+        except InputError as err:  # the file found in weights_dir, and the settings it names where it refuses them
+            err.source = err.source or 'weights_dir'
+            raise
+        written.append(draw(opened, image, runs_dir, test_x, reads, log))
     if not written:
         raise InputError(f'no weights for every shipped model in {folder} (e.g. unet_k{sizes.kernel}_f{sizes.filters}'
                          '.pkl)', ['weights_dir'])
     return written
+
+
+def draw(model, image, runs_dir, test_x, reads, log):
+    """Model.activations of test image number `image` into its folder in runs_dir, that folder said to `log`."""
+    folder = model.activations(image, reads=reads, runs_dir=runs_dir, test_x=test_x)
+    if log is not None:
+        log(f'Activations of test image {image} written to {folder}/')
+    return folder

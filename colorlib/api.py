@@ -620,44 +620,6 @@ def colorize_files(paths, weights=None, *, out_dir=COLORIZED_DIR, compare=False,
                                 log=log, on_skip=on_skip, on_note=on_note)
 
 
-def activations(image=0, weights=None, *, every_kind=False, weights_dir=None, data=None, category='horse',
-                image_size=32, val_share=0.1, cache_dir=None, on_skip=None, runs_dir='outputs', device='cpu',
-                log=None, **settings):
-    """Every block's activations of test image number `image` of `data` and `category` (load_images, with
-    image_size, val_share, cache_dir, on_skip and log) drawn into runs_dir/<network>/act<image> (Model.activations):
-    those of the weights file `weights` (None: the shipped weights that the model's and target's `settings` name, as
-    load takes them), or with every_kind those of every shipped kind of model whose weights are in weights_dir
-    (gallery.all_activations; default: the shipped ones). Every setting is checked before any file is read.
-    log(line) hears each folder written. Returns the folders written."""
-    from colorlib.gallery import all_activations, draw
-    check_keywords(settings, load_settings(), 'activations')
-    check_activations_arguments(locals())
-    check_image_settings(data, (), image_size, val_share, cache_dir, on_skip, log)
-    device = device_of(device)
-    model = None if every_kind else open_model(weights, device, settings)  # the file before the pictures
-    test_x = load_images(data, category, (), image_size, val_share, cache_dir, on_skip, log=log, device=device)[1]
-    reads = files_read(data, settings)
-    if model is None:
-        return all_activations(image, weights_dir, runs_dir=runs_dir, test_x=test_x, device=device, reads=reads,
-                               log=log, **settings)
-    return [draw(model, image, runs_dir, test_x, reads, log)]
-
-
-def check_activations_arguments(given):
-    """activations()' own arguments (its locals() on entry), naming the keyword: one weights file, or every kind's
-    from weights_dir."""
-    check_flag(given['every_kind'], 'every_kind')
-    if given['every_kind'] and given['weights'] is not None:
-        raise InputError('every kind is drawn from its own file in weights_dir, not from one weights file',
-                         ['weights', 'every_kind'])
-    if given['weights_dir'] is not None and not given['every_kind']:
-        raise InputError('weights_dir is read only when every kind is drawn', ['weights_dir'], {'every_kind': True})
-    check_path(given['weights_dir'], 'weights_dir', optional=True)
-    check_path(given['runs_dir'], 'runs_dir')
-    if not isinstance(given['image'], (int, np.integer)) or isinstance(given['image'], bool):
-        raise InputError(f'image must be the number of a test image, not {given["image"]!r}', ['image'])
-
-
 def names():
     """The shipped weights, by the names load() takes."""
     return sorted(p.stem.rsplit('_k', 1)[0] for p in shipped.folder('weights').glob('*_k3_f32.pkl'))

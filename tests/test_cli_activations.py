@@ -111,10 +111,10 @@ def test_bad_input_is_one_line_exit_2_and_writes_nothing(make_argv, words, senti
 
 
 def test_the_command_is_one_call_of_colorlib_activations_with_its_flags_as_keywords(tmp_path, monkeypatch, capsys):
-    from colorlib import api
+    from colorlib import gallery
     monkeypatch.chdir(tmp_path)
     calls = []
-    monkeypatch.setattr(api, 'activations', lambda *args, **keywords: calls.append((args, keywords)))
+    monkeypatch.setattr(gallery, 'activations', lambda *args, **keywords: calls.append((args, keywords)))
     code, out, err = call(main, ['4', '--data', DATA], capsys)
     assert (code, out) == (0, ''), err  # what is drawn is said by the library's log
     code, out, err = call(main, ['2', '--all', '--weights-dir', 'w', '-f', '4', '-c', COLOURS, '--data', DATA],

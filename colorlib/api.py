@@ -5,6 +5,11 @@
     unet.evaluate()                                  # {'loss': ..., 'accuracy': ..., 'psnr': ..., ...}
     unet.samples()                                   # a figure: inputs, truth, outputs
     run = colorlib.fit(model='UNet', epochs=5)       # run.history, run.model, run.curve()
+    colorlib.evaluate('mine.pkl', data='pics/')      # weights opened, images read, figures: what --valid calls
+
+The commands make one call each: fit, or evaluate, colorize_files and gallery.activations, which open the weights
+(the file given, else the shipped ones their settings name), read the images and do the work, every setting checked
+before any file is read.
 
 Nothing here prints or writes unless asked (log=print, progress=True, out_dir=...); pictures come back as uint8
 arrays or matplotlib figures. Pictures go in as RGB arrays of uint8 (0-255) or float (0-1), everywhere alike

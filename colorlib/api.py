@@ -47,7 +47,8 @@ from colorlib.report import NUM_SAMPLES, figures, samples, save_activations
 from colorlib.report import activations as activation_figures
 from colorlib.runfolder import RunFolder, check_run_folder, read_files, run_files, save_run
 from colorlib.targets import build_target, notes
-from colorlib.train import LAYOUT, TrainConfig, assignment_test_order, epoch_line, predict, to_device
+from colorlib.train import (LAYOUT, WHOLE_FIELDS, TrainConfig, assignment_test_order, epoch_line, predict,
+                            to_device)
 from colorlib.train import train as train_loop
 
 
@@ -353,8 +354,8 @@ def check_evaluate_arguments(given):
     for name in ('legacy', 'flips'):
         check_flag(given[name], name)
     machine.check_precision(given['amp'])
-    check_whole(given['batch_size'], 'batch_size', 1)
-    check_whole(given['seed'], 'seed', 0, 2 ** 32 - 1)
+    for name in ('batch_size', 'seed'):  # by TrainConfig's bounds: -b and -s are training's flags
+        check_whole(given[name], name, *WHOLE_FIELDS[name])
     if given.get('num_train') is not None:
         check_whole(given['num_train'], 'num_train', 0)
     check_path(given['samples_dir'], 'samples_dir', optional=True)

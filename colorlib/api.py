@@ -5,6 +5,11 @@
     unet.evaluate()                                  # {'loss': ..., 'accuracy': ..., 'psnr': ..., ...}
     unet.samples()                                   # a figure: inputs, truth, outputs
     run = colorlib.fit(model='UNet', epochs=5)       # run.history, run.model, run.curve()
+    colorlib.evaluate('mine.pkl', data='pics/')      # weights opened, images read, figures: what --valid calls
+
+The commands make one call each: fit, or evaluate, colorize_files and gallery.activations, which open the weights
+(the file given, else the shipped ones their settings name), read the images and do the work, every setting checked
+before any file is read.
 
 Nothing here prints or writes unless asked (log=print, progress=True, out_dir=...); pictures come back as uint8
 arrays or matplotlib figures. Pictures go in as RGB arrays of uint8 (0-255) or float (0-1), everywhere alike
@@ -21,9 +26,10 @@ import torch
 
 from colorlib import distributed, machine, shipped
 from colorlib.checkpoints import describe_run, save_weights
-from colorlib.colorize import STRIDE, chroma_predictor, colorize_files, colorize_pixels
+from colorlib.colorize import STRIDE, chroma_predictor, colorize_pixels
+from colorlib.colorize import colorize_files as colour_files
 from colorlib.colorize import OUT_DIR as COLORIZED_DIR
-from colorlib.data import is_cifar10, load_images, parse_category
+from colorlib.data import check_image_settings, is_cifar10, load_images, parse_category
 from colorlib.errors import (InputError, check_callable, check_flag, check_keywords, check_number, check_path,
                              check_whole, named_keywords, with_fields)
 from colorlib.files import check_writable
@@ -34,13 +40,15 @@ from colorlib.naming import activations_folder, eval_file, run_name, weights_nam
 from colorlib.plots import save_figure, training_curve
 from colorlib.recipes import recipe_settings
 from colorlib.reconcile import (check_model_settings, check_target_settings, kind_settings, load_settings,
-                                model_config, model_fields, own_settings, start_from, target_config, target_fields,
-                                weights_path)
+                                model_config, model_fields, own_settings, shipped_weights, start_from, target_config,
+                                target_fields, weights_path)
 from colorlib.reconcile import open_weights as open_file
-from colorlib.report import NUM_SAMPLES, activations, figures, samples, save_activations
+from colorlib.report import NUM_SAMPLES, figures, samples, save_activations
+from colorlib.report import activations as activation_figures
 from colorlib.runfolder import RunFolder, check_run_folder, read_files, run_files, save_run
 from colorlib.targets import build_target, notes
-from colorlib.train import LAYOUT, TrainConfig, assignment_test_order, epoch_line, predict, to_device
+from colorlib.train import (LAYOUT, WHOLE_FIELDS, TrainConfig, assignment_test_order, epoch_line, predict,
+                            to_device)
 from colorlib.train import train as train_loop
 
 
@@ -110,6 +118,14 @@ class Run:
         return training_curve(self.history)
 
 
+@dataclass
+class Evaluation:
+    """What evaluate() gives: the Model evaluated (its path, the weights read; its name, and run: how it was trained,
+    where its weights say) and its figures (Model.evaluate's; 'samples': the sample grid's path, where written)."""
+    model: 'Model'
+    figures: dict
+
+
 class Model:
     """A network with the target it learns: evaluate it, look at its pictures and activations, colour images with
     it, train it further, save it."""
@@ -156,16 +172,9 @@ class Model:
         it: machine.use_bf16), 'on', 'off'. With samples_dir, the sample grid of the first test images is also
         written there, named as the assignment's (eval_UNet.png: naming.eval_file), replacing an earlier one of that
         name, never one of the files in `reads`; its path is then the result's 'samples'."""
-        for name, value in (('legacy', legacy), ('flips', flips)):
-            check_flag(value, name)
+        check_evaluate_arguments(locals())
         if not isinstance(amp, bool):
             amp = machine.use_bf16(self.device, amp)[0]
-        check_whole(batch_size, 'batch_size', 1)
-        check_whole(seed, 'seed', 0, 2 ** 32 - 1)
-        if num_train is not None:
-            check_whole(num_train, 'num_train', 0)
-        check_path(samples_dir, 'samples_dir', optional=True)
-        check_reads(reads)
         if legacy and not self.target.assignment:
             holder = self.path or 'this model'
             raise InputError(f"the assignment's figures (legacy) have no {self.target.words} ({holder} holds them)",
@@ -283,7 +292,7 @@ class Model:
             out_dir = Path(runs_dir) / activations_folder(self.config.name, self.target.config, index)
             with_fields(['runs_dir'], check_writable, out_dir / 'input.png', True, reads)  # before the drawing
         if out_dir is None:
-            return activations(self.net, self.target, rgb, title)
+            return activation_figures(self.net, self.target, rgb, title)
         return with_fields(['runs_dir' if runs_dir else 'out_dir'], save_activations, self.net, self.target, rgb,
                            out_dir, title, reads)
 
@@ -333,29 +342,50 @@ class Model:
         colorize. A file that cannot be read or written is skipped (on_skip(path, error)) and the rest done; a film
         that stops early is published up to there (its error a video.FilmCut). on_note(message): what became of a
         film's other streams. Returns a colorize.Colorized: what was written, what failed, and a summary line."""
-        if not isinstance(paths, (list, tuple)) or not paths:
-            raise InputError(f'paths must be a list of files and folders, not {paths!r}', ['paths'])
-        for path in paths:
-            check_path(path, 'paths')
-        check_path(out_dir, 'out_dir')
-        check_path(save_weights, 'save_weights', optional=True)
-        if reference is not None:
-            if not isinstance(reference, (list, tuple)):
-                raise InputError(f'reference must be a list of pictures, not {reference!r}', ['reference'])
-            for picture in reference:
-                check_path(picture, 'reference')
-        for name in ('compare', 'temporal', 'overwrite', 'flips', 'progress'):
-            check_flag(locals()[name], name)
-        check_whole(tile, 'tile', STRIDE)  # tiles start on the pooling grid
-        for name, value, low in (('margin', margin, 0), ('net_size', net_size, 1)):
-            if value is not None:
-                check_whole(value, name, low)
-        check_reads(reads)
-        for name in ('log', 'on_skip', 'on_note'):
-            check_callable(locals()[name], name)
-        return colorize_files(self, paths, out_dir, compare, temporal, reference, save_weights, overwrite, tile,
+        check_colorize_arguments(locals())
+        return colour_files(self, paths, out_dir, compare, temporal, reference, save_weights, overwrite, tile,
                               margin, net_size, flips, [*reads, *([self.path] if self.path else [])], progress, log,
                               on_skip, on_note)
+
+
+def check_evaluate_arguments(given):
+    """Model.evaluate's arguments (its locals() on entry, or evaluate's: those not given there are not checked), each
+    of its type and bounds, naming the keyword."""
+    for name in ('legacy', 'flips'):
+        check_flag(given[name], name)
+    machine.check_precision(given['amp'])
+    for name in ('batch_size', 'seed'):  # by TrainConfig's bounds: -b and -s are training's flags
+        check_whole(given[name], name, *WHOLE_FIELDS[name])
+    if given.get('num_train') is not None:
+        check_whole(given['num_train'], 'num_train', 0)
+    check_path(given['samples_dir'], 'samples_dir', optional=True)
+    check_reads(given.get('reads', ()))
+
+
+def check_colorize_arguments(given):
+    """Model.colorize_files' arguments (its locals() on entry, or colorize_files'), each of its type and bounds,
+    naming the keyword."""
+    paths, reference = given['paths'], given['reference']
+    if not isinstance(paths, (list, tuple)) or not paths:
+        raise InputError(f'paths must be a list of files and folders, not {paths!r}', ['paths'])
+    for path in paths:
+        check_path(path, 'paths')
+    check_path(given['out_dir'], 'out_dir')
+    check_path(given['save_weights'], 'save_weights', optional=True)
+    if reference is not None:
+        if not isinstance(reference, (list, tuple)):
+            raise InputError(f'reference must be a list of pictures, not {reference!r}', ['reference'])
+        for picture in reference:
+            check_path(picture, 'reference')
+    for name in ('compare', 'temporal', 'overwrite', 'flips', 'progress'):
+        check_flag(given[name], name)
+    check_whole(given['tile'], 'tile', STRIDE)  # tiles start on the pooling grid
+    for name, low in (('margin', 0), ('net_size', 1)):
+        if given[name] is not None:
+            check_whole(given[name], name, low)
+    check_reads(given.get('reads', ()))
+    for name in ('log', 'on_skip', 'on_note'):
+        check_callable(given[name], name)
 
 
 def check_reads(reads):
@@ -540,6 +570,60 @@ def recipe_run(given, target_settings):
     if isinstance(given['target'], Target):
         return name, given['target'].config
     return name, init.target.config if init else target_config(name, **target_settings)
+
+
+def open_model(weights, device, settings):
+    """The Model of the weights file `weights`, or (None) of the shipped weights that the model's and target's
+    `settings` name (reconcile.shipped_weights), the settings agreeing with the file (open_weights). A refusal, of
+    the file or of a setting against it, has `source` 'weights', as fit's of its init have 'init'."""
+    try:
+        check_path(weights, 'weights', optional=True)
+        return open_weights(shipped_weights(**settings) if weights is None else weights, device, **settings)
+    except InputError as err:
+        err.source = err.source or 'weights'
+        raise
+
+
+def files_read(data, settings):
+    """The files a call that reads `data` (None: none) and the colours or bins among `settings` never writes over
+    (runfolder.read_files); the weights' own are the Model's to add."""
+    return read_files(data, settings.get('colours'), settings.get('bins'), None)
+
+
+def evaluate(weights=None, *, data=None, category='horse', extra_categories=(), image_size=32, val_share=0.1,
+             cache_dir=None, on_skip=None, log=None, legacy=False, flips=False, batch_size=100, seed=0, amp=False,
+             samples_dir=None, device='cpu', **settings):
+    """The validation figures of the weights file `weights` (None: the shipped weights that the model's and
+    target's `settings` name: model, kernel, filters, kind, task, colours, ..., as load takes them) on the test
+    images of `data` and `category` (load_images, with extra_categories, image_size, val_share, cache_dir, on_skip
+    and log), as Model.evaluate computes them with legacy, flips, batch_size, seed, amp and samples_dir (legacy's
+    num_train: the training images read). Every setting is checked before any file is read; no file read is
+    written over. Returns an Evaluation: the Model and its figures."""
+    check_keywords(settings, load_settings(), 'evaluate')
+    check_evaluate_arguments(locals())
+    check_image_settings(data, extra_categories, image_size, val_share, cache_dir, on_skip, log)
+    device = device_of(device)
+    model = open_model(weights, device, settings)
+    train_x, test_x = load_images(data, category, extra_categories, image_size, val_share, cache_dir, on_skip,
+                                  log=log, device=device)
+    figures = model.evaluate(test_x, legacy=legacy, flips=flips, batch_size=batch_size, seed=seed,
+                             num_train=len(train_x), amp=amp, samples_dir=samples_dir, reads=files_read(data, settings))
+    return Evaluation(model, figures)
+
+
+def colorize_files(paths, weights=None, *, out_dir=COLORIZED_DIR, compare=False, temporal=True, reference=None,
+                   save_weights=None, overwrite=False, tile=512, margin=None, net_size=None, flips=False,
+                   progress=False, log=None, on_skip=None, on_note=None, device='cpu', **settings):
+    """Model.colorize_files(paths, ...) (see there) with the weights file `weights` (None: the shipped weights that
+    the model's and target's `settings` name, as load takes them). Every argument is checked before the weights are
+    read; the colours or bins given are never written over. Returns a colorize.Colorized."""
+    check_keywords(settings, load_settings(), 'colorize_files')
+    check_colorize_arguments(locals())
+    model = open_model(weights, device_of(device), settings)
+    return model.colorize_files(paths, out_dir=out_dir, compare=compare, temporal=temporal, reference=reference,
+                                save_weights=save_weights, overwrite=overwrite, tile=tile, margin=margin,
+                                net_size=net_size, flips=flips, reads=files_read(None, settings), progress=progress,
+                                log=log, on_skip=on_skip, on_note=on_note)
 
 
 def names():

@@ -202,20 +202,12 @@ def load_images(data=None, category='horse', extra_categories=(), image_size=32,
     """(train_x, test_x): uint8 NHWC images of one CIFAR-10 class (the bundled horses by default; training also on
     `extra_categories`), or the pictures of a folder (colorlib.folders), brought to image_size and split, refused
     up front if they would not fit in `memory` bytes (with a `device`: what the host and it have free)."""
-    check_path(data, 'data', optional=True)
-    check_path(cache_dir, 'cache_dir', optional=True)
-    check_whole(image_size, 'image_size', 8)
-    check_number(val_share, 'val_share', 0, 0.9, low_open=True)
+    check_image_settings(data, extra_categories, image_size, val_share, cache_dir, on_skip, log)
     if memory is not None:
         check_whole(memory, 'memory', 1)
     elif device is not None:  # what the host and the device have free
         device = device if isinstance(device, torch.device) else with_fields(['device'], pick_device, device)
         memory = min(available_memory(torch.device('cpu')), available_memory(device))
-    for name, value in (('on_skip', on_skip), ('log', log)):
-        check_callable(value, name)
-    if not isinstance(extra_categories, (list, tuple)):
-        raise InputError(f'extra_categories must be a list of categories, not {extra_categories!r}',
-                         ['extra_categories'])
     data = DEFAULT_DATA if data is None else data
     if not is_cifar10(data):
         from colorlib.folders import load_folder
@@ -234,6 +226,22 @@ def load_images(data=None, category='horse', extra_categories=(), image_size=32,
     extra = [with_fields(['extra_categories'], select_category, arrays, other, data)[0]
              for other in others if other != category]
     return np.concatenate([train_x, *extra]), test_x
+
+
+def check_image_settings(data=None, extra_categories=(), image_size=32, val_share=0.1, cache_dir=None,
+                         on_skip=None, log=None):
+    """load_images' settings, each of its type and bounds, naming the keyword: asked by load_images, and by whoever
+    reads the images after other files, before it reads any. (The category is parsed where CIFAR-10 is read: a
+    folder of pictures has none.)"""
+    check_path(data, 'data', optional=True)
+    check_path(cache_dir, 'cache_dir', optional=True)
+    check_whole(image_size, 'image_size', 8)
+    check_number(val_share, 'val_share', 0, 0.9, low_open=True)
+    for name, value in (('on_skip', on_skip), ('log', log)):
+        check_callable(value, name)
+    if not isinstance(extra_categories, (list, tuple)):
+        raise InputError(f'extra_categories must be a list of categories, not {extra_categories!r}',
+                         ['extra_categories'])
 
 
 def load_category(path, category):

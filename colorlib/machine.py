@@ -88,14 +88,19 @@ def fast_bf16(device):
     return False, f'bfloat16 is not known to be faster than float32 on {device.type}'
 
 
+def check_precision(amp):
+    """An InputError naming amp unless it is a precision use_bf16 takes: one of PRECISIONS, True or False."""
+    if amp not in (*PRECISIONS, True, False):
+        raise InputError(f'unknown precision {amp!r} (choose from {", ".join(PRECISIONS)})', ['amp'])
+
+
 def use_bf16(device, amp='auto', warn=True):
     """(True or False, what to say): whether training and evaluation on `device` run under bfloat16 autocast.
 
     amp: 'auto' (bfloat16 only where the device has it in hardware), 'on', 'off'; True and False mean on and off.
     'on' where bfloat16 would be emulated runs as asked, with a warning (unless `warn` is false)."""
+    check_precision(amp)
     amp = {True: 'on', False: 'off'}.get(amp, amp)
-    if amp not in PRECISIONS:
-        raise InputError(f'unknown precision {amp!r} (choose from {", ".join(PRECISIONS)})', ['amp'])
     if amp == 'off':
         return False, 'float32 (bfloat16 autocast turned off)'
     native, why = fast_bf16(device)

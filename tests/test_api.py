@@ -256,6 +256,70 @@ def test_the_assignments_weights_load_with_their_settings():
 
 
 # ---------------------------------------------------------------------------------------------------------------------
+# the commands' own calls: weights opened, images read and the work done in one call, every setting checked first
+
+def test_evaluate_opens_reads_and_evaluates_in_one_call(tiny_npz, tmp_path):
+    done = colorlib.evaluate(model='CNN', data=tiny_npz, legacy=True, seed=3, samples_dir=tmp_path)
+    train_x, test_x = colorlib.load_images(tiny_npz)
+    alone = colorlib.load('cnn').evaluate(test_x, legacy=True, seed=3, num_train=len(train_x))
+    assert done.model.path == colorlib.shipped.weights('cnn_k3_f32') and done.model.name == 'cnn'
+    assert {k: v for k, v in done.figures.items() if k != 'samples'} == alone  # legacy's order: the images read
+    assert done.figures['samples'] == tmp_path / 'eval_CNN.png' and list(tmp_path.iterdir()) == [done.figures['samples']]
+
+
+@pytest.mark.parametrize('setting, field', [({'batch_size': 0}, 'batch_size'), ({'seed': -1}, 'seed'),
+                                            ({'amp': 'maybe'}, 'amp'), ({'image_size': 4}, 'image_size'),
+                                            ({'kernel': 2}, 'kernel')])
+def test_evaluate_refuses_a_bad_setting_before_any_file_is_read(setting, field, tmp_path):
+    with pytest.raises(InputError) as e:
+        colorlib.evaluate(tmp_path / 'nope.pkl', data=tmp_path / 'nope.npz', samples_dir=tmp_path, **setting)
+    assert e.value.fields == (field,) and list(tmp_path.iterdir()) == []
+
+
+def test_a_refusal_of_the_weights_opened_says_they_are_its_source(tiny_npz, tmp_path):
+    """As fit says init, evaluate, colorize_files and activations say the weights a refusal came from."""
+    for call in (lambda **kw: colorlib.evaluate(data=tiny_npz, **kw),
+                 lambda **kw: colorlib.colorize_files(['a.png'], out_dir=tmp_path, **kw),
+                 lambda **kw: colorlib.activations(0, data=tiny_npz, runs_dir=tmp_path, **kw)):
+        with pytest.raises(InputError) as missing:
+            call(weights=tmp_path / 'nope.pkl')
+        assert missing.value.source == 'weights' and 'nope.pkl' in str(missing.value)
+        with pytest.raises(InputError) as contradicted:
+            call(weights=colorlib.shipped.weights('unet_k3_f32'), model='CNN')
+        assert (contradicted.value.source, contradicted.value.fields) == ('weights', ('model',))
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_colorize_files_opens_the_weights_and_colours_the_files(tmp_path):
+    from PIL import Image
+    from conftest import smooth_rgb
+    Image.fromarray(smooth_rgb(24, 20)).save(tmp_path / 'a.png')
+    done = colorlib.colorize_files([tmp_path / 'a.png'], model='CNN', out_dir=tmp_path / 'out')
+    assert done.written == {tmp_path / 'a.png': tmp_path / 'out' / 'a_colorized.png'} and not done.failed
+    alone = colorlib.load('cnn').colorize(np.asarray(Image.open(tmp_path / 'a.png')))
+    assert np.array_equal(np.asarray(Image.open(tmp_path / 'out' / 'a_colorized.png')), alone)
+    with pytest.raises(InputError) as e:  # before the weights are read
+        colorlib.colorize_files([tmp_path / 'a.png'], tmp_path / 'nope.pkl', out_dir=tmp_path / 'x', tile=2)
+    assert e.value.fields == ('tile',) and not (tmp_path / 'x').exists()
+
+
+def test_activations_draws_one_model_or_every_kind_and_refuses_them_mixed(tiny_npz, tmp_path):
+    said = []
+    folders = colorlib.activations(3, model='CNN', data=tiny_npz, runs_dir=tmp_path / 'runs', log=said.append)
+    assert folders == [tmp_path / 'runs' / 'CNN' / 'act3'] and (folders[0] / 'input.png').is_file()
+    assert said == [f'Activations of test image 3 written to {folders[0]}/']
+    with pytest.raises(InputError) as e:
+        colorlib.activations(3, colorlib.shipped.weights('cnn_k3_f32'), every_kind=True, data=tiny_npz)
+    assert e.value.fields == ('weights', 'every_kind')
+    with pytest.raises(InputError) as e:
+        colorlib.activations(3, weights_dir=tmp_path, data=tiny_npz)
+    assert e.value.fields == ('weights_dir',) and e.value.needs == {'every_kind': True}
+    with pytest.raises(InputError) as e:
+        colorlib.activations(10 ** 6, model='CNN', data=tiny_npz, runs_dir=tmp_path / 'more')
+    assert e.value.fields == ('image',) and not (tmp_path / 'more').exists()
+
+
+# ---------------------------------------------------------------------------------------------------------------------
 # the contract: every bad argument to a public function is an InputError whose fields name it. The arguments come from
 # each function's signature, so a new one is in this test at once: it fails until ARGUMENTS says what the argument is.
 
@@ -300,7 +364,15 @@ BAD = {  # the bad values of each kind of argument
     'own settings': ['x', 5, [('bogus', 1)], [('filters', 3)]],
     'lr_schedule': ['bogus', 5, None], 'augment': ['bogus', 5, ['flip', 'bogus']], 'amp': ['maybe', 5, None],
     'recipe or None': ['fsat', 'Fast', '', 5, ['fast']],
+    'index': [True, 2.5, '3', None, 10 ** 6], 'numbers of colours': [3, [], [1], [2.5], ['4'], [True]],
 }
+OPENED = {'weights': 'path or None', 'device': 'device', 'model': 'model or None', 'kernel': 'odd count or None',
+          'filters': 'count or None', 'kind': 'kind or None', 'task': 'task or None', 'colours': 'path or None',
+          'temperature': 'temperature or None'}  # the weights a command's call opens: as load takes them
+IMAGES = {'data': 'path or None', 'category': 'category', 'image_size': 'image_size', 'val_share': 'val_share',
+          'cache_dir': 'path or None', 'on_skip': 'function or None', 'log': 'function or None'}  # as load_images
+REMADE = {'images': 'pictures or None', 'out_dir': 'path', 'category': 'category', 'overwrite': 'flag',
+          'reads': 'paths', **IMAGES}
 ARGUMENTS = {  # (function, argument) -> its kind; a function's own table where one name means two things
     'load': {'weights': 'path', 'device': 'device'},
     'load_images': {'data': 'path or None', 'category': 'category', 'extra_categories': 'categories',
@@ -332,6 +404,17 @@ ARGUMENTS = {  # (function, argument) -> its kind; a function's own table where 
                        'progress': 'flag', 'log': 'function or None', 'on_skip': 'function or None',
                        'on_note': 'function or None'},
     'save': {'path': 'path', 'replace': 'flag', 'reads': 'paths'},
+    'colorlib.evaluate': {**OPENED, **IMAGES, 'extra_categories': 'categories', 'legacy': 'flag', 'flips': 'flag',
+                          'batch_size': 'count', 'seed': 'seed', 'amp': 'amp', 'samples_dir': 'path or None'},
+    'colorlib.colorize_files': {**OPENED, 'paths': 'paths', 'out_dir': 'path', 'compare': 'flag', 'temporal': 'flag',
+                                'reference': 'paths', 'save_weights': 'path or None', 'overwrite': 'flag',
+                                'tile': 'count', 'margin': 'whole or None', 'net_size': 'count or None',
+                                'flips': 'flag', 'progress': 'flag', 'log': 'function or None',
+                                'on_skip': 'function or None', 'on_note': 'function or None'},
+    'colorlib.activations': {**OPENED, **IMAGES, 'image': 'index', 'every_kind': 'flag',
+                             'weights_dir': 'path or None', 'runs_dir': 'path'},
+    'remake_colours': {**REMADE, 'k': 'numbers of colours', 'seed': 'seed'},
+    'remake_bins': REMADE,
     'TrainConfig': {'epochs': 'count', 'batch_size': 'count', 'learn_rate': 'rate', 'seed': 'seed',
                     'lr_schedule': 'lr_schedule', 'weight_decay': 'rate', 'augment': 'augment', 'amp': 'amp',
                     'compile': 'flag', 'save_every': 'count', 'warmup': 'rate', 'ema': 'below 1',
@@ -344,8 +427,9 @@ ARGUMENTS = {  # (function, argument) -> its kind; a function's own table where 
 }
 
 
-def public_calls(model, pictures, tmp_path):
+def public_calls(model, pictures, tmp_path, data):
     """name -> (the function, the good arguments it is tried with, one at a time replaced by a bad one)."""
+    from colorlib.remake import remake_bins, remake_colours
     small = pictures[:4]
     return {
         'load': (colorlib.load, {'weights': 'unet'}),
@@ -359,6 +443,11 @@ def public_calls(model, pictures, tmp_path):
         'activations': (model.activations, {'image': small[0]}),
         'colorize_files': (model.colorize_files, {'paths': ['nowhere.png'], 'out_dir': tmp_path / 'none'}),
         'save': (model.save, {'path': tmp_path / 'saved.pkl'}),
+        'colorlib.evaluate': (colorlib.evaluate, {'data': data}),
+        'colorlib.colorize_files': (colorlib.colorize_files, {'paths': ['nowhere.png'], 'out_dir': tmp_path / 'none'}),
+        'colorlib.activations': (colorlib.activations, {'image': 0, 'data': data, 'runs_dir': tmp_path / 'runs'}),
+        'remake_colours': (remake_colours, {'data': data, 'k': [2], 'out_dir': tmp_path / 'colours'}),
+        'remake_bins': (remake_bins, {'data': data, 'out_dir': tmp_path / 'bins'}),
         'TrainConfig': (TrainConfig, {}), 'ModelConfig': (ModelConfig, {}), 'TargetConfig': (TargetConfig, {}),
     }
 
@@ -367,11 +456,11 @@ def names_it(err, argument):
     return any(field == argument or field.endswith(f'.{argument}') for field in err.fields)
 
 
-def test_every_bad_argument_of_every_public_function_is_an_input_error_naming_it(tiny_run, horses, tmp_path,
-                                                                                   monkeypatch):
+def test_every_bad_argument_of_every_public_function_is_an_input_error_naming_it(tiny_run, horses, tiny_npz,
+                                                                                   tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     tried, missed = 0, []
-    for name, (function, good) in public_calls(tiny_run.model, horses[1][:8], tmp_path).items():
+    for name, (function, good) in public_calls(tiny_run.model, horses[1][:8], tmp_path, tiny_npz).items():
         parameters = inspect.signature(function).parameters
         takes_more = any(p.kind == p.VAR_KEYWORD for p in parameters.values())  # declared ones: TargetConfig's
         for argument in [*parameters, *(a for a in ARGUMENTS[name] if takes_more and a not in parameters)]:

@@ -110,27 +110,22 @@ def test_bad_input_is_one_line_exit_2_and_writes_nothing(make_argv, words, senti
     assert snapshot(sentinels) == before
 
 
-def test_the_command_is_one_call_of_model_activations_or_all_activations(tmp_path, monkeypatch, capsys):
-    from colorlib.api import Model
-    from colorlib.cli import activations
+def test_the_command_is_one_call_of_colorlib_activations_with_its_flags_as_keywords(tmp_path, monkeypatch, capsys):
+    from colorlib import gallery
     monkeypatch.chdir(tmp_path)
     calls = []
-
-    def recorded(model, image, **keywords):
-        calls.append((model.name, image, keywords))
-        return Path('outputs') / 'UNet' / f'act{image}'
-    monkeypatch.setattr(Model, 'activations', recorded)
+    monkeypatch.setattr(gallery, 'activations', lambda *args, **keywords: calls.append((args, keywords)))
     code, out, err = call(main, ['4', '--data', DATA], capsys)
-    assert code == 0 and out == f'Activations of test image 4 written to {Path("outputs/UNet/act4")}/\n', err
-    (name, image, keywords), = calls
-    assert (name, image, keywords['runs_dir'], keywords['test_x'].shape[1:]) == ('unet', 4, 'outputs', (32, 32, 3))
-    monkeypatch.setattr(activations, 'all_activations', lambda image, **keywords: calls.append((image, keywords)))
+    assert (code, out) == (0, ''), err  # what is drawn is said by the library's log
     code, out, err = call(main, ['2', '--all', '--weights-dir', 'w', '-f', '4', '-c', COLOURS, '--data', DATA],
                           capsys)
-    assert code == 0 and out == '', err
-    image, keywords = calls[-1]
-    assert (image, keywords['weights_dir'], keywords['filters'], keywords['colours'], keywords['log']) == (
-        2, 'w', 4, COLOURS, print)
+    assert (code, out) == (0, ''), err
+    (one, keywords), (every, all_keywords) = calls
+    assert one == (4, None) and every == (2, None)
+    assert {k: keywords[k] for k in ('every_kind', 'weights_dir', 'data', 'runs_dir', 'log')} == dict(
+        every_kind=False, weights_dir=None, data=DATA, runs_dir='outputs', log=print)
+    assert {k: all_keywords[k] for k in ('every_kind', 'weights_dir', 'filters', 'colours')} == dict(
+        every_kind=True, weights_dir='w', filters=4, colours=COLOURS)
 
 
 
@@ -149,3 +144,15 @@ def test_a_refused_index_gets_the_same_answer_from_the_command_and_from_python(i
     code, out, err = call(main, [str(index), '--data', small_npz], capsys)
     assert (code, out, err) == (2, '', f'activations.py: error: index: {e.value}\n')
     assert not any(tmp_path.iterdir())
+
+
+@pytest.mark.parametrize('argv, said', [
+    (['1', '--all', '--checkpoint', 'w.pkl'], '--checkpoint: every kind is drawn from its own file in weights_dir, '
+                                             'not from one weights file: check --all'),
+    (['1', '--weights-dir', 'w'], '--weights-dir: weights_dir is read only when every kind is drawn; it needs --all'),
+], ids=['all-with-checkpoint', 'weights-dir-without-all'])
+def test_the_rules_of_all_are_the_librarys_said_with_the_flags(argv, said, tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    code, out, err = call(main, argv + ['--data', DATA], capsys)
+    assert (code, out, err) == (2, '', f'activations.py: error: {said}\n')
+    assert list(tmp_path.iterdir()) == []

@@ -688,22 +688,24 @@ def test_init_from_our_weights_needs_no_model_flags(tmp_path, monkeypatch, horse
     assert not (tmp_path / 'other.pkl').exists()
 
 
-def test_valid_is_one_call_of_model_evaluate_with_its_flags_as_keywords(small_npz, tmp_path, monkeypatch, capsys):
-    from colorlib.api import Model
+def test_valid_is_one_call_of_colorlib_evaluate_with_its_flags_as_keywords(small_npz, tmp_path, monkeypatch, capsys):
+    from colorlib import api
     monkeypatch.chdir(tmp_path)
-    calls, evaluate = [], Model.evaluate
+    calls, evaluate = [], api.evaluate
 
-    def recorded(model, test_x, **keywords):
-        calls.append((len(test_x), keywords))
-        return evaluate(model, test_x, **keywords)
-    monkeypatch.setattr(Model, 'evaluate', recorded)
+    def recorded(weights, **keywords):
+        calls.append((weights, keywords))
+        return evaluate(weights, **keywords)
+    monkeypatch.setattr(api, 'evaluate', recorded)
     code, out, err = call(main, ['--valid', '--model', 'CNN', '--legacy-eval', '--tta', '-b', '50', '-s', '3',
                                  '--data', small_npz, '--device', 'cpu'], capsys)
     assert code == 0, err
-    (count, keywords), = calls
-    assert count == 100 and {k: keywords[k] for k in ('legacy', 'flips', 'batch_size', 'seed', 'num_train', 'amp',
-                                                      'samples_dir')} == dict(
-        legacy=True, flips=True, batch_size=50, seed=3, num_train=300, amp='off', samples_dir='outputs')
+    (weights, keywords), = calls
+    assert weights is None and {k: keywords[k] for k in (
+        'model', 'legacy', 'flips', 'batch_size', 'seed', 'amp', 'samples_dir', 'data', 'category')} == dict(
+        model='CNN', legacy=True, flips=True, batch_size=50, seed=3, amp='off', samples_dir='outputs', data=small_npz,
+        category='horse')
+    assert out.splitlines()[0] == f'Evaluating Model CNN: {REPO / "weights" / "cnn_k3_f32.pkl"}'
     assert out.splitlines()[-1] == f'Sample output available at: {Path("outputs") / "eval_CNN.png"}'
     assert_png(tmp_path / 'outputs' / 'eval_CNN.png')
 

@@ -158,26 +158,25 @@ def test_pictures_of_nan_infinite_or_out_of_range_levels_are_skipped_naming_them
     assert sorted(p.name for p in (tmp_path / 'out').iterdir()) == ['good_colorized.png']
 
 
-def test_the_command_is_one_call_of_model_colorize_files_with_its_flags_as_keywords(checkpoint, tmp_path,
-                                                                                     monkeypatch, capsys):
-    from colorlib.api import Model
+def test_the_command_is_one_call_of_colorlib_colorize_files_with_its_flags_as_keywords(checkpoint, tmp_path,
+                                                                                        monkeypatch, capsys):
+    from colorlib import api
     from colorlib.colorize import Colorized
     calls = []
 
-    def recorded(model, paths, **keywords):
-        calls.append((paths, keywords))
+    def recorded(paths, weights, **keywords):
+        calls.append((paths, weights, keywords))
         return Colorized(Path(keywords['out_dir']), [Path(p) for p in paths], failed={Path(paths[0]): OSError()})
-    monkeypatch.setattr(Model, 'colorize_files', functools.wraps(Model.colorize_files)(recorded))  # its defaults
+    monkeypatch.setattr(api, 'colorize_files', functools.wraps(api.colorize_files)(recorded))  # its defaults
     code, out, err = run(['a.png', 'pics', '--checkpoint', checkpoint, '-f', '4', '-o', 'col', '--compare', '--tile',
                           '64', '--margin', '8', '--net-size', '32', '--tta', '--temporal', 'off', '--overwrite',
                           '--reference', 'still.png', '--save-weights', 'tuned.pkl'], capsys)
-    (paths, keywords), = calls
-    assert paths == ['a.png', 'pics']
-    assert {k: keywords[k] for k in ('out_dir', 'compare', 'temporal', 'reference', 'save_weights', 'overwrite',
-                                     'tile', 'margin', 'net_size', 'flips')} == dict(
-        out_dir='col', compare=True, temporal=False, reference=['still.png'], save_weights='tuned.pkl', overwrite=True,
-        tile=64, margin=8, net_size=32, flips=True)
-    assert checkpoint in keywords['reads']
+    (paths, weights, keywords), = calls
+    assert (paths, weights) == (['a.png', 'pics'], checkpoint)
+    assert {k: keywords[k] for k in ('filters', 'out_dir', 'compare', 'temporal', 'reference', 'save_weights',
+                                     'overwrite', 'tile', 'margin', 'net_size', 'flips')} == dict(
+        filters=4, out_dir='col', compare=True, temporal=False, reference=['still.png'], save_weights='tuned.pkl',
+        overwrite=True, tile=64, margin=8, net_size=32, flips=True)
     assert (code, out) == (1, '1 of 2 images colourized into col/\n')  # what it did, said; the status from it
 
 

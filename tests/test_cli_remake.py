@@ -41,22 +41,19 @@ def test_each_remaker_is_one_library_call_with_its_flags_as_keywords(tiny_npz, t
     from colorlib.cli import remake
     calls = []
     keeps_defaults = functools.wraps(remake.remake_colours)  # the flags' defaults are read off its signature
-    monkeypatch.setattr(remake, 'remake_colours', keeps_defaults(lambda images, **keywords: calls.append((
-        images, keywords)) or {tmp_path / 'c.npy': (3, 0.25)}))
-    monkeypatch.setattr(remake, 'remake_bins', lambda images, **keywords: calls.append((images, keywords)) or (
-        tmp_path / 'b.npy', 7))
+    monkeypatch.setattr(remake, 'remake_colours', keeps_defaults(lambda **keywords: calls.append(keywords) or {
+        tmp_path / 'c.npy': (3, 0.25)}))
+    monkeypatch.setattr(remake, 'remake_bins', lambda **keywords: calls.append(keywords) or (tmp_path / 'b.npy', 7))
     code, out, err = call(main, ['colours', '-k', '3', '5', '-o', 'made', '-s', '2', '--overwrite', '--category',
                                  'horse', '--data', tiny_npz], capsys)
     assert code == 0 and out == f'{tmp_path / "c.npy"}: 3 colours, distortion 0.2500\n', err
     code, out, err = call(main, ['bins', '-o', 'made', '--data', tiny_npz], capsys)
     assert code == 0 and out.startswith(f'{tmp_path / "b.npy"}: 7 ab bins'), err
-    (colours_images, colours), (bins_images, bins) = calls
-    assert colours_images.dtype == np.uint8 and colours_images.ndim == 4 and bins_images.shape == colours_images.shape
-    assert {k: colours[k] for k in ('k', 'out_dir', 'category', 'seed', 'overwrite')} == dict(
-        k=[3, 5], out_dir='made', category='horse', seed=2, overwrite=True)
-    assert {k: bins[k] for k in ('out_dir', 'category', 'overwrite')} == dict(out_dir='made', category='horse',
-                                                                                overwrite=False)
-    assert tiny_npz in map(str, colours['reads']) and tiny_npz in map(str, bins['reads'])
+    colours, bins = calls
+    assert {k: colours[k] for k in ('k', 'out_dir', 'category', 'seed', 'overwrite', 'data', 'image_size')} == dict(
+        k=[3, 5], out_dir='made', category='horse', seed=2, overwrite=True, data=tiny_npz, image_size=32)
+    assert {k: bins[k] for k in ('out_dir', 'category', 'overwrite', 'data')} == dict(
+        out_dir='made', category='horse', overwrite=False, data=tiny_npz)
 
 
 @pytest.mark.parametrize('flag, keyword, value', [('-k', 'k', 1), ('-k', 'k', -3), ('-s', 'seed', -1),

@@ -25,3 +25,11 @@ def test_all_activations_draws_each_kind_found_and_refuses_a_folder_with_none(ho
     with pytest.raises(InputError) as refused:
         all_activations(1, weights_dir='w', filters=8, test_x=horses[1][:5])
     assert refused.value.fields == ('weights_dir',) and 'cnn' not in str(refused.value)
+
+
+def test_a_file_in_weights_dir_that_cannot_be_read_is_refused_naming_weights_dir_as_its_source(horses, tmp_path):
+    (tmp_path / 'cnn_k3_f32.pkl').write_bytes(b'not weights' * 8)
+    with pytest.raises(InputError) as refused:
+        all_activations(1, weights_dir=tmp_path, runs_dir=tmp_path / 'runs', test_x=horses[1][:5])
+    assert refused.value.source == 'weights_dir' and 'cnn_k3_f32.pkl' in str(refused.value)
+    assert not (tmp_path / 'runs').exists()

@@ -41,6 +41,11 @@ CHANGED = {
     'refuse_valid_corrupt': "torch's unpickler text said whole (issue 31)",
     # issue 30's one road: the rule is the library's (colorlib.gallery.all_activations), refused alike from Python
     'refuse_activations_all_empty': 'the library\'s words, led by the flag: "no weights for every shipped model in"',
+    # issue 30's one road, the commands' own calls (colorlib.activations): --all's rules are the library's
+    'refuse_activations_all_checkpoint': 'the library\'s words, led by the flag: "--checkpoint: every kind is drawn '
+                                         'from its own file in weights_dir, ...: check --all"',
+    'refuse_activations_weights_dir': 'the library\'s words, led by the flag: "--weights-dir: weights_dir is read only '
+                                      'when every kind is drawn; it needs --all"',
 }
 RUN_SAID = 'Trained with '  # --valid's new line: how the weights were trained, where they say it
 

@@ -8,11 +8,10 @@ from pathlib import Path
 
 from colorlib import api, distributed
 from colorlib.cli import recipes
-from colorlib.cli.build import (data_path, files_read, open_model, pick_device, read_images, skipped,
-                                target_settings)
+from colorlib.cli.build import image_settings, kind_values, model_settings, pick_device, target_settings
 from colorlib.cli.common import (OneLineParser, UsageError, add_data_flags, add_device_flags, add_lab_flags,
                                  add_model_flags, add_run_flags, add_task_flags, add_training_flags, category_list,
-                                 flag, flag_of, in_flag_terms, mismatch, network_flags, run_command)
+                                 flag_of, in_flag_terms, mismatch, places, run_command)
 from colorlib.errors import (ConfigMismatch, FileExists, InputError, NonFiniteLoss, RunExists, WeightsNotSaved,
                              WriteError)
 from colorlib.models import MODELS
@@ -94,16 +93,14 @@ def run(args, given):
 
 def validate(args, device):
     """--valid: the figures of --checkpoint (or the shipped weights) on the test images, and a sample grid in
-    outputs/ (Model.evaluate)."""
-    with flag():  # -b and -s by TrainConfig's bounds, before any file is read
-        TrainConfig(batch_size=args.batch_size, seed=args.seed)
-    checkpoint, model = open_model(args, device)
-    train_x, test_x = read_images(args, device)
-    with flag('--valid'):
-        result = model.evaluate(test_x, legacy=args.legacy, flips=args.flips, batch_size=args.batch_size,
-                                seed=args.seed, num_train=len(train_x), amp=args.amp, samples_dir='outputs',
-                                reads=files_read(args, checkpoint))
-    print(f'Evaluating Model {model.config.name}: {checkpoint}')
+    outputs/: one call of colorlib.evaluate, which checks the flags' settings before it reads any file."""
+    with places(values=kind_values(args), said={'samples_dir': '--valid'}):
+        done = api.evaluate(args.checkpoint, **model_settings(args), **target_settings(args), **image_settings(args),
+                            extra_categories=args.extra_categories, log=print, legacy=args.legacy, flips=args.flips,
+                            batch_size=args.batch_size, seed=args.seed, amp=args.amp, samples_dir='outputs',
+                            device=device)
+    model, result = done.model, done.figures
+    print(f'Evaluating Model {model.config.name}: {model.path}')
     if model.run:  # how the weights were trained, where they say it (ours, since the run's description is kept)
         run = model.run
         print(f'Trained with {spelled(run)} on {run.get("data.images")} images (digest {run.get("data.digest")}), '
@@ -118,10 +115,8 @@ def train_run(args, device, given):
     places and writes the run's files and the weights."""
     out_dir = Path('outputs') / args.experiment_name if args.experiment_name else None
     with catch_stop_signals() as stop_signal, training_errors(args, stop_signal):
-        api.fit(args.model, kernel=args.kernel, filters=args.filters, **network_flags(args),
-                **target_settings(args), data=data_path(args), category=args.category,
-                extra_categories=args.extra_categories, image_size=args.image_size, val_share=args.val_share,
-                cache_dir=Path('outputs') / 'cache', on_skip=skipped(args), init=args.init, out_dir=out_dir,
+        api.fit(**model_settings(args), **target_settings(args), **image_settings(args),
+                extra_categories=args.extra_categories, init=args.init, out_dir=out_dir,
                 runs_dir='outputs', weights=args.checkpoint, resume=args.resume, overwrite=args.overwrite,
                 epoch_samples=args.epoch_samples, sync_bn=args.sync_bn, log=lambda line: print(line, flush=True),
                 device=device, stop_signal=stop_signal, **train_settings(args, given))

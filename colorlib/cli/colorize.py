@@ -5,8 +5,8 @@ import sys
 
 from tqdm import tqdm
 
-from colorlib.api import Model
-from colorlib.cli.build import files_read, open_model, pick_device
+from colorlib import api
+from colorlib.cli.build import kind_values, model_settings, pick_device, target_settings
 from colorlib.cli.common import (OneLineParser, a_name, a_path, add_device_flags, add_lab_flags, add_model_flags,
                                  an_int, in_flag_terms, library_defaults, places, run_command)
 from colorlib.colorize import OUT_DIR
@@ -47,13 +47,15 @@ def build_parser(prog='colorize.py'):
     parser.add_argument('--tta', '--flips', dest='flips', action='store_true',
                         help='average the network with its mirror image (test-time augmentation; twice the work)')
     add_device_flags(parser)
-    library_defaults(parser, Model.colorize_files, 'tile')
+    library_defaults(parser, api.colorize_files, 'tile')
     parser.set_defaults(prog=prog)
     return parser
 
 
 def run(args):
-    checkpoint, model = open_model(args, pick_device(args.device))
+    """One call of colorlib.colorize_files: the weights opened (--checkpoint, else the shipped ones the flags name),
+    every file coloured or skipped."""
+    device = pick_device(args.device)
 
     def skipped(path, err):  # one line each, beside the progress bar
         if isinstance(err, FilmCut):
@@ -62,13 +64,13 @@ def run(args):
             reason = ' '.join((in_flag_terms(err) if isinstance(err, InputError) else str(err)).split())
             said = f'skipped {path}: {(reason or type(err).__name__)[:600]}'
         tqdm.write(f'{args.prog}: {" ".join(said.split())}', file=sys.stderr)
-    with places('out_dir', 'paths', 'save_weights'):
-        done = model.colorize_files(
-            args.paths, out_dir=args.out_dir, compare=args.compare, temporal=args.temporal == 'on',
-            reference=args.reference, save_weights=args.save_weights, overwrite=args.overwrite, tile=args.tile,
-            margin=args.margin, net_size=args.net_size, flips=args.flips, reads=files_read(args, checkpoint),
-            progress=sys.stderr.isatty(), log=print, on_skip=skipped,
-            on_note=lambda said: tqdm.write(f'{args.prog}: {said}', file=sys.stderr))
+    with places('out_dir', 'paths', 'save_weights', values=kind_values(args)):
+        done = api.colorize_files(
+            args.paths, args.checkpoint, **model_settings(args), **target_settings(args), out_dir=args.out_dir,
+            compare=args.compare, temporal=args.temporal == 'on', reference=args.reference,
+            save_weights=args.save_weights, overwrite=args.overwrite, tile=args.tile, margin=args.margin,
+            net_size=args.net_size, flips=args.flips, device=device, progress=sys.stderr.isatty(), log=print,
+            on_skip=skipped, on_note=lambda said: tqdm.write(f'{args.prog}: {said}', file=sys.stderr))
     print(done.summary)
     if done.failed:
         sys.exit(REFUSED if len(done.failed) == len(done.named) and not done.cut else FAILED)

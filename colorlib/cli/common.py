@@ -112,12 +112,17 @@ def in_flag_terms(err, name=None, values=None):
     if fields and (name is None or fields[0] in own_value_fields() or about_value):
         field = fields.pop(0)
         name = spell(field, (values or {}).get(field)) if field == 'target.kind' else flag_of(field)
-    needs = f'; it needs {" ".join(spell(f, v) for f, v in err.needs.items())}' if err.needs else ''
+    needs = needed(err)
     values = values or {}
     named = [spell(f, values[f]) if f in values else flag_of(f) for f in fields]
     named = [flag for flag in named if flag != name]  # the flag the line starts with is not said twice
     check = f': check {", ".join(named)}' if named else ''
     return f'{name + ": " if name else ""}{err}{needs}{check}'
+
+
+def needed(err):
+    """What an InputError's setting needs (its `needs`), said in flags: '; it needs --all'."""
+    return f'; it needs {" ".join(spell(f, v) for f, v in err.needs.items())}' if err.needs else ''
 
 
 NAME_MAX = 255  # bytes in one file name, on every common file system
@@ -428,19 +433,23 @@ def shared_parser():
 
 
 @contextlib.contextmanager
-def places(*fields, name=None, values=None):
+def places(*fields, values=None, said=None):
     """flag() around one library call whose keywords `fields` are places or arguments the command names by its own
-    flags (out_dir: '-o/--out-dir'; paths: the positional 'PATH', as the parser spells them): a refusal about one
-    is led by its flag, a file there already says that --overwrite replaces it; the rest as flag(name) says them."""
+    flags (out_dir: '-o/--out-dir'; paths: the positional 'PATH', as the parser spells them), and `said` ({keyword:
+    words}) those it sets itself (activations' runs_dir): a refusal about one is led by its flag or words, a file
+    there already says that --overwrite replaces it; the rest as flag() says them (see in_flag_terms for
+    `values`)."""
     spelled = {action.dest: '/'.join(action.option_strings[:2]) or action.metavar or action.dest
                for action in COMMAND[-1]._actions if action.dest in fields}
+    spelled.update(said or {})
     try:
         yield
     except InputError as err:
         place = spelled.get(err.fields[0]) if err.fields and not (err.source or isinstance(err, TooBig)) else None
         if place is None:
-            with flag(name, values=values):
+            with flag(values=values):
                 raise
         hint = '; give --overwrite to replace it' if isinstance(err, FileExists) else ''
         others = [spelled.get(f) or flag_of(f) for f in err.fields[1:]]
-        raise UsageError(f'{place}: {err}{hint}{": check " + ", ".join(others) if others else ""}') from None
+        raise UsageError(f'{place}: {err}{needed(err)}{hint}{": check " + ", ".join(others) if others else ""}') \
+            from None

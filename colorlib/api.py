@@ -26,7 +26,7 @@ import torch
 
 from colorlib import distributed, machine, shipped
 from colorlib.checkpoints import describe_run, save_weights
-from colorlib.colorize import STRIDE, chroma_predictor, colorize_pixels
+from colorlib.colorize import chroma_predictor, colorize_pixels
 from colorlib.colorize import colorize_files as colour_files
 from colorlib.colorize import OUT_DIR as COLORIZED_DIR
 from colorlib.data import check_image_settings, is_cifar10, load_images, parse_category
@@ -34,7 +34,7 @@ from colorlib.errors import (InputError, check_callable, check_flag, check_keywo
                              check_whole, named_keywords, with_fields)
 from colorlib.files import check_writable
 from colorlib.images import SIDES, as_uint8, to_float, trainable_sides
-from colorlib.memory import check_fits, model_sizes
+from colorlib.memory import TILE, check_fits, check_pieces, model_sizes
 from colorlib.models import FlipAveraged, build_model, context
 from colorlib.naming import activations_folder, eval_file, run_name, weights_name
 from colorlib.plots import save_figure, training_curve
@@ -209,7 +209,7 @@ class Model:
         return (out.clamp(0, 1) * 255).round().byte().permute(0, 2, 3, 1).cpu().numpy()
 
     @named_keywords
-    def colorize(self, image, tile=512, margin=None, net_size=None, flips=False):
+    def colorize(self, image, tile=TILE, margin=None, net_size=None, flips=False):
         """One image of any size ((H, W, 3) RGB, or (H, W) or (H, W, 1) grey; uint8, or float 0-1) coloured: its
         lightness with the network's colour, as (H, W, 3) uint8 (colorlib.colorize). It runs in tiles of `tile`
         pixels a side with `margin` pixels of context (default: the network's receptive field), on the image scaled
@@ -218,10 +218,7 @@ class Model:
         if self.target.task != 'colour':
             raise InputError('super-resolution weights do not colour images', ['target.task'])
         check_flag(flips, 'flips')
-        check_whole(tile, 'tile', STRIDE)  # tiles start on the pooling grid
-        for name, value, low in (('margin', margin, 0), ('net_size', net_size, 1)):
-            if value is not None:
-                check_whole(value, name, low)
+        check_pieces(tile, margin, net_size)
         pixels = colour_input(image)
         margin = context(self.config) if margin is None else margin
         check_fits(self.config, 'colour', self.device, 1, *pixels.shape[:2], tile, margin, net_size,
@@ -233,7 +230,7 @@ class Model:
 
     @named_keywords
     def colorize_video(self, src, dst, compare=None, temporal=True, replace=False, progress=False, log=None,
-                       tile=512, margin=None, net_size=None, flips=False):
+                       tile=TILE, margin=None, net_size=None, flips=False):
         """Colour the film at `src` into `dst` (.mp4, .mov, .mkv, .webm, .avi or .gif), streaming, a few frames in
         memory at once, audio and subtitles copied (colorlib.video). compare: also write grey | coloured side by
         side there; temporal: steady colours from frame to frame (False: each frame alone, as colorize does);
@@ -246,7 +243,7 @@ class Model:
                                     tile=tile, margin=margin, net_size=net_size, flips=flips)
 
     @named_keywords
-    def colorize_frames(self, src, temporal=True, tile=512, margin=None, net_size=None, flips=False):
+    def colorize_frames(self, src, temporal=True, tile=TILE, margin=None, net_size=None, flips=False):
         """The coloured frames of the film at `src`, one by one as (H, W, 3) uint8 RGB arrays, upright: for one's
         own pipeline (colorlib.video.colour_film)."""
         from colorlib import video
@@ -330,7 +327,7 @@ class Model:
 
     @named_keywords
     def colorize_files(self, paths, out_dir=COLORIZED_DIR, compare=False, temporal=True, reference=None,
-                       save_weights=None, overwrite=False, tile=512, margin=None, net_size=None, flips=False,
+                       save_weights=None, overwrite=False, tile=TILE, margin=None, net_size=None, flips=False,
                        reads=(), progress=False, log=None, on_skip=None, on_note=None):
         """Colour image files and films (`paths`: files, and folders of them) into out_dir: <stem>_colorized.png
         (a film keeps its container: clip.mp4 -> clip_colorized.mp4), with `compare` also <stem>_compare.png
@@ -379,10 +376,7 @@ def check_colorize_arguments(given):
             check_path(picture, 'reference')
     for name in ('compare', 'temporal', 'overwrite', 'flips', 'progress'):
         check_flag(given[name], name)
-    check_whole(given['tile'], 'tile', STRIDE)  # tiles start on the pooling grid
-    for name, low in (('margin', 0), ('net_size', 1)):
-        if given[name] is not None:
-            check_whole(given[name], name, low)
+    check_pieces(given['tile'], given['margin'], given['net_size'])
     check_reads(given.get('reads', ()))
     for name in ('log', 'on_skip', 'on_note'):
         check_callable(given[name], name)
@@ -612,7 +606,7 @@ def evaluate(weights=None, *, data=None, category='horse', extra_categories=(), 
 
 
 def colorize_files(paths, weights=None, *, out_dir=COLORIZED_DIR, compare=False, temporal=True, reference=None,
-                   save_weights=None, overwrite=False, tile=512, margin=None, net_size=None, flips=False,
+                   save_weights=None, overwrite=False, tile=TILE, margin=None, net_size=None, flips=False,
                    progress=False, log=None, on_skip=None, on_note=None, device='cpu', **settings):
     """Model.colorize_files(paths, ...) (see there) with the weights file `weights` (None: the shipped weights that
     the model's and target's `settings` name, as load takes them). Every argument is checked before the weights are

@@ -22,12 +22,11 @@ from colorlib.files import atomic_write, check_writable
 from colorlib.images import picture_size, read_image
 from colorlib.fuse import inference_copy
 from colorlib.lab import lab_to_uint8, lightness_of
-from colorlib.memory import check_fits
-from colorlib.models import FlipAveraged, context
+from colorlib.memory import TILE, check_fits
+from colorlib.models import STRIDE, FlipAveraged, context
 from colorlib.video import SUFFIXES as FILM_SUFFIXES
 from colorlib.video import FilmCut, is_film, require_av
 
-STRIDE = 4  # two 2x2 poolings: tiles start, and images are padded, on multiples of 4 so the pooling grid never moves
 
 
 def round_up(n, multiple=STRIDE):
@@ -256,7 +255,7 @@ def output_places(files, films, out_dir, compare, overwrite, reads):
 
 
 def colorize_files(model, paths, out_dir=OUT_DIR, compare=False, temporal=True, reference=None, save_weights=None,
-                   overwrite=False, tile=512, margin=None, net_size=None, flips=False, reads=(), progress=False,
+                   overwrite=False, tile=TILE, margin=None, net_size=None, flips=False, reads=(), progress=False,
                    log=None, on_skip=None, on_note=None):
     """Model.colorize_files' work (see there; its arguments are checked there): every place checked before the
     first file is read, the model fine-tuned on `reference` first where given, then each file coloured, one that

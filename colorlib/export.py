@@ -30,11 +30,11 @@ import torch
 import torch.nn as nn
 
 from colorlib import __version__
-from colorlib.colorize import STRIDE, chroma_predictor
+from colorlib.colorize import chroma_predictor
 from colorlib.errors import InputError, check_flag, check_path, with_fields
 from colorlib.files import atomic_write, check_writable
 from colorlib.lab import lab_to_rgb, rgb_to_lab
-from colorlib.models import context
+from colorlib.models import STRIDE, context
 from colorlib.superres import FACTOR, upsample
 
 OPSET = 18  # torch's exporter's standard opset (onnxruntime runs it everywhere)

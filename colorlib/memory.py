@@ -5,9 +5,11 @@ from dataclasses import replace
 
 import torch
 
-from colorlib.errors import TooBig
+from colorlib.errors import TooBig, check_whole
 from colorlib.layers import MyDilatedConv2d
-from colorlib.models import MODELS, build_model, network_settings
+from colorlib.models import MODELS, STRIDE, build_model, network_settings
+
+TILE = 512  # the largest piece (pixels a side) colouring gives the network at once, unless told: it bounds memory
 
 TOO_MANY = 2 ** 62  # elements: more than any machine holds
 
@@ -96,7 +98,17 @@ def model_sizes():
     return ('filters', 'kernel', *(name for name, setting in network_settings().items() if setting.sizes))
 
 
-def colouring_bytes(config, height, width, tile=512, margin=0, net_size=None):
+def check_pieces(tile, margin, net_size):
+    """Colouring's pieces, each an InputError naming it: `tile` at least STRIDE (tiles start on the pooling grid),
+    `margin` (None: the receptive field's) at least 0, `net_size` (None: full size) at least 1. Photos and films
+    alike."""
+    check_whole(tile, 'tile', STRIDE)
+    for name, value, low in (('margin', margin, 0), ('net_size', net_size, 1)):
+        if value is not None:
+            check_whole(value, name, low)
+
+
+def colouring_bytes(config, height, width, tile=TILE, margin=0, net_size=None):
     """colorlib.colorize's memory for one (height, width) picture: the picture as read (Pillow's and numpy's copies),
     the result (and the grey one beside it), the
     picture scaled to net_size and the network's ab of it, a band of ab at full width, and the network on one tile
@@ -115,7 +127,7 @@ def colouring_bytes(config, height, width, tile=512, margin=0, net_size=None):
 HELD_BYTES = 32  # a picture held whole while a model runs on a set of them, per pixel: float RGB, its input, the output
 
 
-def need_bytes(config, action, batch_size=1, height=32, width=32, tile=512, margin=0, net_size=None, pictures=0):
+def need_bytes(config, action, batch_size=1, height=32, width=32, tile=TILE, margin=0, net_size=None, pictures=0):
     """The memory `action` (ACTIONS) takes: training on batches of `batch_size` pictures of height x width, running
     the model on them, loading its weights alone, or colouring one picture of that size (colouring_bytes); and
     `pictures` of that size held whole (HELD_BYTES) beside it, as fit, evaluate and predict hold their sets."""
@@ -135,7 +147,7 @@ def model_bytes(config, action, batch_size, height, width, tile, margin, net_siz
     return running_bytes(config, batch_size, height, width)
 
 
-def check_fits(config, action, device='cpu', batch_size=1, height=32, width=32, tile=512, margin=0, net_size=None,
+def check_fits(config, action, device='cpu', batch_size=1, height=32, width=32, tile=TILE, margin=0, net_size=None,
                pictures=0, chosen=None, source=None, source_field='weights', picture_field=None, free=None):
     """The one memory rule of colorlib, asked before anything is allocated: a TooBig (an InputError) unless `action`
     on the model of `config` fits in the memory free on `device` (available_memory). The refusal names what is too

@@ -21,6 +21,8 @@ import torch.nn as nn
 from colorlib.errors import InputError, check_flag, check_number, check_path, check_whole
 from colorlib.layers import MyConv2d, MyDilatedConv2d
 
+STRIDE = 4  # two 2x2 poolings: tiles start, and images are padded, on multiples of 4 so the pooling grid never moves
+
 
 @dataclass(frozen=True)
 class Setting:

@@ -24,10 +24,10 @@ import numpy as np
 import torch
 from PIL import Image
 
-from colorlib.errors import InputError, WriteError, check_callable, check_flag, check_path, check_whole, with_fields
+from colorlib.errors import InputError, WriteError, check_callable, check_flag, check_path, with_fields
 from colorlib.files import atomic_write, may_write, require_file
 from colorlib.lab import lab_to_uint8, lightness_of
-from colorlib.memory import available_memory
+from colorlib.memory import TILE, available_memory, check_pieces
 
 INSTALL = 'films need PyAV: pip install "colorlib[video]"'
 # output container and video encoder by the output's suffix
@@ -98,14 +98,14 @@ class Film:
     stopped: str = None  # where the film stopped early, once decoded (None: it did not)
 
 
-def frame_bytes(height, width, tile=512):
+def frame_bytes(height, width, tile=TILE):
     """What colouring a film of this frame size holds in memory at most, roughly (BYTES_PER_PIXEL, TILE_BYTES): a
     tile larger than the frame is the frame."""
     return BYTES_PER_PIXEL * height * width + min(TILE_BYTES, 400 * (min(tile, height) + 64) * (min(tile, width) + 64))
 
 
 @contextlib.contextmanager
-def open_film(path, tile=512, free=None, name='src'):
+def open_film(path, tile=TILE, free=None, name='src'):
     """The Film at `path`, checked before any frame is decoded: a regular file, a film FFmpeg reads (not a still
     picture, not text), a video stream, and a frame size whose colouring fits in `free` bytes (default: the memory
     available now). Each refusal is an InputError of one line naming `name`, the argument the film came from."""
@@ -336,11 +336,8 @@ def check_settings(settings):
         name = sorted(unknown)[0]
         raise InputError(f'unknown setting {name!r} (tile, margin, net_size, flips)', [name])
     if settings.get('tile') is None:
-        settings['tile'] = 512  # as for photos: docs/video.md found films no faster in larger tiles
-    check_whole(settings['tile'], 'tile', 1)
-    for name, low in (('margin', 0), ('net_size', 1)):
-        if settings.get(name) is not None:
-            check_whole(settings[name], name, low)
+        settings['tile'] = TILE  # as for photos: docs/video.md found films no faster in larger tiles
+    check_pieces(settings['tile'], settings.get('margin'), settings.get('net_size'))
     return settings
 
 

@@ -418,11 +418,15 @@ def test_an_interruption_leaves_no_half_film(model, tmp_path, stop):
     assert list(out.iterdir()) == []
 
 
-def test_settings_are_checked_before_a_frame_is_read(model, tmp_path):
+@pytest.mark.parametrize('setting', [{'tile': 0}, {'tile': 2}, {'margin': -1}, {'net_size': 0}])
+def test_settings_are_checked_before_a_frame_is_read_as_for_a_photo(model, tmp_path, setting):
     src = make_film(tmp_path / 'clip.mp4', frames=2)
     with pytest.raises(InputError) as excinfo:
-        model.colorize_video(src, tmp_path / 'out.mp4', tile=0)
-    assert excinfo.value.fields == ('tile',)
+        model.colorize_video(src, tmp_path / 'out.mp4', **setting)
+    with pytest.raises(InputError) as photo:
+        model.colorize(np.zeros((8, 8, 3), np.uint8), **setting)
+    assert excinfo.value.fields == photo.value.fields == tuple(setting)
+    assert str(excinfo.value) == str(photo.value)
     assert not (tmp_path / 'out.mp4').exists()
 
 

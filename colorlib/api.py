@@ -29,13 +29,14 @@ from colorlib.checkpoints import describe_run, save_weights
 from colorlib.colorize import chroma_predictor, colorize_pixels
 from colorlib.colorize import colorize_files as colour_files
 from colorlib.colorize import OUT_DIR as COLORIZED_DIR
-from colorlib.data import check_image_settings, is_cifar10, load_images, parse_category
+from colorlib.data import (CATEGORY, IMAGE_SIZE, VAL_SHARE, check_image_settings, is_cifar10, load_images,
+                           parse_category)
 from colorlib.errors import (InputError, check_callable, check_flag, check_keywords, check_number, check_path,
                              check_whole, named_keywords, with_fields)
 from colorlib.files import check_writable
 from colorlib.images import SIDES, as_uint8, to_float, trainable_sides
 from colorlib.memory import TILE, check_fits, check_pieces, model_sizes
-from colorlib.models import FlipAveraged, build_model, context
+from colorlib.models import FlipAveraged, ModelConfig, build_model, context
 from colorlib.naming import activations_folder, eval_file, run_name, weights_name
 from colorlib.plots import save_figure, training_curve
 from colorlib.recipes import recipe_settings
@@ -391,11 +392,11 @@ def check_reads(reads):
 
 
 def fit(model=None, *, kernel=None, filters=None, target=None, kind=None, task=None, colours=None,
-        bins=None, residual=None, rebalance=None, soft=None, temperature=None, data=None, category='horse',
-        extra_categories=(), image_size=32, val_share=0.1, cache_dir=None, on_skip=None, train_x=None, test_x=None,
-        init=None, out_dir=None, runs_dir=None, weights=None, resume=False, overwrite=False, epoch_samples=False,
-        sync_bn=False, progress=False, log=None, device='auto', on_epoch=None, stop_signal=None, recipe=None,
-        **settings):
+        bins=None, residual=None, rebalance=None, soft=None, temperature=None, data=None, category=CATEGORY,
+        extra_categories=(), image_size=IMAGE_SIZE, val_share=VAL_SHARE, cache_dir=None, on_skip=None, train_x=None,
+        test_x=None, init=None, out_dir=None, runs_dir=None, weights=None, resume=False, overwrite=False,
+        epoch_samples=False, sync_bn=False, progress=False, log=None, device='auto', on_epoch=None, stop_signal=None,
+        recipe=None, **settings):
     """Train a network and return the Run. The model: `model` (colorlib.models.MODELS: 'UNet', 'CNN', ...), `kernel`,
     `filters` and the network's own settings (models.network_settings); what it learns: a built `target`, or its
     settings (TargetConfig: kind, task, colours, ...); the images: train_x and test_x, both (NHWC, uint8 or float 0-1, sides multiples of 4: network_images),
@@ -433,7 +434,7 @@ def fit(model=None, *, kernel=None, filters=None, target=None, kind=None, task=N
                                       log=log if distributed.rank() == 0 else None, device=device)
     init, target, chosen = start_from(init, chosen, target, target_settings, device)
     if target is None:
-        config_of_target = target_config(chosen.get('name', 'UNet'), **target_settings)
+        config_of_target = target_config(chosen.get('name', ModelConfig.name), **target_settings)
         target = build_target(config_of_target, fit_on=train_x if own else None)
     if config.label_smoothing and not target.has_accuracy:
         raise InputError('RGB regression has no classes to smooth', ['label_smoothing'])
@@ -544,7 +545,7 @@ def check_fit_plan(given):
     recipe = {} if given['recipe'] is None else recipe_settings(given['recipe'], *recipe_run(given, target_settings))
     config = TrainConfig(**{**recipe, **kind_settings(own_settings(given['settings'])[1])[1]})  # a keyword given wins
     if given['init'] is None and given['target'] is None:
-        target_config(given['model'] or 'UNet', **target_settings)
+        target_config(given['model'] or ModelConfig.name, **target_settings)
     for name in ('weights', 'resume', 'epoch_samples'):
         if given[name] not in (None, False) and given['out_dir'] is None and given['runs_dir'] is None:
             raise InputError(f'{name} belongs to a run that writes its files: give out_dir too', [name])
@@ -560,7 +561,7 @@ def recipe_run(given, target_settings):
     chosen: those of a Model given as init or a built target, else the model and target settings given."""
     from colorlib.targets import Target
     init = given['init'] if isinstance(given['init'], Model) else None
-    name = given['model'] or (init.config.name if init else 'UNet')
+    name = given['model'] or (init.config.name if init else ModelConfig.name)
     if isinstance(given['target'], Target):
         return name, given['target'].config
     return name, init.target.config if init else target_config(name, **target_settings)
@@ -584,9 +585,9 @@ def files_read(data, settings):
     return read_files(data, settings.get('colours'), settings.get('bins'), None)
 
 
-def evaluate(weights=None, *, data=None, category='horse', extra_categories=(), image_size=32, val_share=0.1,
-             cache_dir=None, on_skip=None, log=None, legacy=False, flips=False, batch_size=100, seed=0, amp=False,
-             samples_dir=None, device='cpu', **settings):
+def evaluate(weights=None, *, data=None, category=CATEGORY, extra_categories=(), image_size=IMAGE_SIZE,
+             val_share=VAL_SHARE, cache_dir=None, on_skip=None, log=None, legacy=False, flips=False, batch_size=100,
+             seed=0, amp=False, samples_dir=None, device='cpu', **settings):
     """The validation figures of the weights file `weights` (None: the shipped weights that the model's and
     target's `settings` name: model, kernel, filters, kind, task, colours, ..., as load takes them) on the test
     images of `data` and `category` (load_images, with extra_categories, image_size, val_share, cache_dir, on_skip

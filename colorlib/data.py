@@ -25,11 +25,13 @@ import torch
 
 from colorlib.errors import InputError, check_callable, check_number, check_path, check_whole, with_fields
 from colorlib.files import NumpyUnpickler, atomic_write
+from colorlib.folders import IMAGE_SIZE, VAL_SHARE, load_folder
 from colorlib.images import SIDES, trainable_sides
 from colorlib.machine import pick_device
 from colorlib.memory import available_memory
 from colorlib.shipped import DEFAULT_DATA
 
+CATEGORY = 'horse'  # the assignment's
 CATEGORIES = ('airplane', 'automobile', 'bird', 'cat', 'deer', 'dog', 'frog', 'horse', 'ship', 'truck')
 CIFAR10_URL = 'https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz'
 CIFAR10_MD5 = 'c58f30108f718f92721af3b95e74349a'
@@ -197,8 +199,8 @@ def select_category(arrays, category, path):
     return train, test
 
 
-def load_images(data=None, category='horse', extra_categories=(), image_size=32, val_share=0.1, cache_dir=None,
-                on_skip=None, memory=None, log=None, device=None):
+def load_images(data=None, category=CATEGORY, extra_categories=(), image_size=IMAGE_SIZE, val_share=VAL_SHARE,
+                cache_dir=None, on_skip=None, memory=None, log=None, device=None):
     """(train_x, test_x): uint8 NHWC images of one CIFAR-10 class (the bundled horses by default; training also on
     `extra_categories`), or the pictures of a folder (colorlib.folders), brought to image_size and split, refused
     up front if they would not fit in `memory` bytes (with a `device`: what the host and it have free)."""
@@ -210,7 +212,6 @@ def load_images(data=None, category='horse', extra_categories=(), image_size=32,
         memory = min(available_memory(torch.device('cpu')), available_memory(device))
     data = DEFAULT_DATA if data is None else data
     if not is_cifar10(data):
-        from colorlib.folders import load_folder
         train_x, test_x, summary = with_fields(['data'], load_folder, data, image_size, val_share, 0, cache_dir,
                                                on_skip, memory)
         if log is not None:
@@ -228,7 +229,7 @@ def load_images(data=None, category='horse', extra_categories=(), image_size=32,
     return np.concatenate([train_x, *extra]), test_x
 
 
-def check_image_settings(data=None, extra_categories=(), image_size=32, val_share=0.1, cache_dir=None,
+def check_image_settings(data=None, extra_categories=(), image_size=IMAGE_SIZE, val_share=VAL_SHARE, cache_dir=None,
                          on_skip=None, log=None):
     """load_images' settings, each of its type and bounds, naming the keyword: asked by load_images, and by whoever
     reads the images after other files, before it reads any. (The category is parsed where CIFAR-10 is read: a

@@ -16,6 +16,8 @@ from colorlib.images import SIDES, read_image, trainable_sides
 from colorlib.errors import InputError
 from colorlib.files import atomic_write
 
+IMAGE_SIZE, VAL_SHARE = 32, 0.1  # by default a folder's pictures are brought to CIFAR's size, a tenth held out
+
 
 def image_files(folder):
     """Every file under `folder` whose extension Pillow knows, sorted."""
@@ -78,7 +80,7 @@ def check_image_size(size):
         raise InputError(f'image size {size}: the networks take {SIDES} (they pool twice by 2)', ['image_size'])
 
 
-def load_folder(folder, size=32, val_share=0.1, seed=0, cache_dir=None, on_skip=None, memory=None):
+def load_folder(folder, size, val_share=VAL_SHARE, seed=0, cache_dir=None, on_skip=None, memory=None):
     """(train_x, test_x, summary) of a folder of pictures; see the module's docstring. An InputError when no picture
     is usable, or when the arrays would not fit in `memory` bytes."""
     folder = Path(folder)

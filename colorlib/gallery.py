@@ -8,7 +8,7 @@ import numpy as np
 from colorlib import shipped
 from colorlib.api import check_reads, device_of, files_read, open_model, open_weights
 from colorlib.checkpoints import read_about
-from colorlib.data import check_image_settings, load_images
+from colorlib.data import CATEGORY, IMAGE_SIZE, VAL_SHARE, check_image_settings, load_images
 from colorlib.errors import InputError, check_flag, check_keywords, check_path, with_fields
 from colorlib.models import ModelConfig
 from colorlib.naming import run_name, weights_name
@@ -25,9 +25,9 @@ def shipped_kinds():
     return kinds
 
 
-def activations(image=0, weights=None, *, every_kind=False, weights_dir=None, data=None, category='horse',
-                image_size=32, val_share=0.1, cache_dir=None, on_skip=None, runs_dir='outputs', device='cpu',
-                log=None, **settings):
+def activations(image=0, weights=None, *, every_kind=False, weights_dir=None, data=None, category=CATEGORY,
+                image_size=IMAGE_SIZE, val_share=VAL_SHARE, cache_dir=None, on_skip=None, runs_dir='outputs',
+                device='cpu', log=None, **settings):
     """Every block's activations of test image number `image` of `data` and `category` (load_images, with
     image_size, val_share, cache_dir, on_skip and log) drawn into runs_dir/<network>/act<image> (Model.activations):
     those of the weights file `weights` (None: the shipped weights that the model's and target's `settings` name, as

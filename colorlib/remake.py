@@ -4,7 +4,8 @@ and everything is fitted before anything is written, so a setting the images can
 from pathlib import Path
 
 from colorlib.colours import check_clusters, fit_colours, save_colours
-from colorlib.data import check_image_settings, load_images, parse_category
+from colorlib.data import (CATEGORY, IMAGE_SIZE, VAL_SHARE, check_image_settings, load_images,
+                           parse_category)
 from colorlib.errors import InputError, WriteError, check_flag, check_path, check_whole, with_fields
 from colorlib.files import check_writable
 from colorlib.images import as_uint8
@@ -22,8 +23,8 @@ def bins_file(category):
     return f'lab_bins{GRID}_cat{category}.npy'
 
 
-def remake_colours(images=None, k=KS, out_dir=OUT_DIR, category='horse', seed=0, overwrite=False, reads=(), data=None,
-                   image_size=32, val_share=0.1, cache_dir=None, on_skip=None, log=None):
+def remake_colours(images=None, k=KS, out_dir=OUT_DIR, category=CATEGORY, seed=0, overwrite=False, reads=(), data=None,
+                   image_size=IMAGE_SIZE, val_share=VAL_SHARE, cache_dir=None, on_skip=None, log=None):
     """k-means colour files (colours.fit_colours) of uint8 NHWC `images`, else of the training images of `data` and
     `category` (load_images, with image_size, val_share, cache_dir, on_skip and log), one for each number of colours
     in `k`, as out_dir/colour_kmeans<k>_cat<category>.npy; an existing file is replaced only with `overwrite`, never
@@ -47,8 +48,8 @@ def remake_colours(images=None, k=KS, out_dir=OUT_DIR, category='horse', seed=0,
     return {path: (each, fits[each][1]) for each, path in paths.items()}
 
 
-def remake_bins(images=None, out_dir=OUT_DIR, category='horse', overwrite=False, reads=(), data=None, image_size=32,
-                val_share=0.1, cache_dir=None, on_skip=None, log=None):
+def remake_bins(images=None, out_dir=OUT_DIR, category=CATEGORY, overwrite=False, reads=(), data=None,
+                image_size=IMAGE_SIZE, val_share=VAL_SHARE, cache_dir=None, on_skip=None, log=None):
     """The ab bins file (lab.fit_bins) of uint8 NHWC `images`, else of the training images of `data` and `category`
     (as remake_colours reads them), as out_dir/lab_bins<grid>_cat<category>.npy; an existing file is replaced only
     with `overwrite`, never one of `reads` or the files the images came from. Returns (path, number of bins)."""

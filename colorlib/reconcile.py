@@ -107,9 +107,9 @@ def open_weights(path, model=None, kernel=None, filters=None, colours=None, bins
     given = {**target_settings, 'colours': colours, 'bins': bins}  # the palette files given, by setting
     for target in TARGETS.values():  # the palette files given are read first, the weights only then (a kind with
         # no classes never reads them: the regression CNN takes the assignment's -c and does not need it)
-        file = given.get(target.palette)
-        if file is not None and (kind is None or TARGETS[kind].palette is not None):
-            with_fields([f'target.{target.palette}'], target.read_file, file)
+        file = given.get(target.palette_setting)
+        if file is not None and (kind is None or TARGETS[kind].palette_setting is not None):
+            with_fields([f'target.{target.palette_setting}'], target.read_file, file)
     state = read_weights(path)
     about, palette = read_about(path, state), read_palette(path, state)
     saved_model = {k: getattr(about['model'], k) for k in model_fields()} if 'model' in about else {}
@@ -121,8 +121,8 @@ def open_weights(path, model=None, kernel=None, filters=None, colours=None, bins
     target_settings = agree(path, saved_target, target_settings, 'target')
     edited = f'{path} says it holds a {chosen.get("name", "network")} that learns {saved_target.get("kind")}'
     try:
-        config = target_config(chosen.get('name', ModelConfig.name), colours=colours, bins=bins, temperature=temperature,
-                               **target_settings)
+        config = target_config(chosen.get('name', ModelConfig.name), colours=colours, bins=bins,
+                               temperature=temperature, **target_settings)
     except InputError as err:
         if saved_target and 'target.kind' in err.fields:  # the file contradicts itself
             raise InputError(f'{edited}, which cannot be ({err}): its notes were edited, or it is damaged') from None
@@ -130,12 +130,12 @@ def open_weights(path, model=None, kernel=None, filters=None, colours=None, bins
     target = build_target(config, palette=palette)
     outputs = state['finalconv.bias'].shape[0] if 'finalconv.bias' in state else None
     if outputs is not None and outputs != target.out_channels and saved_target and not any(
-            getattr(config, t.palette) for t in TARGETS.values() if t.palette):
+            getattr(config, t.palette_setting) for t in TARGETS.values() if t.palette_setting):
         raise InputError(f'{edited}, but its network has {outputs} outputs where {config.kind} has '
                          f'{target.out_channels}: its notes were edited, or it is damaged')  # colours given: below
     trained_on = about.get('target', {}).get('palette')  # checked where the colours are not given: given ones win
     described = target.describe()
-    file = target.palette  # the kind of file its classes come from: 'colours', 'bins' (None: no classes)
+    file = target.palette_setting  # the setting naming its classes' file: 'colours', 'bins' (None: no classes)
     given = getattr(config, file) if file else None
     if trained_on and not given and trained_on != described.get(file):
         raise InputError(f'{path} was trained on other {file} than {getattr(config, file) or "the shipped ones"}',

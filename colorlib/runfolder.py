@@ -31,7 +31,7 @@ def run_files(out_dir, weights=None, target=None, epochs=0):
     files.update({f'samples_{epoch}': out_dir / samples_file(epoch) for epoch in range(1, epochs + 1)})
     files['weights'] = weights if weights is not None else out_dir / WEIGHTS_FILE  # as given: 'x/' is no file
     if target is not None and target.keeps_palette:
-        files[target.palette] = palette_file(files['weights'], target.palette)
+        files[target.palette_setting] = palette_file(files['weights'], target.palette_setting)
     return files
 
 
@@ -183,7 +183,7 @@ def save_run(model, history, shown, files, replace, reads, log):
     pictures = written_late('out_dir', save_figure, samples(model.net, model.target, *shown), files['samples'],
                             replace['samples'], reads)
     log(f'Samples: {pictures}')
-    kind = model.target.palette
+    kind = model.target.palette_setting
     try:
         written_late('weights', model.save, files['weights'], replace['weights'], reads)
         if kind in files:  # the same colours in the assignment's format, for -c or --bins

@@ -12,7 +12,7 @@ rules of which settings go together are here and nowhere else, as InputErrors na
 
 A kind is one class here (a subclass of Target with a `kind` of its own registers itself in TARGETS): its `kind`
 (its word in configs and weights), how it is chosen (`space`, the colour space it is learnt in, and `criterion`,
-its loss: the command line's --colour-space and --loss follow from them), its `palette` file, the tasks it
+its loss: the command line's --colour-space and --loss follow from them), its `palette_setting`, the tasks it
 serves, `tag_of(config)` (its run-name suffix), `build(config, fit_on, palette)` and its words. Nothing else lists
 the kinds.
 """
@@ -92,12 +92,12 @@ def noted_fields():
 def notes(target):
     """What a target is, as the weights' notes say it (checkpoints.save_weights, Model.about)."""
     noted = {s.name: getattr(target, s.name, s.default) for s in target_settings().values() if s.noted}
-    return {'kind': target.kind, 'task': target.task, **noted, 'palette': target.describe().get(target.palette)}
+    return {'kind': target.kind, 'task': target.task, **noted, 'palette': target.describe().get(target.palette_setting)}
 
 
 def palette_keys():
     """The prefixes of the tensors a kind's palette is stored under beside the weights ('colours.', 'bins.')."""
-    return tuple(f'{target.palette}.' for target in TARGETS.values() if target.palette)
+    return tuple(f'{target.palette_setting}.' for target in TARGETS.values() if target.palette_setting)
 
 
 def shape_said(shape):
@@ -119,7 +119,7 @@ def check_palette(path, palette):
                     size == dim if isinstance(dim, int) else sizes.setdefault(dim, size) == size and size >= 2
                     for size, dim in zip(have, want)):
                 expected = ' or '.join(
-                    f'{shape_said(next(iter(t.palette_shapes.values())))} {t.palette}' +
+                    f'{shape_said(next(iter(t.palette_shapes.values())))} {t.palette_setting}' +
                     ''.join(f' and {shape_said(more)}' for more in list(t.palette_shapes.values())[1:])
                     for t in TARGETS.values() if t.palette_shapes)
                 raise InputError(f'{path} holds a palette of shapes {shapes}, expected {expected}')
@@ -175,7 +175,7 @@ def digest(*tensors):
 class Target:
     """The interface, with what the kinds share: the input of the task, the plain pictures and the baselines. A
     subclass with a `kind` of its own is a kind, registered in TARGETS as it is made."""
-    palette = None  # the setting naming the file its classes come from ('colours', 'bins'); None: no classes
+    palette_setting = None  # the setting naming its palette's file ('colours', 'bins'); None: it has no classes
     palette_shapes = {}  # its palette's tensors as stored with the weights (palette_state): key -> shape
     read_file = None  # reads its palette file, as given (a kind with a palette)
     palette_from = None  # where build_target took them: 'fitted', 'weights', 'file' (given) or 'shipped'
@@ -276,7 +276,7 @@ class Target:
 
 class ColourClasses(Target):
     """The assignment's classification: each pixel's nearest of k colours (k-means centres, (k, 3) in [0, 1])."""
-    kind, palette, words, learns_film_colours = 'classes', 'colours', 'colour classes', True
+    kind, palette_setting, words, learns_film_colours = 'classes', 'colours', 'colour classes', True
     settings = (Setting('colours', None, type=Path, flags=('-c', '--colours'),
                         help='k-means colour file (.npy; default: the one saved beside --checkpoint, fitted on a '
                              'folder of your pictures, or the shipped 24 horse colours)'),)
@@ -379,7 +379,7 @@ class LabBins(Target):
     """Zhang et al.'s classification in CIE Lab: the network sees L/100 and scores the ab bins ((K, 2) centres with
     their prior); the loss may weight rare colours up (rebalance, lambda in [0, 1]) and spread the target over the
     nearest bins (soft); pictures are the annealed mean at `temperature` (0: the mode) on the input's own L."""
-    kind, palette, space, words = 'lab', 'bins', 'lab', 'Lab bins'
+    kind, palette_setting, space, words = 'lab', 'bins', 'lab', 'Lab bins'
     settings = (
         Setting('bins', None, type=Path,
                 help='Lab: ab bins file (default: as for -c; the shipped ones remake with colorlib bins)'),

@@ -134,7 +134,8 @@ def tinted_kind():
     class Tinted(ColourClasses):
         """A test kind: colour classes from a palette file of its own (`tints`), trained against targets smoothed by a
         setting of its own (`tint_smoothing`), which changes what the network learns: the weights note it."""
-        kind, criterion, palette, words, learns_film_colours = 'tinted', 'tinted_ce', 'tints', 'tinted classes', False
+        kind, criterion, palette_setting, words = 'tinted', 'tinted_ce', 'tints', 'tinted classes'
+        learns_film_colours = False
         settings = (Setting('tints', None, type=Path, help='Tinted: tints file (.npy)'),
                     Setting('tint_smoothing', 0.1, 0, type=float, high=0.5, noted=True,
                             help='Tinted: its own label smoothing (default {default})'))

@@ -149,16 +149,16 @@ class Model:
 
     def __repr__(self):
         c = self.net.config
-        return f'<colorlib.Model {self.name}: k={c.kernel}, f={c.filters}, {c.colours} outputs>'
+        return f'<colorlib.Model {self.run_name}: k={c.kernel}, f={c.filters}, {c.colours} outputs>'
 
     @property
     def config(self):
         return self.net.config
 
     @property
-    def name(self):
-        """The run name, the network and what it learns: 'unet', 'superres_unet_mse', ... (what colorlib.load takes
-        and the shipped weights are named by); the network alone is config.name, 'UNet'."""
+    def run_name(self):
+        """The network and what it learns: 'unet', 'superres_unet_mse', ... (what colorlib.load takes and the shipped
+        weights are named by); the network alone is config.name, 'UNet'."""
         return run_name(self.config.name, self.target.config)
 
     def _test(self, test_x=None):

@@ -116,7 +116,7 @@ def description(model):
     config = model.target.config  # its kind, task and every kind's own settings, flat
     target = {'kind': config.kind, 'task': config.task, **dict(config.own), **said}
     superres = model.target.task == 'superres'
-    return {'colorlib.version': __version__, 'colorlib.name': model.name,
+    return {'colorlib.version': __version__, 'colorlib.name': model.run_name,
             'colorlib.weights': os.path.basename(str(model.path)) if model.path else '',
             'colorlib.model': json.dumps(model.config.as_dict()),
             'colorlib.target': json.dumps(target),
@@ -139,7 +139,7 @@ def to_onnx(model):
     dims = {'image': {0: torch.export.Dim('height', min=5, max=2 ** 20),
                       1: torch.export.Dim('width', min=5, max=2 ** 20),
                       2: torch.export.Dim('channels', min=1, max=3)}}
-    where = model.path or model.name
+    where = model.path or model.run_name
     try:
         with quiet(), torch.no_grad():
             program = torch.onnx.export(module, (example,), input_names=['image'], output_names=['rgb'],
@@ -149,7 +149,7 @@ def to_onnx(model):
         reason = (str(err).strip().splitlines() or [type(err).__name__])[0]
         raise InputError(f'{where} cannot be exported to ONNX: {reason[:200]}') from None
     proto = program.model_proto
-    proto.doc_string = f'colorlib {__version__}: {model.name}'
+    proto.doc_string = f'colorlib {__version__}: {model.run_name}'
     onnx.helper.set_model_props(proto, description(model))
     check(proto, module, where)
     return proto

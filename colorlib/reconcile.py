@@ -217,7 +217,7 @@ def start_from(init, chosen, target, target_settings, device):
             err.source, err.fields = 'init', err.fields or ('init',)
             raise
     elif init is not None:  # a Model: what is given must agree with it, as with a file (open_weights)
-        where = init.path or f'the {init.name} model'
+        where = init.path or f'the {init.run_name} model'
         agree(where, {k: getattr(init.net.config, k) for k in model_fields()}, chosen, 'model')
         agree(where, {k: getattr(init.target.config, k) for k in noted_fields()},
               {k: target_settings.get(k) for k in noted_fields()}, 'target')

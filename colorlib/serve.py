@@ -217,7 +217,7 @@ def add_weights(server, path):
         server.uploaded[key] = model
         while len(server.uploaded) > KEPT_WEIGHTS:
             server.exported.pop(server.uploaded.popitem(last=False)[0], None)
-    return {'id': key, **described(model.name, model)}
+    return {'id': key, **described(model.run_name, model)}
 
 
 def exported(server, name):

@@ -51,7 +51,7 @@ def test_train_logs_and_writes_a_run_when_asked(horses, tmp_path, capsys):
                        out_dir=tmp_path / 'run', device='cpu')
     assert e.value.fields == ('out_dir',) and e.value.resumable and 'resume.pt at epoch 2' in str(e.value)
     loaded = colorlib.load(tmp_path / 'run' / 'weights.pkl')  # no settings: the file says what it holds
-    assert loaded.config == run.model.config and loaded.name == 'unet'
+    assert loaded.config == run.model.config and loaded.run_name == 'unet'
     assert loaded.evaluate(horses[1][:20])['loss'] == pytest.approx(run.history[-1]['val_loss'], rel=1e-5)
     assert capsys.readouterr() == ('', '')
 
@@ -195,7 +195,7 @@ def test_fit_further_from_a_model(tiny_run, horses):
 
 def test_shipped_weights_by_name_and_contradictions_refused():
     unet = colorlib.load('unet')
-    assert unet.name == 'unet' and unet.config.filters == 32 and 'unet' in colorlib.names()
+    assert unet.run_name == 'unet' and unet.config.filters == 32 and 'unet' in colorlib.names()
     assert colorlib.load('superres_unet_res').target.residual
     with pytest.raises(InputError) as e:
         colorlib.load('unet', model='CNN')
@@ -262,7 +262,7 @@ def test_evaluate_opens_reads_and_evaluates_in_one_call(tiny_npz, tmp_path):
     done = colorlib.evaluate(model='CNN', data=tiny_npz, legacy=True, seed=3, samples_dir=tmp_path)
     train_x, test_x = colorlib.load_images(tiny_npz)
     alone = colorlib.load('cnn').evaluate(test_x, legacy=True, seed=3, num_train=len(train_x))
-    assert done.model.path == colorlib.shipped.weights('cnn_k3_f32') and done.model.name == 'cnn'
+    assert done.model.path == colorlib.shipped.weights('cnn_k3_f32') and done.model.run_name == 'cnn'
     assert {k: v for k, v in done.figures.items() if k != 'samples'} == alone  # legacy's order: the images read
     assert done.figures['samples'] == tmp_path / 'eval_CNN.png' and list(tmp_path.iterdir()) == [done.figures['samples']]
 

@@ -36,7 +36,7 @@ def run(args):
         if isinstance(err.__context__, FileExists):
             raise UsageError(f'{err} (--overwrite replaces it)') from None
         raise
-    print(f'{model.name} exported to {path}')
+    print(f'{model.run_name} exported to {path}')
 
 
 def main(argv=None, prog='colorlib export'):

@@ -212,7 +212,7 @@ def main():
         regression = name == 'RegressionCNN'
         torch.manual_seed(0)
         target = targets[regression]
-        model = build_model(ModelConfig(name, colours=target.out_channels))
+        model = build_model(ModelConfig(name, out_channels=target.out_channels))
         model.to(device, memory_format=layout)
         flops = train_flops_per_image(model, target, *train_sets[regression])
         floor = flops * len(train_x) / (rate * 1e9)
@@ -230,7 +230,7 @@ def main():
             ('channels_last' if other == torch.channels_last else 'NCHW (contiguous)', other, False, False),
             ('--amp (bfloat16)', layout, True, False), ('--compile', layout, False, True)]:
         torch.manual_seed(0)
-        model = build_model(ModelConfig('UNet', colours=len(centres))).to(device, memory_format=fmt)
+        model = build_model(ModelConfig('UNet', out_channels=len(centres))).to(device, memory_format=fmt)
         data, test = (tuple(t.contiguous(memory_format=fmt) if t.dim() == 4 else t for t in dataset)
                       for dataset in (train_sets[False], test_sets[False]))
         fast, why = machine.fast_bf16(device)
@@ -242,7 +242,7 @@ def main():
                          None if amp or compiled else time_eval(model, targets[False], test, device)))
         print(f'UNet {label}: epoch {variants[-1][1]:.2f} s (b100)', flush=True)
     torch.manual_seed(0)
-    unet = build_model(ModelConfig('UNet', colours=len(centres))).to(device, memory_format=layout)
+    unet = build_model(ModelConfig('UNet', out_channels=len(centres))).to(device, memory_format=layout)
     profile_rows = profile_steps(unet, targets[False], train_sets[False], 100)
     convs = conv_rows(device, layout)
     process = time_process(['--model', 'UNet', '-e', '1', '--device', device.type, '--experiment-name', 'bench',

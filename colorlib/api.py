@@ -149,7 +149,7 @@ class Model:
 
     def __repr__(self):
         c = self.net.config
-        return f'<colorlib.Model {self.run_name}: k={c.kernel}, f={c.filters}, {c.colours} outputs>'
+        return f'<colorlib.Model {self.run_name}: k={c.kernel}, f={c.filters}, {c.out_channels} outputs>'
 
     @property
     def config(self):

@@ -69,7 +69,7 @@ def read_about(path, state=None):
     try:
         said = {}
         if 'model' in about:
-            said['model'] = ModelConfig(**about['model'])
+            said['model'] = ModelConfig(**model_in_current_words(about['model']))
         if 'target' in about:
             declared = target_settings()  # a setting noted since the file was written: its default
             said['target'] = {k: about['target'].get(k, declared[k].default) if k in declared else about['target'][k]
@@ -130,7 +130,7 @@ def read_weights(path):
 
 def summary_fields():
     """ModelConfig's fields, in order, the networks' own settings last."""
-    return ('name', 'kernel', 'filters', 'colours', 'in_channels', *network_settings())
+    return ('name', 'kernel', 'filters', 'out_channels', 'in_channels', *network_settings())
 
 
 def summarize(state, about=None):
@@ -146,7 +146,7 @@ def summarize(state, about=None):
         first, outputs = weights['downconv1.0.weight'], weights['finalconv.bias']
     except KeyError:
         return None
-    sizes = {'kernel': first[-1], 'filters': first[0], 'colours': outputs[0], 'in_channels': first[1]}
+    sizes = {'kernel': first[-1], 'filters': first[0], 'out_channels': outputs[0], 'in_channels': first[1]}
     with torch.device('meta'):  # no memory is used
         names = tuple(name for name in MODELS if weights == {
             k: tuple(v.shape) for k, v in build_model(ModelConfig(name=name, **sizes)).state_dict().items()
@@ -155,7 +155,7 @@ def summarize(state, about=None):
 
 
 def describe(summary):
-    what = 'RGB' if summary['colours'] == 3 else f'{summary["colours"]} colours'
+    what = 'RGB' if summary['out_channels'] == 3 else f'{summary["out_channels"]} colours'
     task = ' for super-resolution' if summary['in_channels'] == 3 else ''
     return f'{"/".join(summary["name"] or ["network"])} (k={summary["kernel"]}, f={summary["filters"]}, {what}){task}'
 
@@ -233,11 +233,22 @@ def describe_run(model, target, config, train_set):
 
 def current_words(run):
     """A run's description in today's words: runs saved before named the target kind by its class ('ColourClasses',
-    'RGB', 'LabBins') where the weights and TargetConfig say its kind ('classes', 'rgb', 'lab'); read in today's
-    words, a resume.pt saved then still resumes, and old weights' `about` reads like new ones'."""
+    'RGB', 'LabBins') where the weights and TargetConfig say its kind ('classes', 'rgb', 'lab'), and the model's
+    output channels 'colours' where ModelConfig says 'out_channels'; read in today's words, a resume.pt saved then
+    still resumes, and old weights' `about` reads like new ones'."""
     old = {target.__name__: kind for kind, target in TARGETS.items()}
     kind = run.get('target.kind')
-    return {**run, 'target.kind': old[kind]} if isinstance(kind, str) and kind in old else dict(run)
+    run = model_in_current_words(run)
+    return {**run, 'target.kind': old[kind]} if isinstance(kind, str) and kind in old else run
+
+
+def model_in_current_words(said):
+    """A model's fields (weights' notes, a run's description) with the output channels as today's 'out_channels',
+    where files written before say 'colours' (the file of colours is 'target.colours' there)."""
+    said = dict(said)
+    if 'colours' in said and 'out_channels' not in said:
+        said['out_channels'] = said.pop('colours')
+    return said
 
 
 def check_same_run(saved, now):

@@ -44,7 +44,7 @@ def running_bytes(config, batch_size=1, height=32, width=32):
     one tile): float32 weights, a dilated convolution's spread-out filter, and the maps of a batch alive at once
     (about 8 of `filters` channels per pixel: a block's input and output and the UNet's skip connections)."""
     parameters, spread = counts(config)
-    return 4 * parameters + 4 * spread + 4 * 8 * batch_size * height * width * max(config.filters, config.colours,
+    return 4 * parameters + 4 * spread + 4 * 8 * batch_size * height * width * max(config.filters, config.out_channels,
                                                                                     config.in_channels)
 
 
@@ -139,7 +139,7 @@ def model_bytes(config, action, batch_size, height, width, tile, margin, net_siz
     if action == 'train':
         parameters, spread = counts(config)
         return 16 * parameters + 8 * spread + 4 * 16 * batch_size * height * width * max(config.filters,
-                                                                                         config.colours)
+                                                                                         config.out_channels)
     if action == 'load':
         return running_bytes(config, 0)
     if action == 'colour':

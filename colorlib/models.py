@@ -222,15 +222,15 @@ class ModelConfig:
     name: str = 'UNet'
     kernel: int = 3
     filters: int = 32
-    colours: int = 24  # output channels (a count: colour classes, Lab bins or 3 for RGB), not TargetConfig's file
+    out_channels: int = 24  # a count: the target's (colour classes, Lab bins, or 3 for RGB)
     in_channels: int = 1  # 1 (grey or L) for colourization, 3 for super-resolution
     own: tuple = ()  # (setting, value) pairs of every registered network's own settings
 
-    def __init__(self, name=name, kernel=kernel, filters=filters, colours=colours, in_channels=in_channels, own=(),
-                 **settings):  # the defaults: the fields' above, stated once
+    def __init__(self, name=name, kernel=kernel, filters=filters, out_channels=out_channels, in_channels=in_channels,
+                 own=(), **settings):  # the defaults: the fields' above, stated once
         own = own_values(network_settings(), own, settings)
-        for key, value in zip(('name', 'kernel', 'filters', 'colours', 'in_channels'),
-                              (name, kernel, filters, colours, in_channels)):
+        for key, value in zip(('name', 'kernel', 'filters', 'out_channels', 'in_channels'),
+                              (name, kernel, filters, out_channels, in_channels)):
             object.__setattr__(self, key, value)
         object.__setattr__(self, 'own', own)
         self.__post_init__()
@@ -243,7 +243,7 @@ class ModelConfig:
         unevenly), is refused as the config is made, naming the field."""
         if self.name not in MODELS:
             raise InputError(f'unknown model {self.name!r} (choose from {", ".join(MODELS)})', ['name'])
-        for name in ('kernel', 'filters', 'colours', 'in_channels'):
+        for name in ('kernel', 'filters', 'out_channels', 'in_channels'):
             check_whole(getattr(self, name), name, 1)
         for setting in network_settings().values():
             setting.check(getattr(self, setting.name))
@@ -259,7 +259,7 @@ class ModelConfig:
 def build_model(config):
     """The handout's network that `config` describes, with the config kept on it as `model.config`."""
     network = MODELS[config.name]
-    model = network(kernel=config.kernel, num_filters=config.filters, num_colours=config.colours,
+    model = network(kernel=config.kernel, num_filters=config.filters, num_colours=config.out_channels,
                     num_in_channels=config.in_channels, **{s.name: getattr(config, s.name) for s in network.settings})
     model.config = config
     return model

@@ -63,7 +63,7 @@ def model_config(target, name=ModelConfig.name, kernel=ModelConfig.kernel, filte
                  **own):
     """The ModelConfig of a network of `name` that learns `target` (its outputs and inputs follow the target); `own`:
     the network's own settings (the declared defaults where not given)."""
-    return ModelConfig(name=name, kernel=kernel, filters=filters, colours=target.out_channels,
+    return ModelConfig(name=name, kernel=kernel, filters=filters, out_channels=target.out_channels,
                        in_channels=target.in_channels, **own)
 
 

@@ -419,7 +419,7 @@ ARGUMENTS = {  # (function, argument) -> its kind; a function's own table where 
                     'lr_schedule': 'lr_schedule', 'weight_decay': 'rate', 'augment': 'augment', 'amp': 'amp',
                     'compile': 'flag', 'save_every': 'count', 'warmup': 'rate', 'ema': 'below 1',
                     'label_smoothing': 'below 1'},
-    'ModelConfig': {'name': 'model', 'kernel': 'odd count or None', 'filters': 'count', 'colours': 'count',
+    'ModelConfig': {'name': 'model', 'kernel': 'odd count or None', 'filters': 'count', 'out_channels': 'count',
                     'in_channels': 'count', 'own': 'own settings'},
     'TargetConfig': {'kind': 'kind', 'task': 'task', 'colours': 'path or None', 'bins': 'path or None',
                      'residual': 'flag', 'rebalance': 'share of 1 or None', 'soft': 'flag',

@@ -242,7 +242,7 @@ def test_other_key_set(tmp_path):
 
 @pytest.mark.parametrize('saved, asked, words, field', [
     (dict(nf=16), dict(nf=32), ['f=16', 'f=32'], 'filters'),
-    (dict(colours=24), dict(colours=16), ['24 colours', '16 colours'], 'colours'),
+    (dict(colours=24), dict(colours=16), ['24 colours', '16 colours'], 'out_channels'),
     (dict(kernel=5), dict(kernel=3), ['k=5', 'k=3'], 'kernel'),
 ], ids=['filters', 'colours', 'kernel'])
 def test_other_size_colours_or_kernel(saved, asked, words, field, tmp_path):
@@ -280,7 +280,7 @@ def test_assignment_checkpoint_mismatches(assignment_weights, shared_dir):
     load_weights(model_of('UNet', nf=32), weights / 'unet_k3_f32.pkl')  # CUDA-saved, loads on CPU
     for model, path, fields in [(model_of('UNet', nf=32), 'cnn_k3_f32.pkl', ('name',)),
                                 (model_of('UNet', nf=32), 'unet_k3_f16.pkl', ('filters',)),
-                                (model_of('UNet', nf=32, colours=16), 'unet_k3_f32.pkl', ('colours',))]:
+                                (model_of('UNet', nf=32, colours=16), 'unet_k3_f32.pkl', ('out_channels',))]:
         with pytest.raises(InputError) as e:
             load_weights(model, weights / path)
         assert one_line_error(e, 'checkpoint but').startswith(str(weights / path))
@@ -473,3 +473,19 @@ def test_a_file_weights_only_refuses_is_said_in_the_unpicklers_whole_sentence(tm
     message = str(caught.value)
     assert 'GLOBAL fractions.Fraction was not an allowed global by default.' in message and '\n' not in message
     assert 'weights_only=False' not in message and 'never runs code' in message  # no advice to load it unsafely
+
+
+def test_weights_and_runs_written_before_say_colours_for_the_output_count_and_are_read_in_todays_words(tmp_path):
+    """The count of output channels is 'out_channels' in what is written now; files written before said 'colours'
+    (the shipped weights among them), and read the same."""
+    from colorlib import shipped
+    from colorlib.checkpoints import current_words, read_about
+    shipped_notes = torch.load(shipped.weights('unet_k3_f32'), weights_only=True)._metadata['colorlib']['model']
+    assert shipped_notes['colours'] == 24 and 'out_channels' not in shipped_notes  # written before the rename
+    assert read_about(shipped.weights('unet_k3_f32'))['model'] == ModelConfig('UNet', 3, 32, out_channels=24)
+    save_weights(model_of('UNet', nf=4, colours=10), tmp_path / 'new.pkl')
+    notes = torch.load(tmp_path / 'new.pkl', weights_only=True)._metadata['colorlib']['model']
+    assert notes['out_channels'] == 10 and 'colours' not in notes
+    old_run = {'colours': 24, 'target.colours': 'ab12', 'target.kind': 'ColourClasses', 'epochs': 3}
+    assert current_words(old_run) == {'out_channels': 24, 'target.colours': 'ab12', 'target.kind': 'classes',
+                                      'epochs': 3}

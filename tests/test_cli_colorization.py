@@ -127,7 +127,7 @@ def test_shipped_weights_beat_the_assignment(model, stem, tmp_path, monkeypatch,
     best_loss, best_acc = ASSIGNMENT_FIGURES[model]
     if model == 'RegressionCNN':  # four printed digits are too few here: recompute the MSE
         grey, rgb = RGB().encode(to_float(np.load(DATA)['test_x']))
-        net = load_weights(build_model(ModelConfig(model, colours=3)), REPO / 'weights' / f'{stem}_k3_f32.pkl').eval()
+        net = load_weights(build_model(ModelConfig(model, out_channels=3)), REPO / 'weights' / f'{stem}_k3_f32.pkl').eval()
         with torch.no_grad():
             assert torch.mean((net(grey) - rgb) ** 2).item() < best_loss
     else:

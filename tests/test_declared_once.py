@@ -180,7 +180,7 @@ def test_a_kind_with_a_setting_and_a_palette_of_its_own_is_learnt_saved_and_load
     target = build_target(config, fit_on=pictures)  # its palette fitted on the pictures: it goes with the weights
     run = colorlib.fit('UNet', target=target, filters=2, epochs=1, batch_size=4, train_x=pictures, test_x=pictures,
                        out_dir=tmp_path / 'run', device='cpu')
-    assert run.model.net.config.colours == len(target.centres)
+    assert run.model.net.config.out_channels == len(target.centres)
     assert run.model.about['target']['tint_smoothing'] == 0.3  # the weights note it
     assert torch.equal(read_palette(run.files['weights'])['tints.centres'], target.centres)
     loaded = colorlib.load(run.files['weights'])

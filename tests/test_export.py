@@ -147,7 +147,7 @@ def own_weights(path):
     """Weights of one's own, of a shape no shipped file has: a DUNet of kernel 5, dilation 2, 4 filters."""
     torch.manual_seed(0)
     target = build_target(TargetConfig())
-    net = build_model(ModelConfig(name='DUNet', kernel=5, filters=4, colours=target.out_channels, dilation=2))
+    net = build_model(ModelConfig(name='DUNet', kernel=5, filters=4, out_channels=target.out_channels, dilation=2))
     for module in net.modules():  # BatchNorm's running figures, not the identity: the export must carry them
         if isinstance(module, torch.nn.BatchNorm2d):
             module.running_mean.uniform_(-0.2, 0.2)

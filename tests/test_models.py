@@ -123,7 +123,7 @@ def test_dunet_dilation_zero_equals_unet(train):
 
 @pytest.mark.parametrize('name,cls', [('RegressionCNN', RegressionCNN), ('CNN', CNN), ('UNet', UNet), ('DUNet', DUNet)])
 def test_build_model_by_name(name, cls):
-    config = ModelConfig(name, kernel=5, filters=4, colours=outputs_of(name), in_channels=3, dilation=2)
+    config = ModelConfig(name, kernel=5, filters=4, out_channels=outputs_of(name), in_channels=3, dilation=2)
     model = build_model(config)
     assert type(model) is cls and MODELS[name] is cls
     assert model.config == config  # kept on the model, for its saved runs
@@ -136,7 +136,7 @@ def test_build_model_by_name(name, cls):
 def test_model_config_defaults_are_the_shipped_unet():
     """ModelConfig() is the assignment's UNet (k=3, f=32, 24 colours, grey in): its shipped weights load strictly."""
     config = ModelConfig()
-    assert (config.name, config.kernel, config.filters, config.colours, config.in_channels) == ('UNet', 3, 32, 24, 1)
+    assert (config.name, config.kernel, config.filters, config.out_channels, config.in_channels) == ('UNet', 3, 32, 24, 1)
     model = load_weights(build_model(config), shipped.weights('unet_k3_f32'))
     assert type(model) is UNet and model.config is config
 
@@ -200,7 +200,7 @@ def test_flip_averaged_is_the_mean_with_the_mirror_image():
 
 
 @pytest.mark.parametrize('field,value', [('name', 'ResNet'), ('kernel', 2), ('kernel', 0), ('kernel', '3'),
-                                         ('filters', 0), ('filters', 4.0), ('colours', 0), ('in_channels', 0),
+                                         ('filters', 0), ('filters', 4.0), ('out_channels', 0), ('in_channels', 0),
                                          ('dilation', -1)])
 def test_model_config_refuses_a_model_that_cannot_be_built_naming_the_field(field, value):
     with pytest.raises(InputError) as e:

@@ -13,7 +13,7 @@ import pytest
 
 import remember_outputs
 
-from colorlib.checkpoints import current_words
+from colorlib.checkpoints import current_words, model_in_current_words
 
 BEFORE = Path(__file__).parent / 'records' / 'outputs_before.json'
 
@@ -53,7 +53,8 @@ RUN_SAID = 'Trained with '  # --valid's new line: how the weights were trained, 
 def as_before(record):
     """A record without what every run now adds on purpose: the run's description in its weights ('run' in their
     notes, so their bytes differ) and the version in resume.pt's, and --valid's line that prints it; resume.pt's
-    run in today's words (the target kind by its word, 'classes', as the weights say it, not its class's name)."""
+    run and the weights' model in today's words (the target kind by its word, 'classes', as the weights say it, not
+    its class's name; the model's output channels 'out_channels', not 'colours', a word the colour file keeps)."""
     record = copy.deepcopy(record)
     for step in record['steps'].values():
         step['stdout'] = [line for line in step['stdout'] if not line.startswith(RUN_SAID)]
@@ -62,6 +63,8 @@ def as_before(record):
                 parts.pop('bytes')
                 if parts.get('about'):
                     parts['about'].pop('run', None)
+                    if 'model' in parts['about']:
+                        parts['about']['model'] = model_in_current_words(parts['about']['model'])
             if path.endswith('resume.pt'):
                 parts['run'] = current_words(parts['run'])
                 parts['run'].pop('colorlib', None)

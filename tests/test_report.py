@@ -18,7 +18,7 @@ def rgb(horses):
 
 def tiny_model(name, target):
     torch.manual_seed(0)
-    return build_model(ModelConfig(name, 3, 4, colours=target.out_channels, in_channels=target.in_channels))
+    return build_model(ModelConfig(name, 3, 4, out_channels=target.out_channels, in_channels=target.in_channels))
 
 
 @pytest.mark.parametrize('model, kind, task, want', [

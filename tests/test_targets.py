@@ -47,7 +47,7 @@ def best_outputs(target, targets):
 
 
 def tiny_model(name, target):
-    return build_model(ModelConfig(name, 3, 4, colours=target.out_channels, in_channels=target.in_channels))
+    return build_model(ModelConfig(name, 3, 4, out_channels=target.out_channels, in_channels=target.in_channels))
 
 # -----------------------------------------------------------------------------
 # the contract

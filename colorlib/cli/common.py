@@ -26,7 +26,7 @@ DEFAULT = ModelConfig()  # the model's defaults, as the library states them
 
 # settings that no one flag sets, said in words; every other setting is the `dest` of the flag that sets it, read off
 # the parser of the command (flag_names), a target's setting also as target.<setting>
-SAID = {'name': '--model', 'colours': '-c/--colours/--loss or --colour-space/--bins', 'in_channels': '--task',
+SAID = {'name': '--model', 'out_channels': '-c/--colours/--loss or --colour-space/--bins', 'in_channels': '--task',
         'target.kind': '--loss or --colour-space', 'out_dir': '--experiment-name', 'weights': '--checkpoint',
         'data.images': 'training images (--data, --category, --extra-categories)',
         'data.digest': 'training data (--data, --category, --extra-categories)', 'processes': 'torchrun processes',

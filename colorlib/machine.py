@@ -166,3 +166,53 @@ def summary(device='cpu'):
     if device.type == 'cuda':
         return why.replace('this GPU, ', '').replace(' has ', ': ')
     return f'{cpu_name()}, {os.cpu_count()} cores: {why.replace("this CPU has ", "")}'
+
+
+# the CPU capabilities that decide how fast colorlib trains: vector width and bfloat16 arithmetic
+CPU_FLAGS = ('avx2', 'fma3', 'avx512_f', 'avx512_vnni', 'avx512_bf16', 'amx_tile', 'amx_bf16')
+
+
+def report(seconds=0.6):
+    """The lines of `colorlib info`, what a bug report needs and what a cluster user checks on a new node: versions,
+    the CPU and its capabilities, threads, and for each device the precision amp='auto' picks and why and its
+    matrix-multiply rate, measured for `seconds` in all (checked before the first line)."""
+    check_seconds(seconds)
+    return report_lines(seconds)
+
+
+def report_lines(seconds):
+    import os
+    import numpy as np
+    from colorlib import __version__
+    caps = cpu_capabilities()
+    has = [name for name in CPU_FLAGS if caps.get(name)]
+    lacks = [name for name in CPU_FLAGS if name in caps and not caps[name]]
+    affinity = len(os.sched_getaffinity(0)) if hasattr(os, 'sched_getaffinity') else os.cpu_count()
+    yield (f'colorlib {__version__}, torch {torch.__version__}, numpy {np.__version__}, '
+           f'Python {platform.python_version()}')
+    yield f'system: {platform.system()} {platform.release()} {platform.machine()}'
+    yield f'cpu: {cpu_name()}; has {", ".join(has) or "none of " + ", ".join(CPU_FLAGS)}' + (
+        f'; lacks {", ".join(lacks)}' if lacks else '')
+    yield (f'threads: torch uses {torch.get_num_threads()} (interop {torch.get_num_interop_threads()}); '
+           f'{affinity} of {os.cpu_count()} logical CPUs usable by this process')
+    found = [(device, *use_bf16(device, 'auto')) for device in devices()]
+    share = seconds / sum(1 + bf16 for _, bf16, _ in found)  # a node of eight GPUs takes no longer than a laptop
+    for device, bf16, why in found:
+        yield device_name(device)
+        yield f'  --amp auto: {why}'
+        rates = [f'float32 {matmul_rate(device, torch.float32, seconds=share):.0f} GFLOP/s']
+        if bf16:  # an emulated bfloat16 product would take minutes to time
+            rates.append(f'bfloat16 {matmul_rate(device, torch.bfloat16, seconds=share):.0f} GFLOP/s')
+        yield f'  2048x2048 matrix multiply: {", ".join(rates)}'
+    if not torch.cuda.is_available():  # what a cluster user looks for first on a node whose GPU is not seen
+        built = f'this torch is built for CUDA {torch.version.cuda}' if torch.version.cuda else 'this torch has no CUDA'
+        yield f'cuda: no GPU seen ({built})'
+
+
+def device_name(device):
+    """A device as a report names it: a GPU's model, compute capability and memory; the CPU's threads."""
+    if device.type == 'cuda':
+        major, minor = torch.cuda.get_device_capability(device)
+        memory = torch.cuda.get_device_properties(device).total_memory / 2 ** 30
+        return f'{device}: {torch.cuda.get_device_name(device)}, compute capability {major}.{minor}, {memory:.0f} GiB'
+    return f'{device}: {torch.get_num_threads()} threads' if device.type == 'cpu' else str(device)

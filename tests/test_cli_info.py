@@ -46,8 +46,7 @@ def test_info_times_every_device_within_its_budget(monkeypatch, capsys):
     monkeypatch.setattr(machine, 'devices', lambda: [torch.device('cpu'), *gpus])
     monkeypatch.setattr(machine, 'use_bf16', lambda device, amp: (device.type == 'cuda', 'why'))
     monkeypatch.setattr(torch.cuda, 'is_available', lambda: True)
-    import colorlib.cli.info as info
-    monkeypatch.setattr(info, 'device_name', str)
+    monkeypatch.setattr(machine, 'device_name', str)
     asked = []
     monkeypatch.setattr(machine, 'matmul_rate', lambda device, dtype, seconds: asked.append(seconds) or 1.0)
     code, out, _ = call(main, ['info', '--seconds', '0.9'], capsys)
@@ -63,6 +62,8 @@ def test_a_measuring_time_that_would_never_end_or_is_none_is_refused_before_any_
     from conftest import call
     with pytest.raises(InputError) as e:  # the library's own bound: the same answer from Python
         matmul_rate('cpu', seconds=float(seconds))
-    assert e.value.fields == ('seconds',)
+    with pytest.raises(InputError) as report:
+        machine.report(float(seconds))  # the command's one call: refused before a line is made
+    assert e.value.fields == report.value.fields == ('seconds',) and str(e.value) == str(report.value)
     code, out, err = call(main, [f'--seconds={seconds}'], capsys)
     assert (code, out, err) == (2, '', f'colorlib info: error: --seconds: {e.value}\n')

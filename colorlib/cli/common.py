@@ -147,8 +147,8 @@ def flag(name=None, writes=None, values=None):
     the flag of the place the block writes to, for a write that fails; see in_flag_terms() for `values`)."""
     try:
         yield
-    except WriteError as err:
-        raise UsageError(f'{writes or name}: {err}' if writes or name else str(err)) from None
+    except WriteError as err:  # led by the place written, else by the setting it names (--download's data/)
+        raise UsageError(f'{writes or name}: {err}' if writes or name else in_flag_terms(err, None, values)) from None
     except ConfigMismatch as err:
         raise UsageError(f'{name}: {mismatch(err)}; resume with the same flags') from None
     except InputError as err:

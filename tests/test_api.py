@@ -507,6 +507,15 @@ def test_a_device_not_here_or_unknown_is_refused_before_any_file_is_read(call, d
     assert one_line_error(caught, said) and list(tmp_path.iterdir()) == []
 
 
+def test_download_with_images_given_is_refused_before_anything_is_fetched(horses, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(InputError) as caught:
+        colorlib.fit(model='CNN', filters=2, epochs=1, train_x=horses[0][:4], test_x=horses[1][:4], download=True,
+                     device='cpu')
+    assert caught.value.fields == ('download', 'train_x') and one_line_error(caught, 'train_x and test_x give')
+    assert list(tmp_path.iterdir()) == []
+
+
 @pytest.mark.parametrize('call, named, near', [
     (lambda: colorlib.load('unet', kernal=5), 'kernal', 'kernel'),
     (lambda: colorlib.fit(bogus=3), 'bogus', None),

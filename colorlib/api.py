@@ -29,10 +29,10 @@ from colorlib.checkpoints import describe_run, save_weights
 from colorlib.colorize import chroma_predictor, colorize_pixels
 from colorlib.colorize import colorize_files as colour_files
 from colorlib.colorize import OUT_DIR as COLORIZED_DIR
-from colorlib.data import (CATEGORY, IMAGE_SIZE, VAL_SHARE, check_image_settings, is_cifar10, load_images,
-                           parse_category)
-from colorlib.errors import (InputError, check_callable, check_flag, check_keywords, check_number, check_path,
-                             check_whole, named_keywords, with_fields)
+from colorlib.data import (CATEGORY, IMAGE_SIZE, VAL_SHARE, check_image_settings, data_file, is_cifar10,
+                           load_images, parse_category)
+from colorlib.errors import (InputError, check_callable, check_flag, check_keywords, check_path, check_whole,
+                             named_keywords, with_fields)
 from colorlib.files import check_writable
 from colorlib.images import SIDES, as_uint8, to_float, trainable_sides
 from colorlib.memory import TILE, check_fits, check_pieces, model_sizes
@@ -392,17 +392,18 @@ def check_reads(reads):
 
 
 def fit(model=None, *, kernel=None, filters=None, target=None, kind=None, task=None, colours=None,
-        bins=None, residual=None, rebalance=None, soft=None, temperature=None, data=None, category=CATEGORY,
-        extra_categories=(), image_size=IMAGE_SIZE, val_share=VAL_SHARE, cache_dir=None, on_skip=None, train_x=None,
-        test_x=None, init=None, out_dir=None, runs_dir=None, weights=None, resume=False, overwrite=False,
-        epoch_samples=False, sync_bn=False, progress=False, log=None, device='auto', on_epoch=None, stop_signal=None,
-        recipe=None, **settings):
+        bins=None, residual=None, rebalance=None, soft=None, temperature=None, data=None, download=False,
+        category=CATEGORY, extra_categories=(), image_size=IMAGE_SIZE, val_share=VAL_SHARE, cache_dir=None,
+        on_skip=None, train_x=None, test_x=None, init=None, out_dir=None, runs_dir=None, weights=None, resume=False,
+        overwrite=False, epoch_samples=False, sync_bn=False, progress=False, log=None, device='auto', on_epoch=None,
+        stop_signal=None, recipe=None, **settings):
     """Train a network and return the Run. The model: `model` (colorlib.models.MODELS: 'UNet', 'CNN', ...), `kernel`,
     `filters` and the network's own settings (models.network_settings); what it learns: a built `target`, or its
     settings (TargetConfig: kind, task, colours, ...); the images: train_x and test_x, both (NHWC, uint8 or float 0-1, sides multiples of 4: network_images),
     else those of `data` and `category` (load_images, with image_size, val_share, cache_dir and on_skip for a folder
-    of one's own pictures, on which the colours are then fitted); how it trains: TrainConfig's fields as keywords
-    (epochs=5, batch_size=10, learn_rate=..., ...), over those of a `recipe` where one is named (colorlib.recipes:
+    of one's own pictures, on which the colours are then fitted; download=True: the official CIFAR-10, fetched into
+    data/ first); how it trains: TrainConfig's fields as keywords (epochs=5, batch_size=10, learn_rate=..., ...),
+    over those of a `recipe` where one is named (colorlib.recipes:
     'assignment', 'fast', 'best'; for weights from a file, per the model and target given). init: weights (a Model
     or a path) to start from, whose network and target are then the run's (settings given must agree with them);
     without init the network is by default a 3x3 UNet of 32 filters. `data`, `colours`, `bins` and `init` are files the run reads, never written over, also
@@ -429,9 +430,11 @@ def fit(model=None, *, kernel=None, filters=None, target=None, kind=None, task=N
         train_x, test_x = network_images(train_x, 'train_x'), network_images(test_x, 'test_x')
     device = fit_device(device, sync_bn)
     own = train_x is None and data is not None and not is_cifar10(data) and init is None  # colours fitted on them
-    if train_x is None:
-        train_x, test_x = load_images(data, category, extra_categories, image_size, val_share, cache_dir, on_skip,
-                                      log=log if distributed.rank() == 0 else None, device=device)
+    if train_x is None:  # what is said of the images, said once
+        first = distributed.rank() == 0
+        train_x, test_x = load_images(data, category, extra_categories, image_size, val_share, cache_dir,
+                                      on_skip if first else None, log=log if first else None, device=device,
+                                      download=download)
     init, target, chosen = start_from(init, chosen, target, target_settings, device)
     if target is None:
         config_of_target = target_config(chosen.get('name', ModelConfig.name), **target_settings)
@@ -439,7 +442,7 @@ def fit(model=None, *, kernel=None, filters=None, target=None, kind=None, task=N
     if config.label_smoothing and not target.has_accuracy:
         raise InputError('RGB regression has no classes to smooth', ['label_smoothing'])
     net = fit_network(model_config(target, **chosen), init, config, (train_x, test_x), device, sync_bn)
-    reads = read_files(data, colours, bins, init)
+    reads = read_files(data_file(data, download), colours, bins, init)
     if out_dir is None and runs_dir is not None:
         out_dir = Path(runs_dir) / weights_name(net.config.name, target.config, net.config.kernel, net.config.filters)
     files = {} if out_dir is None else run_files(out_dir, weights, target, config.epochs if epoch_samples else 0)
@@ -518,22 +521,19 @@ def check_fit_arguments(given):
     check_target_settings(**{k: given.get(k, given['settings'].get(k)) for k in target_fields()})
     for name in ('resume', 'overwrite', 'epoch_samples', 'sync_bn', 'progress'):
         check_flag(given[name], name)
-    for name in ('out_dir', 'runs_dir', 'weights', 'data', 'cache_dir'):
+    for name in ('out_dir', 'runs_dir', 'weights'):
         check_path(given[name], name, optional=True)
-    check_whole(given['image_size'], 'image_size', 8)
-    check_number(given['val_share'], 'val_share', 0, 0.9, low_open=True)
+    check_image_settings(*(given[name] for name in ('data', 'extra_categories', 'image_size', 'val_share',
+                                                    'cache_dir', 'on_skip', 'log', 'download')))
     if not isinstance(given['init'], Model):
         check_path(given['init'], 'init', optional=True)
-    for name in ('log', 'on_epoch', 'stop_signal', 'on_skip'):
+    for name in ('on_epoch', 'stop_signal'):
         check_callable(given[name], name)
     if given['target'] is not None and not isinstance(given['target'], Target):
         raise InputError(f'target must be a colorlib Target (targets.build_target), not {given["target"]!r}',
                          ['target'])
     with_fields(['category'], parse_category, given['category'])
-    others = given['extra_categories']
-    if not isinstance(others, (list, tuple)):
-        raise InputError(f'extra_categories must be a list of categories, not {others!r}', ['extra_categories'])
-    for other in others:
+    for other in given['extra_categories']:
         with_fields(['extra_categories'], parse_category, other)
     return check_fit_plan(given)
 
@@ -549,6 +549,9 @@ def check_fit_plan(given):
     for name in ('weights', 'resume', 'epoch_samples'):
         if given[name] not in (None, False) and given['out_dir'] is None and given['runs_dir'] is None:
             raise InputError(f'{name} belongs to a run that writes its files: give out_dir too', [name])
+    if given['download'] and given['train_x'] is not None:
+        raise InputError('download fetches the images to train on, which train_x and test_x give already',
+                         ['download', 'train_x'])
     if (given['train_x'] is None) != (given['test_x'] is None):
         provided, missing = ('train_x', 'test_x') if given['test_x'] is None else ('test_x', 'train_x')
         raise InputError(f'{provided} needs {missing} too (the images the run is evaluated on, or trains on)',
@@ -579,30 +582,32 @@ def open_model(weights, device, settings):
         raise
 
 
-def files_read(data, settings):
-    """The files a call that reads `data` (None: none) and the colours or bins among `settings` never writes over
-    (runfolder.read_files); the weights' own are the Model's to add."""
-    return read_files(data, settings.get('colours'), settings.get('bins'), None)
+def files_read(data, download, settings):
+    """The files a call that reads the images of `data` (None: none of the caller's; download: the archive fetched,
+    data.data_file) and the colours or bins among `settings` never writes over (runfolder.read_files); the weights'
+    own are the Model's to add."""
+    return read_files(data_file(data, download), settings.get('colours'), settings.get('bins'), None)
 
 
-def evaluate(weights=None, *, data=None, category=CATEGORY, extra_categories=(), image_size=IMAGE_SIZE,
-             val_share=VAL_SHARE, cache_dir=None, on_skip=None, log=None, legacy=False, flips=False, batch_size=100,
-             seed=0, amp=False, samples_dir=None, device='cpu', **settings):
+def evaluate(weights=None, *, data=None, download=False, category=CATEGORY, extra_categories=(),
+             image_size=IMAGE_SIZE, val_share=VAL_SHARE, cache_dir=None, on_skip=None, log=None, legacy=False,
+             flips=False, batch_size=100, seed=0, amp=False, samples_dir=None, device='cpu', **settings):
     """The validation figures of the weights file `weights` (None: the shipped weights that the model's and
     target's `settings` name: model, kernel, filters, kind, task, colours, ..., as load takes them) on the test
-    images of `data` and `category` (load_images, with extra_categories, image_size, val_share, cache_dir, on_skip
-    and log), as Model.evaluate computes them with legacy, flips, batch_size, seed, amp and samples_dir (legacy's
-    num_train: the training images read). Every setting is checked before any file is read; no file read is
+    images of `data` and `category` (load_images, with download, extra_categories, image_size, val_share, cache_dir,
+    on_skip and log), as Model.evaluate computes them with legacy, flips, batch_size, seed, amp and samples_dir
+    (legacy's num_train: the training images read). Every setting is checked before any file is read; no file read is
     written over. Returns an Evaluation: the Model and its figures."""
     check_keywords(settings, load_settings(), 'evaluate')
     check_evaluate_arguments(locals())
-    check_image_settings(data, extra_categories, image_size, val_share, cache_dir, on_skip, log)
+    check_image_settings(data, extra_categories, image_size, val_share, cache_dir, on_skip, log, download)
     device = device_of(device)
     model = open_model(weights, device, settings)
     train_x, test_x = load_images(data, category, extra_categories, image_size, val_share, cache_dir, on_skip,
-                                  log=log, device=device)
+                                  log=log, device=device, download=download)
     figures = model.evaluate(test_x, legacy=legacy, flips=flips, batch_size=batch_size, seed=seed,
-                             num_train=len(train_x), amp=amp, samples_dir=samples_dir, reads=files_read(data, settings))
+                             num_train=len(train_x), amp=amp, samples_dir=samples_dir,
+                             reads=files_read(data, download, settings))
     return Evaluation(model, figures)
 
 
@@ -617,8 +622,8 @@ def colorize_files(paths, weights=None, *, out_dir=COLORIZED_DIR, compare=False,
     model = open_model(weights, device_of(device), settings)
     return model.colorize_files(paths, out_dir=out_dir, compare=compare, temporal=temporal, reference=reference,
                                 save_weights=save_weights, overwrite=overwrite, tile=tile, margin=margin,
-                                net_size=net_size, flips=flips, reads=files_read(None, settings), progress=progress,
-                                log=log, on_skip=on_skip, on_note=on_note)
+                                net_size=net_size, flips=flips, reads=files_read(None, False, settings),
+                                progress=progress, log=log, on_skip=on_skip, on_note=on_note)
 
 
 def names():

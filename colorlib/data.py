@@ -23,7 +23,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from colorlib.errors import InputError, check_callable, check_number, check_path, check_whole, with_fields
+from colorlib.errors import (InputError, check_callable, check_flag, check_number, check_path, check_whole,
+                             with_fields)
 from colorlib.files import NumpyUnpickler, atomic_write
 from colorlib.folders import IMAGE_SIZE, VAL_SHARE, load_folder
 from colorlib.images import SIDES, trainable_sides
@@ -41,6 +42,7 @@ TRAIN_BATCHES = tuple(f'data_batch_{i}' for i in range(1, 6))
 TEST_BATCH = 'test_batch'
 NPZ_KEYS = ('train_x', 'train_y', 'test_x', 'test_y')
 FULL_DATA_HINT = f'it takes the full CIFAR-10 (an .npz, {TARBALL} or {BATCHES_DIR}/)'
+DOWNLOAD_DIR = Path('data')  # where download=True fetches the official archive: data/ under the current folder
 
 # what a corrupt npz/tar/pickle can throw at us; all become InputError
 _READ_ERRORS = (OSError, EOFError, ValueError, KeyError, IndexError, TypeError, AttributeError,
@@ -200,16 +202,19 @@ def select_category(arrays, category, path):
 
 
 def load_images(data=None, category=CATEGORY, extra_categories=(), image_size=IMAGE_SIZE, val_share=VAL_SHARE,
-                cache_dir=None, on_skip=None, memory=None, log=None, device=None):
-    """(train_x, test_x): uint8 NHWC images of one CIFAR-10 class (the bundled horses by default; training also on
-    `extra_categories`), or the pictures of a folder (colorlib.folders), brought to image_size and split, refused
-    up front if they would not fit in `memory` bytes (with a `device`: what the host and it have free)."""
-    check_image_settings(data, extra_categories, image_size, val_share, cache_dir, on_skip, log)
+                cache_dir=None, on_skip=None, memory=None, log=None, device=None, download=False):
+    """(train_x, test_x): uint8 NHWC images of one CIFAR-10 class (the bundled horses by default; with download the
+    official archive, fetched into DOWNLOAD_DIR first; training also on `extra_categories`), or the pictures of a
+    folder (colorlib.folders), brought to image_size and split, refused up front if they would not fit in `memory`
+    bytes (with a `device`: what the host and it have free)."""
+    check_image_settings(data, extra_categories, image_size, val_share, cache_dir, on_skip, log, download)
     if memory is not None:
         check_whole(memory, 'memory', 1)
     elif device is not None:  # what the host and the device have free
         device = device if isinstance(device, torch.device) else with_fields(['device'], pick_device, device)
         memory = min(available_memory(torch.device('cpu')), available_memory(device))
+    if download:  # read at call time, so that a test can serve its own archive
+        data = with_fields(['download'], download_cifar10, DOWNLOAD_DIR, CIFAR10_URL, CIFAR10_MD5)
     data = DEFAULT_DATA if data is None else data
     if not is_cifar10(data):
         train_x, test_x, summary = with_fields(['data'], load_folder, data, image_size, val_share, 0, cache_dir,
@@ -230,11 +235,15 @@ def load_images(data=None, category=CATEGORY, extra_categories=(), image_size=IM
 
 
 def check_image_settings(data=None, extra_categories=(), image_size=IMAGE_SIZE, val_share=VAL_SHARE, cache_dir=None,
-                         on_skip=None, log=None):
+                         on_skip=None, log=None, download=False):
     """load_images' settings, each of its type and bounds, naming the keyword: asked by load_images, and by whoever
     reads the images after other files, before it reads any. (The category is parsed where CIFAR-10 is read: a
     folder of pictures has none.)"""
     check_path(data, 'data', optional=True)
+    check_flag(download, 'download')
+    if download and data is not None:
+        raise InputError(f'download reads the official archive, fetched into {DOWNLOAD_DIR}/: leave data out',
+                         ['data', 'download'])
     check_path(cache_dir, 'cache_dir', optional=True)
     check_whole(image_size, 'image_size', 8)
     check_number(val_share, 'val_share', 0, 0.9, low_open=True)
@@ -243,6 +252,12 @@ def check_image_settings(data=None, extra_categories=(), image_size=IMAGE_SIZE, 
     if not isinstance(extra_categories, (list, tuple)):
         raise InputError(f'extra_categories must be a list of categories, not {extra_categories!r}',
                          ['extra_categories'])
+
+
+def data_file(data, download):
+    """The file or folder the images of load_images(data, download=download) are read from (None: the bundled
+    ones), whose files a call that writes must leave alone (runfolder.read_files)."""
+    return DOWNLOAD_DIR / TARBALL if download else data
 
 
 def load_category(path, category):

@@ -25,10 +25,10 @@ def shipped_kinds():
     return kinds
 
 
-def activations(image=0, weights=None, *, every_kind=False, weights_dir=None, data=None, category=CATEGORY,
-                image_size=IMAGE_SIZE, val_share=VAL_SHARE, cache_dir=None, on_skip=None, runs_dir='outputs',
-                device='cpu', log=None, **settings):
-    """Every block's activations of test image number `image` of `data` and `category` (load_images, with
+def activations(image=0, weights=None, *, every_kind=False, weights_dir=None, data=None, download=False,
+                category=CATEGORY, image_size=IMAGE_SIZE, val_share=VAL_SHARE, cache_dir=None, on_skip=None,
+                runs_dir='outputs', device='cpu', log=None, **settings):
+    """Every block's activations of test image number `image` of `data` and `category` (load_images, with download,
     image_size, val_share, cache_dir, on_skip and log) drawn into runs_dir/<network>/act<image> (Model.activations):
     those of the weights file `weights` (None: the shipped weights that the model's and target's `settings` name, as
     load takes them), or with every_kind those of every shipped kind of model whose weights are in weights_dir
@@ -36,11 +36,12 @@ def activations(image=0, weights=None, *, every_kind=False, weights_dir=None, da
     log(line) hears each folder written. Returns the folders written."""
     check_keywords(settings, load_settings(), 'activations')
     check_activations_arguments(locals())
-    check_image_settings(data, (), image_size, val_share, cache_dir, on_skip, log)
+    check_image_settings(data, (), image_size, val_share, cache_dir, on_skip, log, download)
     device = device_of(device)
     model = None if every_kind else open_model(weights, device, settings)  # the file before the pictures
-    test_x = load_images(data, category, (), image_size, val_share, cache_dir, on_skip, log=log, device=device)[1]
-    reads = files_read(data, settings)
+    test_x = load_images(data, category, (), image_size, val_share, cache_dir, on_skip, log=log, device=device,
+                         download=download)[1]
+    reads = files_read(data, download, settings)
     if model is None:
         return all_activations(image, weights_dir, runs_dir=runs_dir, test_x=test_x, device=device, reads=reads,
                                log=log, **settings)

@@ -237,10 +237,12 @@ def write_site(folder, runtime, names=None, max_pixels=MAX_PIXELS, device='cpu')
     networks `names` (default: every one that colours) and runtime/ (onnxruntime-web's files, from `runtime`).
     Photos then never leave the browser. Every network is exported before a file is written, and each file is
     written whole or not at all (files.atomic_write)."""
+    from colorlib.api import device_of
     from colorlib.export import to_onnx
     from colorlib.files import atomic_write
     runtime = runtime_folder(runtime)
     check_whole(max_pixels, 'max_pixels', 1)
+    device = device_of(device)
     folder = Path(folder)
     if folder.exists() and (not folder.is_dir() or any(folder.iterdir())):
         raise InputError(f'{folder} exists and is not an empty folder; the site goes into a new one', ['folder'])

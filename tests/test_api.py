@@ -369,21 +369,22 @@ BAD = {  # the bad values of each kind of argument
 OPENED = {'weights': 'path or None', 'device': 'device', 'model': 'model or None', 'kernel': 'odd count or None',
           'filters': 'count or None', 'kind': 'kind or None', 'task': 'task or None', 'colours': 'path or None',
           'temperature': 'temperature or None'}  # the weights a command's call opens: as load takes them
-IMAGES = {'data': 'path or None', 'category': 'category', 'image_size': 'image_size', 'val_share': 'val_share',
-          'cache_dir': 'path or None', 'on_skip': 'function or None', 'log': 'function or None'}  # as load_images
+IMAGES = {'data': 'path or None', 'download': 'flag', 'category': 'category', 'image_size': 'image_size',
+          'val_share': 'val_share', 'cache_dir': 'path or None', 'on_skip': 'function or None',
+          'log': 'function or None'}  # as load_images
 REMADE = {'images': 'pictures or None', 'out_dir': 'path', 'category': 'category', 'overwrite': 'flag',
           'reads': 'paths', **IMAGES}
 ARGUMENTS = {  # (function, argument) -> its kind; a function's own table where one name means two things
     'load': {'weights': 'path', 'device': 'device'},
-    'load_images': {'data': 'path or None', 'category': 'category', 'extra_categories': 'categories',
-                    'image_size': 'image_size', 'val_share': 'val_share', 'cache_dir': 'path or None',
-                    'on_skip': 'function or None', 'memory': 'memory', 'log': 'function or None',
-                    'device': 'device or None'},
+    'load_images': {'data': 'path or None', 'download': 'flag', 'category': 'category',
+                    'extra_categories': 'categories', 'image_size': 'image_size', 'val_share': 'val_share',
+                    'cache_dir': 'path or None', 'on_skip': 'function or None', 'memory': 'memory',
+                    'log': 'function or None', 'device': 'device or None'},
     'fit': {'model': 'model or None', 'kernel': 'odd count or None', 'filters': 'count or None',
             'target': 'target or None', 'kind': 'kind or None', 'task': 'task or None',
             'colours': 'path or None', 'bins': 'path or None', 'residual': 'flag or None',
             'rebalance': 'share of 1 or None', 'soft': 'flag or None', 'temperature': 'temperature or None',
-            'data': 'path or None', 'category': 'category', 'extra_categories': 'categories',
+            'data': 'path or None', 'download': 'flag', 'category': 'category', 'extra_categories': 'categories',
             'image_size': 'image_size', 'val_share': 'val_share', 'cache_dir': 'path or None',
             'on_skip': 'function or None', 'runs_dir': 'path or None', 'train_x': 'pictures or None', 'test_x': 'pictures or None', 'init': 'init', 'out_dir': 'path or None',
             'weights': 'path or None', 'resume': 'flag', 'overwrite': 'flag', 'epoch_samples': 'flag',
@@ -480,6 +481,39 @@ def test_every_bad_argument_of_every_public_function_is_an_input_error_naming_it
                     missed.append(f'{name}({argument}={bad!r}): {type(err).__name__}: {err}')
     assert not missed, f'{len(missed)} of {tried}:\n' + '\n'.join(missed)
     assert list(tmp_path.iterdir()) == []  # no bad argument wrote anything
+
+
+DEVICE_CALLS = {  # each call a command makes, given files that are not there: refused for the device before it looks
+    'fit': lambda device, out: colorlib.fit(data=out / 'no.npz', out_dir=out / 'run', device=device),
+    'evaluate': lambda device, out: colorlib.evaluate(out / 'no.pkl', data=out / 'no.npz', samples_dir=out,
+                                                      device=device),
+    'colorize_files': lambda device, out: colorlib.colorize_files([out / 'no.png'], out / 'no.pkl', out_dir=out,
+                                                                  device=device),
+    'activations': lambda device, out: colorlib.activations(0, out / 'no.pkl', data=out / 'no.npz', runs_dir=out,
+                                                            device=device),
+}
+
+
+@pytest.mark.parametrize('device', ['cuda', 'mps', 'tpu'])
+@pytest.mark.parametrize('call', list(DEVICE_CALLS))
+def test_a_device_not_here_or_unknown_is_refused_before_any_file_is_read(call, device, tmp_path, monkeypatch):
+    """The commands pass --device as typed: the library picks it and refuses one that is not here (or no device at
+    all), naming 'device', before it reads the weights or the images or writes anything."""
+    monkeypatch.setattr(machine, 'available', lambda kind: kind == 'cpu')
+    with pytest.raises(InputError) as caught:
+        DEVICE_CALLS[call](device, tmp_path)
+    assert caught.value.fields == ('device',), str(caught.value)
+    said = f'unknown device {device!r}' if device == 'tpu' else f'no {device.upper()} device is available here'
+    assert one_line_error(caught, said) and list(tmp_path.iterdir()) == []
+
+
+def test_download_with_images_given_is_refused_before_anything_is_fetched(horses, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(InputError) as caught:
+        colorlib.fit(model='CNN', filters=2, epochs=1, train_x=horses[0][:4], test_x=horses[1][:4], download=True,
+                     device='cpu')
+    assert caught.value.fields == ('download', 'train_x') and one_line_error(caught, 'train_x and test_x give')
+    assert list(tmp_path.iterdir()) == []
 
 
 @pytest.mark.parametrize('call, named, near', [

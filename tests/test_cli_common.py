@@ -6,8 +6,8 @@ import pytest
 
 import colorlib
 from colorlib.cli.colorization import build_parser, main
-from colorlib.cli.common import SAID, flag_names
-from colorlib.errors import InputError
+from colorlib.cli.common import SAID, UsageError, flag, flag_names, spell
+from colorlib.errors import InputError, WriteError
 from colorlib.models import ModelConfig
 from colorlib.train import TrainConfig
 
@@ -141,3 +141,15 @@ def test_the_data_flags_default_to_load_images_own_defaults():
     args = build_parser().parse_args([])
     assert {k: getattr(args, k) for k in ('category', 'image_size', 'val_share')} == {
         k: parameters[k].default for k in ('category', 'image_size', 'val_share')}
+
+
+def test_a_refusal_is_led_by_the_flags_that_gave_the_value():
+    """A value given by a flag of its own is said with it (--gpu: --device cuda); a file the library could not write
+    for a setting (--download's data/) is led by that setting's flag."""
+    assert spell('device', 'cuda') == '--device cuda/--gpu' and spell('device', 'mps') == '--device mps'
+    with pytest.raises(UsageError, match=r'^--device cuda/--gpu: no CUDA device'):
+        with flag(values={'device': 'cuda'}):
+            raise InputError('no CUDA device is available here; use cpu', ['device'])
+    with pytest.raises(UsageError, match=r'^--download: cannot write data/cifar'):
+        with flag():
+            raise WriteError('cannot write data/cifar-10-python.tar.gz: No space left on device', ['download'])

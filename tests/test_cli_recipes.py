@@ -10,10 +10,11 @@ import torch
 from colorlib import machine
 from colorlib.checkpoints import read_resumable
 from colorlib.cli import recipes
-from colorlib.cli.build import target_from_flags
+from colorlib.cli.build import target_settings
 from colorlib.cli.colorization import build_parser, given_flags, main, train_settings
 from colorlib.errors import InputError
 from colorlib.recipes import recipe_settings
+from colorlib.reconcile import target_config
 from colorlib.shipped import DEFAULT_COLOURS
 from conftest import call
 
@@ -26,7 +27,8 @@ def parse(argv, regression=False):
     parser = build_parser(regression)
     args = parser.parse_args(argv)
     passed = train_settings(args, given_flags(parser, argv))
-    recipe = recipe_settings(passed.pop('recipe'), args.model or 'UNet', target_from_flags(args))
+    model = args.model or 'UNet'
+    recipe = recipe_settings(passed.pop('recipe'), model, target_config(model, **target_settings(args)))
     return argparse.Namespace(**{**vars(args), **recipe, **passed})
 
 

@@ -14,12 +14,13 @@ import numpy as np
 import pytest
 import torch
 
+from colorlib import data as data_module
 from colorlib.data import (CATEGORIES, CIFAR10_MD5, CIFAR10_URL, download_cifar10, load_category, load_cifar10,
-                           parse_category, select_category)
+                           load_images, parse_category, select_category)
 from colorlib.errors import InputError
 from colorlib.images import to_float, to_grey
 from colorlib.shipped import DEFAULT_DATA
-from conftest import one_line_error
+from conftest import call, one_line_error
 
 SHARED = Path(__file__).resolve().parent.parent.parent / 'shared' / 'data' / 'cifar10.npz'
 BATCHES = [f'data_batch_{i}' for i in range(1, 6)] + ['test_batch']
@@ -335,6 +336,48 @@ def test_download_unreachable(tmp_path):
 
 def test_download_constants():
     assert CIFAR10_URL.endswith('/cifar-10-python.tar.gz') and len(CIFAR10_MD5) == 32
+
+
+@pytest.fixture
+def official(tiny, server, tmp_path, monkeypatch):
+    """The tiny tarball served as the official archive, and an empty current folder for data/ to go into."""
+    monkeypatch.setattr(data_module, 'CIFAR10_URL', server)
+    monkeypatch.setattr(data_module, 'CIFAR10_MD5', hashlib.md5(tiny['tgz'].read_bytes()).hexdigest())
+    monkeypatch.chdir(tmp_path)
+    return tmp_path / 'data' / 'cifar-10-python.tar.gz'
+
+
+def test_download_keyword_fetches_the_archive_into_data_then_reads_it(official, tiny):
+    """download=True (the commands' --download): the archive is fetched into data/ within the library's call."""
+    train_x, test_x = load_images(download=True)
+    assert official.read_bytes() == tiny['tgz'].read_bytes()
+    x, y, tx, ty = tiny['expected']
+    np.testing.assert_array_equal(train_x, x[y == 7])
+    np.testing.assert_array_equal(test_x, tx[ty == 7])
+
+
+def test_download_keyword_refusals_name_it(official, monkeypatch):
+    with pytest.raises(InputError) as e:
+        load_images(data='mine.npz', download=True)
+    assert e.value.fields == ('data', 'download') and one_line_error(e, 'leave data out')
+    monkeypatch.setattr(data_module, 'CIFAR10_URL', 'http://127.0.0.1:1/cifar-10-python.tar.gz')
+    with pytest.raises(InputError) as e:
+        load_images(download=True)
+    assert e.value.fields == ('download',) and one_line_error(e).startswith('cannot fetch ')
+    assert not official.exists()
+
+
+def test_the_download_flag_is_the_library_keyword(official, monkeypatch, capsys):
+    """--download passes download=True to the one library call: the archive is fetched there, the bins fitted on
+    it; a fetch that fails is one line led by --download, nothing written."""
+    from colorlib.cli.remake import main_bins
+    code, out, err = call(main_bins, ['--download', '-o', 'bins'], capsys)
+    assert code == 0 and official.is_file() and list(Path('bins').glob('lab_bins*_cat7.npy')), err
+    official.unlink()
+    monkeypatch.setattr(data_module, 'CIFAR10_URL', 'http://127.0.0.1:1/cifar-10-python.tar.gz')
+    code, out, err = call(main_bins, ['--download', '-o', 'again'], capsys)
+    assert code == 2 and err.startswith('colorlib bins: error: --download: cannot fetch ') and err.count('\n') == 1
+    assert not official.exists() and not Path('again').exists()
 
 # -----------------------------------------------------------------------------
 # tensors

@@ -419,6 +419,30 @@ def test_runtime_folder_must_hold_onnxruntime_web(tmp_path):
     assert caught.value.fields == ('runtime',) and 'npm install onnxruntime-web' in str(caught.value)
 
 
+def test_a_device_not_here_is_refused_before_a_network_is_read(tmp_path, monkeypatch, capsys):
+    """serve and write_site take the device as typed and refuse one that is not here, naming 'device', before any
+    weights are read or a port or folder taken; the command says it led by the flags that chose it."""
+    from colorlib import machine
+    from colorlib.serve import RUNTIME_FILES, write_site
+    monkeypatch.setattr(machine, 'available', lambda kind: kind == 'cpu')
+    runtime = tmp_path / 'runtime'  # the files runtime_folder looks for, enough to come to the device
+    runtime.mkdir()
+    for name in RUNTIME_FILES:
+        (runtime / name).write_bytes(b'')
+    for call_it in (lambda: start(port=0, device='cuda'),
+                    lambda: write_site(tmp_path / 'site', runtime, device='cuda')):
+        with pytest.raises(InputError, match='no CUDA device is available here') as caught:
+            call_it()
+        assert caught.value.fields == ('device',)
+    code, out, err = call(main, ['--gpu', '--port', '0'], capsys)
+    assert code == 2 and err == ('colorlib serve: error: --device cuda/--gpu: no CUDA device is available here; use '
+                                 'cpu\n')
+    code, out, err = call(main, ['--device', 'mps', '--write-site', str(tmp_path / 'site'), '--in-browser',
+                                 str(runtime)], capsys)
+    assert code == 2 and err.startswith('colorlib serve: error: --device mps: no MPS device') and out == ''
+    assert sorted(p.name for p in tmp_path.iterdir()) == ['runtime']
+
+
 def test_write_site_refusals(tmp_path, capsys):
     (tmp_path / 'taken').mkdir()
     (tmp_path / 'taken' / 'index.html').write_text('mine')

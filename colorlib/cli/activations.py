@@ -1,6 +1,6 @@
 """activations.py: every block's activations of a trained model for one test image, as tile sheets."""
 from colorlib import gallery
-from colorlib.cli.build import image_settings, kind_values, model_settings, pick_device, target_settings
+from colorlib.cli.build import image_settings, model_settings, said_values, target_settings
 from colorlib.cli.common import (OneLineParser, a_path, add_data_flags, add_device_flags, add_lab_flags,
                                  add_model_flags, add_task_flags, an_int, places, run_command)
 
@@ -25,12 +25,11 @@ def run(args):
     """One call of colorlib.activations (gallery.py): the weights opened (--checkpoint, else the shipped ones the
     flags name; with --all every shipped kind's from --weights-dir), the test images read, the sheets drawn and
     said."""
-    device = pick_device(args.device)
     said = {'runs_dir': 'the activations (outputs/ under the current folder)'}  # the runs_dir the command sets
-    with places('image', 'weights_dir', values=kind_values(args), said=said):
+    with places('image', 'weights_dir', values=said_values(args), said=said):
         gallery.activations(args.image, args.checkpoint, every_kind=args.every_kind, weights_dir=args.weights_dir,
                             **model_settings(args), **target_settings(args), **image_settings(args),
-                            runs_dir='outputs', device=device, log=print)
+                            runs_dir='outputs', device=args.device, log=print)
 
 
 def main(argv=None, prog=None):

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from colorlib import api, distributed
 from colorlib.cli import recipes
-from colorlib.cli.build import image_settings, kind_values, model_settings, pick_device, target_settings
+from colorlib.cli.build import image_settings, model_settings, said_values, target_settings
 from colorlib.cli.common import (OneLineParser, UsageError, add_data_flags, add_device_flags, add_lab_flags,
                                  add_model_flags, add_run_flags, add_task_flags, add_training_flags, category_list,
                                  flag_of, in_flag_terms, mismatch, places, run_command)
@@ -87,18 +87,17 @@ def check_flags(args):
 def run(args, given):
     """--valid or a training run, as the flags say; `given`: the dests of those on the command line."""
     check_flags(args)
-    device = pick_device(args.device)
-    return validate(args, device) if args.valid else train_run(args, device, given)
+    return validate(args) if args.valid else train_run(args, given)
 
 
-def validate(args, device):
+def validate(args):
     """--valid: the figures of --checkpoint (or the shipped weights) on the test images, and a sample grid in
     outputs/: one call of colorlib.evaluate, which checks the flags' settings before it reads any file."""
-    with places(values=kind_values(args), said={'samples_dir': '--valid'}):
+    with places(values=said_values(args), said={'samples_dir': '--valid'}):
         done = api.evaluate(args.checkpoint, **model_settings(args), **target_settings(args), **image_settings(args),
                             extra_categories=args.extra_categories, log=print, legacy=args.legacy, flips=args.flips,
                             batch_size=args.batch_size, seed=args.seed, amp=args.amp, samples_dir='outputs',
-                            device=device)
+                            device=args.device)
     model, result = done.model, done.figures
     print(f'Evaluating Model {model.config.name}: {model.path}')
     if model.run:  # how the weights were trained, where they say it (ours, since the run's description is kept)
@@ -110,7 +109,7 @@ def validate(args, device):
     print(f'Sample output available at: {result["samples"]}')
 
 
-def train_run(args, device, given):
+def train_run(args, given):
     """Train as the flags say: one call of colorlib.fit, which reads the images, builds the model, checks the
     places and writes the run's files and the weights."""
     out_dir = Path('outputs') / args.experiment_name if args.experiment_name else None
@@ -119,7 +118,7 @@ def train_run(args, device, given):
                 extra_categories=args.extra_categories, init=args.init, out_dir=out_dir,
                 runs_dir='outputs', weights=args.checkpoint, resume=args.resume, overwrite=args.overwrite,
                 epoch_samples=args.epoch_samples, sync_bn=args.sync_bn, log=lambda line: print(line, flush=True),
-                device=device, stop_signal=stop_signal, **train_settings(args, given))
+                device=args.device, stop_signal=stop_signal, **train_settings(args, given))
 
 
 def spelled(run):
@@ -133,8 +132,7 @@ def spelled(run):
 @contextlib.contextmanager
 def training_errors(args, stop_signal):
     """colorlib.fit's refusals, failures and interruptions in flag terms."""
-    values = {'target.kind': target_settings(args)['kind'] or TargetConfig.kind,
-              'target.task': args.task or TargetConfig.task}
+    values = {**said_values(args), 'target.task': args.task or TargetConfig.task}
     try:
         yield
     except ConfigMismatch as err:

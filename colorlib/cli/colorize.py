@@ -6,7 +6,7 @@ import sys
 from tqdm import tqdm
 
 from colorlib import api
-from colorlib.cli.build import kind_values, model_settings, pick_device, target_settings
+from colorlib.cli.build import model_settings, said_values, target_settings
 from colorlib.cli.common import (OneLineParser, a_name, a_path, add_device_flags, add_lab_flags, add_model_flags,
                                  an_int, in_flag_terms, library_defaults, places, run_command)
 from colorlib.colorize import OUT_DIR
@@ -55,8 +55,6 @@ def build_parser(prog='colorize.py'):
 def run(args):
     """One call of colorlib.colorize_files: the weights opened (--checkpoint, else the shipped ones the flags name),
     every file coloured or skipped."""
-    device = pick_device(args.device)
-
     def skipped(path, err):  # one line each, beside the progress bar
         if isinstance(err, FilmCut):
             said = str(err)
@@ -64,12 +62,12 @@ def run(args):
             reason = ' '.join((in_flag_terms(err) if isinstance(err, InputError) else str(err)).split())
             said = f'skipped {path}: {(reason or type(err).__name__)[:600]}'
         tqdm.write(f'{args.prog}: {" ".join(said.split())}', file=sys.stderr)
-    with places('out_dir', 'paths', 'save_weights', values=kind_values(args)):
+    with places('out_dir', 'paths', 'save_weights', values=said_values(args)):
         done = api.colorize_files(
             args.paths, args.checkpoint, **model_settings(args), **target_settings(args), out_dir=args.out_dir,
             compare=args.compare, temporal=args.temporal == 'on', reference=args.reference,
             save_weights=args.save_weights, overwrite=args.overwrite, tile=args.tile, margin=args.margin,
-            net_size=args.net_size, flips=args.flips, device=device, progress=sys.stderr.isatty(), log=print,
+            net_size=args.net_size, flips=args.flips, device=args.device, progress=sys.stderr.isatty(), log=print,
             on_skip=skipped, on_note=lambda said: tqdm.write(f'{args.prog}: {said}', file=sys.stderr))
     print(done.summary)
     if done.failed:

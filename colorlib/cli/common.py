@@ -65,10 +65,19 @@ atexit.register(gc.freeze)
 
 def spell(field, value):
     """A setting as the flags that give it: ('target.kind', 'rgb') -> '--loss mse', ('target.task', 'superres')
-    -> '--task superres', ('target.residual', True) -> '--residual'."""
+    -> '--task superres', ('target.residual', True) -> '--residual', ('device', 'cuda') -> '--device cuda/--gpu'."""
     if field == 'target.kind':
         return kind_flag(value)
-    return flag_of(field) if value is True or value is None else f'{flag_of(field)} {value}'
+    if value is True or value is None:
+        return flag_of(field)
+    return '/'.join([f'{flag_of(field)} {value}', *value_flags(field, value)])
+
+
+def value_flags(field, value):
+    """The flags of the command running that set `field` to `value` alone (--gpu: --device cuda)."""
+    parser = COMMAND[-1] if COMMAND else shared_parser()
+    return [action.option_strings[0] for action in parser._actions
+            if action.dest == field and action.nargs == 0 and action.const == value]
 
 
 def kind_flag(kind):
@@ -99,7 +108,7 @@ def own_value_fields():
 
 def in_flag_terms(err, name=None, values=None):
     """A library InputError in flag terms: led by `name`, or by the flag of the first setting at fault where none is
-    named or where that setting's own file or value is at fault (a kind with its value from `values`), then the
+    named or where that setting's own file or value is at fault (with its value from `values`: spell), then the
     message, what it needs, and the flags of the other fields to check. A size too big (TooBig) is led by the flags
     of its settings, and what would fit said in flags."""
     if isinstance(err, TooBig):
@@ -111,7 +120,7 @@ def in_flag_terms(err, name=None, values=None):
     about_value = fields and str(err).startswith(f'{fields[0].removeprefix("target.")} ')  # 'kernel 2 is even'
     if fields and (name is None or fields[0] in own_value_fields() or about_value):
         field = fields.pop(0)
-        name = spell(field, (values or {}).get(field)) if field == 'target.kind' else flag_of(field)
+        name = spell(field, (values or {}).get(field))
     needs = needed(err)
     values = values or {}
     named = [spell(f, values[f]) if f in values else flag_of(f) for f in fields]
@@ -138,8 +147,8 @@ def flag(name=None, writes=None, values=None):
     the flag of the place the block writes to, for a write that fails; see in_flag_terms() for `values`)."""
     try:
         yield
-    except WriteError as err:
-        raise UsageError(f'{writes or name}: {err}' if writes or name else str(err)) from None
+    except WriteError as err:  # led by the place written, else by the setting it names (--download's data/)
+        raise UsageError(f'{writes or name}: {err}' if writes or name else in_flag_terms(err, None, values)) from None
     except ConfigMismatch as err:
         raise UsageError(f'{name}: {mismatch(err)}; resume with the same flags') from None
     except InputError as err:

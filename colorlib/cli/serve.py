@@ -3,7 +3,7 @@ that page as plain files. Exit status: 0 when stopped with Ctrl-C (or the site w
 use or a folder that is there."""
 import sys
 
-from colorlib.cli.build import pick_device
+from colorlib.cli.build import said_values
 from colorlib.cli.common import (OneLineParser, UsageError, a_path, add_device_flags, an_int, flag, library_defaults,
                                  run_command)
 from colorlib.serve import MAX_BYTES, MAX_PIXELS, serve, write_site
@@ -45,15 +45,15 @@ def build_parser(prog='colorlib serve'):
 
 
 def run(args):
-    device = pick_device(args.device)
+    """One call: serve.write_site with --write-site, else serve.serve until Ctrl-C."""
     if args.folder and not args.runtime:
         raise UsageError('--write-site: the page as plain files colours in the browser: give --in-browser DIR too')
-    with flag(writes='--write-site'):
+    with flag(writes='--write-site', values=said_values(args)):
         if args.folder:
-            folder = write_site(args.folder, args.runtime, max_pixels=args.max_pixels, device=device)
+            folder = write_site(args.folder, args.runtime, max_pixels=args.max_pixels, device=args.device)
             print(f'{args.prog}: wrote the page into {folder}/; any web server of that folder serves it')
             return
-        serve(args.host, args.port, args.max_bytes, args.max_pixels, device,
+        serve(args.host, args.port, args.max_bytes, args.max_pixels, args.device,
               log=lambda line: print(line, file=sys.stderr, flush=True), runtime=args.runtime,
               ready=lambda url: print(f'{args.prog}: open {url} in a browser (Ctrl-C stops the server)', flush=True))
     print(f'{args.prog}: stopped')

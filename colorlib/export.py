@@ -147,7 +147,7 @@ def to_onnx(model):
                                         verbose=False)
     except Exception as err:  # the exporter's many kinds: a layer it cannot write, a size it cannot leave free
         reason = (str(err).strip().splitlines() or [type(err).__name__])[0]
-        raise InputError(f'{where} cannot be exported to ONNX: {reason[:200]}') from None
+        raise InputError(f'{where} cannot be exported to ONNX: {reason[:200]}', ['model']) from None
     proto = program.model_proto
     proto.doc_string = f'colorlib {__version__}: {model.run_name}'
     onnx.helper.set_model_props(proto, description(model))
@@ -169,23 +169,28 @@ def check(proto, module, where):
             got = session.run(None, {'image': image})[0].astype(int)
         except Exception as err:
             raise InputError(f'{where} exported to an ONNX graph that onnxruntime cannot run at '
-                             f'{shape[0]}x{shape[1]}: {str(err).strip()[:200]}') from None
+                             f'{shape[0]}x{shape[1]}: {str(err).strip()[:200]}', ['model']) from None
         if got.shape != expected.shape or (np.abs(got - expected).max(-1) > 1).mean() > 1e-3:
-            raise InputError(f'{where} exported to an ONNX graph whose pictures differ from torch\'s; not written')
+            raise InputError(f'{where} exported to an ONNX graph whose pictures differ from torch\'s; not written',
+                             ['model'])
 
 
-def export(model, path, replace=False, reads=()):
-    """Write `model` (a Model, or weights as colorlib.load takes them: a shipped name or a path) to `path` as one
-    ONNX file, and return the path. The place is checked before the work and written atomically
+def export(model, path, replace=False, reads=(), temperature=None):
+    """Write `model` (a Model, or weights as colorlib.load takes them: a shipped name or a path, Lab weights
+    decoded at `temperature`, default theirs) to `path` as one ONNX file, and return the path. What exporting needs
+    is checked installed first; the place is checked before the work and written atomically
     (colorlib.files.atomic_write): a file there is replaced only with `replace`, never the weights or a file of
     `reads`, nor a file colorlib ships."""
     from colorlib import shipped
     from colorlib.api import Model, load
+    check_installed()
     check_path(path, 'path')
     check_flag(replace, 'replace')
+    if isinstance(model, Model) and temperature is not None:
+        raise InputError('temperature is for weights given by name or path; a Model keeps its own', ['temperature'])
     if not isinstance(model, Model):
         try:
-            model = load(model)
+            model = load(model, **({} if temperature is None else {'temperature': temperature}))
         except InputError as err:  # the weights came in as this function's `model`
             err.fields = ('model',) if err.fields in ((), ('weights',)) else err.fields
             raise

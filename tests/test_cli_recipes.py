@@ -10,7 +10,7 @@ import torch
 from colorlib import machine
 from colorlib.checkpoints import read_resumable
 from colorlib.cli import recipes
-from colorlib.cli.build import target_settings
+from colorlib.cli.build import target_keywords
 from colorlib.cli.colorization import build_parser, given_flags, main, train_settings
 from colorlib.errors import InputError
 from colorlib.recipes import recipe_settings
@@ -28,7 +28,7 @@ def parse(argv, regression=False):
     args = parser.parse_args(argv)
     passed = train_settings(args, given_flags(parser, argv))
     model = args.model or 'UNet'
-    recipe = recipe_settings(passed.pop('recipe'), model, target_config(model, **target_settings(args)))
+    recipe = recipe_settings(passed.pop('recipe'), model, target_config(model, **target_keywords(args)))
     return argparse.Namespace(**{**vars(args), **recipe, **passed})
 
 

@@ -1,6 +1,6 @@
 """activations.py: every block's activations of a trained model for one test image, as tile sheets."""
 from colorlib import gallery
-from colorlib.cli.build import image_settings, model_settings, said_values, target_settings
+from colorlib.cli.build import image_keywords, model_keywords, said_values, target_keywords
 from colorlib.cli.common import (OneLineParser, a_path, add_data_flags, add_device_flags, add_lab_flags,
                                  add_model_flags, add_task_flags, an_int, places, run_command)
 
@@ -28,7 +28,7 @@ def run(args):
     said = {'runs_dir': 'the activations (outputs/ under the current folder)'}  # the runs_dir the command sets
     with places('image', 'weights_dir', values=said_values(args), said=said):
         gallery.activations(args.image, args.checkpoint, every_kind=args.every_kind, weights_dir=args.weights_dir,
-                            **model_settings(args), **target_settings(args), **image_settings(args),
+                            **model_keywords(args), **target_keywords(args), **image_keywords(args),
                             runs_dir='outputs', device=args.device, log=print)
 
 

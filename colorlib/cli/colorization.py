@@ -8,7 +8,7 @@ from pathlib import Path
 
 from colorlib import api, distributed
 from colorlib.cli import recipes
-from colorlib.cli.build import image_settings, model_settings, said_values, target_settings
+from colorlib.cli.build import image_keywords, model_keywords, said_values, target_keywords
 from colorlib.cli.common import (OneLineParser, UsageError, add_data_flags, add_device_flags, add_lab_flags,
                                  add_model_flags, add_run_flags, add_task_flags, add_training_flags, category_list,
                                  flag_of, in_flag_terms, mismatch, places, run_command)
@@ -94,7 +94,7 @@ def validate(args):
     """--valid: the figures of --checkpoint (or the shipped weights) on the test images, and a sample grid in
     outputs/: one call of colorlib.evaluate, which checks the flags' settings before it reads any file."""
     with places(values=said_values(args), said={'samples_dir': '--valid'}):
-        done = api.evaluate(args.checkpoint, **model_settings(args), **target_settings(args), **image_settings(args),
+        done = api.evaluate(args.checkpoint, **model_keywords(args), **target_keywords(args), **image_keywords(args),
                             extra_categories=args.extra_categories, log=print, legacy=args.legacy, flips=args.flips,
                             batch_size=args.batch_size, seed=args.seed, amp=args.amp, samples_dir='outputs',
                             device=args.device)
@@ -114,7 +114,7 @@ def train_run(args, given):
     places and writes the run's files and the weights."""
     out_dir = Path('outputs') / args.experiment_name if args.experiment_name else None
     with catch_stop_signals() as stop_signal, training_errors(args, stop_signal):
-        api.fit(**model_settings(args), **target_settings(args), **image_settings(args),
+        api.fit(**model_keywords(args), **target_keywords(args), **image_keywords(args),
                 extra_categories=args.extra_categories, init=args.init, out_dir=out_dir,
                 runs_dir='outputs', weights=args.checkpoint, resume=args.resume, overwrite=args.overwrite,
                 epoch_samples=args.epoch_samples, sync_bn=args.sync_bn, log=lambda line: print(line, flush=True),

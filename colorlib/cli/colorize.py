@@ -6,7 +6,7 @@ import sys
 from tqdm import tqdm
 
 from colorlib import api
-from colorlib.cli.build import model_settings, said_values, target_settings
+from colorlib.cli.build import model_keywords, said_values, target_keywords
 from colorlib.cli.common import (OneLineParser, a_name, a_path, add_device_flags, add_lab_flags, add_model_flags,
                                  an_int, in_flag_terms, library_defaults, places, run_command)
 from colorlib.colorize import OUT_DIR
@@ -64,7 +64,7 @@ def run(args):
         tqdm.write(f'{args.prog}: {" ".join(said.split())}', file=sys.stderr)
     with places('out_dir', 'paths', 'save_weights', values=said_values(args)):
         done = api.colorize_files(
-            args.paths, args.checkpoint, **model_settings(args), **target_settings(args), out_dir=args.out_dir,
+            args.paths, args.checkpoint, **model_keywords(args), **target_keywords(args), out_dir=args.out_dir,
             compare=args.compare, temporal=args.temporal == 'on', reference=args.reference,
             save_weights=args.save_weights, overwrite=args.overwrite, tile=args.tile, margin=args.margin,
             net_size=args.net_size, flips=args.flips, device=args.device, progress=sys.stderr.isatty(), log=print,

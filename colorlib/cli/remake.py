@@ -1,5 +1,5 @@
 """colorlib colours and colorlib bins: remake the shipped colour files from the training images."""
-from colorlib.cli.build import image_settings
+from colorlib.cli.build import image_keywords
 from colorlib.cli.common import (OneLineParser, a_path, add_data_flags, an_int, library_defaults, places,
                                  run_command)
 from colorlib.lab import GRID, MIN_SHARE
@@ -28,14 +28,14 @@ def bins_parser(prog):
 def run_colours(args):
     with places('out_dir', 'k'):
         fitted = remake_colours(k=args.k, out_dir=args.out_dir, seed=args.seed, overwrite=args.overwrite,
-                                **image_settings(args), log=print)
+                                **image_keywords(args), log=print)
     for path, (k, distortion) in fitted.items():
         print(f'{path}: {k} colours, distortion {distortion:.4f}')
 
 
 def run_bins(args):
     with places('out_dir'):
-        path, count = remake_bins(out_dir=args.out_dir, overwrite=args.overwrite, **image_settings(args), log=print)
+        path, count = remake_bins(out_dir=args.out_dir, overwrite=args.overwrite, **image_keywords(args), log=print)
     print(f'{path}: {count} ab bins (of grid {GRID}, each with at least {MIN_SHARE:.2%} of the pixels)')
 
 

@@ -22,7 +22,6 @@ from pathlib import Path
 from colorlib.targets import TARGETS, TASKS, target_settings
 from colorlib.train import LR_SCHEDULES, TrainConfig
 
-DEFAULT = ModelConfig()  # the model's defaults, as the library states them
 
 # settings that no one flag sets, said in words; every other setting is the `dest` of the flag that sets it, read off
 # the parser of the command (flag_names), a target's setting also as target.<setting>
@@ -316,11 +315,12 @@ def add_model_flags(parser, checkpoint_help, models=tuple(MODELS), default_model
     setting (models.Setting: --<name>): left None when not given (the defaults: ModelConfig's), so that the settings
     of a checkpoint that says what it holds fill them; given ones must agree with it."""
     parser.add_argument('--model', choices=list(models), default=default_model,
-                        help=f'default: what --checkpoint holds, else {DEFAULT.name}')
+                        help=f'default: what --checkpoint holds, else {ModelConfig.name}')
     parser.add_argument('--checkpoint', '--weights', dest='checkpoint', type=a_path, help=checkpoint_help)
-    parser.add_argument('-k', '--kernel', type=an_int, help=f'convolution kernel size (odd; default {DEFAULT.kernel})')
+    parser.add_argument('-k', '--kernel', type=an_int,
+                        help=f'convolution kernel size (odd; default {ModelConfig.kernel})')
     parser.add_argument('-f', '--num-filters', '--num_filters', '--filters', dest='filters', type=an_int,
-                        help=f'number of filters (default {DEFAULT.filters})')
+                        help=f'number of filters (default {ModelConfig.filters})')
     add_target_flag(parser, 'colours')
     for name, setting in network_settings().items():
         parser.add_argument(f'--{name.replace("_", "-")}', type=an_int,

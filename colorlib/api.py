@@ -26,7 +26,7 @@ import torch
 
 from colorlib import distributed, machine, shipped
 from colorlib.checkpoints import describe_run, save_weights
-from colorlib.colorize import chroma_predictor, colorize_pixels
+from colorlib.colorize import chroma_predictor, colorize_pixels, network_chroma
 from colorlib.colorize import colorize_files as colour_files
 from colorlib.colorize import OUT_DIR as COLORIZED_DIR
 from colorlib.data import (CATEGORY, IMAGE_SIZE, VAL_SHARE, check_image_settings, data_file, is_cifar10,
@@ -215,6 +215,22 @@ class Model:
         lightness with the network's colour, as (H, W, 3) uint8 (colorlib.colorize). It runs in tiles of `tile`
         pixels a side with `margin` pixels of context (default: the network's receptive field), on the image scaled
         to `net_size`."""
+        pixels, predict, margin, net_size = self._colouring(image, tile, margin, net_size, flips)
+        result, _ = colorize_pixels(pixels, predict, tile, margin, net_size, device=self.device)
+        return result
+
+    @named_keywords
+    def chroma(self, image, tile=TILE, margin=None, net_size=None, flips=False):
+        """The network's colour of an image, as colorize computes it before painting it on the lightness: Lab's
+        (a, b) as a (2, h, w) float tensor on the CPU, at the size the network saw (the image's shorter side scaled
+        to net_size). What the temporal mode of films steadies (colorlib.temporal)."""
+        pixels, predict, margin, net_size = self._colouring(image, tile, margin, net_size, flips)
+        with torch.inference_mode():
+            return network_chroma(pixels, predict, tile, margin, net_size, self.device).float().cpu()
+
+    def _colouring(self, image, tile, margin, net_size, flips):
+        """colorize's and chroma's arguments checked, the memory they need too: (the pixels, the network's
+        predictor, margin, net_size) with the defaults filled in."""
         net_size = self.net_size if net_size is None else net_size
         if self.target.task != 'colour':
             raise InputError('super-resolution weights do not colour images', ['target.task'])
@@ -225,9 +241,7 @@ class Model:
         check_fits(self.config, 'colour', self.device, 1, *pixels.shape[:2], tile, margin, net_size,
                    chosen=('tile', 'net_size'), source=self.path, picture_field='image')
         net = FlipAveraged(self.net) if flips else self.net
-        predict = chroma_predictor(net.eval(), self.target)
-        result, _ = colorize_pixels(pixels, predict, tile, margin, net_size, device=self.device)
-        return result
+        return pixels, chroma_predictor(net.eval(), self.target), margin, net_size
 
     @named_keywords
     def colorize_video(self, src, dst, compare=None, temporal=True, replace=False, progress=False, log=None,

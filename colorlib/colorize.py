@@ -98,6 +98,16 @@ def upsample_rows(ab, height, width, top, bottom):
     return F.grid_sample(ab[None], grid, mode='bilinear', padding_mode='border', align_corners=False)[0]
 
 
+def network_chroma(pixels, predict, tile, margin, net_size=None, device='cpu'):
+    """The network's ab (2, h, w) of read_image's pixels, at the size it sees them: scaled so the shorter side is
+    net_size (Pillow's bilinear filter), or as they are; in tiles (predict_rows)."""
+    height, width = pixels.shape[:2]
+    if net_size is not None and net_size != min(height, width):
+        scale = net_size / min(height, width)
+        pixels = resize(pixels, max(1, round(height * scale)), max(1, round(width * scale)))
+    return predict_rows(pixels, predict, tile, margin, 0, pixels.shape[0], device)
+
+
 @torch.inference_mode()
 def colorize_pixels(pixels, predict, tile, margin, net_size=None, grey=False, device='cpu', chunk=2 ** 18):
     """read_image's pixels -> (result, grey), (H, W, 3) uint8: the original L with the network's ab, and (with `grey`)
@@ -109,17 +119,15 @@ def colorize_pixels(pixels, predict, tile, margin, net_size=None, grey=False, de
     they had in training), and its ab is scaled back up; the lightness always stays at full resolution. The colour
     conversions are colorlib.lab's frame-sized ones, in float32 on the device."""
     height, width = pixels.shape[:2]
-    small = None
-    if net_size is not None and net_size != min(height, width):
-        scale = net_size / min(height, width)
-        small = resize(pixels, max(1, round(height * scale)), max(1, round(width * scale)))
-        small_ab = predict_rows(small, predict, tile, margin, 0, small.shape[0], device)
+    small = net_size is not None and net_size != min(height, width)
+    if small:
+        small_ab = network_chroma(pixels, predict, tile, margin, net_size, device)
     result = np.empty((height, width, 3), np.uint8)
     flat = np.empty_like(result) if grey else None
     band, rows = round_up(tile), max(1, chunk // width)
     for top in range(0, height, band):
         bottom = min(top + band, height)
-        if small is None:
+        if not small:
             ab = predict_rows(pixels, predict, tile, margin, top, bottom, device)
         else:
             ab = upsample_rows(small_ab, height, width, top, bottom)

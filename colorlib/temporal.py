@@ -39,9 +39,10 @@ Figures: bench/video_quality.py, docs/video.md.
 import torch
 import torch.nn.functional as F
 
+from colorlib.colorize import upsample_rows
 from colorlib.errors import InputError
 from colorlib.images import as_uint8
-from colorlib.lab import lab_to_rgb, rgb_to_lab
+from colorlib.lab import lab_to_uint8, lightness_of
 
 WORK_SIDE = 320  # the flow and the carried chroma at most this many pixels a side
 CARRY = 0.93  # weight of the carried chroma where the picture is steady: it remembers about 1 / (1 - CARRY) frames
@@ -59,20 +60,14 @@ def check_frame(frame, index):
     return as_uint8(frame, f'frames[{index}]', ndim=3)
 
 
-def blur(x, size):
-    """A box filter of `size` pixels (odd) over each channel of (N, C, H, W), the edges replicated."""
-    pad = size // 2
-    x = F.pad(x, (pad, pad, pad, pad), mode='replicate')
-    return F.avg_pool2d(x, size, stride=1)
-
-
 def box_mean(x, radius):
-    """Mean over the (2 radius + 1)^2 window around each pixel of (N, C, H, W), edges replicated, by cumulative
-    sums: the cost does not grow with the radius."""
+    """Mean over the (2 radius + 1)^2 window around each pixel of (N, C, H, W), edges replicated: a running sum
+    along the rows, then along the columns (in float64, for the fit's variances), whatever the radius costs the
+    same (torch's avg_pool2d on the CPU costs ten times as much at a radius of 4)."""
     k = 2 * radius + 1
-    x = F.pad(x, (radius + 1, radius, radius + 1, radius), mode='replicate').double()
-    c = x.cumsum(-1).cumsum(-2)
-    return ((c[..., k:, k:] - c[..., :-k, k:] - c[..., k:, :-k] + c[..., :-k, :-k]) / (k * k)).float()
+    x = F.pad(x, (radius + 1, radius, radius + 1, radius), mode='replicate').double().cumsum(-1)
+    x = (x[..., k:] - x[..., :-k]).cumsum(-2)
+    return ((x[..., k:, :] - x[..., :-k, :]) / (k * k)).float()
 
 
 def local_linear_fit(guide, x, radius, eps):
@@ -125,14 +120,20 @@ def optical_flow(current, previous, levels=4, iterations=3, window=9, damping=1e
             warped, _ = warp(p, flow)
             gx, gy = gradients((warped + c) / 2)
             dt = c - warped
-            xx, xy, yy = blur(gx * gx, window), blur(gx * gy, window), blur(gy * gy, window)
-            xt, yt = blur(gx * dt, window), blur(gy * dt, window)
+            sums = box_mean(torch.cat([gx * gx, gx * gy, gy * gy, gx * dt, gy * dt], 1), window // 2)
+            xx, xy, yy, xt, yt = sums.split(1, 1)
             xx, yy = xx + damping, yy + damping
             det = xx * yy - xy * xy
             # previous(x + f + d) ~ warped + g.d = current  =>  (sum g g^T) d = sum g dt
             du, dv = (yy * xt - xy * yt) / det, (xx * yt - xy * xt) / det
-            flow = flow + blur(torch.cat([du, dv], 1), 3)
+            flow = flow + box_mean(torch.cat([du, dv], 1), 1)
     return flow
+
+
+def saturation_of(chroma):
+    """The mean |ab| of (1, 2, h, w) chroma (torch.hypot: Tensor.norm over the channels costs a hundred times
+    as much on the CPU)."""
+    return torch.hypot(chroma[:, 0], chroma[:, 1]).mean()
 
 
 def grey_histogram(grey):
@@ -162,37 +163,53 @@ class Steady:
 
     @torch.no_grad()
     def __call__(self, lightness, chroma):
-        """lightness (1, 1, H, W) in L units (0-100) and the network's chroma (1, 2, H, W) -> the steadied chroma."""
-        size = work_size(*lightness.shape[-2:])
-        grey = F.interpolate(lightness / 100, size=size, mode='area')
-        small = F.interpolate(chroma, size=size, mode='area')
+        """lightness (H, W) in L units (0-100) and the network's chroma (2, h, w) at any size -> the steadied chroma
+        as a local linear function of the lightness, (a, b), each (1, 2, h', w') at the reduced size: the chroma
+        at full size is a * L / 100 + b, a and b scaled up (paint does it)."""
+        size = work_size(*lightness.shape)
+        grey = F.interpolate(lightness[None, None] / 100, size=size, mode='area')
+        down = chroma.shape[-2] >= size[0] and chroma.shape[-1] >= size[1]
+        small = F.interpolate(chroma[None], size=size, mode='area' if down else 'bilinear', align_corners=None)
         radius = max(1, round(RADIUS * max(size)))
         a, b = local_linear_fit(grey, small, radius, EPS)
         network = a * grey + b
-        saturation = small.norm(dim=1).mean()
+        saturation = saturation_of(small)
         if self.cut(grey):
             state = network
         else:
             flow = optical_flow(grey, self.grey)
             carried, inside = warp(self.chroma, flow, SAMPLING)
             previous, _ = warp(self.grey, flow)
-            residual = blur((100 * (grey - previous)).abs(), 5)
+            residual = box_mean((100 * (grey - previous)).abs(), 2)
             confidence = CARRY * inside * torch.exp(-(residual / RESIDUAL) ** 2)
             state = network + confidence * (carried - network)
             saturation = saturation + CARRY * (self.saturation - saturation)
         self.grey, self.chroma, self.histogram, self.saturation = grey, state, grey_histogram(grey), saturation
-        steadied = state * (saturation / state.norm(dim=1).mean().clamp(min=1e-3)).clamp(max=MAX_BOOST)
-        if size == tuple(lightness.shape[-2:]):
-            return steadied
-        # back to full size: the steadied chroma fitted to the small lightness, the fit applied to the full one
-        a, b = local_linear_fit(grey, steadied, 1, EPS / 10)
-        full = lightness.shape[-2:]
-        a, b = (F.interpolate(x, size=full, mode='bilinear', align_corners=False) for x in (a, b))
-        return a * (lightness / 100) + b
+        steadied = state * (saturation / saturation_of(state).clamp(min=1e-3)).clamp(max=MAX_BOOST)
+        if size == tuple(lightness.shape):
+            return torch.zeros_like(steadied), steadied
+        # for the full size: the steadied chroma fitted to the small lightness (He and Sun's fast guided filter)
+        return local_linear_fit(grey, steadied, 1, EPS / 10)
 
 
-def to_tensor(frame):
-    return torch.from_numpy(frame).permute(2, 0, 1)[None].float() / 255
+def paint(lightness, a, b, chunk=2 ** 18):
+    """The (H, W, 3) uint8 RGB frame of the lightness (H, W) and the chroma a * L / 100 + b, with a and b
+    (1, 2, h, w) scaled up bilinearly to (H, W): piece by piece of `chunk` pixels, so that nothing of the frame's
+    size is made but the result."""
+    height, width = lightness.shape
+    coefficients = torch.cat([a, b], 1)[0]
+    out = torch.empty(height, width, 3, dtype=torch.uint8)
+    rows = max(1, chunk // width)
+    for top in range(0, height, rows):
+        bottom = min(top + rows, height)
+        if coefficients.shape[-2:] == (height, width):
+            slope, offset = coefficients[:2, top:bottom], coefficients[2:, top:bottom]
+        else:
+            slope, offset = upsample_rows(coefficients, height, width, top, bottom).split(2)
+        piece = lightness[top:bottom]
+        ab = slope * (piece / 100) + offset
+        lab_to_uint8(piece, ab[0], ab[1], out[top:bottom])
+    return out.numpy()
 
 
 def colour_frames(model, frames, temporal=True, **colorize_settings):
@@ -204,11 +221,9 @@ def colour_frames(model, frames, temporal=True, **colorize_settings):
     steady = Steady() if temporal else None
     for index, frame in enumerate(frames):
         frame = check_frame(frame, index)
-        coloured = model.colorize(frame, **colorize_settings)
         if steady is None:
-            yield coloured
+            yield model.colorize(frame, **colorize_settings)
             continue
-        lightness = rgb_to_lab(to_tensor(frame))[:, :1]
-        chroma = steady(lightness, rgb_to_lab(to_tensor(coloured))[:, 1:])
-        rgb = lab_to_rgb(lightness / 100, chroma)[0]
-        yield (rgb.clamp(0, 1) * 255).round().byte().permute(1, 2, 0).numpy()
+        chroma = model.chroma(frame, **colorize_settings)
+        lightness = lightness_of(frame)
+        yield paint(lightness, *steady(lightness, chroma))

@@ -396,6 +396,8 @@ ARGUMENTS = {  # (function, argument) -> its kind; a function's own table where 
     'predict': {'rgb_images': 'pictures'},
     'colorize': {'image': 'picture', 'tile': 'count', 'margin': 'whole or None', 'net_size': 'count or None',
                  'flips': 'flag'},
+    'chroma': {'image': 'picture', 'tile': 'count', 'margin': 'whole or None', 'net_size': 'count or None',
+               'flips': 'flag'},
     'samples': {'test_x': 'pictures or None'},
     'activations': {'image': 'picture or index', 'out_dir': 'path or None', 'reads': 'paths',
                     'runs_dir': 'path or None', 'test_x': 'pictures or None'},
@@ -440,6 +442,7 @@ def public_calls(model, pictures, tmp_path, data):
         'evaluate': (model.evaluate, {'test_x': small}),
         'predict': (model.predict, {'rgb_images': small}),
         'colorize': (model.colorize, {'image': small[0]}),
+        'chroma': (model.chroma, {'image': small[0]}),
         'samples': (model.samples, {'test_x': small}),
         'activations': (model.activations, {'image': small[0]}),
         'colorize_files': (model.colorize_files, {'paths': ['nowhere.png'], 'out_dir': tmp_path / 'none'}),
@@ -552,3 +555,18 @@ def test_a_keyword_a_method_does_not_take_is_an_input_error_with_the_nearest(met
     assert e.value.fields == ('tiles',) and 'tiles' in str(e.value)
     if method.startswith('colorize'):  # they take tile
         assert 'did you mean tile?' in str(e.value)
+
+
+def test_chroma_is_the_colour_colorize_paints():
+    """Model.chroma gives the network's ab at the size it saw the picture; painted on the lightness at full size
+    it is Model.colorize's picture."""
+    from colorlib.colorize import upsample_rows
+    from colorlib.lab import lab_to_uint8, lightness_of
+    model = colorlib.load('unet')
+    image = np.random.default_rng(3).integers(0, 256, (40, 60, 3), dtype=np.uint8)
+    for net_size, size in ((20, (20, 30)), (None, (40, 60))):
+        ab = model.chroma(image, net_size=net_size)
+        assert ab.shape == (2, *size) and ab.dtype == torch.float32
+        full = upsample_rows(ab, 40, 60, 0, 40)
+        painted = lab_to_uint8(lightness_of(image), full[0], full[1], torch.empty(40, 60, 3, dtype=torch.uint8))
+        assert np.array_equal(painted.numpy(), model.colorize(image, net_size=net_size))

@@ -91,12 +91,13 @@ def test_chroma_texture_goes_colour_edges_stay():
     """The network's chroma is fitted to the lightness: noise where the lightness is flat goes, an edge of colour
     on an edge of lightness stays."""
     torch.manual_seed(0)
-    lightness = torch.full((1, 1, 40, 80), 30.0)
-    lightness[..., 40:] = 70
+    lightness = torch.full((40, 80), 30.0)
+    lightness[:, 40:] = 70
     chroma = torch.zeros(1, 2, 40, 80)
     chroma[:, 0, :, :40], chroma[:, 0, :, 40:] = 20, -20
     noisy = chroma + 6 * torch.randn_like(chroma)
-    out = Steady()(lightness, noisy)
+    slope, offset = Steady()(lightness, noisy[0])
+    out = slope * lightness / 100 + offset
     assert (out - chroma).abs().mean() < 0.3 * (noisy - chroma).abs().mean()
     assert out[:, 0, :, :38].mean().item() == pytest.approx(20, abs=1.5)
     assert out[:, 0, :, 42:].mean().item() == pytest.approx(-20, abs=1.5)
@@ -110,3 +111,19 @@ def test_a_large_frame_is_steadied_at_its_size(unet):
     steady = list(colour_frames(unet, frames))
     assert steady[0].shape == still.shape
     assert flicker(steady) < 0.6 * flicker(plain)
+
+
+def test_paint_is_the_fit_applied_at_full_size_piece_by_piece():
+    """paint scales the fit's coefficients up and colours the lightness with them, a few rows at a time, as one
+    conversion of the whole frame does."""
+    from colorlib.lab import lab_to_uint8
+    from colorlib.temporal import paint
+    torch.manual_seed(1)
+    lightness = torch.rand(37, 53) * 100
+    slope, offset = torch.randn(1, 2, 9, 13) * 20, torch.randn(1, 2, 9, 13) * 20
+    up = torch.nn.functional.interpolate(torch.cat([slope, offset], 1), size=(37, 53), mode='bilinear',
+                                         align_corners=False)[0]
+    ab = up[:2] * lightness / 100 + up[2:]
+    expected = lab_to_uint8(lightness, ab[0], ab[1], torch.empty(37, 53, 3, dtype=torch.uint8)).numpy()
+    got = paint(lightness, slope, offset, chunk=200)  # pieces of 3 rows
+    assert got.shape == (37, 53, 3) and np.abs(got.astype(int) - expected).max() <= 1

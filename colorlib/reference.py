@@ -31,6 +31,8 @@ PALETTE_SAMPLE = 16384  # pixels the colour classes are fitted on: k-means on mo
 CROP = 32  # the side of the training crops: the pictures the networks learnt on
 MIN_SIDE = CROP  # a reference smaller than one crop has nothing to learn from
 MIN_CHROMA = 2.0  # mean |a| + |b| (Lab) under which a reference is grey: there are no colours to learn
+CROPS_PER_STILL = 1000  # each still gets as many crops as one alone does (pan's two stills: +7.0 dB with 1000 in
+# all, +8.3 with 2000, in twice the time; bench/video_quality.py)
 PICTURE_BYTES = 64  # a reference per pixel while it is resized and greyed: uint8 and float copies of RGB and Lab
 CROP_BYTES = CROP * CROP * 3 * 3  # a uint8 crop, and twice that again while training reads it
 # the fast recipe at a lower learning rate (0.01: +1.4 dB over 0.04 and +0.3 over 0.003 on the cartoon, in a
@@ -167,22 +169,25 @@ def check_memory(pictures, crops, net_size, free=None):
                      ['crops'], [('crops', int(free / CROP_BYTES / 1.05))] if free >= 21 * CROP_BYTES else ())
 
 
-def reference_run(model, pictures, crops=1000, net_size=None, seed=0, **settings):
+def reference_run(model, pictures, crops=None, net_size=None, seed=0, **settings):
     """colorlib.fit's keywords that train `model` further on colour pictures of the film (one or several, arrays
     or files), with its colour classes fitted to them (Model.fit_reference makes the call, so this module needs
     nothing of colorlib.api). `crops` random CROP-pixel crops of the pictures are the training set (another 5%
-    check it); with `net_size` they are taken as Model.colorize(..., net_size) will show the frames. settings:
+    check it; by default CROPS_PER_STILL for each picture); with `net_size` they are taken as
+    Model.colorize(..., net_size) will show the frames. settings:
     TrainConfig's fields over RECIPE (epochs, learn_rate, ...). The model given is left as it is."""
     from colorlib.targets import build_target
     if model.target.task != 'colour' or not model.target.learns_film_colours:
         raise InputError('fit_reference learns colour classes: use a colour-classes model such as the shipped '
                          'UNet', ['model'])
-    if not (isinstance(crops, (int, np.integer)) and not isinstance(crops, bool) and crops >= 20):
+    if crops is not None and not (isinstance(crops, (int, np.integer)) and not isinstance(crops, bool)
+                                  and crops >= 20):
         raise InputError(f'crops must be a whole number of at least 20, not {crops!r}', ['crops'])
     check_whole(seed, 'seed', 0, 2 ** 32 - 1)
     if net_size is not None:
         check_whole(net_size, 'net_size', 1)
     pictures = as_list(pictures)
+    crops = CROPS_PER_STILL * len(pictures) if crops is None else crops
     check_memory(pictures, crops, net_size)
     pictures = [as_grey_film_shows(at_net_size(p, net_size)) for p in pictures]
     for index, picture in enumerate(pictures):

@@ -116,3 +116,11 @@ def test_a_tuned_model_colours_at_the_size_it_learnt_and_its_weights_say_so(unet
     done = again.colorize_files([tmp_path / 'later.png'], out_dir=tmp_path / 'out')
     assert np.array_equal(np.asarray(Image.open(done.written[tmp_path / 'later.png'])), tuned.colorize(later))
     assert unet.fit_reference(still, crops=40, epochs=1, net_size=96).net_size == 96
+
+
+def test_each_still_gets_as_many_crops_as_one_alone(unet):
+    """Several stills do not share one still's crops: a scene's still is learnt as well as a single one is."""
+    from colorlib.reference import CROPS_PER_STILL, reference_run
+    for stills in ([tinted(0)], [tinted(0), tinted(1)]):
+        assert len(reference_run(unet, stills)['train_x']) == CROPS_PER_STILL * len(stills)
+    assert len(reference_run(unet, [tinted(0), tinted(1)], crops=50)['train_x']) == 50

@@ -69,42 +69,60 @@ def look_up(table, index):
     return table.to(index.device)[index]
 
 
-def lightness_of(pixels, device='cpu'):
-    """L in [0, 100] (H, W) float32 on `device` of read_image's pixels ((H, W, 3) or (H, W, 1), uint8 or float 0-1):
-    what rgb_to_lab(...)[:, 0] gives, without the a and b nobody reads, in the pixels' own channels-last layout
-    (kornia's whole conversion of a frame costs two to ten times as much; 8-bit RGB goes through LEVEL_TO_Y, five
-    times faster again). Equal to it up to float rounding."""
+def luminance_of(pixels, device='cpu'):
+    """CIE Y relative to the white, (H, W) float32 on `device`, of read_image's pixels ((H, W, 3) or (H, W, 1),
+    uint8 or float 0-1), in their own channels-last layout; 8-bit RGB goes through LEVEL_TO_Y."""
     if pixels.dtype == np.uint8 and pixels.shape[-1] == 3:
         y = np.take(LEVEL_TO_Y[0], pixels[..., 0])
         y += np.take(LEVEL_TO_Y[1], pixels[..., 1])
         y += np.take(LEVEL_TO_Y[2], pixels[..., 2])
-        y = torch.from_numpy(y).to(device)
-    else:
-        x = torch.from_numpy(np.require(pixels, requirements='CW')).to(device)  # a copy only of read-only pixels
-        x = x.float().div_(255) if x.dtype == torch.uint8 else x.float().clamp(0, 1)
-        linear = srgb_to_linear(x)
-        if linear.shape[-1] == 1:  # grey: r = g = b, so Y is their common value times the row's sum
-            y = linear[..., 0] * sum(LINEAR_TO_Y)
-        else:
-            y = linear[..., 0] * LINEAR_TO_Y[0] + linear[..., 1] * LINEAR_TO_Y[1] + linear[..., 2] * LINEAR_TO_Y[2]
-    f = torch.where(y > 0.008856, y.clamp(min=0.008856).pow_(1 / 3), y * 7.787 + 4 / 29)
+        return torch.from_numpy(y).to(device)
+    x = torch.from_numpy(np.require(pixels, requirements='CW')).to(device)  # a copy only of read-only pixels
+    x = x.float().div_(255) if x.dtype == torch.uint8 else x.float().clamp(0, 1)
+    linear = srgb_to_linear(x)
+    if linear.shape[-1] == 1:  # grey: r = g = b, so Y is their common value times the row's sum
+        return linear[..., 0] * sum(LINEAR_TO_Y)
+    return linear[..., 0] * LINEAR_TO_Y[0] + linear[..., 1] * LINEAR_TO_Y[1] + linear[..., 2] * LINEAR_TO_Y[2]
+
+
+def lightness_from(luminance):
+    """L in [0, 100] of CIE Y (luminance_of's), as a new tensor."""
+    f = torch.where(luminance > 0.008856, luminance.clamp(min=0.008856).pow_(1 / 3), luminance * 7.787 + 4 / 29)
     return f.mul_(116).sub_(16)
+
+
+def lightness_of(pixels, device='cpu'):
+    """L in [0, 100] (H, W) float32 on `device` of read_image's pixels ((H, W, 3) or (H, W, 1), uint8 or float 0-1):
+    what rgb_to_lab(...)[:, 0] gives, without the a and b nobody reads, in the pixels' own channels-last layout
+    (kornia's whole conversion of a frame costs two to ten times as much; 8-bit RGB through a table, five times
+    less again). Equal to it up to float rounding."""
+    return lightness_from(luminance_of(pixels, device))
+
+
+def from_f(f):
+    """Lab's f(t) undone: t = X/Xn, Y/Yn or Z/Zn of f (a new tensor)."""
+    return torch.where(f > 0.2068966, f * f * f, (f - 4 / 29) / 7.787)
+
+
+# XYZ (relative to the white) -> linear sRGB, in steps of LINEAR_TO_LEVEL
+XYZ_TO_STEPS = [[c * white * GAMMA_STEPS for c, white in zip(row, WHITE)] for row in XYZ_TO_LINEAR]
+
+
+def xyz_to_uint8(x, y, z, out):
+    """CIE X/Xn, Y/Yn, Z/Zn (each (H, W) float) -> 8-bit sRGB written into `out` ((H, W, 3) uint8, their device),
+    clipped to [0, 255], channel by channel: a matrix row, then LINEAR_TO_LEVEL."""
+    for channel, (cx, cy, cz) in enumerate(XYZ_TO_STEPS):
+        steps = (x * cx).add_(y, alpha=cy).add_(z, alpha=cz).add_(0.5).clamp_(0, GAMMA_STEPS).to(torch.int32)
+        out[..., channel] = look_up(LINEAR_TO_LEVEL, steps)
+    return out
 
 
 def lab_to_uint8(lightness, a, b, out):
     """Lab (each (H, W) float, L in [0, 100]) -> sRGB written into `out`, an (H, W, 3) uint8 tensor on their device,
-    as lab_to_rgb(..., clip=True) then rounding to 8 bits gives it, channel by channel with few temporaries, the
-    last step by LINEAR_TO_LEVEL: the colouring of a frame or a band of a photo. Equal to that up to float rounding
-    (a level at most, rarely)."""
+    as lab_to_rgb(..., clip=True) then rounding to 8 bits gives it, with few temporaries: the colouring of a frame
+    or a band of a photo. Equal to that up to float rounding (a level at most, rarely)."""
     fy = (lightness + 16) / 116
-    xyz = []
-    for white, f in ((WHITE[0], a / 500 + fy), (WHITE[1], fy), (WHITE[2], (fy - b / 200).clamp_(min=0))):
-        xyz.append(torch.where(f > 0.2068966, f * f * f, (f - 4 / 29) / 7.787).mul_(white))
-    for channel, (cx, cy, cz) in enumerate(XYZ_TO_LINEAR):
-        linear = xyz[0] * cx + xyz[1] * cy + xyz[2] * cz
-        steps = linear.mul_(GAMMA_STEPS).add_(0.5).clamp_(0, GAMMA_STEPS).to(torch.int32)
-        out[..., channel] = look_up(LINEAR_TO_LEVEL, steps)
-    return out
+    return xyz_to_uint8(from_f(a / 500 + fy), from_f(fy), from_f((fy - b / 200).clamp_(min=0)), out)
 
 
 def fit_bins(images, grid=GRID, min_share=MIN_SHARE):

@@ -42,7 +42,7 @@ import torch.nn.functional as F
 from colorlib.colorize import upsample_rows
 from colorlib.errors import InputError
 from colorlib.images import as_uint8
-from colorlib.lab import lab_to_uint8, lightness_of
+from colorlib.lab import from_f, lightness_from, luminance_of, xyz_to_uint8
 
 WORK_SIDE = 320  # the flow and the carried chroma at most this many pixels a side
 CARRY = 0.93  # weight of the carried chroma where the picture is steady: it remembers about 1 / (1 - CARRY) frames
@@ -192,23 +192,25 @@ class Steady:
         return local_linear_fit(grey, steadied, 1, EPS / 10)
 
 
-def paint(lightness, a, b, chunk=2 ** 18):
-    """The (H, W, 3) uint8 RGB frame of the lightness (H, W) and the chroma a * L / 100 + b, with a and b
-    (1, 2, h, w) scaled up bilinearly to (H, W): piece by piece of `chunk` pixels, so that nothing of the frame's
-    size is made but the result."""
+def paint(lightness, luminance, a, b, chunk=2 ** 18):
+    """The (H, W, 3) uint8 RGB frame of the lightness (H, W) (L, and CIE Y, as lab.luminance_of gives it) and the
+    chroma a * L / 100 + b, with a and b (1, 2, h, w) scaled up bilinearly to (H, W): piece by piece of `chunk`
+    pixels, so that nothing of the frame's size is made but the result. As Lab's f(X/Xn) = f(Y/Yn) + a / 500 and
+    f(Z/Zn) = f(Y/Yn) - b / 200 are then linear in L too, their slope and offset are what is scaled up."""
     height, width = lightness.shape
-    coefficients = torch.cat([a, b], 1)[0]
+    to_f = torch.tensor([1 / 500, -1 / 200]).view(1, 2, 1, 1)
+    coefficients = torch.cat([a * to_f / 100 + 1 / 116, b * to_f + 16 / 116], 1)[0]
     out = torch.empty(height, width, 3, dtype=torch.uint8)
     rows = max(1, chunk // width)
     for top in range(0, height, rows):
         bottom = min(top + rows, height)
         if coefficients.shape[-2:] == (height, width):
-            slope, offset = coefficients[:2, top:bottom], coefficients[2:, top:bottom]
+            scaled = coefficients[:, top:bottom].clone()
         else:
-            slope, offset = upsample_rows(coefficients, height, width, top, bottom).split(2)
-        piece = lightness[top:bottom]
-        ab = slope * (piece / 100) + offset
-        lab_to_uint8(piece, ab[0], ab[1], out[top:bottom])
+            scaled = upsample_rows(coefficients, height, width, top, bottom)
+        f = scaled[:2].mul_(lightness[top:bottom]).add_(scaled[2:])
+        x, z = from_f(f[0]), from_f(f[1].clamp_(min=0))
+        xyz_to_uint8(x, luminance[top:bottom], z, out[top:bottom])
     return out.numpy()
 
 
@@ -225,5 +227,6 @@ def colour_frames(model, frames, temporal=True, **colorize_settings):
             yield model.colorize(frame, **colorize_settings)
             continue
         chroma = model.chroma(frame, **colorize_settings)
-        lightness = lightness_of(frame)
-        yield paint(lightness, *steady(lightness, chroma))
+        luminance = luminance_of(frame)
+        lightness = lightness_from(luminance)
+        yield paint(lightness, luminance, *steady(lightness, chroma))

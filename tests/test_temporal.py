@@ -116,14 +116,15 @@ def test_a_large_frame_is_steadied_at_its_size(unet):
 def test_paint_is_the_fit_applied_at_full_size_piece_by_piece():
     """paint scales the fit's coefficients up and colours the lightness with them, a few rows at a time, as one
     conversion of the whole frame does."""
-    from colorlib.lab import lab_to_uint8
+    from colorlib.lab import lab_to_uint8, lightness_from
     from colorlib.temporal import paint
     torch.manual_seed(1)
-    lightness = torch.rand(37, 53) * 100
+    luminance = torch.rand(37, 53)
+    lightness = lightness_from(luminance)
     slope, offset = torch.randn(1, 2, 9, 13) * 20, torch.randn(1, 2, 9, 13) * 20
     up = torch.nn.functional.interpolate(torch.cat([slope, offset], 1), size=(37, 53), mode='bilinear',
                                          align_corners=False)[0]
     ab = up[:2] * lightness / 100 + up[2:]
     expected = lab_to_uint8(lightness, ab[0], ab[1], torch.empty(37, 53, 3, dtype=torch.uint8)).numpy()
-    got = paint(lightness, slope, offset, chunk=200)  # pieces of 3 rows
+    got = paint(lightness, luminance, slope, offset, chunk=200)  # pieces of 3 rows
     assert got.shape == (37, 53, 3) and np.abs(got.astype(int) - expected).max() <= 1

@@ -1,7 +1,7 @@
 """Frames per second of colouring a film at 640x360 and 1920x1080 in float32, beside the network's FLOP floor;
 writes docs/video.md.
 
-    python bench/video_speed.py [--frames 24] [--big-frames 6] [--baseline REV] [--out docs/video.md]
+    python bench/video_speed.py [--frames 24] [--big-frames 30] [--baseline REV] [--out docs/video.md]
 
 The floor is counted as bench/train_speed.py counts it: the FLOPs of the shipped UNet's forward pass on one whole
 frame (torch.utils.flop_counter) over this machine's fp32 matrix-multiply rate (colorlib.machine.matmul_rate).

@@ -24,6 +24,7 @@ from colorlib.fuse import inference_copy
 from colorlib.lab import lab_to_uint8, lightness_of
 from colorlib.memory import TILE, check_fits
 from colorlib.models import STRIDE, FlipAveraged, context
+from colorlib.resample import resize, upsample_rows
 from colorlib.video import SUFFIXES as FILM_SUFFIXES
 from colorlib.video import FilmCut, is_film, require_av
 
@@ -38,13 +39,6 @@ def to_rgb(pixels, device='cpu'):
     x = torch.tensor(pixels, device=device).permute(2, 0, 1)  # a copy of the block: Pillow's arrays are read-only
     x = x.float() / 255 if x.dtype == torch.uint8 else x.float()
     return x.expand(3, -1, -1) if len(x) == 1 else x
-
-
-def resize(pixels, height, width):
-    """read_image's pixels scaled to (height, width) by Pillow's bilinear filter, which widens when it shrinks."""
-    if pixels.dtype == np.uint8:
-        return np.asarray(Image.fromarray(pixels).resize((width, height), Image.BILINEAR))
-    return np.asarray(Image.fromarray(pixels[:, :, 0], 'F').resize((width, height), Image.BILINEAR))[:, :, None]
 
 
 def chroma_predictor(model, target):
@@ -87,15 +81,6 @@ def predict_rows(pixels, predict, tile, margin, top, bottom, device='cpu'):
                 ab = torch.empty(2, bottom - top, width, device=device, dtype=out.dtype)
             ab[:, y - top:low - top, left:right] = out
     return ab
-
-
-def upsample_rows(ab, height, width, top, bottom):
-    """Rows top..bottom of `ab` (2, h, w) scaled to (height, width) bilinearly, exactly as F.interpolate(...,
-    align_corners=False) scales the whole of it, without making the whole."""
-    ys = (torch.arange(top, bottom, device=ab.device) + 0.5) / height * 2 - 1
-    xs = (torch.arange(width, device=ab.device) + 0.5) / width * 2 - 1
-    grid = torch.stack(torch.meshgrid(xs, ys, indexing='xy'), dim=-1)[None].to(ab.dtype)
-    return F.grid_sample(ab[None], grid, mode='bilinear', padding_mode='border', align_corners=False)[0]
 
 
 def network_chroma(pixels, predict, tile, margin, net_size=None, device='cpu'):

@@ -21,7 +21,7 @@ import numpy as np
 import torch
 from PIL import Image, UnidentifiedImageError
 
-from colorlib.colorize import resize
+from colorlib.resample import resize
 from colorlib.colours import fit_colours
 from colorlib.errors import InputError, TooBig, check_whole, with_fields
 from colorlib.images import as_uint8, read_image

@@ -39,10 +39,11 @@ Figures: bench/video_quality.py, docs/video.md.
 import torch
 import torch.nn.functional as F
 
-from colorlib.colorize import upsample_rows
+from colorlib.resample import upsample_rows
 from colorlib.errors import InputError
 from colorlib.images import as_uint8
 from colorlib.lab import from_f, lightness_from, luminance_of, xyz_to_uint8
+from colorlib.stages import ahead
 
 WORK_SIDE = 320  # the flow and the carried chroma at most this many pixels a side
 CARRY = 0.93  # weight of the carried chroma where the picture is steady: it remembers about 1 / (1 - CARRY) frames
@@ -217,16 +218,24 @@ def paint(lightness, luminance, a, b, chunk=2 ** 18):
 def colour_frames(model, frames, temporal=True, **colorize_settings):
     """Coloured uint8 RGB frames, one per frame of `frames` ((H, W, 3) RGB, uint8 or float 0-1), lazily.
     colorize_settings go to Model.colorize (tile, margin, net_size, flips). temporal=False: each frame coloured
-    alone (Model.colorize); True: the network's colours steadied along the motion (this module's docstring)."""
+    alone (Model.colorize); True: the network's colours steadied along the motion (this module's docstring), the
+    network running a few frames ahead in a thread (stages.ahead), since only the steadying needs the frames in
+    order."""
     if temporal not in (True, False):
         raise InputError(f'temporal must be True or False, not {temporal!r}', ['temporal'])
-    steady = Steady() if temporal else None
-    for index, frame in enumerate(frames):
-        frame = check_frame(frame, index)
-        if steady is None:
-            yield model.colorize(frame, **colorize_settings)
-            continue
-        chroma = model.chroma(frame, **colorize_settings)
-        luminance = luminance_of(frame)
-        lightness = lightness_from(luminance)
-        yield paint(lightness, luminance, *steady(lightness, chroma))
+    if not temporal:
+        for index, frame in enumerate(frames):
+            yield model.colorize(check_frame(frame, index), **colorize_settings)
+        return
+
+    def network():  # the network's chroma and the luminance of each frame, on another core than the steadying
+        for index, frame in enumerate(frames):
+            frame = check_frame(frame, index)
+            yield model.chroma(frame, **colorize_settings), luminance_of(frame)
+    steady, prepared = Steady(), ahead(network(), name='colorlib-network')
+    try:
+        for chroma, luminance in prepared:
+            lightness = lightness_from(luminance)
+            yield paint(lightness, luminance, *steady(lightness, chroma))
+    finally:
+        prepared.close()  # the thread ends before this generator does

@@ -15,8 +15,6 @@ import collections
 import contextlib
 import fractions
 import os
-import queue
-import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -28,6 +26,7 @@ from colorlib.errors import InputError, WriteError, check_callable, check_flag, 
 from colorlib.files import atomic_write, may_write, require_file
 from colorlib.lab import lab_to_uint8, lightness_of
 from colorlib.memory import TILE, available_memory, check_pieces
+from colorlib.stages import ahead, behind
 
 INSTALL = 'films need PyAV: pip install "colorlib[video]"'
 # output container and video encoder by the output's suffix
@@ -38,7 +37,6 @@ SUFFIXES = tuple(FORMATS)
 ENCODER_OPTIONS = {'libx264': {'crf': '18', 'preset': 'veryfast'},
                    'libvpx-vp9': {'crf': '32', 'b': '0', 'deadline': 'realtime', 'cpu-used': '8', 'row-mt': '1'},
                    'mpeg4': {'qscale': '3'}, 'gif': {}}
-IN_FLIGHT = 3  # frames each queue between two stages holds
 # Bytes a pixel of the frame size takes while a film is coloured: the frames in the queues and in colouring (uint8
 # RGB), the decoder's reference frames, the float maps of colouring and of the temporal blend; bench/video_speed.py
 # measures the real peak beside it (a 1080p film with temporal on: 0.83 GB over the start, 2026-12-07, against
@@ -161,89 +159,6 @@ def upright(rgb, rotation):
 # the stages
 
 
-def put(q, item, stop):
-    """q.put(item), giving up (False) once `stop` is set, so that no thread waits for ever on a queue nobody reads."""
-    while not stop.is_set():
-        try:
-            q.put(item, timeout=0.1)
-            return True
-        except queue.Full:
-            continue
-    return False
-
-
-END = object()
-
-
-def ahead(items, size=IN_FLIGHT):
-    """Iterate `items` in a thread, up to `size` items ahead of the caller (decoding overlaps colouring). Its error
-    is raised here, in order; closing this generator stops the thread."""
-    q, stop = queue.Queue(size), threading.Event()
-
-    def work():
-        try:
-            for item in items:
-                if not put(q, item, stop):
-                    return
-            put(q, (END, None), stop)
-        except BaseException as err:  # to the consumer, which raises it
-            put(q, (END, err), stop)
-    thread = threading.Thread(target=work, name='colorlib-decode', daemon=True)
-    thread.start()
-    try:
-        while True:
-            item = q.get()
-            if isinstance(item, tuple) and item and item[0] is END:
-                if item[1] is not None:
-                    raise item[1]
-                return
-            yield item
-    finally:
-        stop.set()
-        thread.join()
-
-
-@contextlib.contextmanager
-def behind(consume, size=IN_FLIGHT):
-    """A function send(item) that hands items to consume(items), which runs in a thread (encoding overlaps
-    colouring). Leaving the block ends the items; consume's error is raised in send or on leaving."""
-    q, stop, errors = queue.Queue(size), threading.Event(), []
-
-    def items():
-        while True:
-            try:
-                item = q.get(timeout=0.1)
-            except queue.Empty:
-                if stop.is_set():
-                    return
-                continue
-            if item is END:
-                return
-            yield item
-
-    def work():
-        try:
-            consume(items())
-        except BaseException as err:
-            errors.append(err)
-            stop.set()
-    thread = threading.Thread(target=work, name='colorlib-encode', daemon=True)
-    thread.start()
-
-    def send(item):
-        if not put(q, item, stop):
-            raise errors[0] if errors else RuntimeError('the encoder stopped')
-    try:
-        yield send
-        put(q, END, stop)
-        thread.join()
-    finally:
-        stop.set()  # on an error or an interruption: the encoder drops what is queued and ends
-        thread.join()
-    if errors:
-        raise errors[0]
-
-
 def decode(film, packets=None):
     """(pts, upright RGB uint8 frame) of every frame of the film, in order; the packets of the other streams go to
     packets(packet) as they come. Where the film stops early (a read or decoding error, or the stream ends short of
@@ -294,11 +209,13 @@ def coloured(model, film, temporal, settings, keep_input=False, packets=None):
             waiting.append((pts, rgb if keep_input else None))
             yield rgb
     decoded = ahead(decode(film, packets))
+    results = colour_frames(model, frames(), temporal=temporal, **settings)
     try:
-        for result in colour_frames(model, frames(), temporal=temporal, **settings):
+        for result in results:
             pts, rgb = waiting.popleft()
             yield pts, rgb, result
     finally:
+        results.close()  # first: its thread may be reading the decoded frames
         decoded.close()
 
 

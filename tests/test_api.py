@@ -560,7 +560,7 @@ def test_a_keyword_a_method_does_not_take_is_an_input_error_with_the_nearest(met
 def test_chroma_is_the_colour_colorize_paints():
     """Model.chroma gives the network's ab at the size it saw the picture; painted on the lightness at full size
     it is Model.colorize's picture."""
-    from colorlib.colorize import upsample_rows
+    from colorlib.resample import upsample_rows
     from colorlib.lab import lab_to_uint8, lightness_of
     model = colorlib.load('unet')
     image = np.random.default_rng(3).integers(0, 256, (40, 60, 3), dtype=np.uint8)

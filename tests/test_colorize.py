@@ -6,7 +6,8 @@ import torch
 from PIL import Image
 
 from colorlib.colorize import (chroma_predictor, colorize_file, colorize_pixels, find_images, output_stems, predict_rows,
-                               to_rgb, upsample_rows)
+                               to_rgb)
+from colorlib.resample import upsample_rows
 from colorlib.colours import load_colours
 from colorlib.images import read_image
 from colorlib.lab import load_bins, rgb_to_lab

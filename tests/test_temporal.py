@@ -128,3 +128,21 @@ def test_paint_is_the_fit_applied_at_full_size_piece_by_piece():
     expected = lab_to_uint8(lightness, ab[0], ab[1], torch.empty(37, 53, 3, dtype=torch.uint8)).numpy()
     got = paint(lightness, luminance, slope, offset, chunk=200)  # pieces of 3 rows
     assert got.shape == (37, 53, 3) and np.abs(got.astype(int) - expected).max() <= 1
+
+
+def test_the_network_runs_ahead_in_a_thread_in_order_and_stops_with_the_frames(unet):
+    """The temporal mode colours in two threads: a bad frame after good ones is refused after their colours, and
+    closing the frames early leaves no thread behind."""
+    import itertools
+    import threading
+    frames = [scene(10), scene(10), np.zeros((8, 8), np.uint16), scene(10)]
+    coloured = colour_frames(unet, frames)
+    assert next(coloured).shape == (48, 64, 3) and next(coloured).shape == (48, 64, 3)
+    with pytest.raises(InputError) as err:
+        next(coloured)
+    assert err.value.fields == ('frames[2]',)
+    endless = colour_frames(unet, itertools.repeat(scene(11)))  # a source that never ends
+    next(endless)
+    assert any(t.name == 'colorlib-network' for t in threading.enumerate())
+    endless.close()
+    assert not any(t.name == 'colorlib-network' for t in threading.enumerate())

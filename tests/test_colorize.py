@@ -7,7 +7,6 @@ from PIL import Image
 
 from colorlib.colorize import (chroma_predictor, colorize_file, colorize_pixels, find_images, output_stems, predict_rows,
                                to_rgb)
-from colorlib.resample import upsample_rows
 from colorlib.colours import load_colours
 from colorlib.images import read_image
 from colorlib.lab import load_bins, rgb_to_lab
@@ -169,13 +168,6 @@ def test_bands_and_pieces_do_not_change_the_result():
     big, _ = colorize_pixels(pixels, predict, tile=512, margin=context(ModelConfig()))
     small, _ = colorize_pixels(pixels, predict, tile=24, margin=context(ModelConfig()), chunk=500)
     assert (np.abs(big.astype(int) - small).max(2) <= 1).mean() > 0.999  # near-tie colour classes may flip
-
-
-def test_upsampled_rows_are_rows_of_the_whole_upsampled_picture():
-    ab = torch.randn(2, 7, 11)
-    whole = torch.nn.functional.interpolate(ab[None], size=(30, 41), mode='bilinear', align_corners=False)[0]
-    for top, bottom in ((0, 30), (0, 4), (12, 20), (28, 30)):
-        torch.testing.assert_close(upsample_rows(ab, 30, 41, top, bottom), whole[:, top:bottom], atol=1e-5, rtol=0)
 
 
 def test_net_size_runs_the_network_small_but_keeps_full_resolution():

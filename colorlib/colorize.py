@@ -24,7 +24,7 @@ from colorlib.fuse import inference_copy
 from colorlib.lab import lab_to_uint8, lightness_of
 from colorlib.memory import TILE, check_fits
 from colorlib.models import STRIDE, FlipAveraged, context
-from colorlib.resample import resize, upsample_rows
+from colorlib.resample import as_seen, seen_size, upsample_rows
 from colorlib.video import SUFFIXES as FILM_SUFFIXES
 from colorlib.video import FilmCut, is_film, require_av
 
@@ -86,10 +86,7 @@ def predict_rows(pixels, predict, tile, margin, top, bottom, device='cpu'):
 def network_chroma(pixels, predict, tile, margin, net_size=None, device='cpu'):
     """The network's ab (2, h, w) of read_image's pixels, at the size it sees them: scaled so the shorter side is
     net_size (Pillow's bilinear filter), or as they are; in tiles (predict_rows)."""
-    height, width = pixels.shape[:2]
-    if net_size is not None and net_size != min(height, width):
-        scale = net_size / min(height, width)
-        pixels = resize(pixels, max(1, round(height * scale)), max(1, round(width * scale)))
+    pixels = as_seen(pixels, net_size)
     return predict_rows(pixels, predict, tile, margin, 0, pixels.shape[0], device)
 
 
@@ -104,7 +101,7 @@ def colorize_pixels(pixels, predict, tile, margin, net_size=None, grey=False, de
     they had in training), and its ab is scaled back up; the lightness always stays at full resolution. The colour
     conversions are colorlib.lab's frame-sized ones, in float32 on the device."""
     height, width = pixels.shape[:2]
-    small = net_size is not None and net_size != min(height, width)
+    small = seen_size(height, width, net_size) != (height, width)
     if small:
         small_ab = network_chroma(pixels, predict, tile, margin, net_size, device)
     result = np.empty((height, width, 3), np.uint8)

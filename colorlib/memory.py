@@ -8,6 +8,7 @@ import torch
 from colorlib.errors import TooBig, check_whole
 from colorlib.layers import MyDilatedConv2d
 from colorlib.models import MODELS, STRIDE, build_model, network_settings
+from colorlib.resample import seen_size
 
 TILE = 512  # the largest piece (pixels a side) colouring gives the network at once, unless told: it bounds memory
 
@@ -113,12 +114,8 @@ def colouring_bytes(config, height, width, tile=TILE, margin=0, net_size=None):
     the result (and the grey one beside it), the
     picture scaled to net_size and the network's ab of it, a band of ab at full width, and the network on one tile
     with its margin (colorize_pixels)."""
-    if net_size is not None and net_size != min(height, width):
-        scale = net_size / min(height, width)
-        small_h, small_w = max(1, round(height * scale)), max(1, round(width * scale))
-        scaled = 16 * small_h * small_w  # the scaled picture (float grey or RGB) and its ab
-    else:
-        small_h, small_w, scaled = height, width, 0
+    small_h, small_w = seen_size(height, width, net_size)
+    scaled = 0 if (small_h, small_w) == (height, width) else 16 * small_h * small_w  # the scaled picture and its ab
     window = min(tile + 2 * margin + 8, small_h), min(tile + 2 * margin + 8, small_w)
     band = 24 * (min(tile, height) + 4) * width  # a band's ab (at most the picture), and its grid to scale it up
     return 14 * height * width + scaled + band + 2 ** 26 + running_bytes(config, 1, *window)

@@ -21,7 +21,7 @@ import numpy as np
 import torch
 from PIL import Image, UnidentifiedImageError
 
-from colorlib.resample import resize
+from colorlib.resample import as_seen, seen_size
 from colorlib.colours import fit_colours
 from colorlib.errors import InputError, TooBig, check_whole, with_fields
 from colorlib.images import as_uint8, read_image
@@ -108,14 +108,6 @@ def half_size(frame):
     return max(min(side, 2 * CROP), side // 2)
 
 
-def at_net_size(picture, net_size):
-    """The picture as Model.colorize shows it to the network with `net_size` (the shorter side that long)."""
-    if net_size is None or net_size == min(picture.shape[:2]):
-        return picture
-    scale = net_size / min(picture.shape[:2])
-    return resize(picture, max(1, round(picture.shape[0] * scale)), max(1, round(picture.shape[1] * scale)))
-
-
 def fitted_palette(pictures, old, rng):
     """The pictures' own colour classes, as many as `old` (k-means on a sample of their pixels), put in the order
     of the nearest old ones (a least-cost matching), so that each of the network's outputs starts as a colour near
@@ -142,21 +134,12 @@ def as_grey_film_shows(picture):
     return (moved[0] * 255).round().byte().permute(1, 2, 0).numpy()
 
 
-def shown_size(picture, net_size):
-    """(height, width) of the picture as at_net_size gives it."""
-    height, width = picture.shape[:2]
-    if net_size is None:
-        return height, width
-    scale = net_size / min(height, width)
-    return max(1, round(height * scale)), max(1, round(width * scale))
-
-
 def check_memory(pictures, crops, net_size, free=None):
     """A TooBig naming `net_size` or `crops` where the pictures as the network will see them, or the crops, would not
     fit in the memory free now: asked before anything of their size is allocated."""
     from colorlib.memory import available_memory
     free = available_memory(torch.device('cpu')) if free is None else free
-    sizes = [shown_size(p, net_size) for p in pictures]
+    sizes = [seen_size(*p.shape[:2], net_size) for p in pictures]
     need = PICTURE_BYTES * sum(h * w for h, w in sizes)
     if need > free:
         height, width = max(sizes, key=lambda s: s[0] * s[1])
@@ -189,7 +172,7 @@ def reference_run(model, pictures, crops=None, net_size=None, seed=0, **settings
     pictures = as_list(pictures)
     crops = CROPS_PER_STILL * len(pictures) if crops is None else crops
     check_memory(pictures, crops, net_size)
-    pictures = [as_grey_film_shows(at_net_size(p, net_size)) for p in pictures]
+    pictures = [as_grey_film_shows(as_seen(p, net_size)) for p in pictures]
     for index, picture in enumerate(pictures):
         if min(picture.shape[:2]) < MIN_SIDE:
             raise InputError(f'reference {index} is {min(picture.shape[:2])} pixels at net_size {net_size}: '

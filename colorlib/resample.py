@@ -12,6 +12,20 @@ def resize(pixels, height, width):
     return np.asarray(Image.fromarray(pixels[:, :, 0], 'F').resize((width, height), Image.BILINEAR))[:, :, None]
 
 
+def seen_size(height, width, net_size):
+    """(height, width) of a picture as the network sees it with net_size: its shorter side scaled to net_size."""
+    if net_size is None:
+        return height, width
+    scale = net_size / min(height, width)
+    return max(1, round(height * scale)), max(1, round(width * scale))
+
+
+def as_seen(pixels, net_size):
+    """read_image's pixels as the network sees them with net_size (resize), or themselves at that size."""
+    size = seen_size(*pixels.shape[:2], net_size)
+    return pixels if size == pixels.shape[:2] else resize(pixels, *size)
+
+
 def upsample_rows(ab, height, width, top, bottom):
     """Rows top..bottom of `ab` (2, h, w) scaled to (height, width) bilinearly, exactly as F.interpolate(...,
     align_corners=False) scales the whole of it, without making the whole."""

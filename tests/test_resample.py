@@ -19,3 +19,11 @@ def test_resize_takes_rgb_and_float_grey():
     small = resize(grey, 10, 15)
     assert small.shape == (10, 15, 1) and small.dtype == np.float32
     assert abs(small.mean() - grey.mean()) < 0.02
+
+
+def test_seen_size_scales_the_shorter_side_to_net_size():
+    from colorlib.resample import as_seen, seen_size
+    assert seen_size(40, 60, None) == (40, 60) and seen_size(40, 60, 40) == (40, 60)
+    assert seen_size(40, 60, 20) == (20, 30) and seen_size(60, 40, 80) == (120, 80)
+    pixels = np.zeros((40, 60, 3), np.uint8)
+    assert as_seen(pixels, 40) is pixels and as_seen(pixels, 20).shape == (20, 30, 3)

@@ -233,7 +233,8 @@ def main():
                         'replace=True, temporal=True)')
                 row['peak'] = peak_bytes(work)
                 row['base'] = peak_bytes('import colorlib.video, av')
-                row['estimate'] = video.frame_bytes(height, width)
+                with video.network_workers(device) as workers:  # as many frames at once as the film colours
+                    row['estimate'] = video.frame_bytes(height, width, workers=workers)
             else:
                 profiled = profile_rows(model, scene(0, height, width), {'tile': 512})
             rows.append(row)
@@ -260,8 +261,9 @@ def main():
         'seconds the process spent a frame (all its threads, the codecs\' included). "frame by frame" is '
         'Model.colorize on decoded frames (no film); "film" is colorize_video, an H.264 film in and out, decoding and '
         'encoding overlapped with the colouring; "one tile" runs the network on the whole frame instead of 512-pixel '
-        f'tiles, the default. The films run torch on all cores but {video.CODEC_CORES} (video.CODEC_CORES); the '
-        f'network alone and frame by frame run on all {torch.get_num_threads()}.'
+        'tiles, the default. The films run the network on a frame a core, each frame in one torch thread '
+        f'(video.network_workers); the network alone and frame by frame run torch on all '
+        f'{torch.get_num_threads()} threads on one frame at a time.'
         + (f' "before" is revision {args.baseline}: each size is timed in two child processes in turn, the '
            'baseline\'s first, so that both meet much the same load.' if before else ''), '',
         '| size | GFLOP a frame | floor fps | measure | ' + ('before | ' if before else '') + 'after |',

@@ -1,5 +1,7 @@
 """Stages of a pipeline in threads, a few items between them: a film decodes, colours and encodes at once, and the
-temporal mode runs the network a few frames ahead of the steadying. Errors come out where the items are taken."""
+network colours several frames at once, ahead of the steadying. Errors come out where the items are taken."""
+import collections
+import concurrent.futures
 import contextlib
 import queue
 import threading
@@ -47,6 +49,32 @@ def ahead(items, size=IN_FLIGHT, name='colorlib-decode'):
     finally:
         stop.set()
         thread.join()
+
+
+def in_order(function, items, workers, name):
+    """function(item) for each of `items`, in their order, `workers` at a time in threads named `name` (the network
+    on several frames at once): at most workers + 1 items are taken and not yet given back. `items` is iterated
+    here. An error, of function or of items, is raised in its place, after the results before it; closing this
+    generator cancels the work not started and waits for the work started."""
+    pool = concurrent.futures.ThreadPoolExecutor(workers, thread_name_prefix=name)
+    pending, items = collections.deque(), iter(items)
+    try:
+        while True:
+            try:
+                item = next(items)
+            except StopIteration:
+                break
+            except Exception:
+                while pending:  # the results before the error first
+                    yield pending.popleft().result()
+                raise
+            pending.append(pool.submit(function, item))
+            if len(pending) > workers:
+                yield pending.popleft().result()
+        while pending:
+            yield pending.popleft().result()
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 @contextlib.contextmanager

@@ -17,7 +17,7 @@ much from one frame to the next as the true colours do. Two causes, each with it
      linear function of the lightness (the local linear model of Levin et al.'s colourization, computed as He et
      al.'s guided filter): colour edges stay where the lightness has edges, the texture in between goes;
   2. motion: dense optical flow from each grey frame back to the previous one, by coarse-to-fine Lucas-Kanade on
-     the grey frames at a reduced size (at most WORK_SIDE pixels a side; a few small convolutions, no OpenCV);
+     the grey frames at a reduced size (at most FLOW_SIDE pixels a side; a few small convolutions, no OpenCV);
   3. confidence: the previous grey frame warped along that flow is compared with this one; where they differ (a
      moving thing the flow missed, something uncovered, the edge of the picture) the carried chroma gets no weight,
      so moving things are not smeared and no ghost is left behind;
@@ -36,16 +36,19 @@ to its own lightness (the fit's coefficients scaled up, He and Sun's fast guided
 the input frame's, so the result is as sharp as frame by frame.
 Figures: bench/video_quality.py, docs/video.md.
 """
+import os
+
 import torch
 import torch.nn.functional as F
 
 from colorlib.resample import upsample_rows
-from colorlib.errors import InputError
+from colorlib.errors import check_flag, check_whole
 from colorlib.images import as_uint8
 from colorlib.lab import from_f, lightness_from, luminance_of, xyz_to_uint8
-from colorlib.stages import ahead
+from colorlib.stages import in_order
 
-WORK_SIDE = 320  # the flow and the carried chroma at most this many pixels a side
+WORK_SIDE = 320  # the carried chroma at most this many pixels a side
+FLOW_SIDE = 160  # the flow at most this many: finer changed no figure of bench/video_quality.py, at four times the cost
 CARRY = 0.93  # weight of the carried chroma where the picture is steady: it remembers about 1 / (1 - CARRY) frames
 RESIDUAL = 8.0  # lightness difference (L, 0-100) at which the warped previous frame keeps about a third of its weight
 CUT = 0.5  # total variation distance between two frames' grey histograms (0-1) above which the scene is new
@@ -56,29 +59,31 @@ EPS = 0.01  # its regularization (lightness 0-1, squared): lightness edges weake
 MAX_BOOST = 2.0  # the most the saturation may scale the steadied chroma by
 
 
-def check_frame(frame, index):
+def check_frame(index, frame):
     """One frame as colour_frames takes it: (H, W, 3) RGB, uint8 or float 0-1 (images.as_uint8)."""
     return as_uint8(frame, f'frames[{index}]', ndim=3)
 
 
 def box_mean(x, radius):
     """Mean over the (2 radius + 1)^2 window around each pixel of (N, C, H, W), edges replicated: a running sum
-    along the rows, then along the columns (in float64, for the fit's variances), whatever the radius costs the
-    same (torch's avg_pool2d on the CPU costs ten times as much at a radius of 4)."""
+    along the rows, then along the columns, whatever the radius costs the same (torch's avg_pool2d on the CPU costs
+    ten times as much at a radius of 4). In float32, the sums of a few hundred pixels are off by about 1e-6 of a
+    pixel's value: far below the fit's EPS."""
     k = 2 * radius + 1
-    x = F.pad(x, (radius + 1, radius, radius + 1, radius), mode='replicate').double().cumsum(-1)
+    x = F.pad(x, (radius + 1, radius, radius + 1, radius), mode='replicate').cumsum(-1)
     x = (x[..., k:] - x[..., :-k]).cumsum(-2)
-    return ((x[..., k:, :] - x[..., :-k, :]) / (k * k)).float()
+    return (x[..., k:, :] - x[..., :-k, :]) / (k * k)
 
 
 def local_linear_fit(guide, x, radius, eps):
     """The coefficients (a, b) of x ~ a * guide + b fitted in the window around each pixel and averaged over the
     windows covering it (He et al.'s guided filter): guide (N, 1, H, W), x (N, C, H, W)."""
-    mean_guide, mean_x = box_mean(guide, radius), box_mean(x, radius)
-    variance = box_mean(guide * guide, radius) - mean_guide ** 2
-    a = (box_mean(guide * x, radius) - mean_guide * mean_x) / (variance + eps)
+    channels = x.shape[1]
+    means = box_mean(torch.cat([guide, x, guide * guide, guide * x], 1), radius)  # one pass for the four means
+    mean_guide, mean_x, mean_square, mean_product = means.split([1, channels, 1, channels], 1)
+    a = (mean_product - mean_guide * mean_x) / (mean_square - mean_guide ** 2 + eps)
     b = mean_x - a * mean_guide
-    return box_mean(a, radius), box_mean(b, radius)
+    return box_mean(torch.cat([a, b], 1), radius).split(channels, 1)
 
 
 def warp(image, flow, mode='bilinear'):
@@ -143,9 +148,22 @@ def grey_histogram(grey):
     return counts / counts.sum()
 
 
-def work_size(height, width):
-    scale = min(1.0, WORK_SIDE / max(height, width))
+def work_size(height, width, side=WORK_SIDE):
+    scale = min(1.0, side / max(height, width))
     return max(1, round(height * scale)), max(1, round(width * scale))
+
+
+def coarse_flow(current, previous):
+    """optical_flow between two grey frames (N, 1, H, W) estimated at most FLOW_SIDE pixels a side and scaled up to
+    theirs: the carried chroma is smooth (the fit's window is RADIUS of the picture), so the finest level of the
+    pyramid, three quarters of the cost, changed nothing the fit keeps."""
+    size = work_size(*current.shape[-2:], FLOW_SIDE)
+    if size == tuple(current.shape[-2:]):
+        return optical_flow(current, previous)
+    flow = optical_flow(F.interpolate(current, size=size, mode='area'), F.interpolate(previous, size=size, mode='area'),
+                        levels=3)
+    scale = torch.tensor([current.shape[-1] / size[1], current.shape[-2] / size[0]]).view(1, 2, 1, 1)
+    return F.interpolate(flow, size=current.shape[-2:], mode='bilinear', align_corners=False) * scale
 
 
 class Steady:
@@ -178,7 +196,7 @@ class Steady:
         if self.cut(grey):
             state = network
         else:
-            flow = optical_flow(grey, self.grey)
+            flow = coarse_flow(grey, self.grey)
             carried, inside = warp(self.chroma, flow, SAMPLING)
             previous, _ = warp(self.grey, flow)
             residual = box_mean((100 * (grey - previous)).abs(), 2)
@@ -215,27 +233,27 @@ def paint(lightness, luminance, a, b, chunk=2 ** 18):
     return out.numpy()
 
 
-def colour_frames(model, frames, temporal=True, **colorize_settings):
+def colour_frames(model, frames, temporal=True, workers=1, **colorize_settings):
     """Coloured uint8 RGB frames, one per frame of `frames` ((H, W, 3) RGB, uint8 or float 0-1), lazily.
     colorize_settings go to Model.colorize (tile, margin, net_size, flips). temporal=False: each frame coloured
-    alone (Model.colorize); True: the network's colours steadied along the motion (this module's docstring), the
-    network running a few frames ahead in a thread (stages.ahead), since only the steadying needs the frames in
-    order."""
-    if temporal not in (True, False):
-        raise InputError(f'temporal must be True or False, not {temporal!r}', ['temporal'])
+    alone (Model.colorize); True: the network's colours steadied along the motion (this module's docstring).
+    The network runs on `workers` frames at once, in threads ahead of the caller (stages.in_order): on the CPU one a
+    core, each with one torch thread, is the fastest (video.network_workers); only the steadying needs the frames
+    in order, and it runs in the caller's thread."""
+    check_flag(temporal, 'temporal')
+    check_whole(workers, 'workers', 1, os.cpu_count() or 1)
     if not temporal:
-        for index, frame in enumerate(frames):
-            yield model.colorize(check_frame(frame, index), **colorize_settings)
+        yield from in_order(lambda item: model.colorize(check_frame(*item), **colorize_settings),
+                            enumerate(frames), workers, 'colorlib-network')
         return
 
-    def network():  # the network's chroma and the luminance of each frame, on another core than the steadying
-        for index, frame in enumerate(frames):
-            frame = check_frame(frame, index)
-            yield model.chroma(frame, **colorize_settings), luminance_of(frame)
-    steady, prepared = Steady(), ahead(network(), name='colorlib-network')
+    def network(item):  # the network's chroma and the frame's luminance
+        frame = check_frame(*item)
+        return model.chroma(frame, **colorize_settings), luminance_of(frame)
+    steady, prepared = Steady(), in_order(network, enumerate(frames), workers, 'colorlib-network')
     try:
         for chroma, luminance in prepared:
             lightness = lightness_from(luminance)
             yield paint(lightness, luminance, *steady(lightness, chroma))
     finally:
-        prepared.close()  # the thread ends before this generator does
+        prepared.close()  # the threads end before this generator does

@@ -37,16 +37,13 @@ SUFFIXES = tuple(FORMATS)
 ENCODER_OPTIONS = {'libx264': {'crf': '18', 'preset': 'veryfast'},
                    'libvpx-vp9': {'crf': '32', 'b': '0', 'deadline': 'realtime', 'cpu-used': '8', 'row-mt': '1'},
                    'mpeg4': {'qscale': '3'}, 'gif': {}}
-# Bytes a pixel of the frame size takes while a film is coloured: the frames in the queues and in colouring (uint8
-# RGB), the decoder's reference frames, the float maps of colouring and of the temporal blend; bench/video_speed.py
-# measures the real peak beside it (a 1080p film with temporal on: 0.83 GB over the start, 2026-12-07, against
-# this estimate's 0.96). The network's tile work comes on top (TILE_BYTES).
+# Bytes a pixel of the frame size takes while a film is coloured: the frames in the queues (uint8 RGB), the decoder's
+# reference frames, the float maps of the temporal blend and painting; bench/video_speed.py measures the real peak
+# beside it. Each frame the network works on at once adds its own frame, results and float maps (WORKER_BYTES_PER_PIXEL)
+# and the network's tile work (TILE_BYTES at most).
 BYTES_PER_PIXEL = 400
+WORKER_BYTES_PER_PIXEL = 64
 TILE_BYTES = 1 << 30
-# Cores left to decoding and encoding while a film is coloured on the CPU: torch takes the others. torch's threads
-# wait for each other at every operation, and codec threads that take a core from one of them stall them all: on the
-# 2-core machine of docs/video.md a film with torch on both cores ran several times slower, not faster.
-CODEC_CORES = 1
 STILL_FORMATS = ('image2', 'mjpeg')  # FFmpeg's demuxers of single pictures (and the *_pipe ones)
 
 
@@ -96,17 +93,20 @@ class Film:
     stopped: str = None  # where the film stopped early, once decoded (None: it did not)
 
 
-def frame_bytes(height, width, tile=TILE):
-    """What colouring a film of this frame size holds in memory at most, roughly (BYTES_PER_PIXEL, TILE_BYTES): a
-    tile larger than the frame is the frame."""
-    return BYTES_PER_PIXEL * height * width + min(TILE_BYTES, 400 * (min(tile, height) + 64) * (min(tile, width) + 64))
+def frame_bytes(height, width, tile=TILE, workers=1):
+    """What colouring a film of this frame size holds in memory at most, roughly, with the network on `workers`
+    frames at once (BYTES_PER_PIXEL, WORKER_BYTES_PER_PIXEL, TILE_BYTES): a tile larger than the frame is the
+    frame."""
+    tile_work = min(TILE_BYTES, 400 * (min(tile, height) + 64) * (min(tile, width) + 64))
+    return BYTES_PER_PIXEL * height * width + workers * (WORKER_BYTES_PER_PIXEL * height * width + tile_work)
 
 
 @contextlib.contextmanager
-def open_film(path, tile=TILE, free=None, name='src'):
+def open_film(path, tile=TILE, free=None, name='src', workers=1):
     """The Film at `path`, checked before any frame is decoded: a regular file, a film FFmpeg reads (not a still
-    picture, not text), a video stream, and a frame size whose colouring fits in `free` bytes (default: the memory
-    available now). Each refusal is an InputError of one line naming `name`, the argument the film came from."""
+    picture, not text), a video stream, and a frame size whose colouring (the network on `workers` frames at once)
+    fits in `free` bytes (default: the memory available now). Each refusal is an InputError of one line naming
+    `name`, the argument the film came from."""
     av = require_av()
     check_path(path, name)
     path = with_fields([name], require_file, path)
@@ -131,7 +131,7 @@ def open_film(path, tile=TILE, free=None, name='src'):
             width, height = stream.codec_context.width, stream.codec_context.height
             if width <= 0 or height <= 0:
                 raise InputError(f'{path}: its video stream has no frame size', [name])
-            need = frame_bytes(height, width, tile)
+            need = frame_bytes(height, width, tile, workers)
             free = available_memory(torch.device('cpu')) if free is None else free
             if need > free:
                 raise InputError(f'{path}: frames of {width}x{height} need about {need / 1e9:.3g} GB to colour, more '
@@ -198,9 +198,9 @@ def rotation(frame):
     return turn if turn <= 180 else turn - 360
 
 
-def coloured(model, film, temporal, settings, keep_input=False, packets=None):
+def coloured(model, film, temporal, settings, workers=1, keep_input=False, packets=None):
     """(pts, input frame or None, coloured frame), upright, for every frame: decoding runs ahead in a thread, the
-    colouring is colorlib.temporal.colour_frames'."""
+    colouring is colorlib.temporal.colour_frames', the network on `workers` frames at once."""
     from colorlib.temporal import colour_frames
     waiting = collections.deque()  # what colouring has taken and not yet given back: a few frames at most
 
@@ -209,7 +209,7 @@ def coloured(model, film, temporal, settings, keep_input=False, packets=None):
             waiting.append((pts, rgb if keep_input else None))
             yield rgb
     decoded = ahead(decode(film, packets))
-    results = colour_frames(model, frames(), temporal=temporal, **settings)
+    results = colour_frames(model, frames(), temporal=temporal, workers=workers, **settings)
     try:
         for result in results:
             pts, rgb = waiting.popleft()
@@ -220,14 +220,20 @@ def coloured(model, film, temporal, settings, keep_input=False, packets=None):
 
 
 @contextlib.contextmanager
-def torch_threads(device):
-    """torch's threads while a film is coloured on the CPU: all cores but CODEC_CORES; as they were afterwards."""
+def network_workers(device):
+    """How many frames the network colours at once while a film is coloured on `device`, with torch's threads set
+    for that meanwhile and as they were afterwards. On the CPU: a frame on each core torch would use, each frame in
+    one thread. torch's threads wait for each other at every operation, so a decoder, encoder or steadying thread
+    that takes a core from one of them stalls them all; frames in threads of their own share the cores with those
+    without waiting (docs/video.md). Elsewhere one frame, ahead of the rest."""
     before = torch.get_num_threads()
+    if torch.device(device).type != 'cpu':
+        yield 1
+        return
     cores = len(os.sched_getaffinity(0)) if hasattr(os, 'sched_getaffinity') else os.cpu_count() or 1
-    if torch.device(device).type == 'cpu':
-        torch.set_num_threads(max(1, min(before, cores - CODEC_CORES)))
+    torch.set_num_threads(1)
     try:
-        yield
+        yield max(1, min(before, cores))
     finally:
         torch.set_num_threads(before)
 
@@ -237,8 +243,8 @@ def colour_film(model, src, temporal=True, **settings):
     for one's own pipeline. settings: tile, margin, net_size, flips (colorlib.temporal.colour_frames)."""
     check_flag(temporal, 'temporal')
     settings = check_settings(settings)
-    with open_film(src, settings['tile']) as film, torch_threads(model.device):
-        for _, _, result in coloured(model, film, temporal, settings):
+    with network_workers(model.device) as workers, open_film(src, settings['tile'], workers=workers) as film:
+        for _, _, result in coloured(model, film, temporal, settings, workers):
             yield result
         if film.stopped:
             raise FilmCut(f'{src}: {film.stopped}', None, None)
@@ -453,7 +459,8 @@ def colorize_video(model, src, dst, compare=None, temporal=True, replace=False, 
     src = Path(src)
     reads = [src, *reads]
     outputs = film_outputs(dst, compare, replace, reads)
-    with open_film(src, settings['tile']) as film, torch_threads(getattr(model, 'device', 'cpu')):
+    with network_workers(getattr(model, 'device', 'cpu')) as workers, \
+            open_film(src, settings['tile'], workers=workers) as film:
         count = 0
 
         def write(files):
@@ -470,7 +477,7 @@ def colorize_video(model, src, dst, compare=None, temporal=True, replace=False, 
                 copying = any(sink.kept for sink in sinks)
                 bar = progress_bar(film, src) if progress else None
                 with behind(lambda items: encode(items, sinks, film, packets)) as send:
-                    items = coloured(model, film, temporal, settings, compare is not None,
+                    items = coloured(model, film, temporal, settings, workers, compare is not None,
                                      packets.append if copying else None)
                     try:
                         for item in items:

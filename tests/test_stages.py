@@ -4,7 +4,7 @@ import time
 
 import pytest
 
-from colorlib.stages import ahead, behind
+from colorlib.stages import ahead, behind, in_order
 
 
 def named(name):
@@ -60,3 +60,62 @@ def test_behind_hands_items_to_its_thread_and_raises_its_error():
             for i in range(100):
                 send(i)
                 time.sleep(0.001)
+
+
+def test_in_order_gives_results_in_the_items_order_from_several_threads():
+    def slow_square(i):
+        time.sleep(0.02 * (i % 3 == 0))  # some finish after those behind them
+        return i * i, threading.current_thread().name
+    results = list(in_order(slow_square, range(12), workers=3, name='test-in-order'))
+    assert [r for r, _ in results] == [i * i for i in range(12)]
+    assert len({name for _, name in results}) > 1 and all(name.startswith('test-in-order') for _, name in results)
+    assert not [t for t in threading.enumerate() if t.name.startswith('test-in-order')]
+
+
+def test_in_order_takes_at_most_workers_plus_one_items_ahead():
+    taken = []
+
+    def items():
+        for i in range(100):
+            taken.append(i)
+            yield i
+    got = in_order(lambda i: i, items(), workers=2, name='test-in-order')
+    assert next(got) == 0 and len(taken) == 3
+    assert next(got) == 1 and len(taken) == 4
+    got.close()
+
+
+def test_in_order_raises_errors_in_their_place():
+    def fails_at_3(i):
+        if i == 3:
+            raise ValueError('3 is bad')
+        return i
+    got = in_order(fails_at_3, range(10), workers=2, name='test-in-order')
+    assert [next(got) for _ in range(3)] == [0, 1, 2]
+    with pytest.raises(ValueError, match='3 is bad'):
+        next(got)
+
+    def items():  # the items themselves fail: the results before come first
+        yield from range(4)
+        raise OSError('the decoder stopped')
+    got = in_order(lambda i: i, items(), workers=3, name='test-in-order')
+    assert [next(got) for _ in range(4)] == [0, 1, 2, 3]
+    with pytest.raises(OSError, match='the decoder stopped'):
+        next(got)
+    assert not [t for t in threading.enumerate() if t.name.startswith('test-in-order')]
+
+
+def test_closing_in_order_early_cancels_the_rest_and_leaves_no_thread():
+    done = []
+
+    def work(i):
+        time.sleep(0.01)
+        done.append(i)
+        return i
+    got = in_order(work, iter(int, 1), workers=2, name='test-in-order')  # endless zeros
+    next(got)
+    got.close()
+    count = len(done)
+    time.sleep(0.05)
+    assert len(done) == count <= 3
+    assert not [t for t in threading.enumerate() if t.name.startswith('test-in-order')]

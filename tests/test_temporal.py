@@ -46,6 +46,24 @@ def test_bad_frame_is_refused(unet):
     with pytest.raises(InputError) as err:
         list(colour_frames(unet, [], temporal='yes'))
     assert err.value.fields == ('temporal',)
+    for workers in (0, 1.5, True, 10 ** 6):
+        with pytest.raises(InputError) as err:
+            list(colour_frames(unet, [], workers=workers))
+        assert err.value.fields == ('workers',)
+
+
+@pytest.mark.parametrize('temporal', [False, True])
+def test_several_frames_at_once_colour_as_one_at_a_time(unet, temporal):
+    """The network on two frames at once, each in its own thread with one torch thread: the same frames, in order."""
+    frames = [np.roll(scene(12), 3 * t, axis=1) for t in range(6)] + [scene(13)] * 2
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        one = list(colour_frames(unet, frames, temporal=temporal))
+        two = list(colour_frames(unet, iter(frames), temporal=temporal, workers=2))
+    finally:
+        torch.set_num_threads(before)
+    assert len(two) == len(frames) and all(np.array_equal(a, b) for a, b in zip(one, two))
 
 
 def test_flow_finds_a_shift():
@@ -130,19 +148,23 @@ def test_paint_is_the_fit_applied_at_full_size_piece_by_piece():
     assert got.shape == (37, 53, 3) and np.abs(got.astype(int) - expected).max() <= 1
 
 
-def test_the_network_runs_ahead_in_a_thread_in_order_and_stops_with_the_frames(unet):
-    """The temporal mode colours in two threads: a bad frame after good ones is refused after their colours, and
-    closing the frames early leaves no thread behind."""
+@pytest.mark.parametrize('workers', [1, 2])
+def test_the_network_runs_ahead_in_a_thread_in_order_and_stops_with_the_frames(unet, workers):
+    """The temporal mode runs the network in threads of its own: a bad frame after good ones is refused after their
+    colours, and closing the frames early leaves no thread behind."""
     import itertools
     import threading
     frames = [scene(10), scene(10), np.zeros((8, 8), np.uint16), scene(10)]
-    coloured = colour_frames(unet, frames)
+    coloured = colour_frames(unet, frames, workers=workers)
     assert next(coloured).shape == (48, 64, 3) and next(coloured).shape == (48, 64, 3)
     with pytest.raises(InputError) as err:
         next(coloured)
     assert err.value.fields == ('frames[2]',)
-    endless = colour_frames(unet, itertools.repeat(scene(11)))  # a source that never ends
+
+    def network_threads():
+        return [t for t in threading.enumerate() if t.name.startswith('colorlib-network')]
+    endless = colour_frames(unet, itertools.repeat(scene(11)), workers=workers)  # a source that never ends
     next(endless)
-    assert any(t.name == 'colorlib-network' for t in threading.enumerate())
+    assert network_threads()
     endless.close()
-    assert not any(t.name == 'colorlib-network' for t in threading.enumerate())
+    assert not network_threads()

@@ -22,7 +22,7 @@ from colorlib.files import atomic_write, check_writable
 from colorlib.images import picture_size, read_image
 from colorlib.fuse import inference_copy
 from colorlib.lab import lab_to_uint8, lightness_of
-from colorlib.memory import TILE, check_fits
+from colorlib.memory import TILE, check_fits, piece_width
 from colorlib.models import STRIDE, FlipAveraged, context
 from colorlib.resample import as_seen, seen_size, upsample_rows
 from colorlib.video import SUFFIXES as FILM_SUFFIXES
@@ -57,23 +57,25 @@ def chroma_predictor(model, target):
 def predict_rows(pixels, predict, tile, margin, top, bottom, device='cpu'):
     """The network's ab (2, bottom - top, W) for rows top..bottom of read_image's pixels, computed in tiles.
 
-    The rows are cut into tiles of `tile` pixels a side, each run with `margin` pixels of context on every side (cut
-    off again afterwards); a window touching the bottom or right edge is padded by repeating the edge up to a
+    The rows are cut into tiles of `tile` pixels a side (or pieces of their whole width, where those hold no more
+    pixels than a tile: memory.piece_width), each run with `margin` pixels of context on every side (cut off again
+    afterwards); a window touching the bottom or right edge is padded by repeating the edge up to a
     multiple of 4. With a margin over the receptive field this equals one run on the whole image. `top` is a
     multiple of the tile, so the pooling grid never moves. Where one window covers the rows and the whole width,
     its ab is returned as it is, without a copy."""
     tile, margin = round_up(tile), round_up(margin)
     height, width = pixels.shape[:2]
+    across = piece_width(min(tile, bottom - top), width, tile, margin)
     ab = None
     for y in range(top, bottom, tile):
-        for left in range(0, width, tile):
+        for left in range(0, width, across):
             y0, x0 = max(y - margin, 0), max(left - margin, 0)
-            y1, x1 = min(y + tile + margin, height), min(left + tile + margin, width)
+            y1, x1 = min(y + tile + margin, height), min(left + across + margin, width)
             window = to_rgb(pixels[y0:y1, x0:x1], device)[None]
             h, w = window.shape[-2:]
             if h % STRIDE or w % STRIDE:
                 window = F.pad(window, (0, round_up(w) - w, 0, round_up(h) - h), mode='replicate')
-            low, right = min(y + tile, bottom), min(left + tile, width)
+            low, right = min(y + tile, bottom), min(left + across, width)
             out = predict(window)[0, :, y - y0:low - y0, left - x0:right - x0]
             if ab is None and (low - y, right - left) == (bottom - top, width):
                 return out

@@ -144,6 +144,22 @@ def test_tiles_with_the_default_margin_match_one_whole_image_run():
     torch.testing.assert_close(band, tiled[:, 80:120])  # a band alone is what the whole run gives for its rows
 
 
+def test_a_band_whose_whole_width_fits_in_a_tiles_pixels_goes_in_one_piece():
+    """A wide, short band holding no more pixels than a tile (margins included) runs whole, not in narrow tiles
+    that each repeat their margins; a wider one is tiled (memory.piece_width, which the memory estimate uses too)."""
+    from colorlib.memory import piece_width
+    windows = []
+
+    def predict(rgb):
+        windows.append(tuple(rgb.shape[-2:]))
+        return rgb[:, :2]
+    predict_rows(smooth_rgb(20, 60), predict, tile=40, margin=8, top=0, bottom=20)  # 36 x 76 <= 56 x 56
+    assert windows == [(20, 60)] and piece_width(20, 60, 40, 8) == 60
+    windows.clear()
+    predict_rows(smooth_rgb(20, 100), predict, tile=40, margin=8, top=0, bottom=20)  # 36 x 116 > 56 x 56
+    assert windows == [(20, 48), (20, 56), (20, 28)] and piece_width(20, 100, 40, 8) == 40
+
+
 def test_lab_model_tiles_match_and_the_result_keeps_the_original_lightness():
     centres, prior = load_bins(DEFAULT_BINS)
     model = tiny_model(colours=len(centres))

@@ -156,7 +156,7 @@ def measure(model, height, width, count, out):
     """{key of MEASURES: (frames a second, CPU seconds a frame)} at one size, with `count` frames of film."""
     clip = make_clip(out / f'clip{height}.mp4', count, height, width)
     frames = [scene(i, height, width) for i in range(min(count, 4))]
-    repeats = 2 if height < 1080 else 1
+    repeats = 2
     whole = max(round_up(height), round_up(width))
     row = {'net': network_fps(model, height, width),
            'colorize': colorize_fps(model, frames, tile=512),

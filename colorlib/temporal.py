@@ -243,8 +243,12 @@ def colour_frames(model, frames, temporal=True, workers=1, **colorize_settings):
     check_flag(temporal, 'temporal')
     check_whole(workers, 'workers', 1, os.cpu_count() or 1)
     if not temporal:
-        yield from in_order(lambda item: model.colorize(check_frame(*item), **colorize_settings),
-                            enumerate(frames), workers, 'colorlib-network')
+        def colour(item):
+            return model.colorize(check_frame(*item), **colorize_settings)
+        if workers == 1:  # nothing to overlap it with: in the caller's thread, whose torch threads are up already
+            yield from map(colour, enumerate(frames))
+        else:
+            yield from in_order(colour, enumerate(frames), workers, 'colorlib-network')
         return
 
     def network(item):  # the network's chroma and the frame's luminance

@@ -89,6 +89,7 @@ class Film:
     frames: int  # as the header says, 0 where it does not
     duration: float  # seconds, 0 where unknown
     rate: fractions.Fraction  # average frame rate (a guess for variable rate films)
+    workers: int = 1  # frames the network may colour at once: as many as asked for that fit in the memory free
 
     stopped: str = None  # where the film stopped early, once decoded (None: it did not)
 
@@ -104,9 +105,9 @@ def frame_bytes(height, width, tile=TILE, workers=1):
 @contextlib.contextmanager
 def open_film(path, tile=TILE, free=None, name='src', workers=1):
     """The Film at `path`, checked before any frame is decoded: a regular file, a film FFmpeg reads (not a still
-    picture, not text), a video stream, and a frame size whose colouring (the network on `workers` frames at once)
-    fits in `free` bytes (default: the memory available now). Each refusal is an InputError of one line naming
-    `name`, the argument the film came from."""
+    picture, not text), a video stream, and a frame size whose colouring fits in `free` bytes (default: the memory
+    available now) with the network on one frame at a time; Film.workers is how many frames at once, up to
+    `workers`, fit. Each refusal is an InputError of one line naming `name`, the argument the film came from."""
     av = require_av()
     check_path(path, name)
     path = with_fields([name], require_file, path)
@@ -131,16 +132,18 @@ def open_film(path, tile=TILE, free=None, name='src', workers=1):
             width, height = stream.codec_context.width, stream.codec_context.height
             if width <= 0 or height <= 0:
                 raise InputError(f'{path}: its video stream has no frame size', [name])
-            need = frame_bytes(height, width, tile, workers)
+            need = frame_bytes(height, width, tile)
             free = available_memory(torch.device('cpu')) if free is None else free
             if need > free:
                 raise InputError(f'{path}: frames of {width}x{height} need about {need / 1e9:.3g} GB to colour, more '
                                  f'than the {free / 1e9:.3g} GB free', [name])
+            each = frame_bytes(height, width, tile, 2) - need  # what each further frame at once adds
+            workers = max(1, min(workers, 1 + int((free - need) // each)))
             duration = (float(stream.duration * stream.time_base) if stream.duration else
                         container.duration / 1e6 if container.duration else 0.0)
             rate = stream.average_rate or stream.guessed_rate or fractions.Fraction(25)
             yield Film(path, container, stream, width, height, 0, max(stream.frames, 0), duration,
-                       fractions.Fraction(rate))
+                       fractions.Fraction(rate), workers)
     finally:
         raw.close()
 
@@ -244,7 +247,7 @@ def colour_film(model, src, temporal=True, **settings):
     check_flag(temporal, 'temporal')
     settings = check_settings(settings)
     with network_workers(model.device) as workers, open_film(src, settings['tile'], workers=workers) as film:
-        for _, _, result in coloured(model, film, temporal, settings, workers):
+        for _, _, result in coloured(model, film, temporal, settings, film.workers):
             yield result
         if film.stopped:
             raise FilmCut(f'{src}: {film.stopped}', None, None)
@@ -477,7 +480,7 @@ def colorize_video(model, src, dst, compare=None, temporal=True, replace=False, 
                 copying = any(sink.kept for sink in sinks)
                 bar = progress_bar(film, src) if progress else None
                 with behind(lambda items: encode(items, sinks, film, packets)) as send:
-                    items = coloured(model, film, temporal, settings, workers, compare is not None,
+                    items = coloured(model, film, temporal, settings, film.workers, compare is not None,
                                      packets.append if copying else None)
                     try:
                         for item in items:

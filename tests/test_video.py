@@ -294,6 +294,19 @@ def test_each_bad_argument_of_the_film_methods_is_an_input_error_naming_it(model
     assert leftovers(tmp_path) == []
 
 
+def test_a_film_colours_as_many_frames_at_once_as_fit_and_is_refused_only_where_one_does_not(tmp_path):
+    src = make_film(tmp_path / 'clip.mp4', frames=2)  # 40x24
+    one, three = video.frame_bytes(24, 40), video.frame_bytes(24, 40, workers=3)
+    for free, asked, expected in ((one, 4, 1), (three, 4, 3), (three - 1, 4, 2), (10 * three, 4, 4), (three, 1, 1)):
+        with video.open_film(src, free=free, workers=asked) as film:
+            assert film.workers == expected, (free, asked)
+    with pytest.raises(InputError) as excinfo:
+        with video.open_film(src, free=one - 1, workers=4):
+            pass
+    one_line(excinfo, 'frames of 40x24 need about')
+    assert excinfo.value.fields == ('src',)
+
+
 def test_a_tile_larger_than_the_film_is_the_film(model, tmp_path):
     src = make_film(tmp_path / 'clip.mp4', frames=2)
     assert video.frame_bytes(24, 40, 10 ** 9) == video.frame_bytes(24, 40, 40)

@@ -172,6 +172,12 @@ def summary(device='cpu'):
 CPU_FLAGS = ('avx2', 'fma3', 'avx512_f', 'avx512_vnni', 'avx512_bf16', 'amx_tile', 'amx_bf16')
 
 
+def usable_cores():
+    """The logical CPUs this process may run on (a cluster job's share, not the node's count)."""
+    import os
+    return len(os.sched_getaffinity(0)) if hasattr(os, 'sched_getaffinity') else os.cpu_count() or 1
+
+
 def report(seconds=0.6):
     """The lines of `colorlib info`, what a bug report needs and what a cluster user checks on a new node: versions,
     the CPU and its capabilities, threads, and for each device the precision amp='auto' picks and why and its
@@ -187,7 +193,7 @@ def report_lines(seconds):
     caps = cpu_capabilities()
     has = [name for name in CPU_FLAGS if caps.get(name)]
     lacks = [name for name in CPU_FLAGS if name in caps and not caps[name]]
-    affinity = len(os.sched_getaffinity(0)) if hasattr(os, 'sched_getaffinity') else os.cpu_count()
+    affinity = usable_cores()
     yield (f'colorlib {__version__}, torch {torch.__version__}, numpy {np.__version__}, '
            f'Python {platform.python_version()}')
     yield f'system: {platform.system()} {platform.release()} {platform.machine()}'

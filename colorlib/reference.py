@@ -163,9 +163,8 @@ def reference_run(model, pictures, crops=None, net_size=None, seed=0, **settings
     if model.target.task != 'colour' or not model.target.learns_film_colours:
         raise InputError('fit_reference learns colour classes: use a colour-classes model such as the shipped '
                          'UNet', ['model'])
-    if crops is not None and not (isinstance(crops, (int, np.integer)) and not isinstance(crops, bool)
-                                  and crops >= 20):
-        raise InputError(f'crops must be a whole number of at least 20, not {crops!r}', ['crops'])
+    if crops is not None:
+        check_whole(crops, 'crops', 20)
     check_whole(seed, 'seed', 0, 2 ** 32 - 1)
     if net_size is not None:
         check_whole(net_size, 'net_size', 1)

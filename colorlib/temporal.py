@@ -173,11 +173,11 @@ class Steady:
     def __init__(self):
         self.grey = self.chroma = self.histogram = self.saturation = None
 
-    def cut(self, grey):
-        """Whether `grey` starts a new scene: another size, or a histogram far from the last frame's."""
+    def cut(self, grey, histogram):
+        """Whether `grey` (its grey_histogram given) starts a new scene: another size, or a histogram far from the
+        last frame's."""
         if self.grey is None or self.grey.shape != grey.shape:
             return True
-        histogram = grey_histogram(grey)
         return (histogram - self.histogram).abs().sum().item() / 2 > CUT
 
     @torch.no_grad()
@@ -192,8 +192,8 @@ class Steady:
         radius = max(1, round(RADIUS * max(size)))
         a, b = local_linear_fit(grey, small, radius, EPS)
         network = a * grey + b
-        saturation = saturation_of(small)
-        if self.cut(grey):
+        saturation, histogram = saturation_of(small), grey_histogram(grey)
+        if self.cut(grey, histogram):
             state = network
         else:
             flow = coarse_flow(grey, self.grey)
@@ -203,7 +203,7 @@ class Steady:
             confidence = CARRY * inside * torch.exp(-(residual / RESIDUAL) ** 2)
             state = network + confidence * (carried - network)
             saturation = saturation + CARRY * (self.saturation - saturation)
-        self.grey, self.chroma, self.histogram, self.saturation = grey, state, grey_histogram(grey), saturation
+        self.grey, self.chroma, self.histogram, self.saturation = grey, state, histogram, saturation
         steadied = state * (saturation / saturation_of(state).clamp(min=1e-3)).clamp(max=MAX_BOOST)
         if size == tuple(lightness.shape):
             return torch.zeros_like(steadied), steadied

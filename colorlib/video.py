@@ -25,6 +25,7 @@ from PIL import Image
 from colorlib.errors import InputError, WriteError, check_callable, check_flag, check_path, with_fields
 from colorlib.files import atomic_write, may_write, require_file
 from colorlib.lab import lab_to_uint8, lightness_of
+from colorlib.machine import usable_cores
 from colorlib.memory import TILE, available_memory, check_pieces
 from colorlib.stages import ahead, behind
 
@@ -233,10 +234,9 @@ def network_workers(device):
     if torch.device(device).type != 'cpu':
         yield 1
         return
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, 'sched_getaffinity') else os.cpu_count() or 1
     torch.set_num_threads(1)
     try:
-        yield max(1, min(before, cores))
+        yield max(1, min(before, usable_cores()))
     finally:
         torch.set_num_threads(before)
 

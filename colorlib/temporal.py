@@ -15,7 +15,10 @@ much from one frame to the next as the true colours do. Two causes, each with it
 
   1. space: the network's chroma is fitted, in a window of RADIUS of the picture's side around each pixel, as a
      linear function of the lightness (the local linear model of Levin et al.'s colourization, computed as He et
-     al.'s guided filter): colour edges stay where the lightness has edges, the texture in between goes;
+     al.'s guided filter): colour edges stay where the lightness has edges, the texture in between goes. Colour
+     that moves changes at each pixel in proportion to its speed and its own detail, so where the picture moves fast
+     (the flow of step 2, FAST of the side a frame and more) the fit is blended towards a wider, smoother one
+     (SMOOTH_RADIUS, SMOOTH_EPS); where it is still, the detail stays;
   2. motion: dense optical flow from each grey frame back to the previous one, by coarse-to-fine Lucas-Kanade on
      the grey frames at a reduced size (at most FLOW_SIDE pixels a side; a few small convolutions, no OpenCV);
   3. confidence: the previous grey frame warped along that flow is compared with this one; where they differ (a
@@ -28,8 +31,10 @@ much from one frame to the next as the true colours do. Two causes, each with it
   5. saturation: averages of wavering hues are greyer than each of them, so the result is scaled to the network's
      mean saturation |ab| (itself averaged over frames, so the scale does not flicker): the picture stays as
      colourful as the network made it;
-  6. cuts: where the grey histograms of two frames differ by more than CUT (or the size changes) the estimate starts
-     afresh from the network's, so a new scene takes its own colours at once.
+  6. cuts: where the previous frame, carried along the flow, matches less than MATCHED of this one (step 3's
+     confidence over the picture) or the size changes, the estimate starts afresh from the network's, so a new scene
+     takes its own colours at once, even where its lightness happens to be the old scene's. (A rule on the grey
+     histograms, tried before, missed half the cuts of the bench's clips: two street scenes have much the same.)
 
 All of this runs at the reduced size; a larger frame gets the chroma back at full size by the same local linear fit
 to its own lightness (the fit's coefficients scaled up, He and Sun's fast guided filter), and the lightness is always
@@ -51,11 +56,12 @@ WORK_SIDE = 320  # the carried chroma at most this many pixels a side
 FLOW_SIDE = 160  # the flow at most this many: finer changed no figure of bench/video_quality.py, at four times the cost
 CARRY = 0.93  # weight of the carried chroma where the picture is steady: it remembers about 1 / (1 - CARRY) frames
 RESIDUAL = 8.0  # lightness difference (L, 0-100) at which the warped previous frame keeps about a third of its weight
-CUT = 0.5  # total variation distance between two frames' grey histograms (0-1) above which the scene is new
-BINS = 32
+MATCHED = 0.5  # the mean confidence (0-1) under which a frame is a new scene: the bench clips' cuts 0.1-0.4, others 0.7+
 SAMPLING = 'bicubic'  # the carried chroma is resampled every frame: bilinear would blur it frame after frame
 RADIUS = 0.05  # the window of the chroma's local linear fit to the lightness, a share of the picture's longer side
 EPS = 0.01  # its regularization (lightness 0-1, squared): lightness edges weaker than about 0.1 do not hold colour
+SMOOTH_RADIUS, SMOOTH_EPS = 0.1, 0.05  # the fit where the picture moves fast: wider, and only strong edges hold colour
+FAST = 0.0125  # the speed (a share of the picture's longer side a frame) at which the two fits weigh the same
 MAX_BOOST = 2.0  # the most the saturation may scale the steadied chroma by
 
 
@@ -142,12 +148,6 @@ def saturation_of(chroma):
     return torch.hypot(chroma[:, 0], chroma[:, 1]).mean()
 
 
-def grey_histogram(grey):
-    """The share of pixels in each of BINS levels of a (1, 1, h, w) grey picture (0-1)."""
-    counts = torch.histc(grey.flatten(), BINS, 0, 1)
-    return counts / counts.sum()
-
-
 def work_size(height, width, side=WORK_SIDE):
     scale = min(1.0, side / max(height, width))
     return max(1, round(height * scale)), max(1, round(width * scale))
@@ -166,19 +166,35 @@ def coarse_flow(current, previous):
     return F.interpolate(flow, size=current.shape[-2:], mode='bilinear', align_corners=False) * scale
 
 
+def fitted(grey, chroma, speed=None):
+    """The chroma (N, 2, h, w) as a local linear function of the grey (N, 1, h, w) (step 1), at each pixel's speed
+    (N, 1, h, w, pixels a frame; None: still): RADIUS's fit where still, blended towards SMOOTH_RADIUS's as it moves."""
+    side = max(grey.shape[-2:])
+    a, b = local_linear_fit(grey, chroma, max(1, round(RADIUS * side)), EPS)
+    sharp = a * grey + b
+    if speed is None:
+        return sharp
+    a, b = local_linear_fit(grey, chroma, max(1, round(SMOOTH_RADIUS * side)), SMOOTH_EPS)
+    return sharp + speed / (speed + FAST * side) * (a * grey + b - sharp)
+
+
 class Steady:
     """The running chroma of colour_frames' temporal mode: one frame in (lightness, the network's chroma), the
     steadied chroma out. It holds the previous frame's grey and chroma at the reduced size, nothing more."""
 
     def __init__(self):
-        self.grey = self.chroma = self.histogram = self.saturation = None
+        self.grey = self.chroma = self.saturation = None
 
-    def cut(self, grey, histogram):
-        """Whether `grey` (its grey_histogram given) starts a new scene: another size, or a histogram far from the
-        last frame's."""
+    def carried(self, grey):
+        """The previous frame's chroma carried along the flow to `grey`, the confidence in it (step 3) and the speed
+        of each pixel (pixels a frame), each (1, C, h, w); None for the first frame or a new size."""
         if self.grey is None or self.grey.shape != grey.shape:
-            return True
-        return (histogram - self.histogram).abs().sum().item() / 2 > CUT
+            return None
+        flow = coarse_flow(grey, self.grey)
+        carried, inside = warp(self.chroma, flow, SAMPLING)
+        previous, _ = warp(self.grey, flow)
+        residual = box_mean((100 * (grey - previous)).abs(), 2)
+        return carried, inside * torch.exp(-(residual / RESIDUAL) ** 2), torch.hypot(flow[:, :1], flow[:, 1:])
 
     @torch.no_grad()
     def __call__(self, lightness, chroma):
@@ -189,21 +205,15 @@ class Steady:
         grey = F.interpolate(lightness[None, None] / 100, size=size, mode='area')
         down = chroma.shape[-2] >= size[0] and chroma.shape[-1] >= size[1]
         small = F.interpolate(chroma[None], size=size, mode='area' if down else 'bilinear', align_corners=None)
-        radius = max(1, round(RADIUS * max(size)))
-        a, b = local_linear_fit(grey, small, radius, EPS)
-        network = a * grey + b
-        saturation, histogram = saturation_of(small), grey_histogram(grey)
-        if self.cut(grey, histogram):
-            state = network
+        saturation, carried = saturation_of(small), self.carried(grey)
+        if carried is None or carried[1].mean().item() < MATCHED:  # the first frame, a new size, a new scene
+            state = fitted(grey, small)
         else:
-            flow = coarse_flow(grey, self.grey)
-            carried, inside = warp(self.chroma, flow, SAMPLING)
-            previous, _ = warp(self.grey, flow)
-            residual = box_mean((100 * (grey - previous)).abs(), 2)
-            confidence = CARRY * inside * torch.exp(-(residual / RESIDUAL) ** 2)
-            state = network + confidence * (carried - network)
+            carried, confidence, speed = carried
+            network = fitted(grey, small, speed)
+            state = network + CARRY * confidence * (carried - network)
             saturation = saturation + CARRY * (self.saturation - saturation)
-        self.grey, self.chroma, self.histogram, self.saturation = grey, state, histogram, saturation
+        self.grey, self.chroma, self.saturation = grey, state, saturation
         steadied = state * (saturation / saturation_of(state).clamp(min=1e-3)).clamp(max=MAX_BOOST)
         if size == tuple(lightness.shape):
             return torch.zeros_like(steadied), steadied

@@ -1,3 +1,5 @@
+from unittest import mock
+
 import numpy as np
 import pytest
 import torch
@@ -5,7 +7,8 @@ import torch
 import colorlib
 from colorlib.errors import InputError
 from colorlib.lab import rgb_to_lab
-from colorlib.temporal import Steady, colour_frames, optical_flow
+from colorlib import temporal
+from colorlib.temporal import Steady, colour_frames, fitted, optical_flow
 
 
 @pytest.fixture(scope='module')
@@ -97,6 +100,38 @@ def test_a_cut_starts_afresh(unet):
     alone = list(colour_frames(unet, frames[4:]))
     assert all(np.array_equal(a, b) for a, b in zip(steady[4:], alone))  # no colour of the old scene carried over
     assert not np.array_equal(steady[4], steady[3])
+
+
+def test_a_cut_to_a_scene_of_the_same_grey_levels_starts_afresh(unet):
+    """The new scene is the old one turned upside down: the same grey levels, nowhere the same picture."""
+    first = scene(14)
+    frames = [first] * 3 + [np.ascontiguousarray(first[::-1, ::-1])] * 2
+    steady = list(colour_frames(unet, frames))
+    alone = list(colour_frames(unet, frames[3:]))
+    assert all(np.array_equal(a, b) for a, b in zip(steady[3:], alone))
+
+
+def test_a_steady_scene_is_not_a_cut(unet):
+    """A shift of a few pixels is motion, not a new scene: the colours carried differ from the frame's alone."""
+    frames = [np.roll(scene(15), 2 * t, axis=1) for t in range(4)]
+    steady = list(colour_frames(unet, frames))
+    assert not np.array_equal(steady[3], next(colour_frames(unet, frames[3:])))
+
+
+def test_the_fit_widens_with_the_speed():
+    """Still: the fit of RADIUS; fast: close to SMOOTH_RADIUS's; FAST of the side a frame: half way."""
+    torch.manual_seed(1)
+    grey = torch.rand(1, 1, 40, 80)
+    chroma = 20 * torch.randn(1, 2, 40, 80)
+    sharp, speed = fitted(grey, chroma), torch.ones(1, 1, 40, 80)
+    with mock.patch.object(temporal, 'RADIUS', temporal.SMOOTH_RADIUS), \
+            mock.patch.object(temporal, 'EPS', temporal.SMOOTH_EPS):
+        smooth = fitted(grey, chroma)
+    assert not torch.allclose(sharp, smooth, atol=1)
+    assert torch.equal(fitted(grey, chroma, 0 * speed), sharp)
+    assert torch.allclose(fitted(grey, chroma, 1e6 * speed), smooth, atol=1e-2)
+    half = fitted(grey, chroma, temporal.FAST * 80 * speed)
+    assert torch.allclose(half, (sharp + smooth) / 2, atol=1e-4)
 
 
 def test_a_new_size_starts_afresh(unet):

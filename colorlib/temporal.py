@@ -17,7 +17,7 @@ much from one frame to the next as the true colours do. Two causes, each with it
      linear function of the lightness (the local linear model of Levin et al.'s colourization, computed as He et
      al.'s guided filter): colour edges stay where the lightness has edges, the texture in between goes. Colour
      that moves changes at each pixel in proportion to its speed and its own detail, so where the picture moves fast
-     (the flow of step 2, FAST of the side a frame and more) the fit is blended towards a wider, smoother one
+     (the flow of step 2; half way at FAST of the side a frame) the fit is blended towards a wider, smoother one
      (SMOOTH_RADIUS, SMOOTH_EPS); where it is still, the detail stays;
   2. motion: dense optical flow from each grey frame back to the previous one, by coarse-to-fine Lucas-Kanade on
      the grey frames at a reduced size (at most FLOW_SIDE pixels a side; a few small convolutions, no OpenCV);
@@ -34,7 +34,8 @@ much from one frame to the next as the true colours do. Two causes, each with it
   6. cuts: where the previous frame, carried along the flow, matches less than MATCHED of this one (step 3's
      confidence over the picture) or the size changes, the estimate starts afresh from the network's, so a new scene
      takes its own colours at once, even where its lightness happens to be the old scene's. (A rule on the grey
-     histograms, tried before, missed half the cuts of the bench's clips: two street scenes have much the same.)
+     histograms, tried before, missed two of the four cuts of bench/video_quality.py's clips: two street scenes
+     have much the same.)
 
 All of this runs at the reduced size; a larger frame gets the chroma back at full size by the same local linear fit
 to its own lightness (the fit's coefficients scaled up, He and Sun's fast guided filter), and the lightness is always

@@ -4,6 +4,7 @@ bfloat16 autocast is a 1.4x win on a CPU with AVX512-BF16 or AMX and on a recent
 arithmetic it is emulated: a matrix multiply ran 325x slower than in float32 on an AVX2-only AMD EPYC. So 'auto'
 decides by the capabilities of the device in hand, never by what was fastest where colorlib was developed.
 """
+import os
 import platform
 import warnings
 
@@ -160,7 +161,6 @@ def devices():
 
 def summary(device='cpu'):
     """One line naming the machine a figure came from: its CPU (or GPU), cores, and whether bfloat16 is fast."""
-    import os
     device = torch.device(device)
     fast, why = fast_bf16(device)
     if device.type == 'cuda':
@@ -174,7 +174,6 @@ CPU_FLAGS = ('avx2', 'fma3', 'avx512_f', 'avx512_vnni', 'avx512_bf16', 'amx_tile
 
 def usable_cores():
     """The logical CPUs this process may run on (a cluster job's share, not the node's count)."""
-    import os
     return len(os.sched_getaffinity(0)) if hasattr(os, 'sched_getaffinity') else os.cpu_count() or 1
 
 
@@ -187,7 +186,6 @@ def report(seconds=0.6):
 
 
 def report_lines(seconds):
-    import os
     import numpy as np
     from colorlib import __version__
     caps = cpu_capabilities()
